@@ -1,0 +1,44 @@
+{
+  "variables": {
+    "core_sources": [
+      "native/core/clock.cc",
+      "native/core/error.cc",
+      "native/core/sock.cc",
+      "native/core/control.cc",
+      "native/core/probe_response.cc",
+      "native/core/probe_throughput.cc",
+      "native/core/probe_stream.cc",
+      "native/core/endpoint.cc"
+    ],
+    "common_cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-fexceptions", "-std=c++17"]
+  },
+  "targets": [
+    {
+      "target_name": "umlperf",
+      "sources": [
+        "<@(core_sources)",
+        "native/napi/registry.cc",
+        "native/napi/job.cc",
+        "native/napi/options.cc",
+        "native/napi/probes.cc",
+        "native/napi/endpoint_wrap.cc",
+        "native/napi/addon.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["<@(common_cflags)"]
+    },
+    {
+      "target_name": "umlperf-endpoint",
+      "type": "executable",
+      "sources": ["<@(core_sources)", "native/endpoint_main.cc"],
+      "defines": ["UMLPERF_NO_GETADDRINFO"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["<@(common_cflags)"],
+      "ldflags": ["-static", "-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,100 @@
+// The three probes of the measurement core. Each runs to completion on the calling thread
+// (a native thread of its own), honours Control for cancellation and progress, and fills a
+// result whose times are integer nanoseconds.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sock.h"
+
+namespace umlperf {
+
+// Shared between the probe thread and whoever may cancel it.
+class Control {
+ public:
+  std::function<void(uint64_t done, uint64_t total)> progress;  // called at most ~10x/s
+  bool cancelled() const { return cancel_.load(std::memory_order_relaxed); }
+  // Sets the flag and wakes a thread blocked on the probe's socket.
+  void cancel();
+  void attach(int fd);  // the socket cancel() must wake
+  void detach();
+
+ private:
+  std::atomic<bool> cancel_{false};
+  std::mutex m_;
+  int fd_ = -1;
+};
+
+struct CommonOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7;
+  Proto proto = Proto::TCP;
+  Wait wait = Wait::Block;
+  uint32_t busyPollUs = 50;
+  int cpu = -1;         // pin the probe thread; -1: no pinning
+  std::string netns;    // run in this network namespace (name under /run/netns, or a path)
+};
+
+struct ResponseOptions : CommonOptions {
+  uint32_t size = 64;
+  uint64_t iterations = 1000;
+  uint64_t warmup = 100;
+  uint64_t intervalNs = 0;
+  uint64_t timeoutNs = 200000000;  // per request (UDP); TCP: a stalled connection fails
+};
+struct ResponseResult {
+  std::vector<int64_t> rttNs;  // one per answered measured request, in order
+  uint64_t sent = 0;           // measured requests sent (warm-up excluded)
+  uint64_t lost = 0;           // UDP requests with no reply within the timeout
+  uint64_t stale = 0;          // late replies to earlier requests, discarded
+  int64_t durationNs = 0;      // the measured phase
+  std::string peer;
+};
+
+struct ThroughputOptions : CommonOptions {
+  uint32_t size = 0;         // write size (TCP) / datagram size (UDP); 0: 128 KiB / 1472 B
+  uint64_t bytes = 0;        // stop after this many bytes ...
+  uint64_t durationNs = 0;   // ... or after this long (one of the two; default 2 s)
+  uint64_t drainTimeoutNs = 5000000000ull;
+};
+struct ThroughputResult {
+  uint64_t bytesSent = 0;
+  uint64_t datagramsSent = 0;      // UDP
+  int64_t sendDurationNs = 0;      // first byte handed to the kernel .. last
+  int64_t durationNs = 0;          // TCP: first byte .. peer closed after our FIN; UDP: = send
+  bool receiverCounted = false;    // UDP: the endpoint reported what it received
+  uint64_t bytesReceived = 0;      // UDP: receiver's count; TCP: = bytesSent when confirmed
+  uint64_t datagramsReceived = 0;
+  bool drained = false;            // TCP: the peer confirmed by closing
+  uint32_t size = 0;
+  std::string peer;
+};
+
+struct StreamOptions : CommonOptions {
+  uint32_t size = 1472;
+  double rateMbps = 0;           // 0: unpaced
+  uint64_t durationNs = 1000000000ull;
+  uint64_t maxPackets = 2000000;  // bounds memory and time
+  uint64_t drainNs = 200000000;   // wait for echoes after the last send
+};
+struct StreamResult {
+  uint64_t sent = 0, received = 0, lost = 0, duplicates = 0, reordered = 0;
+  int64_t jitterNs = 0;           // RFC 3550 interarrival jitter of the echoes
+  int64_t durationNs = 0;         // sending phase
+  double sentMbps = 0, receivedMbps = 0;
+  std::vector<int64_t> rttNs;     // per echoed packet (first copy)
+  std::string peer;
+};
+
+void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r);
+void runThroughput(const ThroughputOptions& o, Control& c, ThroughputResult& r);
+void runStream(const StreamOptions& o, Control& c, StreamResult& r);
+
+// Prepares the calling thread: netns, CPU pinning, name.
+void enterProbeThread(const CommonOptions& o, const char* name);
+
+}  // namespace umlperf

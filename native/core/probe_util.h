@@ -1,0 +1,33 @@
+// Pieces the probe loops share: the cancellation check, a progress throttle, and the
+// attach/detach guard for the socket a cancel must wake.
+#pragma once
+#include "clock.h"
+#include "error.h"
+#include "probe.h"
+
+namespace umlperf {
+
+[[noreturn]] inline void throwCancelled() { throwCode("ABORT_ERR", "the probe was cancelled"); }
+
+struct Attached {
+  Control& c;
+  Attached(Control& c, int fd) : c(c) { c.attach(fd); }
+  ~Attached() { c.detach(); }
+};
+
+// Reports progress at most every 100 ms; cheap to call each iteration.
+class Throttle {
+ public:
+  Throttle(const Clock& clk, Control& c) : c_(c), every_(clk.fromNs(100000000)), next_(clk.now() + every_) {}
+  inline void tick(uint64_t now, uint64_t done, uint64_t total) {
+    if (now < next_) return;
+    next_ = now + every_;
+    if (c_.progress) c_.progress(done, total);
+  }
+
+ private:
+  Control& c_;
+  uint64_t every_, next_;
+};
+
+}  // namespace umlperf

@@ -1,0 +1,60 @@
+// Socket helpers shared by the probes and the endpoint.
+#pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+namespace umlperf {
+
+enum class Proto { TCP, UDP };
+enum class Wait { Block, Spin, BusyPoll };
+
+const char* waitName(Wait w);
+const char* protoName(Proto p);
+
+struct Address {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int family() const { return ss.ss_family; }
+  std::string str() const;
+};
+
+// Resolves host (name or literal) and port; throws ENOTFOUND when it cannot.
+Address resolve(const std::string& host, uint16_t port, bool numericOnly = false);
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept;
+  ~Fd();
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// A connected client socket for probes; applies the wait mode.
+Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs);
+
+void setNonBlocking(int fd, bool on);
+void setRecvTimeout(int fd, uint64_t ns);
+void setBusyPoll(int fd, uint32_t us);
+void setBuffers(int fd, int bytes);  // SO_SNDBUF/SO_RCVBUF, forced when privileged
+
+// Runs the calling thread in a network namespace: a name under /run/netns or a path.
+void enterNetns(const std::string& nameOrPath);
+// Pins the calling thread to one CPU.
+void pinToCpu(int cpu);
+// Names the calling thread (shows in top -H, /proc/PID/task).
+void nameThread(const char* name);
+
+}  // namespace umlperf

@@ -1,0 +1,93 @@
+#include "options.h"
+
+#include <cstring>
+
+namespace umlperf {
+
+namespace {
+
+template <class T>
+void num(const Napi::Object& o, const char* key, T& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return;
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a number");
+  out = T(v.As<Napi::Number>().DoubleValue());
+}
+
+void str(const Napi::Object& o, const char* key, std::string& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return;
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a string");
+  out = v.As<Napi::String>().Utf8Value();
+}
+
+Wait readWait(const Napi::Object& o) {
+  std::string w = "block";
+  str(o, "wait", w);
+  if (w == "block") return Wait::Block;
+  if (w == "spin") return Wait::Spin;
+  if (w == "busy-poll") return Wait::BusyPoll;
+  throw Napi::TypeError::New(o.Env(), "wait must be block, spin or busy-poll");
+}
+
+}  // namespace
+
+void readCommon(const Napi::Object& o, CommonOptions& c) {
+  str(o, "host", c.host);
+  num(o, "port", c.port);
+  std::string p = "tcp";
+  str(o, "protocol", p);
+  if (p != "tcp" && p != "udp") throw Napi::TypeError::New(o.Env(), "protocol must be tcp or udp");
+  c.proto = p == "tcp" ? Proto::TCP : Proto::UDP;
+  c.wait = readWait(o);
+  num(o, "busyPollUs", c.busyPollUs);
+  num(o, "cpu", c.cpu);
+  str(o, "netns", c.netns);
+}
+
+void readResponse(const Napi::Object& o, ResponseOptions& r) {
+  readCommon(o, r);
+  num(o, "size", r.size);
+  num(o, "iterations", r.iterations);
+  num(o, "warmup", r.warmup);
+  num(o, "intervalNs", r.intervalNs);
+  num(o, "timeoutNs", r.timeoutNs);
+}
+
+void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
+  readCommon(o, t);
+  num(o, "size", t.size);
+  num(o, "bytes", t.bytes);
+  num(o, "durationNs", t.durationNs);
+  num(o, "drainTimeoutNs", t.drainTimeoutNs);
+}
+
+void readStream(const Napi::Object& o, StreamOptions& s) {
+  readCommon(o, s);
+  s.proto = Proto::UDP;
+  num(o, "size", s.size);
+  num(o, "rateMbps", s.rateMbps);
+  num(o, "durationNs", s.durationNs);
+  num(o, "maxPackets", s.maxPackets);
+  num(o, "drainNs", s.drainNs);
+}
+
+void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
+  str(o, "bind", e.bind);
+  num(o, "echoPort", e.echoPort);
+  num(o, "discardPort", e.discardPort);
+  Napi::Value tcp = o.Get("tcp"), udp = o.Get("udp");
+  if (tcp.IsBoolean()) e.tcp = tcp.As<Napi::Boolean>();
+  if (udp.IsBoolean()) e.udp = udp.As<Napi::Boolean>();
+  e.wait = readWait(o);
+  str(o, "netns", e.netns);
+  num(o, "maxConnections", e.maxConnections);
+}
+
+Napi::Value nsArray(Napi::Env env, const std::vector<int64_t>& v) {
+  Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) a[i] = double(v[i]);
+  return a;
+}
+
+}  // namespace umlperf

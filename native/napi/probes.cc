@@ -1,0 +1,97 @@
+// JS entry points for the three probes: each call starts a Job and returns { promise, cancel }.
+#include "job.h"
+#include "options.h"
+
+namespace umlperf {
+
+namespace {
+
+class ResponseJob : public Job {
+ public:
+  ResponseOptions o;
+  ResponseResult r;
+  void run(Control& c) override { runResponse(o, c, r); }
+  const CommonOptions& common() const override { return o; }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("rttNs", nsArray(env, r.rttNs));
+    out.Set("sent", double(r.sent));
+    out.Set("lost", double(r.lost));
+    out.Set("stale", double(r.stale));
+    out.Set("durationNs", double(r.durationNs));
+    out.Set("peer", r.peer);
+    return out;
+  }
+};
+
+class ThroughputJob : public Job {
+ public:
+  ThroughputOptions o;
+  ThroughputResult r;
+  void run(Control& c) override { runThroughput(o, c, r); }
+  const CommonOptions& common() const override { return o; }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bytesSent", double(r.bytesSent));
+    out.Set("datagramsSent", double(r.datagramsSent));
+    out.Set("sendDurationNs", double(r.sendDurationNs));
+    out.Set("durationNs", double(r.durationNs));
+    out.Set("receiverCounted", r.receiverCounted);
+    out.Set("bytesReceived", double(r.bytesReceived));
+    out.Set("datagramsReceived", double(r.datagramsReceived));
+    out.Set("drained", r.drained);
+    out.Set("size", double(r.size));
+    out.Set("peer", r.peer);
+    return out;
+  }
+};
+
+class StreamJob : public Job {
+ public:
+  StreamOptions o;
+  StreamResult r;
+  void run(Control& c) override { runStream(o, c, r); }
+  const CommonOptions& common() const override { return o; }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("sent", double(r.sent));
+    out.Set("received", double(r.received));
+    out.Set("lost", double(r.lost));
+    out.Set("duplicates", double(r.duplicates));
+    out.Set("reordered", double(r.reordered));
+    out.Set("jitterNs", double(r.jitterNs));
+    out.Set("durationNs", double(r.durationNs));
+    out.Set("sentMbps", r.sentMbps);
+    out.Set("receivedMbps", r.receivedMbps);
+    out.Set("rttNs", nsArray(env, r.rttNs));
+    out.Set("peer", r.peer);
+    return out;
+  }
+};
+
+template <class J, void (*Read)(const Napi::Object&, decltype(J::o)&)>
+Napi::Value startJob(const Napi::CallbackInfo& info, const char* threadName) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+  auto job = std::make_unique<J>();
+  Read(info[0].As<Napi::Object>(), job->o);
+  Napi::Object handle = job->start(env, info[1], threadName);
+  job.release();  // owned by its thread-safe function from here on
+  return handle;
+}
+
+}  // namespace
+
+void initProbes(Napi::Env env, Napi::Object exports) {
+  exports.Set("responseTime", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return startJob<ResponseJob, readResponse>(info, "umlperf-rtt");
+  }));
+  exports.Set("throughput", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return startJob<ThroughputJob, readThroughput>(info, "umlperf-tput");
+  }));
+  exports.Set("streaming", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return startJob<StreamJob, readStream>(info, "umlperf-stream");
+  }));
+}
+
+}  // namespace umlperf
