@@ -1,0 +1,30 @@
+// Errors users can act on: one line, with a code. Usage errors (bad options) exit 2 in the
+// CLI; everything else that fails at run time exits 1.
+
+export class UmlperfError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UmlperfError';
+    this.code = code;
+  }
+}
+
+/** A bad option or argument: the caller's mistake, fixable by changing the call. */
+export class UsageError extends UmlperfError {
+  constructor(message: string) {
+    super('ERR_UMLPERF_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export function isUsageError(e: unknown): boolean {
+  return e instanceof UsageError || (e as { code?: string })?.code === 'ENOTFOUND';
+}
+
+export function abortError(): Error {
+  const e = new Error('the operation was aborted') as Error & { code: string };
+  e.name = 'AbortError';
+  e.code = 'ABORT_ERR';
+  return e;
+}

@@ -1,0 +1,134 @@
+// The addon's surface, declared once. Everything else in src/ goes through this file.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeClock {
+  source: 'tsc' | 'clock_monotonic_raw';
+  resolutionNs: number;
+  overheadNs: number;
+  tscHz?: number;
+}
+
+export interface NativeCommon {
+  host: string;
+  port: number;
+  protocol?: 'tcp' | 'udp';
+  wait?: 'block' | 'spin' | 'busy-poll';
+  busyPollUs?: number;
+  cpu?: number;
+  netns?: string;
+}
+
+export interface NativeResponseOptions extends NativeCommon {
+  size: number;
+  iterations: number;
+  warmup: number;
+  intervalNs: number;
+  timeoutNs: number;
+}
+export interface NativeResponseResult {
+  rttNs: Float64Array;
+  sent: number;
+  lost: number;
+  stale: number;
+  durationNs: number;
+  peer: string;
+}
+
+export interface NativeThroughputOptions extends NativeCommon {
+  size: number;
+  bytes: number;
+  durationNs: number;
+  drainTimeoutNs: number;
+}
+export interface NativeThroughputResult {
+  bytesSent: number;
+  datagramsSent: number;
+  sendDurationNs: number;
+  durationNs: number;
+  receiverCounted: boolean;
+  bytesReceived: number;
+  datagramsReceived: number;
+  drained: boolean;
+  size: number;
+  peer: string;
+}
+
+export interface NativeStreamOptions extends NativeCommon {
+  size: number;
+  rateMbps: number;
+  durationNs: number;
+  maxPackets?: number;
+  drainNs?: number;
+}
+export interface NativeStreamResult {
+  sent: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  jitterNs: number;
+  durationNs: number;
+  sentMbps: number;
+  receivedMbps: number;
+  rttNs: Float64Array;
+  peer: string;
+}
+
+export interface NativeJob<R> {
+  promise: Promise<R>;
+  cancel(): void;
+}
+export type ProgressFn = (done: number, total: number) => void;
+
+export interface NativeEndpointOptions {
+  bind: string;
+  echoPort: number;
+  discardPort: number;
+  tcp?: boolean;
+  udp?: boolean;
+  wait?: 'block' | 'spin' | 'busy-poll';
+  netns?: string;
+  maxConnections?: number;
+}
+export interface NativeEndpointStats {
+  tcpConnections: number;
+  tcpRefused: number;
+  echoedBytes: number;
+  discardedBytes: number;
+  udpEchoed: number;
+  udpDiscarded: number;
+  udpQueries: number;
+}
+export interface NativeEndpoint {
+  readonly echoPort: number;
+  readonly discardPort: number;
+  close(): void;
+  ref(): void;
+  unref(): void;
+  stats(): NativeEndpointStats;
+}
+
+export interface NativeAddon {
+  clockInfo(): NativeClock;
+  responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
+  throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;
+  streaming(o: NativeStreamOptions, progress?: ProgressFn): NativeJob<NativeStreamResult>;
+  NativeEndpoint: new (o: NativeEndpointOptions) => NativeEndpoint;
+}
+
+/** The package root: dist/src/native.js → ../.. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const require = createRequire(import.meta.url);
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once (prebuilt if present, else build/Release). */
+export function native(): NativeAddon {
+  if (!addon) {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    addon = load(packageRoot);
+  }
+  return addon;
+}
