@@ -22,6 +22,9 @@
         "native/napi/options.cc",
         "native/napi/probes.cc",
         "native/napi/endpoint_wrap.cc",
+        "native/core/tap.cc",
+        "native/core/unix_dgram.cc",
+        "native/napi/net.cc",
         "native/napi/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -110,12 +110,41 @@ export interface NativeEndpoint {
   stats(): NativeEndpointStats;
 }
 
+/** Link settings inside a network namespace (name under /run/netns or a path; absent: our own). */
+export interface NativeLinkRef {
+  name: string;
+  netns?: string;
+}
+export interface NativeTapOptions extends NativeLinkRef {
+  owner?: number;
+  group?: number;
+}
+/** An AF_UNIX datagram socket bound to a filesystem path; datagrams arrive on a native thread. */
+export interface NativeUnixDgramSocket {
+  readonly path: string;
+  /** Sends one datagram without blocking; throws (code EAGAIN, ENOENT, ECONNREFUSED…) on failure. */
+  sendTo(data: Uint8Array, path: string): void;
+  /** Stops and joins the receiving thread, closes the socket and unlinks its path. Idempotent. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
 export interface NativeAddon {
   clockInfo(): NativeClock;
   responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
   throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;
   streaming(o: NativeStreamOptions, progress?: ProgressFn): NativeJob<NativeStreamResult>;
   NativeEndpoint: new (o: NativeEndpointOptions) => NativeEndpoint;
+  /** Creates a persistent single-queue TAP (IFF_TAP|IFF_NO_PI); EEXIST when the name is taken. */
+  tapCreate(o: NativeTapOptions): void;
+  /** Deletes a persistent TAP; false when no such link exists. */
+  tapDelete(o: NativeLinkRef): boolean;
+  linkSetUp(o: NativeLinkRef & { up?: boolean }): void;
+  addressSet(o: NativeLinkRef & { address: string; prefix: number }): void;
+  bridgeAttach(o: NativeLinkRef & { bridge: string }): void;
+  linkExists(o: NativeLinkRef): boolean;
+  UnixDgramSocket: new (path: string, onMessage: (data: Buffer, from: string) => void) => NativeUnixDgramSocket;
 }
 
 /** The package root: dist/src/native.js → ../.. */

@@ -7,6 +7,7 @@ namespace umlperf {
 
 void initProbes(Napi::Env env, Napi::Object exports);
 void initEndpoint(Napi::Env env, Napi::Object exports);
+void initNet(Napi::Env env, Napi::Object exports);
 
 static Napi::Value clockInfo(const Napi::CallbackInfo& info) {
   const ClockInfo& c = Clock::get().info();
@@ -22,6 +23,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("clockInfo", Napi::Function::New(env, clockInfo));
   initProbes(env, exports);
   initEndpoint(env, exports);
+  initNet(env, exports);
   return exports;
 }
 
