@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// The umlperf CLI: parses arguments and hands over to the command modules. No logic here.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../src/errors.js';
+import { reportError } from './fail.js';
+import endpoint from './commands/endpoint.js';
+import probe from './commands/probe.js';
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('umlperf')
+  .usage('$0 <command> [options]\n\nMeasure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
+  .command(probe)
+  .command(endpoint)
+  .demandCommand(1, 'name a command (see --help)')
+  .strict()
+  .recommendCommands()
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .fail((msg, err) => {
+    if (err) throw err;
+    throw new UsageError(`${msg.replace(/\s*\n\s*/g, ' ').trim()} (see umlperf --help)`);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (e) {
+  reportError(e);
+}

@@ -1,0 +1,338 @@
+// The measurement API: response time, throughput and streaming. Each validates its options,
+// runs the native probe on a thread of its own, and returns a plain JSON-serialisable result.
+import { UsageError, abortError } from './errors.js';
+import { native, type NativeClock, type NativeCommon, type NativeJob } from './native.js';
+import { summarize, type Stats } from './stats.js';
+import { int, num, oneOf, text } from './validate.js';
+
+export const DEFAULT_ECHO_PORT = 7007;
+export const DEFAULT_DISCARD_PORT = 7008;
+export const MAX_UDP_PAYLOAD = 65507;
+
+export type Protocol = 'tcp' | 'udp';
+export type WaitMode = 'block' | 'spin' | 'busy-poll';
+export type ClockInfo = NativeClock;
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface CommonOptions {
+  /** Host name or address of the echo/discard service. */
+  host: string;
+  /** Service port: echo (RFC 862) for response time and streaming, discard (RFC 863) for throughput. */
+  port?: number;
+  protocol?: Protocol;
+  /** block: blocking syscalls; spin: non-blocking socket polled in user space; busy-poll: SO_BUSY_POLL. */
+  wait?: WaitMode;
+  busyPollUs?: number;
+  /** Pin the probe's thread to this CPU. */
+  cpu?: number;
+  /** Run the probe inside this network namespace (name under /run/netns, or a path). */
+  netns?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface ResponseTimeOptions extends CommonOptions {
+  /** Request size in bytes (UDP: 1..65507). Default 64. */
+  size?: number;
+  iterations?: number;
+  /** Requests sent first and not measured. Default min(100, iterations). */
+  warmup?: number;
+  /** Gap from the start of one request to the start of the next, in µs. Default 0. */
+  intervalUs?: number;
+  /** Per-request timeout in ms: a UDP request without reply is lost; a TCP one fails. */
+  timeoutMs?: number;
+  /** Keep every RTT in the result (samplesNs). Default true. */
+  keepSamples?: boolean;
+}
+
+interface Config {
+  protocol: Protocol;
+  host: string;
+  port: number;
+  peer: string;
+  wait: WaitMode;
+  cpu: number | null;
+  netns: string | null;
+}
+
+export interface ResponseTimeResult {
+  kind: 'response';
+  config: Config & { size: number; iterations: number; warmup: number; intervalUs: number; timeoutMs: number };
+  clock: ClockInfo;
+  startedAt: string;
+  stats: Stats;
+  sent: number;
+  received: number;
+  lost: number;
+  lossPercent: number;
+  /** Late replies to earlier (timed-out) requests, discarded. */
+  stale: number;
+  durationNs: number;
+  requestsPerSecond: number;
+  samplesNs?: number[];
+}
+
+export interface ThroughputOptions extends CommonOptions {
+  /** Bytes per write (TCP) or per datagram (UDP). Default 131072 (TCP) / 1472 (UDP). */
+  size?: number;
+  /** Stop after this many bytes ... */
+  bytes?: number;
+  /** ... or after this many seconds. Default: 2 s when bytes is not given. */
+  durationS?: number;
+}
+
+export interface ThroughputResult {
+  kind: 'throughput';
+  config: Config & { size: number; bytes: number | null; durationS: number | null };
+  clock: ClockInfo;
+  startedAt: string;
+  /** Bytes the receiver is known to have taken: TCP once it closed after our FIN, UDP its own count. */
+  bytes: number;
+  bytesSent: number;
+  /** null when the receiver could not report (a standard discard service over UDP). */
+  bytesReceived: number | null;
+  datagramsSent: number | null;
+  datagramsReceived: number | null;
+  lost: number | null;
+  lossPercent: number | null;
+  /** TCP: first byte to the receiver's close; UDP: the sending phase. */
+  durationNs: number;
+  sendDurationNs: number;
+  throughputMbps: number;
+  sendMbps: number;
+  receiverConfirmed: boolean;
+}
+
+export interface StreamingOptions extends CommonOptions {
+  /** Datagram size in bytes (24..65507). Default 1472. */
+  size?: number;
+  /** Target send rate; 0 sends as fast as possible. */
+  rateMbps?: number;
+  /** Seconds to send for. Default 1. */
+  durationS?: number;
+  /** Search for the highest rate whose loss stays under lossThresholdPercent (RFC 2544 throughput). */
+  findMaxRate?: boolean;
+  /** Default 0.1 %. */
+  lossThresholdPercent?: number;
+  /** Most trials the search may run. Default 10. */
+  maxTrials?: number;
+}
+
+export interface StreamTrial {
+  targetRateMbps: number;
+  sentMbps: number;
+  receivedMbps: number;
+  lossPercent: number;
+  pass: boolean;
+}
+
+export interface StreamingResult {
+  kind: 'stream';
+  config: Config & { size: number; targetRateMbps: number; durationS: number };
+  clock: ClockInfo;
+  startedAt: string;
+  sent: number;
+  received: number;
+  lost: number;
+  lossPercent: number;
+  duplicates: number;
+  reordered: number;
+  /** RFC 3550 interarrival jitter of the echoes. */
+  jitterNs: number;
+  durationNs: number;
+  sentMbps: number;
+  receivedMbps: number;
+  rtt: Stats;
+  /** Present with findMaxRate: every trial, and the highest rate that passed. */
+  search?: { lossThresholdPercent: number; maxRateMbps: number; trials: StreamTrial[] };
+}
+
+const WAITS: readonly WaitMode[] = ['block', 'spin', 'busy-poll'];
+const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
+
+type Checked = Omit<Config, 'peer'> & { busyPollUs: number };
+
+function common(o: CommonOptions, defaultPort: number): Checked {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  const cpu = o.cpu === undefined ? null : int('cpu', o.cpu, 0, 4095);
+  const netns = o.netns === undefined ? null : text('netns', o.netns);
+  return {
+    host: text('host', o.host),
+    port: int('port', o.port ?? defaultPort, 1, 65535),
+    protocol: oneOf('protocol', o.protocol ?? 'tcp', PROTOCOLS),
+    wait: oneOf('wait', o.wait ?? 'block', WAITS),
+    busyPollUs: int('busyPollUs', o.busyPollUs ?? 50, 0, 1_000_000),
+    cpu,
+    netns,
+  };
+}
+
+function nativeCommon(c: Checked): NativeCommon {
+  const out: NativeCommon = { host: c.host, port: c.port, protocol: c.protocol, wait: c.wait, busyPollUs: c.busyPollUs };
+  if (c.cpu !== null) out.cpu = c.cpu;
+  if (c.netns !== null) out.netns = c.netns;
+  return out;
+}
+
+function configOf(c: Checked, peer: string): Config {
+  return { protocol: c.protocol, host: c.host, port: c.port, peer, wait: c.wait, cpu: c.cpu, netns: c.netns };
+}
+
+/** Runs a native job, wiring AbortSignal and progress. */
+async function run<R>(o: CommonOptions, start: (progress: (d: number, t: number) => void) => NativeJob<R>): Promise<R> {
+  if (o.signal?.aborted) throw abortError();
+  const onProgress = o.onProgress;
+  const job = start((done, total) => onProgress?.({ done, total }));
+  const abort = () => job.cancel();
+  o.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return await job.promise;
+  } finally {
+    o.signal?.removeEventListener('abort', abort);
+  }
+}
+
+const clock = (): ClockInfo => native().clockInfo();
+const perS = (count: number, ns: number) => (ns > 0 ? (count * 1e9) / ns : 0);
+const mbps = (bytes: number, ns: number) => (ns > 0 ? (bytes * 8e3) / ns : 0);
+const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
+
+/** Ping-pong of `size` bytes, every round trip timed in integer nanoseconds. */
+export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTimeResult> {
+  const c = common(o, DEFAULT_ECHO_PORT);
+  const size = int('size', o.size ?? 64, 1, c.protocol === 'udp' ? MAX_UDP_PAYLOAD : 1 << 20);
+  const iterations = int('iterations', o.iterations ?? 1000, 1, 100_000_000);
+  const warmup = int('warmup', o.warmup ?? Math.min(100, iterations), 0, 100_000_000);
+  const intervalUs = num('intervalUs', o.intervalUs ?? 0, 0, 60_000_000);
+  const timeoutMs = num('timeoutMs', o.timeoutMs ?? (c.protocol === 'udp' ? 200 : 5000), 0.001, 600_000);
+  const startedAt = new Date().toISOString();
+  const r = await run(o, (p) =>
+    native().responseTime(
+      { ...nativeCommon(c), size, iterations, warmup, intervalNs: Math.round(intervalUs * 1e3), timeoutNs: Math.round(timeoutMs * 1e6) },
+      p,
+    ),
+  );
+  const result: ResponseTimeResult = {
+    kind: 'response',
+    config: { ...configOf(c, r.peer), size, iterations, warmup, intervalUs, timeoutMs },
+    clock: clock(),
+    startedAt,
+    stats: summarize(r.rttNs),
+    sent: r.sent,
+    received: r.rttNs.length,
+    lost: r.lost,
+    lossPercent: pct(r.lost, r.sent),
+    stale: r.stale,
+    durationNs: r.durationNs,
+    requestsPerSecond: perS(r.rttNs.length, r.durationNs),
+  };
+  if (o.keepSamples !== false) result.samplesNs = Array.from(r.rttNs);
+  return result;
+}
+
+/** Bulk transfer into a discard service, by byte count or for a duration. */
+export async function throughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const c = common(o, DEFAULT_DISCARD_PORT);
+  const size = int('size', o.size ?? (c.protocol === 'udp' ? 1472 : 131072), 1, c.protocol === 'udp' ? MAX_UDP_PAYLOAD : 16 << 20);
+  if (o.bytes !== undefined && o.durationS !== undefined) {
+    throw new UsageError('give bytes or durationS, not both');
+  }
+  const bytes = o.bytes === undefined ? null : int('bytes', o.bytes, 1, Number.MAX_SAFE_INTEGER);
+  const durationS = bytes === null ? num('durationS', o.durationS ?? 2, 0.001, 3600) : null;
+  const startedAt = new Date().toISOString();
+  const r = await run(o, (p) =>
+    native().throughput(
+      { ...nativeCommon(c), size, bytes: bytes ?? 0, durationNs: durationS === null ? 0 : Math.round(durationS * 1e9), drainTimeoutNs: 5e9 },
+      p,
+    ),
+  );
+  const udp = c.protocol === 'udp';
+  const confirmed = udp ? r.receiverCounted : r.drained;
+  const delivered = udp ? (r.receiverCounted ? r.bytesReceived : r.bytesSent) : r.bytesSent;
+  const lost = udp && r.receiverCounted ? r.datagramsSent - r.datagramsReceived : null;
+  return {
+    kind: 'throughput',
+    config: { ...configOf(c, r.peer), size, bytes, durationS },
+    clock: clock(),
+    startedAt,
+    bytes: delivered,
+    bytesSent: r.bytesSent,
+    bytesReceived: udp ? (r.receiverCounted ? r.bytesReceived : null) : r.drained ? r.bytesSent : null,
+    datagramsSent: udp ? r.datagramsSent : null,
+    datagramsReceived: udp && r.receiverCounted ? r.datagramsReceived : null,
+    lost,
+    lossPercent: lost === null ? null : pct(lost, r.datagramsSent),
+    durationNs: r.durationNs,
+    sendDurationNs: r.sendDurationNs,
+    throughputMbps: mbps(delivered, r.durationNs),
+    sendMbps: mbps(r.bytesSent, r.sendDurationNs),
+    receiverConfirmed: confirmed,
+  };
+}
+
+async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbps: number, durationS: number): Promise<StreamingResult> {
+  const startedAt = new Date().toISOString();
+  const r = await run(o, (p) =>
+    native().streaming({ ...nativeCommon(c), protocol: 'udp', size, rateMbps, durationNs: Math.round(durationS * 1e9) }, p),
+  );
+  return {
+    kind: 'stream',
+    config: { ...configOf(c, r.peer), protocol: 'udp', size, targetRateMbps: rateMbps, durationS },
+    clock: clock(),
+    startedAt,
+    sent: r.sent,
+    received: r.received,
+    lost: r.lost,
+    lossPercent: pct(r.lost, r.sent),
+    duplicates: r.duplicates,
+    reordered: r.reordered,
+    jitterNs: r.jitterNs,
+    durationNs: r.durationNs,
+    sentMbps: r.sentMbps,
+    receivedMbps: r.receivedMbps,
+    rtt: summarize(r.rttNs),
+  };
+}
+
+/**
+ * UDP paced at a rate through an echo service: loss, duplicates, reordering, jitter. With
+ * findMaxRate, a search for the highest rate whose loss stays under the threshold.
+ */
+export async function streaming(o: StreamingOptions): Promise<StreamingResult> {
+  const c = common({ ...o, protocol: 'udp' }, DEFAULT_ECHO_PORT);
+  const size = int('size', o.size ?? 1472, 24, MAX_UDP_PAYLOAD);
+  const durationS = num('durationS', o.durationS ?? 1, 0.01, 3600);
+  const rateMbps = num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000);
+  if (!o.findMaxRate) return streamOnce(o, c, size, rateMbps, durationS);
+
+  const threshold = num('lossThresholdPercent', o.lossThresholdPercent ?? 0.1, 0, 100);
+  const maxTrials = int('maxTrials', o.maxTrials ?? 10, 2, 50);
+  const trials: StreamTrial[] = [];
+  const trial = async (target: number) => {
+    const r = await streamOnce(o, c, size, target, durationS);
+    const pass = r.lossPercent <= threshold;
+    trials.push({ targetRateMbps: target, sentMbps: r.sentMbps, receivedMbps: r.receivedMbps, lossPercent: r.lossPercent, pass });
+    return { r, pass };
+  };
+  // First as fast as the sender can go (or the given ceiling); then bisect below it.
+  const first = await trial(rateMbps);
+  let best = first.pass ? first.r : undefined;
+  let lo = 0;
+  let hi = rateMbps > 0 ? rateMbps : first.r.sentMbps;
+  while (!first.pass && trials.length < maxTrials && hi - lo > 0.02 * hi) {
+    const mid = (lo + hi) / 2;
+    const t = await trial(mid);
+    if (t.pass) {
+      lo = mid;
+      best = t.r;
+    } else {
+      hi = mid;
+    }
+  }
+  const final = best ?? first.r;
+  return { ...final, search: { lossThresholdPercent: threshold, maxRateMbps: best ? best.receivedMbps : 0, trials } };
+}

@@ -1,0 +1,80 @@
+// Terminal reports of probe results: pure functions from results to text.
+import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
+import { meanCi } from '../stats.js';
+import { mbps, pct, table, us } from './table.js';
+
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult;
+
+function clockLine(r: Result): string {
+  const c = r.clock;
+  return `clock ${c.source}: resolution ${c.resolutionNs.toFixed(3)} ns, ${c.overheadNs.toFixed(1)} ns per timestamp`;
+}
+
+export function responseReport(runs: ResponseTimeResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const head = `response time: ${c.protocol.toUpperCase()} ${c.size} B to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, wait ${c.wait}, ${c.iterations} requests per run (+${c.warmup} warm-up)`;
+  const rows = runs.map((r, i) => {
+    const s = r.stats;
+    return [`run ${i + 1}`, us(s.minNs), us(s.meanNs), us(s.maxNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.p999Ns), us(s.stddevNs), us(s.ci95Ns), `${r.lost}`];
+  });
+  const lines = [head, clockLine(f), table(['µs', 'min', 'avg', 'max', 'p50', 'p90', 'p99', 'p99.9', 'stddev', '±95%', 'lost'], rows)];
+  const lost = runs.reduce((a, r) => a + r.lost, 0);
+  const sent = runs.reduce((a, r) => a + r.sent, 0);
+  const rate = runs.reduce((a, r) => a + r.requestsPerSecond, 0) / runs.length;
+  lines.push(`answered ${sent - lost} of ${sent}, lost ${lost} (${pct(sent ? (100 * lost) / sent : 0)}), ${Math.round(rate)} requests/s`);
+  if (runs.length > 1) {
+    const p50 = meanCi(runs.map((r) => r.stats.p50Ns));
+    lines.push(`p50 over ${runs.length} runs: ${us(p50.mean)} ± ${us(p50.ci95)} µs (95% CI)`);
+  }
+  return lines.join('\n');
+}
+
+export function throughputReport(runs: ThroughputResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const what = c.bytes !== null ? `${c.bytes} bytes` : `${c.durationS} s`;
+  const head = `throughput: ${c.protocol.toUpperCase()} to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : 'write'}, ${what} per run, wait ${c.wait}`;
+  const rows = runs.map((r, i) => [
+    `run ${i + 1}`,
+    mbps(r.throughputMbps),
+    mbps(r.sendMbps),
+    `${r.bytes}`,
+    (r.durationNs / 1e9).toFixed(6),
+    r.lossPercent === null ? '-' : pct(r.lossPercent),
+    r.receiverConfirmed ? 'yes' : 'no',
+  ]);
+  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
+  if (runs.length > 1) {
+    const t = meanCi(runs.map((r) => r.throughputMbps));
+    lines.push(`mean over ${runs.length} runs: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
+  }
+  if (runs.some((r) => !r.receiverConfirmed)) {
+    lines.push(c.protocol === 'udp'
+      ? 'the receiver did not report its count (not a umlperf endpoint?): figures are what was sent'
+      : 'the receiver did not close after our FIN: figures are what was sent');
+  }
+  return lines.join('\n');
+}
+
+export function streamReport(runs: StreamingResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const rate = f.search ? 'rate searched' : c.targetRateMbps > 0 ? `${mbps(c.targetRateMbps)} Mbps` : 'unpaced';
+  const head = `streaming: UDP ${c.size} B through echo at ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${rate}, ${c.durationS} s, wait ${c.wait}`;
+  const lines = [head, clockLine(f)];
+  for (const [i, r] of runs.entries()) {
+    if (r.search) {
+      lines.push(`run ${i + 1}: search for the highest rate with loss ≤ ${r.search.lossThresholdPercent}%`);
+      lines.push(table(['trial', 'target Mbps', 'sent Mbps', 'received Mbps', 'loss', 'pass'],
+        r.search.trials.map((t, j) => [`${j + 1}`, t.targetRateMbps ? mbps(t.targetRateMbps) : 'unpaced', mbps(t.sentMbps), mbps(t.receivedMbps), pct(t.lossPercent), t.pass ? 'yes' : 'no'])));
+      lines.push(`highest rate under the threshold: ${mbps(r.search.maxRateMbps)} Mbps`);
+    }
+  }
+  const rows = runs.map((r, i) => [
+    `run ${i + 1}`, `${r.sent}`, `${r.received}`, `${r.lost}`, pct(r.lossPercent), `${r.duplicates}`, `${r.reordered}`,
+    us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.rtt.p50Ns), us(r.rtt.p99Ns),
+  ]);
+  lines.push(table(['', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', 'jitter µs', 'sent Mbps', 'recv Mbps', 'rtt p50 µs', 'rtt p99 µs'], rows));
+  return lines.join('\n');
+}

@@ -1,0 +1,107 @@
+// Statistics as small pure functions over integer-nanosecond samples. Qcheck reported
+// min/avg/max of 10 checks; we add percentiles, spread and a confidence interval.
+
+export interface Stats {
+  count: number;
+  minNs: number;
+  meanNs: number;
+  maxNs: number;
+  p50Ns: number;
+  p90Ns: number;
+  p99Ns: number;
+  p999Ns: number;
+  stddevNs: number;
+  /** Median absolute deviation from the median: spread that ignores stalls. */
+  madNs: number;
+  /** Half-width of the 95% confidence interval of the mean (Student t). */
+  ci95Ns: number;
+}
+
+/** Sorted copy, ascending. */
+export function sorted(xs: ArrayLike<number>): Float64Array {
+  return Float64Array.from(xs).sort();
+}
+
+/** Quantile q in [0,1] of ascending data, linear between closest ranks. */
+export function quantile(asc: ArrayLike<number>, q: number): number {
+  const n = asc.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  return asc[lo] + (asc[hi] - asc[lo]) * (h - lo);
+}
+
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
+}
+
+/** Sample standard deviation (n - 1). */
+export function stddev(xs: ArrayLike<number>, m = mean(xs)): number {
+  if (xs.length < 2) return 0;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += (xs[i] - m) ** 2;
+  return Math.sqrt(s / (xs.length - 1));
+}
+
+// Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom.
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12,
+  2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/** t such that P(|T| < t) = 0.95 with df degrees of freedom. */
+export function tCritical95(df: number): number {
+  if (df < 1) return NaN;
+  if (df <= 30) return T975[Math.floor(df) - 1];
+  // Cornish-Fisher expansion around the normal quantile; error < 1e-4 past 30 df.
+  const z = 1.959963985;
+  const z3 = z ** 3, z5 = z ** 5, z7 = z ** 7;
+  return z + (z3 + z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3);
+}
+
+/** Half-width of the 95% confidence interval of the mean; 0 for fewer than 2 values. */
+export function ci95(xs: ArrayLike<number>): number {
+  if (xs.length < 2) return 0;
+  return (tCritical95(xs.length - 1) * stddev(xs)) / Math.sqrt(xs.length);
+}
+
+export function mad(asc: ArrayLike<number>): number {
+  if (asc.length === 0) return NaN;
+  const med = quantile(asc, 0.5);
+  const dev = new Float64Array(asc.length);
+  for (let i = 0; i < asc.length; i++) dev[i] = Math.abs(asc[i] - med);
+  return quantile(dev.sort(), 0.5);
+}
+
+/** Everything a result reports about a set of nanosecond samples, rounded to integer ns. */
+export function summarize(samplesNs: ArrayLike<number>): Stats {
+  const asc = sorted(samplesNs);
+  const n = asc.length;
+  if (n === 0) {
+    return { count: 0, minNs: 0, meanNs: 0, maxNs: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, stddevNs: 0, madNs: 0, ci95Ns: 0 };
+  }
+  const m = mean(asc);
+  const r = Math.round;
+  return {
+    count: n,
+    minNs: r(asc[0]),
+    meanNs: r(m),
+    maxNs: r(asc[n - 1]),
+    p50Ns: r(quantile(asc, 0.5)),
+    p90Ns: r(quantile(asc, 0.9)),
+    p99Ns: r(quantile(asc, 0.99)),
+    p999Ns: r(quantile(asc, 0.999)),
+    stddevNs: r(stddev(asc, m)),
+    madNs: r(mad(asc)),
+    ci95Ns: r(ci95(asc)),
+  };
+}
+
+/** Mean and 95% CI half-width of per-run figures (e.g. throughput of 10 runs). */
+export function meanCi(xs: ArrayLike<number>): { mean: number; ci95: number; n: number } {
+  return { mean: mean(xs), ci95: ci95(xs), n: xs.length };
+}

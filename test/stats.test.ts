@@ -1,0 +1,52 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ci95, mad, quantile, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
+
+test('quantile interpolates between closest ranks', () => {
+  const asc = sorted([4, 1, 3, 2]);
+  assert.is(quantile(asc, 0), 1);
+  assert.is(quantile(asc, 1), 4);
+  assert.is(quantile(asc, 0.5), 2.5);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+});
+
+test('summarize gives integer ns and the Qcheck triple', () => {
+  const s = summarize([1000, 2000, 3000, 4000, 100000]);
+  assert.is(s.count, 5);
+  assert.is(s.minNs, 1000);
+  assert.is(s.maxNs, 100000);
+  assert.is(s.meanNs, 22000);
+  assert.is(s.p50Ns, 3000);
+  assert.is(s.madNs, 1000);
+  for (const v of Object.values(s)) assert.ok(Number.isInteger(v), `${v} is an integer`);
+});
+
+test('stddev is the sample standard deviation', () => {
+  assert.is(stddev([2, 4, 4, 4, 5, 5, 7, 9]).toFixed(6), (2.138089935).toFixed(6));
+  assert.is(stddev([5]), 0);
+});
+
+test('Student t critical values match tables', () => {
+  assert.is(tCritical95(1), 12.706);
+  assert.is(tCritical95(9), 2.262);
+  assert.ok(Math.abs(tCritical95(40) - 2.021) < 0.001);
+  assert.ok(Math.abs(tCritical95(120) - 1.98) < 0.001);
+  assert.ok(Math.abs(tCritical95(1e6) - 1.96) < 0.001);
+});
+
+test('ci95 of ten values uses t with 9 df', () => {
+  const xs = [10, 12, 11, 13, 9, 10, 11, 12, 10, 12];
+  const expect = (2.262 * stddev(xs)) / Math.sqrt(10);
+  assert.ok(Math.abs(ci95(xs) - expect) < 1e-9);
+  assert.is(ci95([1]), 0);
+});
+
+test('mad ignores a stall', () => {
+  assert.is(mad(sorted([10, 11, 12, 13, 5000])), 1);
+});
+
+test('empty input summarises to zeros', () => {
+  assert.is(summarize([]).count, 0);
+});
+
+test.run();
