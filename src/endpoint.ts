@@ -85,3 +85,56 @@ export function endpointBinary(): string {
   }
   return found;
 }
+
+export interface EndpointProcess {
+  readonly pid: number;
+  readonly echoPort: number;
+  readonly discardPort: number;
+  /** SIGTERM, then waits for the exit (SIGKILL after 2 s). */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the static umlperf-endpoint as a child process (its own process group) and resolves
+ * once it reports ready. `prefix` runs it through another command, e.g. ['ip','netns','exec',NS].
+ */
+export async function spawnEndpoint(o: { bind?: string; port?: number; wait?: WaitMode; prefix?: string[] } = {}): Promise<EndpointProcess> {
+  const { spawn } = await import('node:child_process');
+  const args = ['--bind', o.bind ?? '127.0.0.1', '--port', String(o.port ?? 0), '--wait', o.wait ?? 'block'];
+  const cmd = [...(o.prefix ?? []), endpointBinary(), ...args];
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = await new Promise<{ echo: number; discard: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new UmlperfError('ETIMEDOUT', 'umlperf-endpoint did not report ready within 5 s')), 5000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(e);
+    };
+    child.once('error', (e) => fail(new UmlperfError('ENOENT', `cannot run umlperf-endpoint: ${e.message}`)));
+    child.once('exit', (code) => fail(new UmlperfError('ERR_UMLPERF_ENDPOINT', stderr.trim().split('\n')[0] || `umlperf-endpoint exited with status ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve({ echo: Number(m[1]), discard: Number(m[2]) });
+      }
+    });
+  });
+  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+  return {
+    pid: child.pid!,
+    echoPort: ready.echo,
+    discardPort: ready.discard,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

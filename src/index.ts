@@ -14,8 +14,8 @@ export type {
   ThroughputResult,
   WaitMode,
 } from './probes.js';
-export { startEndpoint, endpointBinary } from './endpoint.js';
-export type { Endpoint, EndpointOptions, EndpointStats } from './endpoint.js';
+export { startEndpoint, spawnEndpoint, endpointBinary } from './endpoint.js';
+export type { Endpoint, EndpointOptions, EndpointProcess, EndpointStats } from './endpoint.js';
 export { summarize, quantile, mean, stddev, ci95, meanCi, tCritical95 } from './stats.js';
 export type { Stats } from './stats.js';
 export { UmlperfError, UsageError } from './errors.js';

@@ -1,6 +1,6 @@
 // umlperf probe response|throughput|stream: parses, calls src/, prints.
 import type { Argv, CommandModule } from 'yargs';
-import { startEndpoint, type Endpoint } from '../../src/endpoint.js';
+import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 import {
   DEFAULT_DISCARD_PORT,
@@ -47,7 +47,7 @@ interface Args {
 function builder(y: Argv): Argv<Args> {
   return y
     .positional('kind', { choices: ['response', 'throughput', 'stream'] as const, demandOption: true, describe: 'what to measure' })
-    .option('host', { type: 'string', describe: 'target host (default: an endpoint started in this process on 127.0.0.1)' })
+    .option('host', { type: 'string', describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', { type: 'number', describe: `echo port (response, stream; default ${DEFAULT_ECHO_PORT}) or discard port (throughput; default ${DEFAULT_DISCARD_PORT})` })
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const })
     .option('size', { type: 'number', describe: 'request / write / datagram size in bytes' })
@@ -101,13 +101,15 @@ async function handler(a: Args): Promise<void> {
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 10000) throw new UsageError(`--runs must be an integer from 1 to 10000 (got ${a.runs})`);
   if (a.kind !== 'stream' && (a.rate !== undefined || a['find-max-rate'])) throw new UsageError('--rate and --find-max-rate apply to stream only');
   if (a.kind === 'stream' && a.protocol === 'tcp' && process.argv.includes('--protocol')) throw new UsageError('stream is UDP only');
-  let local: Endpoint | undefined;
+  let local: EndpointProcess | undefined;
   const runs: Result[] = [];
   try {
     let target: { host: string; port?: number };
     if (a.host === undefined) {
       if (a.port !== undefined || a.netns !== undefined) throw new UsageError('--port and --netns need --host');
-      local = await startEndpoint({ bind: '127.0.0.1', port: 0 });
+      // A separate process, as a real target would be (an endpoint thread inside this process
+      // shares its scheduling and reads slower).
+      local = await spawnEndpoint({ bind: '127.0.0.1', port: 0 });
       target = { host: '127.0.0.1', port: a.kind === 'throughput' ? local.discardPort : local.echoPort };
     } else {
       target = { host: a.host };

@@ -1,0 +1,102 @@
+// The CLI as a user meets it: output on stdout, one-line errors, exit 2 for usage, 1 for failures.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { freePort, runCli } from './helpers.js';
+
+test('--help lists the commands', () => {
+  const r = runCli(['--help']);
+  assert.is(r.status, 0);
+  assert.match(r.stdout, /probe <kind>/);
+  assert.match(r.stdout, /endpoint/);
+});
+
+test('probe response with no host measures an in-process loopback endpoint', () => {
+  const r = runCli(['probe', 'response', '--iterations', '200']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /response time: TCP 64 B to 127\.0\.0\.1:/);
+  assert.match(r.stdout, /answered 200 of 200/);
+  assert.is(r.stderr, '', 'no progress noise when stderr is not a terminal');
+});
+
+test('probe --json gives the documented result fields', () => {
+  const r = runCli(['probe', 'response', '--protocol', 'udp', '--iterations', '100', '--json']);
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'stddevNs', 'ci95Ns']) {
+    assert.ok(Number.isInteger(j.stats[k]), k);
+  }
+  assert.ok(j.clock.source && j.clock.resolutionNs > 0 && j.clock.overheadNs > 0);
+  assert.is(j.samplesNs.length, 100);
+
+  const t = JSON.parse(runCli(['probe', 'throughput', '--duration', '0.2', '--json']).stdout);
+  for (const k of ['throughputMbps', 'bytes', 'durationNs']) assert.type(t[k], 'number', k);
+  assert.ok(t.clock);
+
+  const s = JSON.parse(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2', '--json']).stdout);
+  for (const k of ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'jitterNs']) assert.type(s[k], 'number', k);
+  assert.ok(s.clock);
+});
+
+test('--runs gives every run and a summary with a confidence interval', () => {
+  const r = runCli(['probe', 'throughput', '--bytes', '1000000', '--runs', '3', '--json']);
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.runs.length, 3);
+  assert.is(j.summary.throughputMbps.n, 3);
+  assert.type(j.summary.throughputMbps.ci95, 'number');
+});
+
+test('endpoint and probe in separate processes', async () => {
+  const port = await freePort();
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('./helpers.js');
+  const ep = spawn(process.execPath, [cliPath, 'endpoint', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ep.stdout!.on('data', (d: Buffer) => d.toString().includes('echo on') && resolve());
+      ep.once('exit', () => reject(new Error('endpoint exited')));
+    });
+    const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(port), '--iterations', '100', '--json']);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(JSON.parse(r.stdout).received, 100);
+    const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(port + 1), '--protocol', 'udp', '--duration', '0.2', '--json']);
+    assert.is(JSON.parse(t.stdout).receiverConfirmed, true);
+  } finally {
+    const exited = new Promise((r) => ep.once('exit', r));
+    ep.kill('SIGTERM');
+    assert.is(await exited, 0);
+  }
+});
+
+const usage: [string, string[]][] = [
+  ['unknown protocol', ['probe', 'response', '--protocol', 'sctp']],
+  ['size 0', ['probe', 'response', '--size', '0']],
+  ['UDP size too large', ['probe', 'response', '--protocol', 'udp', '--size', '65508']],
+  ['port out of range', ['probe', 'response', '--host', '127.0.0.1', '--port', '70000']],
+  ['unresolvable host', ['probe', 'response', '--host', 'no-such-host.invalid']],
+  ['unknown probe', ['probe', 'latency']],
+  ['unknown option', ['probe', 'response', '--colour']],
+  ['no command', []],
+  ['bytes and duration together', ['probe', 'throughput', '--bytes', '10', '--duration', '1']],
+];
+for (const [what, args] of usage) {
+  test(`usage error (${what}): one line, exit 2`, () => {
+    const r = runCli(args);
+    assert.is(r.status, 2, `${what}: ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^umlperf: /);
+    assert.not.match(r.stderr, /\n\s+at /);
+  });
+}
+
+test('nothing listening: one line, exit 1', async () => {
+  const port = await freePort();
+  for (const protocol of ['tcp', 'udp']) {
+    const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(port), '--protocol', protocol]);
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^umlperf: .*refused/i);
+    assert.is(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test.run();
