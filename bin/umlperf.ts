@@ -6,12 +6,14 @@ import { UsageError } from '../src/errors.js';
 import { reportError } from './fail.js';
 import endpoint from './commands/endpoint.js';
 import probe from './commands/probe.js';
+import image from './commands/image.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
   .usage('$0 <command> [options]\n\nMeasure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
   .command(probe)
   .command(endpoint)
+  .command(image)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()
