@@ -7,6 +7,7 @@ import { reportError } from './fail.js';
 import endpoint from './commands/endpoint.js';
 import probe from './commands/probe.js';
 import image from './commands/image.js';
+import serveBench from './commands/serve-bench.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
@@ -14,6 +15,7 @@ const cli = yargs(hideBin(process.argv))
   .command(probe)
   .command(endpoint)
   .command(image)
+  .command(serveBench)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()

@@ -1,0 +1,43 @@
+// umlperf serve-bench dns|http|smtp --lab L --target host|gN: server-level latency and rate.
+import type { Argv, CommandModule } from 'yargs';
+import { BENCH_PROTOCOLS, benchTarget, formatServeBench, serveBench, type BenchProtocol } from '../../src/servers/bench.js';
+import { interruptible } from '../progress.js';
+
+interface Args {
+  proto: BenchProtocol;
+  lab: string;
+  target: string;
+  requests?: number;
+  concurrency: number;
+  duration: number;
+  timeout: number;
+  json: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: 'serve-bench <proto>',
+  describe: 'benchmark a server of a lab from its client namespace: DNS queries, HTTP GETs, SMTP transactions',
+  builder: (y: Argv) =>
+    y
+      .positional('proto', { choices: BENCH_PROTOCOLS, describe: 'dns (BIND), http (Apache), smtp (Postfix)' })
+      .option('lab', { type: 'string', default: 'umlperf', describe: 'the lab (see umlperf lab up)' })
+      .option('target', { type: 'string', default: 'host', describe: 'host or gN' })
+      .option('requests', { type: 'number', describe: 'requests to measure (default dns 2000, http 1000, smtp 200)' })
+      .option('concurrency', { type: 'number', default: 1, describe: 'requests in flight' })
+      .option('duration', { type: 'number', default: 60, describe: 'stop after this many seconds at most' })
+      .option('timeout', { type: 'number', default: 2000, describe: 'per-request timeout, ms' })
+      .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args>,
+  handler: async (a) => {
+    const { netns, addr } = benchTarget(a.lab, a.target);
+    const r = await interruptible((signal) => serveBench({
+      proto: a.proto, netns, addr, target: a.target, requests: a.requests, concurrency: a.concurrency,
+      durationS: a.duration, timeoutMs: a.timeout, signal,
+    }));
+    if (a.json) {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    process.stdout.write(formatServeBench(r));
+  },
+};
+export default command;
