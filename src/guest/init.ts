@@ -68,6 +68,8 @@ stop_all() {
 trap stop_all INT TERM
 
 echo "$id" > /proc/sys/kernel/hostname
+# Without this the kernel reboots at once on ctrl-alt-del instead of signalling init.
+echo 0 > /proc/sys/kernel/ctrl-alt-del
 ip link set lo up
 if [ -n "$ip" ]; then
   ip addr add "$ip" dev "$dev" && ip link set "$dev" up || fail "network: cannot configure $dev with $ip"

@@ -1,0 +1,267 @@
+// A lab: `<lab>-client` ── veth ── bridge in `<lab>-host` ── TAP per UML guest. Made step by
+// step with every object recorded in the state file first; any failure or abort tears down
+// what was made.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { abortError, UmlperfError, UsageError } from '../errors.js';
+import { minimalImage, type GuestImage } from '../images/minimal.js';
+import { native } from '../native.js';
+import { BootWatcher } from './boot.js';
+import { guestRecord, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
+import { spawnHostEndpoint } from './host-endpoint.js';
+import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
+import {
+  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, RUN_ROOT, SUBNET_PREFIX, VETH,
+  clientNetns, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
+} from './names.js';
+import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
+import { isAlive } from './process.js';
+import { readState, StateRecorder, type LabState, type Transport } from './state.js';
+import { teardownLab } from './teardown.js';
+
+export const DEFAULT_MEM = '64M';
+
+export interface LabUpOptions {
+  name?: string;
+  guests?: number;
+  /** 'minimal', or an image already built (e.g. the Debian one) */
+  image?: 'minimal' | GuestImage;
+  transport?: Transport;
+  mem?: string;
+  kernel?: string;
+  rootfs?: RootFs;
+  /** Servers each guest's init starts (see src/guest/init.ts). */
+  servers?: string[];
+  /** Per guest, added to a base of 30 s. */
+  bootTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Progress lines (the CLI shows them on a TTY only). */
+  progress?: (line: string) => void;
+}
+
+export interface LabGuestInfo {
+  id: string;
+  address: string;
+  pid: number;
+  transport: Transport;
+  bootMs: number;
+  alive?: boolean;
+  log?: string;
+}
+export interface LabInfo {
+  name: string;
+  status?: LabState['status'];
+  client: { netns: string; address: string };
+  host: { netns: string; address: string };
+  guests: LabGuestInfo[];
+  /** Wall time of `lab up`, spawn of the first guest to the last one ready. */
+  guestsUpMs?: number;
+}
+
+function info(s: LabState, withStatus = false): LabInfo {
+  const out: LabInfo = {
+    name: s.name,
+    client: { netns: s.client.netns, address: s.client.address },
+    host: { netns: s.host.netns, address: s.host.address },
+    guests: s.guests.map((g) => {
+      const gi: LabGuestInfo = { id: g.id, address: g.address, pid: g.pid ?? 0, transport: g.transport, bootMs: g.bootMs ?? 0 };
+      if (withStatus) {
+        const p = s.processes.find((x) => x.role === 'guest' && x.id === g.id);
+        gi.alive = !!p && isAlive(p);
+        gi.log = g.log;
+      }
+      return gi;
+    }),
+  };
+  if (withStatus) out.status = s.status;
+  return out;
+}
+
+const MEM = /^[1-9][0-9]{0,5}[kKmMgG]?$/;
+
+/** Brings a lab up and leaves it running (guests detached); returns where everything is. */
+export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
+  const name = validateLabName(o.name ?? DEFAULT_LAB);
+  const count = validateGuestCount(o.guests ?? 1);
+  const transport = o.transport ?? 'vector';
+  if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
+  const mem = o.mem ?? DEFAULT_MEM;
+  if (!MEM.test(mem)) throw new UsageError(`bad memory size ${JSON.stringify(mem)}: e.g. 64M`);
+  const kernel = o.kernel ?? DEFAULT_KERNEL;
+  const signal = o.signal;
+  const say = o.progress ?? (() => undefined);
+  const check = () => {
+    if (signal?.aborted) throw abortError();
+  };
+
+  if (count > 0) {
+    const caps = await kernelCaps(kernel);
+    if (!caps.transports.includes(transport))
+      throw new UmlperfError('ERR_UMLPERF_UNSUPPORTED', `kernel ${kernel} (${caps.version}) has no ${transport} transport; it has: ${caps.transports.join(', ') || 'none'}`);
+    if (!caps.mconsoleNotify) throw new UmlperfError('ERR_UMLPERF_UNSUPPORTED', `kernel ${kernel} has no mconsole notify (CONFIG_MCONSOLE)`);
+  }
+  const dir = labDir(name);
+  fs.mkdirSync(RUN_ROOT, { recursive: true, mode: 0o755 });
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });  // also the lock: one `lab up` per name
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `lab ${name} exists already (umlperf lab down --name ${name}, or umlperf cleanup --lab ${name})`);
+    throw e;
+  }
+  const rec = new StateRecorder({
+    version: 1, name, status: 'starting', createdAt: new Date().toISOString(), creatorPid: process.pid, dir,
+    kernel, mem, netns: [], links: [], processes: [], files: [], guests: [],
+    client: { netns: clientNetns(name), address: CLIENT_ADDRESS },
+    host: { netns: hostNetns(name), address: HOST_ADDRESS, endpointLog: path.join(dir, 'endpoint.log') },
+  });
+  rec.record(() => undefined);
+  let watcher: BootWatcher | undefined;
+  const spawned: SpawnedGuest[] = [];
+  try {
+    const cns = clientNetns(name), hns = hostNetns(name);
+    for (const ns of [cns, hns]) {
+      if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
+    }
+    say(`lab ${name}: namespaces, veth, bridge`);
+    for (const ns of [cns, hns]) {
+      rec.record((s) => s.netns.push(ns));
+      await netnsAdd(ns);
+    }
+    rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
+    await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
+    await bridgeAdd(hns, BRIDGE, HOST_MAC);
+    await linkMaster(hns, VETH, BRIDGE);
+    await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
+    await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
+    for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
+    await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
+    await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+    check();
+
+    say(`lab ${name}: host endpoint on ${HOST_ADDRESS}`);
+    await spawnHostEndpoint(name, rec.state.host.endpointLog!, (p) => rec.record((s) => s.processes.push(p)), signal);
+    check();
+    if (count === 0) {
+      rec.record((s) => (s.status = 'up'));
+      return info(rec.state);
+    }
+
+    const image = o.image === undefined || o.image === 'minimal' ? await minimalImage() : o.image;
+    rec.record((s) => (s.image = { name: image.name, base: image.base, root: image.root }));
+    check();
+
+    const notifyPath = path.join(dir, 'notify.sock');
+    rec.record((s) => s.files.push(notifyPath));
+    watcher = new BootWatcher(notifyPath);
+    const specs: GuestSpec[] = [];
+    for (let n = 1; n <= count; n++) {
+      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: o.servers, rootfs: o.rootfs };
+      const g = guestRecord(spec);
+      rec.record((s) => {
+        s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
+        s.files.push(g.log, ...(g.cow ? [g.cow] : []), path.join(dir, g.umid));
+        s.guests.push(g);
+      });
+      native().tapCreate({ name: g.tap, netns: hns });
+      native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
+      native().linkSetUp({ name: g.tap, netns: hns });
+      await neighPermanent(cns, VETH, g.address, g.mac);
+      await neighPermanent(hns, BRIDGE, g.address, g.mac);
+      specs.push(spec);
+    }
+    check();
+
+    say(`lab ${name}: booting ${count} guest${count > 1 ? 's' : ''} (${transport})`);
+    const t0 = performance.now();
+    const timeoutMs = 30_000 + (o.bootTimeoutMs ?? 3000) * count;
+    const waits: Promise<void>[] = [];
+    for (const spec of specs) {
+      const g = rec.state.guests[spec.n - 1];
+      const sg = spawnGuest(spec, g);
+      spawned.push(sg);
+      rec.record((s) => {
+        s.processes.push(sg.proc);
+        g.pid = sg.proc.pid;
+      });
+      waits.push(watcher.wait(g.id, sg.child, sg.spawnedAt, g.log, timeoutMs, signal).then((ms) => {
+        rec.record(() => {
+          g.bootMs = ms;
+          g.mconsole = watcher?.sockets.get(g.umid) ?? g.mconsole;
+        });
+        say(`  ${g.id} ${g.address} ready in ${ms} ms`);
+      }));
+    }
+    // The first failure ends the wait (the guests that are still booting go in the teardown).
+    await Promise.all(waits);
+    const guestsUpMs = Math.round(performance.now() - t0);
+    rec.record((s) => (s.status = 'up'));
+    for (const sg of spawned) sg.child.unref();
+    return { ...info(rec.state), guestsUpMs };
+  } catch (e) {
+    rec.state.status = 'failed';
+    watcher?.close();
+    watcher = undefined;
+    await teardownLab(name, { graceful: false }).catch(() => undefined);
+    throw e;
+  } finally {
+    watcher?.close();
+  }
+}
+
+function requireState(name: string): LabState {
+  validateLabName(name);
+  const s = readState(name);
+  if (!s) throw new UmlperfError('ERR_UMLPERF_NO_LAB', `no lab ${name} (umlperf lab up --name ${name})`);
+  return s;
+}
+
+export async function labDown(name = DEFAULT_LAB): Promise<{ name: string; removed: boolean }> {
+  validateLabName(name);
+  const r = await teardownLab(name, { graceful: true });
+  return { name, removed: r.found };
+}
+
+export function labStatus(name = DEFAULT_LAB): LabInfo {
+  return info(requireState(name), true);
+}
+
+/** Runs a command inside the lab's client or host namespace; resolves with its exit status. */
+export function labExec(name: string, side: 'client' | 'host', cmd: string[]): Promise<number> {
+  const s = requireState(name);
+  if (!cmd.length) throw new UsageError('lab exec: name a command after --');
+  const ns = side === 'client' ? s.client.netns : s.host.netns;
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+}
+
+/**
+ * `--lab L --target host|gN` for the probes: the namespace to probe from and the address, after
+ * checking that the lab and the guest exist.
+ */
+export function resolveLabTarget(lab: string, target: string): LabTarget {
+  const t = labTarget(lab, target);
+  const s = requireState(lab);
+  if (target !== 'host' && !s.guests.some((g) => g.n === guestNumber(target)))
+    throw new UsageError(`lab ${lab} has no guest ${target} (it has ${s.guests.map((g) => g.id).join(', ') || 'none'})`);
+  return t;
+}
+
+/**
+ * After a probe of a lab target failed: an error that says the guest is gone, if it is
+ * (else undefined, and the probe's own error stands).
+ */
+export function targetDownError(lab: string, target: string): UmlperfError | undefined {
+  const s = readState(lab);
+  if (!s) return new UmlperfError('ERR_UMLPERF_NO_LAB', `lab ${lab} is gone (torn down during the probe?)`);
+  const p = s.processes.find((x) => x.id === target);
+  if (!p || isAlive(p)) return undefined;
+  const log = target === 'host' ? s.host.endpointLog : s.guests.find((g) => g.id === target)?.log;
+  const what = target === 'host' ? 'host endpoint' : `guest ${target}`;
+  return new UmlperfError('ERR_UMLPERF_GUEST_EXIT', `${what} (pid ${p.pid}) is not running; log: ${log}`);
+}
