@@ -1,6 +1,7 @@
 // umlperf-endpoint: the endpoint as a static program, for guests and other hosts.
 // Prints one "ready" line on stdout when every service is bound; exits 0 on SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,10 +16,11 @@ using namespace umlperf;
 
 static const char* kUsage =
     "usage: umlperf-endpoint [--bind ADDR] [--port N] [--discard-port N] [--tcp-only|--udp-only]\n"
-    "                        [--wait block|spin|busy-poll] [--max-connections N]\n"
+    "                        [--wait block|spin|busy-poll] [--max-connections N] [--parent PID]\n"
     "Serves echo (RFC 862) on --port (default 7007) and discard (RFC 863) on --discard-port\n"
     "(default: port + 1), over TCP and UDP, until SIGINT or SIGTERM. ADDR is numeric\n"
-    "(default 127.0.0.1; 0.0.0.0 or :: for every address).\n";
+    "(default 127.0.0.1; 0.0.0.0 or :: for every address). With --parent, exits when process PID\n"
+    "(its parent) ends.\n";
 
 [[noreturn]] static void usage(const std::string& why) {
   fprintf(stderr, "umlperf-endpoint: %s\n%s", why.c_str(), kUsage);
@@ -36,6 +38,7 @@ static unsigned long number(const char* flag, const char* v, unsigned long max) 
 int main(int argc, char** argv) {
   EndpointOptions o;
   bool discardSet = false;
+  pid_t parent = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     if (a == "--bind") o.bind = value();
     else if (a == "--port") o.echoPort = uint16_t(number("--port", value(), 65535));
     else if (a == "--discard-port") { o.discardPort = uint16_t(number("--discard-port", value(), 65535)); discardSet = true; }
+    else if (a == "--parent") parent = pid_t(number("--parent", value(), 4194304));
     else if (a == "--tcp-only") o.udp = false;
     else if (a == "--udp-only") o.tcp = false;
     else if (a == "--max-connections") o.maxConnections = unsigned(number(a.c_str(), value(), 65536));
@@ -71,6 +75,11 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  if (parent) {
+    // SIGTERM arrives (and sigwait takes it) when the parent dies; if it already has, stop now.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) return 1;
+  }
 
   Endpoint ep(o);
   try {

@@ -105,3 +105,50 @@ export function summarize(samplesNs: ArrayLike<number>): Stats {
 export function meanCi(xs: ArrayLike<number>): { mean: number; ci95: number; n: number } {
   return { mean: mean(xs), ci95: ci95(xs), n: xs.length };
 }
+
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; |error| < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
+  const y = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-(z * z) / 2);
+  return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}
+
+export interface MannWhitney {
+  u: number;
+  /** Two-sided p-value, normal approximation with tie and continuity corrections. */
+  p: number;
+  /** P(a sample of x exceeds one of y) + half the ties: 0.5 means no shift. */
+  probXGreater: number;
+}
+
+/**
+ * Mann-Whitney U test of x against y: valid for skewed latency distributions, where a t-test
+ * on means is not.
+ */
+export function mannWhitney(x: ArrayLike<number>, y: ArrayLike<number>): MannWhitney {
+  const n1 = x.length;
+  const n2 = y.length;
+  if (n1 === 0 || n2 === 0) return { u: NaN, p: NaN, probXGreater: NaN };
+  const all: { v: number; fromX: boolean }[] = [];
+  for (let i = 0; i < n1; i++) all.push({ v: x[i], fromX: true });
+  for (let i = 0; i < n2; i++) all.push({ v: y[i], fromX: false });
+  all.sort((a, b) => a.v - b.v);
+  let rankSumX = 0;
+  let tieTerm = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1].v === all[i].v) j++;
+    const rank = (i + j) / 2 + 1;
+    const t = j - i + 1;
+    if (t > 1) tieTerm += t ** 3 - t;
+    for (let k = i; k <= j; k++) if (all[k].fromX) rankSumX += rank;
+    i = j + 1;
+  }
+  const u = rankSumX - (n1 * (n1 + 1)) / 2;
+  const n = n1 + n2;
+  const mu = (n1 * n2) / 2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+  const z = sigma > 0 ? (Math.abs(u - mu) - 0.5) / sigma : 0;
+  const p = sigma > 0 ? Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))) : 1;
+  return { u, p, probXGreater: u / (n1 * n2) };
+}

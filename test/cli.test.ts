@@ -1,7 +1,8 @@
 // The CLI as a user meets it: output on stdout, one-line errors, exit 2 for usage, 1 for failures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort, runCli } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { cliPath, freePort, runCli } from './helpers.js';
 
 test('--help lists the commands', () => {
   const r = runCli(['--help']);
@@ -48,8 +49,6 @@ test('--runs gives every run and a summary with a confidence interval', () => {
 
 test('endpoint and probe in separate processes', async () => {
   const port = await freePort();
-  const { spawn } = await import('node:child_process');
-  const { cliPath } = await import('./helpers.js');
   const ep = spawn(process.execPath, [cliPath, 'endpoint', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -97,6 +96,27 @@ test('nothing listening: one line, exit 1', async () => {
     assert.match(r.stderr, /^umlperf: .*refused/i);
     assert.is(r.stderr.trim().split('\n').length, 1);
   }
+});
+
+function localEndpoints(): number[] {
+  const r = spawnSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes('umlperf-endpoint --bind 127.0.0.1 --port 0') && l.includes(`--parent`)).map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+test('the local endpoint never outlives the CLI: usage error, SIGKILL', async () => {
+  const before = new Set(localEndpoints());
+  runCli(['probe', 'throughput', '--bytes', '10', '--duration', '1']);
+  const cli = spawn(process.execPath, [cliPath, 'probe', 'response', '--iterations', '100000000'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 800));
+  cli.kill('SIGKILL');
+  await new Promise((r) => cli.once('exit', r));
+  let left: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = localEndpoints().filter((p) => !before.has(p));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(left, []);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ci95, mad, quantile, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
+import { ci95, mad, mannWhitney, normalCdf, quantile, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
 
 test('quantile interpolates between closest ranks', () => {
   const asc = sorted([4, 1, 3, 2]);
@@ -47,6 +47,30 @@ test('mad ignores a stall', () => {
 
 test('empty input summarises to zeros', () => {
   assert.is(summarize([]).count, 0);
+});
+
+test('normal CDF matches known values', () => {
+  assert.ok(Math.abs(normalCdf(0) - 0.5) < 1e-7);
+  assert.ok(Math.abs(normalCdf(1.959964) - 0.975) < 1e-6);
+  assert.ok(Math.abs(normalCdf(-1) - 0.158655) < 1e-6);
+});
+
+test('Mann-Whitney U: a known textbook case and the null case', () => {
+  // x all below y: U = 0, clearly significant for 8 vs 8.
+  const x = [1, 2, 3, 4, 5, 6, 7, 8];
+  const y = [11, 12, 13, 14, 15, 16, 17, 18];
+  const r = mannWhitney(x, y);
+  assert.is(r.u, 0);
+  assert.is(r.probXGreater, 0);
+  assert.ok(r.p < 0.001, `p ${r.p}`);
+  // Identical samples: no evidence of a shift.
+  const same = mannWhitney(x, x);
+  assert.is(same.u, 32);
+  assert.ok(same.p > 0.9);
+  // Interleaved: U = n1*n2/2 area, p large.
+  const mixed = mannWhitney([1, 3, 5, 7, 9, 11], [2, 4, 6, 8, 10, 12]);
+  assert.is(mixed.u, 15);
+  assert.ok(mixed.p > 0.5);
 });
 
 test.run();

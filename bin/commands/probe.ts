@@ -103,13 +103,14 @@ async function handler(a: Args): Promise<void> {
   if (a.kind === 'stream' && a.protocol === 'tcp' && process.argv.includes('--protocol')) throw new UsageError('stream is UDP only');
   let local: EndpointProcess | undefined;
   const runs: Result[] = [];
+  let failure: unknown;
   try {
     let target: { host: string; port?: number };
     if (a.host === undefined) {
       if (a.port !== undefined || a.netns !== undefined) throw new UsageError('--port and --netns need --host');
       // A separate process, as a real target would be (an endpoint thread inside this process
-      // shares its scheduling and reads slower).
-      local = await spawnEndpoint({ bind: '127.0.0.1', port: 0 });
+      // shares its scheduling and reads slower). It exits with us, however we end.
+      local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
       target = { host: '127.0.0.1', port: a.kind === 'throughput' ? local.discardPort : local.echoPort };
     } else {
       target = { host: a.host };
@@ -125,14 +126,16 @@ async function handler(a: Args): Promise<void> {
       }
     });
   } catch (e) {
-    // What was measured before a failure or an interrupt is still printed.
-    if (runs.length > 0) print(a, runs);
-    if (exitCodeFor(e) === 130 && runs.length > 0) process.stderr.write(`umlperf: interrupted after ${runs.length} of ${a.runs} runs\n`);
-    reportError(e);
+    failure = e;
   } finally {
     await local?.close();
   }
-  print(a, runs);
+  // What was measured before a failure or an interrupt is still printed.
+  if (runs.length > 0) print(a, runs);
+  if (failure !== undefined) {
+    if (exitCodeFor(failure) === 130 && runs.length > 0) process.stderr.write(`umlperf: interrupted after ${runs.length} of ${a.runs} runs\n`);
+    reportError(failure);
+  }
 }
 
 function print(a: Args, runs: Result[]): void {
