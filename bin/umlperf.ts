@@ -6,6 +6,9 @@ import { UsageError } from '../src/errors.js';
 import { reportError } from './fail.js';
 import endpoint from './commands/endpoint.js';
 import probe from './commands/probe.js';
+import lab from './commands/lab.js';
+import doctor from './commands/doctor.js';
+import cleanup from './commands/cleanup.js';
 import image from './commands/image.js';
 import serveBench from './commands/serve-bench.js';
 
@@ -14,6 +17,9 @@ const cli = yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nMeasure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
   .command(probe)
   .command(endpoint)
+  .command(lab)
+  .command(doctor)
+  .command(cleanup)
   .command(image)
   .command(serveBench)
   .demandCommand(1, 'name a command')

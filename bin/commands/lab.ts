@@ -1,0 +1,92 @@
+// umlperf lab up|status|down|exec: a lab of UML guests behind a bridge, probed from a client
+// namespace. `up` leaves the lab running (guests detached); `down` tears it down from its state.
+import type { Argv, CommandModule } from 'yargs';
+
+import { UsageError } from '../../src/errors.js';
+import { DEFAULT_MEM, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
+import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
+import { DEFAULT_LAB, MAX_GUESTS, validateGuestCount, validateLabName } from '../../src/lab/names.js';
+import { interruptible } from '../progress.js';
+
+interface Args {
+  action: 'up' | 'status' | 'down' | 'exec';
+  name: string;
+  guests: number;
+  image: 'minimal';
+  transport: 'vector' | 'tuntap';
+  mem: string;
+  kernel: string;
+  side: 'client' | 'host';
+  json: boolean;
+  cmd?: string[];
+  _: (string | number)[];
+  '--'?: (string | number)[];
+}
+
+function printInfo(lab: LabInfo): void {
+  const out = [`lab ${lab.name}${lab.status ? ` (${lab.status})` : ''}: client ${lab.client.netns} ${lab.client.address}, host ${lab.host.netns} ${lab.host.address}`];
+  for (const g of lab.guests) {
+    const state = g.alive === undefined ? '' : g.alive ? '  running' : `  NOT RUNNING (log ${g.log})`;
+    out.push(`  ${g.id.padEnd(4)} ${g.address.padEnd(13)} pid ${String(g.pid).padEnd(7)} ${g.transport.padEnd(7)} boot ${g.bootMs} ms${state}`);
+  }
+  if (lab.guestsUpMs !== undefined) out.push(`${lab.guests.length} guest(s) up in ${(lab.guestsUpMs / 1000).toFixed(2)} s`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function jsonInfo(lab: LabInfo): string {
+  return `${JSON.stringify(lab, null, 2)}\n`;
+}
+
+async function handler(a: Args): Promise<void> {
+  const name = validateLabName(a.name);
+  switch (a.action) {
+    case 'up': {
+      validateGuestCount(a.guests);
+      const tty = process.stderr.isTTY;
+      const lab = await interruptible((signal) =>
+        labUp({ name, guests: a.guests, image: a.image, transport: a.transport, mem: a.mem, kernel: a.kernel, signal,
+          progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
+      if (a.json) process.stdout.write(jsonInfo(lab));
+      else printInfo(lab);
+      return;
+    }
+    case 'status': {
+      const lab = labStatus(name);
+      if (a.json) process.stdout.write(jsonInfo(lab));
+      else printInfo(lab);
+      return;
+    }
+    case 'down': {
+      const r = await labDown(name);
+      if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(r.removed ? `lab ${name} is down\n` : `no lab ${name} (nothing to do)\n`);
+      return;
+    }
+    case 'exec': {
+      // Words after `--` land in argv._ (after the command name) or in argv['--'].
+      const cmd = [...(a.cmd ?? []), ...(a['--'] ?? a._.slice(1))].map(String);
+      if (!cmd.length) throw new UsageError('lab exec: name a command after --, e.g. umlperf lab exec --side host -- ip addr');
+      process.exitCode = await labExec(name, a.side, cmd);
+      return;
+    }
+  }
+}
+
+const command: CommandModule<object, Args> = {
+  command: 'lab <action> [cmd..]',
+  describe: 'a lab of UML guests: up, status, down, exec -- CMD (in the client or host namespace)',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ['up', 'status', 'down', 'exec'] as const, describe: 'what to do' })
+      .positional('cmd', { type: 'string', array: true, describe: 'exec: the command, after --' })
+      .option('name', { type: 'string', default: DEFAULT_LAB, describe: 'lab name: 1-10 of a-z0-9' })
+      .option('guests', { type: 'number', default: 1, describe: `up: number of guests (0-${MAX_GUESTS})` })
+      .option('image', { choices: ['minimal'] as const, default: 'minimal' as const, describe: 'up: guest image' })
+      .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'up: UML network driver' })
+      .option('mem', { type: 'string', default: DEFAULT_MEM, describe: 'up: guest memory (UML mem=)' })
+      .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'up: UML kernel' })
+      .option('side', { choices: ['client', 'host'] as const, default: 'client' as const, describe: 'exec: which namespace' })
+      .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,
+  handler,
+};
+export default command;

@@ -1,0 +1,108 @@
+// What the lab needs from this machine, checked one by one, with the exact fix for each miss.
+import fs from 'node:fs';
+import os from 'node:os';
+
+import { endpointBinary, BUSYBOX_CANDIDATES } from '../images/minimal.js';
+import { native } from '../native.js';
+import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
+import { run } from './run.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** A Debian package that fixes it. */
+  package?: string;
+  /** Or what else to do. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: Check[];
+  /** One command installing every missing package, when packages are missing. */
+  install?: string;
+}
+
+function capEff(): bigint {
+  const m = /^CapEff:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? BigInt(`0x${m[1]}`) : 0n;
+}
+const CAP_NET_ADMIN = 12n, CAP_SYS_ADMIN = 21n;
+
+async function which(cmd: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    try {
+      fs.accessSync(`${dir}/${cmd}`, fs.constants.X_OK);
+      return `${dir}/${cmd}`;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+function shmExec(): boolean {
+  const line = fs.readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === '/dev/shm');
+  return !!line && !line.split(' ')[3].split(',').includes('noexec');
+}
+
+export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+
+  add({ name: 'host kernel', ok: os.platform() === 'linux', detail: `${os.type()} ${os.release()} ${os.arch()}` });
+  const caps = capEff();
+  add({
+    name: 'privileges',
+    ok: (caps >> CAP_NET_ADMIN) & 1n && (caps >> CAP_SYS_ADMIN) & 1n ? true : false,
+    detail: process.getuid?.() === 0 ? 'root' : `uid ${process.getuid?.()}; CAP_NET_ADMIN and CAP_SYS_ADMIN needed`,
+    fix: 'run as root (namespaces, TAPs and setns need CAP_NET_ADMIN + CAP_SYS_ADMIN)',
+  });
+  let tun = false;
+  try {
+    fs.closeSync(fs.openSync('/dev/net/tun', 'r+'));
+    tun = true;
+  } catch {
+    // reported below
+  }
+  add({ name: '/dev/net/tun', ok: tun, detail: tun ? 'opens' : 'missing or not openable', fix: 'modprobe tun (or mknod /dev/net/tun c 10 200)' });
+  const netnsOk = fs.existsSync('/proc/self/ns/net');
+  add({ name: 'network namespaces', ok: netnsOk, detail: netnsOk ? '/proc/self/ns/net present' : 'kernel without CONFIG_NET_NS' });
+
+  const ipPath = await which('ip');
+  let ipDetail = 'not found';
+  if (ipPath) ipDetail = (await run(ipPath, ['-V']).catch(() => '')).trim() || ipPath;
+  add({ name: 'iproute2 (ip)', ok: !!ipPath && /iproute2/.test(ipDetail), detail: ipDetail, package: 'iproute2' });
+
+  try {
+    const k = await kernelCaps(kernel);
+    add({ name: 'UML kernel', ok: true, detail: `${kernel} ${k.version}; transports: ${k.transports.join(', ') || 'none'}; ubd ${k.ubd ? 'yes' : 'no'}, hostfs ${k.hostfs ? 'yes' : 'no'}, mconsole notify ${k.mconsoleNotify ? 'yes' : 'no'}` });
+    add({ name: 'vector transport', ok: k.transports.includes('vector'), detail: k.transports.includes('vector') ? 'vec0:transport=tap' : 'missing: only --transport tuntap', fix: 'a kernel with CONFIG_UML_NET_VECTOR' });
+  } catch (e) {
+    add({ name: 'UML kernel', ok: false, detail: (e as Error).message, package: kernel === DEFAULT_KERNEL ? 'user-mode-linux' : undefined });
+  }
+  const busybox = BUSYBOX_CANDIDATES.find((p) => fs.existsSync(p));
+  const fileOut = busybox ? await run('file', ['-L', busybox]).catch(() => '') : '';
+  add({ name: 'static busybox', ok: !!busybox && /statically linked/.test(fileOut), detail: busybox ? (/statically linked/.test(fileOut) ? `${busybox} (static)` : `${busybox} is not static`) : 'not found', package: 'busybox-static' });
+  const mke2fs = await which('mke2fs');
+  add({ name: 'mke2fs', ok: !!mke2fs, detail: mke2fs ?? 'not found', package: 'e2fsprogs' });
+  add({ name: 'file', ok: !!(await which('file')), detail: 'used to check that busybox is static', package: 'file' });
+  add({ name: '/dev/shm allows exec', ok: shmExec(), detail: 'UML backs guest RAM with a file in $TMPDIR=/dev/shm', fix: 'mount -o remount,exec /dev/shm' });
+  const ep = endpointBinary();
+  add({ name: 'umlperf-endpoint', ok: fs.existsSync(ep), detail: ep, fix: 'npx node-gyp rebuild (in the umlperf package)' });
+  let addon = true;
+  try {
+    native().clockInfo();
+  } catch {
+    addon = false;
+  }
+  add({ name: 'native addon', ok: addon, detail: addon ? 'loads' : 'does not load', fix: 'npx node-gyp rebuild' });
+
+  const missing = [...new Set(checks.filter((c) => !c.ok && c.package).map((c) => c.package!))];
+  return {
+    ok: checks.every((c) => c.ok),
+    checks,
+    install: missing.length ? `apt-get install -y ${missing.join(' ')}` : undefined,
+  };
+}
