@@ -1,0 +1,90 @@
+// A lab of 4 minimal guests on the vector transport, made through the library: every guest
+// boots and answers probes; the host side answers too; a guest killed with SIGKILL in the
+// middle of a probe gives a clear error; `lab down` leaves nothing behind.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+
+import { responseTime, throughput } from '../src/probes.js';
+import { labDown, labStatus, labUp, resolveLabTarget, targetDownError, type LabInfo } from '../src/lab/lab.js';
+import { teardownLab } from '../src/lab/teardown.js';
+import { leftovers, recordedProcesses, uniqueLab, until } from './lab-helpers.js';
+
+const LAB = uniqueLab('v');
+let lab: LabInfo | undefined;
+
+test.after(async () => {
+  await teardownLab(LAB, { graceful: false });
+});
+
+test('lab up with 4 vector guests: each reports an address, pid and boot time', async () => {
+  lab = await labUp({ name: LAB, guests: 4, transport: 'vector' });
+  assert.is(lab.guests.length, 4);
+  lab.guests.forEach((g, i) => {
+    assert.is(g.id, `g${i + 1}`);
+    assert.is(g.address, `198.18.0.${11 + i}`);
+    assert.is(g.transport, 'vector');
+    assert.ok(g.pid > 1);
+    assert.ok(g.bootMs > 100 && g.bootMs < 60_000, `boot ${g.bootMs} ms`);
+  });
+  const st = labStatus(LAB);
+  assert.is(st.status, 'up');
+  assert.ok(st.guests.every((g) => g.alive));
+});
+
+test('a second lab up with the same name is refused and leaves the first alone', async () => {
+  try {
+    await labUp({ name: LAB, guests: 1 });
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_UMLPERF_LAB_EXISTS');
+  }
+  assert.ok(labStatus(LAB).guests.every((g) => g.alive));
+});
+
+test('a guest and the host answer TCP and UDP response-time probes and a TCP throughput probe', async () => {
+  for (const target of ['g1', 'host']) {
+    const t = resolveLabTarget(LAB, target);
+    for (const protocol of ['tcp', 'udp'] as const) {
+      const r = await responseTime({ ...t, protocol, iterations: 300, warmup: 20, timeoutMs: 2000 });
+      assert.is(r.lost, 0, `${target} ${protocol} lost`);
+      assert.ok(r.stats.p50Ns > 1000 && r.stats.p50Ns < 50e6, `${target} ${protocol} p50 ${r.stats.p50Ns} ns`);
+    }
+    const tp = await throughput({ ...t, protocol: 'tcp', durationS: 0.5 });
+    assert.ok(tp.throughputMbps > 10, `${target} throughput ${tp.throughputMbps} Mbps`);
+  }
+});
+
+test('a guest killed with SIGKILL mid-probe: the probe fails and the lab says the guest is gone', async () => {
+  const st = labStatus(LAB);
+  const g4 = st.guests[3];
+  const t = resolveLabTarget(LAB, 'g4');
+  const probe = responseTime({ ...t, protocol: 'tcp', iterations: 1_000_000, warmup: 0, timeoutMs: 500 });
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(-g4.pid, 'SIGKILL');
+  let failed: unknown;
+  try {
+    await probe;
+  } catch (e) {
+    failed = e;
+  }
+  assert.ok(failed, 'the probe must fail, not hang or succeed');
+  assert.ok(await until(() => targetDownError(LAB, 'g4') !== undefined, 3000));
+  const err = targetDownError(LAB, 'g4')!;
+  assert.is(err.code, 'ERR_UMLPERF_GUEST_EXIT');
+  assert.match(err.message, new RegExp(`guest g4 \\(pid ${g4.pid}\\) is not running; log: /run/umlperf/${LAB}/g4.log`));
+  assert.is(targetDownError(LAB, 'g1'), undefined, 'the others still run');
+});
+
+test('lab down leaves no namespace, process, TAP or file behind', async () => {
+  const recorded = recordedProcesses(LAB);
+  assert.ok(recorded.length >= 5, 'endpoint + 4 guests recorded');
+  const r = await labDown(LAB);
+  assert.ok(r.removed);
+  assert.equal(leftovers(LAB, recorded), []);
+  assert.not.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, LAB);
+  const again = await labDown(LAB);
+  assert.is(again.removed, false, 'idempotent');
+});
+
+test.run();
