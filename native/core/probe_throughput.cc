@@ -177,7 +177,7 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputResult& r) 
   const Clock& clk = Clock::get();
   Address a = resolve(o.host, o.port);
   r.peer = a.str();
-  Fd fd = connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs);
+  Fd fd = connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false);
   Attached att(c, fd.get());
   if (o.proto == Proto::TCP)
     tcp(o, c, r, fd.get(), clk);

@@ -123,12 +123,12 @@ void setBuffers(int fd, int bytes) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
-Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs) {
+Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay) {
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
   if (!fd) throwErrno("socket", "cannot create socket");
   if (p == Proto::TCP) {
     int one = 1;
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (noDelay) setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Bounded connect: non-blocking connect, then poll.
     setNonBlocking(fd.get(), true);
     if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0) {

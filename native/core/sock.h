@@ -43,7 +43,8 @@ class Fd {
 };
 
 // A connected client socket for probes; applies the wait mode.
-Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs);
+// noDelay: TCP_NODELAY, for request/response; bulk transfers leave Nagle on, as iperf3 does.
+Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay = true);
 
 void setNonBlocking(int fd, bool on);
 void setRecvTimeout(int fd, uint64_t ns);

@@ -1,0 +1,117 @@
+// What `umlperf paper` produces: plain JSON-serialisable objects. The schema is documented in
+// the README (tables[].id = table1..table5; rows with side, servers, guests, response,
+// throughputMbps).
+import type { ClockInfo, Protocol } from '../probes.js';
+
+export type Side = 'host' | 'guest';
+/** The study's servers; mail is Postfix in qmail's role. */
+export type ServerRole = 'none' | 'httpd' | 'named' | 'mail';
+export type Experiment = 1 | 2 | 3;
+
+export const SERVER_LABEL: Record<ServerRole, string> = {
+  none: 'none',
+  httpd: 'httpd (Apache)',
+  named: 'named (BIND)',
+  mail: 'mail (Postfix)',
+};
+
+export interface MeanCi {
+  mean: number;
+  ci95: number;
+  n: number;
+}
+
+/** One cell of the study: a side and protocol, measured `runs` times. */
+export interface Measurement {
+  experiment: Experiment;
+  side: Side;
+  protocol: Protocol;
+  servers: ServerRole;
+  /** Guests running while measured. */
+  guests: number;
+  /** Response time over all runs' samples. */
+  response: { minNs: number; meanNs: number; maxNs: number; p50Ns: number; p99Ns: number; p999Ns: number; sent: number; lost: number };
+  /** Per run: median RTT, the figure the host-vs-guest test compares. */
+  responseRunP50Ns: number[];
+  /** Samples kept for the charts (evenly thinned to at most 2000). */
+  responseSamplesNs: number[];
+  /** What the receiver got, per run and summarised. */
+  throughputRunsMbps: number[];
+  throughputMbps: MeanCi;
+  /** UDP: what was sent and what was lost, beside what arrived. */
+  udp?: { sendMbps: MeanCi; lossPercent: MeanCi };
+}
+
+export interface Comparison {
+  metric: 'response p50' | 'throughput';
+  host: number;
+  guest: number;
+  /** guest / host */
+  ratio: number;
+  /** Mann-Whitney U over the per-run figures, two-sided. */
+  p: number;
+  verdict: 'differs' | 'no evidence of a difference' | 'too few runs';
+}
+
+export interface TableRow {
+  side: Side;
+  protocol: Protocol;
+  servers: ServerRole;
+  guests: number;
+  response: { minNs: number; meanNs: number; maxNs: number; p50Ns: number; p99Ns: number };
+  throughputMbps: { mean: number; ci95: number };
+  udp?: { sendMbps: number; lossPercent: number };
+}
+
+export interface PaperTable {
+  id: 'table1' | 'table2' | 'table3' | 'table4' | 'table5';
+  experiment: Experiment;
+  title: string;
+  rows: TableRow[];
+  /** Host vs guest for the same servers and protocol (tables 1-4); guests vs none (table 5). */
+  comparisons: ({ servers: ServerRole; protocol: Protocol; guests?: number } & Comparison)[];
+}
+
+export interface RateSearch {
+  side: Side;
+  lossThresholdPercent: number;
+  maxRateMbps: number;
+  trials: { targetRateMbps: number; sentMbps: number; receivedMbps: number; lossPercent: number; pass: boolean }[];
+}
+
+export interface OpenQuestions {
+  /** Why UDP looked slower but stable: send rate, loss, and the loss-free rate per side. */
+  udpVsTcp: { side: Side; tcpMbps: number; udpReceivedMbps: number; udpSendMbps: number; udpLossPercent: number; lossFreeRateMbps: number | null }[];
+  /** What running named cost, per side and protocol (throughput, against no servers). */
+  namedCost: { side: Side; protocol: Protocol; noneMbps: number; namedMbps: number; changePercent: number; p: number }[];
+  /** The host's figures against the number of guests running. */
+  hostVsGuests: { protocol: Protocol; guests: number; p50Ns: number; throughputMbps: number }[];
+  /** The loss-free UDP rate searches behind udpVsTcp. */
+  rateSearches: RateSearch[];
+}
+
+export interface PaperResult {
+  tool: 'umlperf';
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  /** false when interrupted or failed part-way: what is here was measured. */
+  complete: boolean;
+  error?: string;
+  config: {
+    experiments: Experiment[];
+    runs: number;
+    guestsSweep: number[];
+    transport: string;
+    kernel: string;
+    image: string;
+    responseSizeBytes: number;
+    responseIterations: number;
+    throughputSeconds: number;
+    udpDatagramBytes: number;
+  };
+  clock: ClockInfo;
+  measurements: Measurement[];
+  tables: PaperTable[];
+  openQuestions: OpenQuestions;
+}

@@ -1,0 +1,20 @@
+// Where the experiments run. The orchestrator asks a stage to arrange servers and guests and
+// tells it nothing else; the lab-backed stage (lab-stage.ts) does the work.
+import type { ServerRole, Side } from './model.js';
+
+export interface ProbeTarget {
+  /** Namespace the probes run in (the lab's client side). */
+  netns?: string;
+  host: string;
+  echoPort: number;
+  discardPort: number;
+}
+
+export interface Stage {
+  /** Run `servers` on both sides and `guests` guests; the measured guest is g1. */
+  arrange(step: { servers: ServerRole; guests: number }): Promise<void>;
+  target(side: Side): ProbeTarget;
+  /** What results should record about the stage. */
+  describe(): { transport: string; kernel: string; image: string };
+  close(): Promise<void>;
+}

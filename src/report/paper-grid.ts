@@ -1,0 +1,95 @@
+// The study's tables as grids of strings, shared by the terminal and Markdown renderers:
+// rows Response / Throughput, columns hostOS / guestOS (Table 5: hostOS TCP / hostOS UDP),
+// response in ms with µs decimals, plus what the study lacked: p50, p99, CIs, ratios, verdicts.
+import { SERVER_LABEL, type Comparison, type PaperResult, type PaperTable, type TableRow } from '../paper/model.js';
+import { ms } from './table.js';
+
+export interface Grid {
+  id: string;
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+const triple = (r: TableRow) => `${ms(r.response.minNs)}, ${ms(r.response.meanNs)}, ${ms(r.response.maxNs)}`;
+const tails = (r: TableRow) => `${ms(r.response.p50Ns)}, ${ms(r.response.p99Ns)}`;
+const tput = (r: TableRow) => `${r.throughputMbps.mean.toFixed(3)} ± ${r.throughputMbps.ci95.toFixed(3)}`;
+const udpLine = (r: TableRow) => (r.udp ? `${r.udp.sendMbps.toFixed(3)} sent, ${r.udp.lossPercent.toFixed(2)}% lost` : '');
+
+function verdict(c: Comparison | undefined): [string, string] {
+  if (!c) return ['', ''];
+  const p = Number.isNaN(c.p) ? '' : ` (p=${c.p < 0.0001 ? c.p.toExponential(1) : c.p.toFixed(4)})`;
+  return [Number.isFinite(c.ratio) ? c.ratio.toFixed(3) : '-', `${c.verdict}${p}`];
+}
+
+function hostGuest(t: PaperTable, runs: number): Grid {
+  const proto = t.rows[0]?.protocol.toUpperCase() ?? '';
+  const header = ['', '', `hostOS ${proto}`, `guestOS ${proto}`, 'guest/host', 'difference'];
+  const rows: string[][] = [];
+  const servers = [...new Set(t.rows.map((r) => r.servers))];
+  for (const s of servers) {
+    const h = t.rows.find((r) => r.servers === s && r.side === 'host');
+    const g = t.rows.find((r) => r.servers === s && r.side === 'guest');
+    if (!h || !g) continue;
+    const label = t.experiment === 2 ? SERVER_LABEL[s] : '';
+    const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50');
+    const ct = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput');
+    rows.push([label, 'Response min, avg, max (ms)', triple(h), triple(g), '', '']);
+    rows.push(['', 'Response p50, p99 (ms)', tails(h), tails(g), ...verdict(cr)]);
+    rows.push(['', 'Throughput (Mbps, ±95% CI)', tput(h), tput(g), ...verdict(ct)]);
+    if (h.udp && g.udp) rows.push(['', 'UDP sent (Mbps), loss', udpLine(h), udpLine(g), '', '']);
+  }
+  return { id: t.id, title: `${t.title} (${runs} runs each)`, header, rows };
+}
+
+function guestsGrid(t: PaperTable, runs: number): Grid {
+  const header = ['guests', '', 'hostOS TCP', 'hostOS UDP', 'TCP vs fewest', 'UDP vs fewest'];
+  const rows: string[][] = [];
+  const counts = [...new Set(t.rows.map((r) => r.guests))].sort((a, b) => a - b);
+  for (const n of counts) {
+    const tcp = t.rows.find((r) => r.guests === n && r.protocol === 'tcp');
+    const udp = t.rows.find((r) => r.guests === n && r.protocol === 'udp');
+    const cmp = (p: string, m: string) => {
+      const c = t.comparisons.find((x) => x.guests === n && x.protocol === p && x.metric === m);
+      return c ? `${c.ratio.toFixed(3)}, ${verdict(c)[1]}` : '';
+    };
+    rows.push([String(n), 'Response min, avg, max (ms)', tcp ? triple(tcp) : '', udp ? triple(udp) : '', '', '']);
+    rows.push(['', 'Response p50, p99 (ms)', tcp ? tails(tcp) : '', udp ? tails(udp) : '', cmp('tcp', 'response p50'), cmp('udp', 'response p50')]);
+    rows.push(['', 'Throughput (Mbps, ±95% CI)', tcp ? tput(tcp) : '', udp ? tput(udp) : '', cmp('tcp', 'throughput'), cmp('udp', 'throughput')]);
+    if (udp?.udp) rows.push(['', 'UDP sent (Mbps), loss', '', udpLine(udp), '', '']);
+  }
+  return { id: t.id, title: `${t.title} (${runs} runs each)`, header, rows };
+}
+
+export function paperGrids(r: PaperResult): Grid[] {
+  return r.tables.map((t) => (t.id === 'table5' ? guestsGrid(t, r.config.runs) : hostGuest(t, r.config.runs)));
+}
+
+/** The answers to what the study left open, as plain sentences. */
+export function openQuestionLines(r: PaperResult): string[] {
+  const q = r.openQuestions;
+  const lines: string[] = [];
+  if (q.udpVsTcp.length) {
+    lines.push('UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):');
+    for (const u of q.udpVsTcp) {
+      const free = u.lossFreeRateMbps === null ? '' : `; highest rate with < 0.1% loss: ${u.lossFreeRateMbps.toFixed(1)} Mbps`;
+      lines.push(`  ${u.side}: TCP ${u.tcpMbps.toFixed(1)} Mbps; UDP sent unpaced at ${u.udpSendMbps.toFixed(1)} Mbps, ${u.udpLossPercent.toFixed(1)}% lost, ${u.udpReceivedMbps.toFixed(1)} Mbps arrived${free}`);
+    }
+    lines.push('  An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the');
+    lines.push('  link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.');
+  }
+  if (q.namedCost.length) {
+    lines.push("What running named costs (throughput, named running vs no servers):");
+    for (const n of q.namedCost) {
+      const p = Number.isNaN(n.p) ? 'too few runs' : `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', differs' : ', no evidence of a difference'}`;
+      lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${n.noneMbps.toFixed(1)} → ${n.namedMbps.toFixed(1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${n.changePercent.toFixed(1)}%, ${p})`);
+    }
+  }
+  if (q.hostVsGuests.length) {
+    lines.push('The host against the number of guests running:');
+    for (const h of q.hostVsGuests) {
+      lines.push(`  ${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${ms(h.p50Ns)} ms, ${h.throughputMbps.toFixed(1)} Mbps`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,62 @@
+// Renderings of a PaperResult: terminal tables, Markdown, CSV, JSON. (HTML: paper-html.ts.)
+import type { PaperResult } from '../paper/model.js';
+import { openQuestionLines, paperGrids, type Grid } from './paper-grid.js';
+import { table } from './table.js';
+
+function preamble(r: PaperResult): string[] {
+  const c = r.config;
+  return [
+    `umlperf paper: the study's experiments on ${c.kernel}, transport ${c.transport}, image ${c.image}`,
+    `${c.runs} runs per figure; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per run (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
+    `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
+    'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
+    ...(r.complete ? [] : [`INCOMPLETE: ${r.error ?? 'stopped part-way'}; everything below was measured`]),
+  ];
+}
+
+export function paperText(r: PaperResult): string {
+  const out = [...preamble(r), ''];
+  for (const g of paperGrids(r)) {
+    out.push(`${g.id.replace('table', 'Table ')}. ${g.title}`, table(g.header, g.rows), '');
+  }
+  out.push(...openQuestionLines(r));
+  return `${out.join('\n')}\n`;
+}
+
+const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
+function mdTable(g: Grid): string {
+  const head = `| ${g.header.map(mdEscape).join(' | ')} |`;
+  const sep = `|${g.header.map(() => '---').join('|')}|`;
+  return [head, sep, ...g.rows.map((row) => `| ${row.map(mdEscape).join(' | ')} |`)].join('\n');
+}
+
+export function paperMarkdown(r: PaperResult): string {
+  const out = ['# umlperf paper', '', ...preamble(r).map((l) => `- ${l}`), ''];
+  for (const g of paperGrids(r)) out.push(`## ${g.id.replace('table', 'Table ')}. ${g.title}`, '', mdTable(g), '');
+  const open = openQuestionLines(r);
+  if (open.length) out.push('## What the study left open', '', '```', ...open, '```', '');
+  return out.join('\n');
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** One line per table row; integer ns and Mbps, ready for a spreadsheet. */
+export function paperCsv(r: PaperResult): string {
+  const cols = ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSendMbps', 'udpLossPercent'];
+  const lines = [cols.join(',')];
+  for (const t of r.tables) {
+    for (const row of t.rows) {
+      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.response.minNs, row.response.meanNs, row.response.maxNs, row.response.p50Ns, row.response.p99Ns, row.throughputMbps.mean.toFixed(3), row.throughputMbps.ci95.toFixed(3), row.udp?.sendMbps.toFixed(3), row.udp?.lossPercent.toFixed(3)].map(csvCell).join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The result object without the bulky per-sample arrays unless asked. */
+export function paperJson(r: PaperResult, withSamples = false): string {
+  const slim = withSamples ? r : { ...r, measurements: r.measurements.map(({ responseSamplesNs: _drop, ...m }) => m) };
+  return `${JSON.stringify(slim, null, 2)}\n`;
+}
