@@ -16,9 +16,10 @@ import { leftovers, recordedProcesses, uniqueLab, until } from './lab-helpers.js
 const UP = uniqueLab('u');
 const INT = uniqueLab('i');
 const KILL = uniqueLab('k');
+const FAIL = uniqueLab('f');
 
 test.after(async () => {
-  for (const l of [UP, INT, KILL]) await teardownLab(l, { graceful: false });
+  for (const l of [UP, INT, KILL, FAIL]) await teardownLab(l, { graceful: false });
 });
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -87,6 +88,17 @@ test('SIGKILL of the CLI during lab up, then cleanup --lab: nothing left; cleanu
   const again = runCli(['cleanup', '--lab', KILL]);
   assert.is(again.status, 0);
   assert.match(again.stdout, /nothing to clean up/);
+});
+
+test('a guest that dies during boot: exit 1, one line with its status and console log; nothing left', () => {
+  // Too little memory for the kernel: UML exits at once.
+  const r = runCli(['lab', 'up', '--name', FAIL, '--mem', '8M']);
+  assert.is(r.status, 1, r.stderr);
+  const m = /^umlperf: guest g1 exited during boot \(status \d+\); console log: (\S+)/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  assert.ok(fs.existsSync(m![1]), 'the log is kept outside the removed lab directory');
+  fs.rmSync(m![1]);
+  assert.equal(leftovers(FAIL), []);
 });
 
 test.run();

@@ -7,6 +7,12 @@ import { abortError, UmlperfError } from '../errors.js';
 import { lastLogLine } from './guest.js';
 import { NotifyListener, NotifyType, type Notification } from './mconsole.js';
 
+/** An error that names a guest's console log (which outlives the lab's teardown: see lab.ts). */
+export type GuestLogError = UmlperfError & { log?: string };
+function withLog(e: UmlperfError, log: string): GuestLogError {
+  return Object.assign(e, { log });
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -59,8 +65,8 @@ export class BootWatcher {
       const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
         const status = sig ? `signal ${sig}` : `status ${code}`;
         const last = lastLogLine(log);
-        done(new UmlperfError('ERR_UMLPERF_GUEST_EXIT',
-          `guest ${id} exited during boot (${status}); console log: ${log}${last ? ` (last line: ${last.slice(0, 160)})` : ''}`));
+        done(withLog(new UmlperfError('ERR_UMLPERF_GUEST_EXIT',
+          `guest ${id} exited during boot (${status}); console log: ${log}${last ? ` (last line: ${last.slice(0, 160)})` : ''}`), log));
       };
       const onAbort = () => done(abortError());
       if (signal?.aborted) return onAbort();
@@ -70,8 +76,8 @@ export class BootWatcher {
         return early.ok ? done() : done(new UmlperfError('ERR_UMLPERF_GUEST_BOOT', `guest ${id} failed to boot: ${early.text}`));
       }
       if (child.exitCode !== null || child.signalCode !== null) return onExit(child.exitCode, child.signalCode);
-      timer = setTimeout(() => done(new UmlperfError('ETIMEDOUT',
-        `guest ${id} not ready after ${Math.round(timeoutMs / 1000)} s; console log: ${log}`)), timeoutMs);
+      timer = setTimeout(() => done(withLog(new UmlperfError('ETIMEDOUT',
+        `guest ${id} not ready after ${Math.round(timeoutMs / 1000)} s; console log: ${log}`), log)), timeoutMs);
       child.on('exit', onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.set(id, { resolve: () => done(), reject: (e) => done(e) });

@@ -3,12 +3,13 @@
 // what was made.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
-import { BootWatcher } from './boot.js';
+import { BootWatcher, type GuestLogError } from './boot.js';
 import { guestRecord, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
@@ -204,11 +205,25 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     rec.state.status = 'failed';
     watcher?.close();
     watcher = undefined;
+    const kept = keepLog(name, e);
     await teardownLab(name, { graceful: false }).catch(() => undefined);
-    throw e;
+    throw kept;
   } finally {
     watcher?.close();
   }
+}
+
+/** The lab's directory goes in the teardown: a failed guest's console log is kept in $TMPDIR. */
+function keepLog(lab: string, e: unknown): unknown {
+  const err = e as GuestLogError;
+  if (!(err instanceof UmlperfError) || !err.log) return e;
+  const kept = path.join(os.tmpdir(), `umlperf-${lab}-${path.basename(err.log)}`);
+  try {
+    fs.copyFileSync(err.log, kept);
+  } catch {
+    return e;
+  }
+  return new UmlperfError(err.code, err.message.split(err.log).join(kept), { cause: e });
 }
 
 function requireState(name: string): LabState {
