@@ -18,8 +18,11 @@ export class UsageError extends UmlperfError {
   }
 }
 
+/** Codes that mean the caller named something that does not exist: fixable by changing the call. */
+const USAGE_CODES = new Set(['ERR_UMLPERF_USAGE', 'ENOTFOUND', 'ERR_UMLPERF_NO_LAB']);
+
 export function isUsageError(e: unknown): boolean {
-  return e instanceof UsageError || (e as { code?: string })?.code === 'ENOTFOUND';
+  return e instanceof UsageError || USAGE_CODES.has((e as { code?: string })?.code ?? '');
 }
 
 export function abortError(): Error {

@@ -55,6 +55,15 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   const tp = await throughput({ ...t, protocol: 'tcp', durationS: 0.5 });
   assert.ok(tp.throughputMbps > 10, `${tp.throughputMbps} Mbps`);
 
+  // The same through the CLI: --lab/--target, from the client namespace; a missing guest is exit 2.
+  const cp = runCli(['probe', 'response', '--lab', UP, '--target', 'g1', '--protocol', 'udp', '--iterations', '200', '--timeout-ms', '2000', '--json']);
+  assert.is(cp.status, 0, cp.stderr);
+  const cj = JSON.parse(cp.stdout);
+  assert.is(cj.config.netns, `${UP}-client`);
+  assert.is(cj.config.host, '198.18.0.11');
+  assert.is(cj.received + cj.lost, 200);
+  assert.is(runCli(['probe', 'response', '--lab', UP, '--target', 'g9']).status, 2);
+
   const st = runCli(['lab', 'status', '--name', UP, '--json']);
   assert.is(st.status, 0, st.stderr);
   assert.ok(JSON.parse(st.stdout).guests[0].alive);

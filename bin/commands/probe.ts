@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { UsageError } from '../../src/errors.js';
+import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import {
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
@@ -39,6 +40,8 @@ interface Args {
   wait: 'block' | 'spin' | 'busy-poll';
   cpu?: number;
   netns?: string;
+  lab?: string;
+  target?: string;
   runs: number;
   json?: boolean;
   samples?: boolean;
@@ -63,13 +66,21 @@ function builder(y: Argv): Argv<Args> {
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const })
     .option('cpu', { type: 'number', describe: 'pin the probe thread to this CPU' })
     .option('netns', { type: 'string', describe: 'run the probe inside this network namespace' })
+    .option('lab', { type: 'string', describe: 'probe a lab from its client namespace (with --target)' })
+    .option('target', { type: 'string', describe: 'with --lab: host, or a guest g1, g2, ...' })
     .option('runs', { type: 'number', default: 1, describe: 'repeat the probe' })
     .option('json', { type: 'boolean', describe: 'print the result object(s) as JSON' })
     .option('samples', { type: 'boolean', default: true, describe: 'response --json: include every RTT (--no-samples to omit)' }) as unknown as Argv<Args>;
 }
 
-function probeOnce(a: Args, target: { host: string; port?: number }, common: Partial<CommonOptions>): Promise<Result> {
-  const base = { ...common, host: target.host, port: a.port ?? target.port, protocol: a.protocol, wait: a.wait, cpu: a.cpu, netns: a.netns };
+interface Target {
+  host: string;
+  port?: number;
+  netns?: string;
+}
+
+function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Promise<Result> {
+  const base = { ...common, host: target.host, port: a.port ?? target.port, protocol: a.protocol, wait: a.wait, cpu: a.cpu, netns: target.netns };
   switch (a.kind) {
     case 'response':
       return responseTime({ ...base, size: a.size, iterations: a.iterations, warmup: a.warmup, intervalUs: a['interval-us'], timeoutMs: a['timeout-ms'], keepSamples: a.samples });
@@ -104,16 +115,22 @@ async function handler(a: Args): Promise<void> {
   let local: EndpointProcess | undefined;
   const runs: Result[] = [];
   let failure: unknown;
+  let labResolved = false;
   try {
-    let target: { host: string; port?: number };
-    if (a.host === undefined) {
+    let target: Target;
+    if (a.lab !== undefined || a.target !== undefined) {
+      if (a.lab === undefined || a.target === undefined) throw new UsageError('--lab and --target go together');
+      if (a.host !== undefined || a.netns !== undefined) throw new UsageError('--lab/--target replace --host and --netns');
+      target = resolveLabTarget(a.lab, a.target);
+      labResolved = true;
+    } else if (a.host === undefined) {
       if (a.port !== undefined || a.netns !== undefined) throw new UsageError('--port and --netns need --host');
       // A separate process, as a real target would be (an endpoint thread inside this process
       // shares its scheduling and reads slower). It exits with us, however we end.
       local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
       target = { host: '127.0.0.1', port: a.kind === 'throughput' ? local.discardPort : local.echoPort };
     } else {
-      target = { host: a.host };
+      target = { host: a.host, netns: a.netns };
     }
     await interruptible(async (signal) => {
       for (let i = 0; i < a.runs; i++) {
@@ -126,7 +143,8 @@ async function handler(a: Args): Promise<void> {
       }
     });
   } catch (e) {
-    failure = e;
+    // A probe of a lab guest that died says so, with its log, rather than "connection refused".
+    failure = (labResolved && exitCodeFor(e) === 1 && targetDownError(a.lab!, a.target!)) || e;
   } finally {
     await local?.close();
   }

@@ -273,7 +273,7 @@ export function resolveLabTarget(lab: string, target: string): LabTarget {
  */
 export function targetDownError(lab: string, target: string): UmlperfError | undefined {
   const s = readState(lab);
-  if (!s) return new UmlperfError('ERR_UMLPERF_NO_LAB', `lab ${lab} is gone (torn down during the probe?)`);
+  if (!s) return new UmlperfError('ERR_UMLPERF_LAB_GONE', `lab ${lab} is gone (torn down during the probe?)`);
   const p = s.processes.find((x) => x.id === target);
   if (!p || isAlive(p)) return undefined;
   const log = target === 'host' ? s.host.endpointLog : s.guests.find((g) => g.id === target)?.log;
