@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../src/errors.js';
 import { reportError } from './fail.js';
 import endpoint from './commands/endpoint.js';
+import paper from './commands/paper.js';
 import probe from './commands/probe.js';
 import lab from './commands/lab.js';
 import doctor from './commands/doctor.js';
@@ -15,6 +16,7 @@ import serveBench from './commands/serve-bench.js';
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
   .usage('$0 <command> [options]\n\nMeasure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
+  .command(paper)
   .command(probe)
   .command(endpoint)
   .command(lab)

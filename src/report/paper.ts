@@ -17,7 +17,7 @@ function preamble(r: PaperResult): string[] {
 export function paperText(r: PaperResult): string {
   const out = [...preamble(r), ''];
   for (const g of paperGrids(r)) {
-    out.push(`${g.id.replace('table', 'Table ')}. ${g.title}`, table(g.header, g.rows), '');
+    out.push(`${g.id.replace('table', 'Table ')}. ${g.title}`, table(g.header, g.rows, 2), '');
   }
   out.push(...openQuestionLines(r));
   return `${out.join('\n')}\n`;

@@ -1,10 +1,10 @@
-// Plain-text tables for the terminal: first column left-aligned, the rest right-aligned.
+// Plain-text tables for the terminal: the first `left` columns left-aligned, the rest right-aligned.
 
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][], left = 1): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
-    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+    r.map((cell, i) => (i < left ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 

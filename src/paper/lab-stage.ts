@@ -1,0 +1,113 @@
+// The real stage: UML guests in a lab, servers on both sides from the Debian image. Each step
+// of the study gets a fresh lab (a new unique name), so no state carries from one to the next.
+import path from 'node:path';
+import { debianImage, type DebianImage } from '../images/debian.js';
+import { minimalImage, type GuestImage } from '../images/minimal.js';
+import { kernelCaps, DEFAULT_KERNEL } from '../lab/kernel.js';
+import { labDown, labUp } from '../lab/lab.js';
+import { clientNetns, guestAddress, HOST_ADDRESS, hostNetns, labDir } from '../lab/names.js';
+import type { Transport } from '../lab/state.js';
+import { waitHealthy } from '../servers/health.js';
+import { startHostServers, type HostServers } from '../servers/hostside.js';
+import type { ServerName } from '../servers/spec.js';
+import type { ServerRole, Side } from './model.js';
+import type { ProbeTarget, Stage } from './stage.js';
+
+const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { httpd: 'www', named: 'dns', mail: 'mail' };
+const ECHO_PORT = 7007;
+const DISCARD_PORT = 7008;
+
+export interface LabStageOptions {
+  transport?: Transport;
+  kernel?: string;
+  mem?: string;
+  /** Build the Debian image (experiment 2 needs it). */
+  servers: boolean;
+  signal?: AbortSignal;
+  progress?: (line: string) => void;
+}
+
+export class LabStage implements Stage {
+  private lab?: string;
+  private hostServers?: HostServers;
+  private step = 0;
+  private kernelVersion = '';
+
+  private constructor(
+    private o: LabStageOptions,
+    private minimal: GuestImage,
+    private debian: DebianImage | undefined,
+  ) {}
+
+  /** Builds (or finds cached) the images the study needs. */
+  static async create(o: LabStageOptions): Promise<LabStage> {
+    const say = o.progress ?? (() => undefined);
+    const caps = await kernelCaps(o.kernel ?? DEFAULT_KERNEL);
+    say('image minimal');
+    const minimal = await minimalImage();
+    let debian: DebianImage | undefined;
+    if (o.servers) {
+      say('image debian (mmdebstrap: about a minute the first time, cached after)');
+      debian = await debianImage({ progress: say });
+    }
+    const s = new LabStage(o, minimal, debian);
+    s.kernelVersion = caps.version;
+    return s;
+  }
+
+  async arrange(step: { servers: ServerRole; guests: number }): Promise<void> {
+    await this.teardown();
+    // Short and unique: the TAPs are named <lab>gN and must fit 15 characters.
+    const name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
+    const server = step.servers === 'none' ? undefined : ROLE_SERVER[step.servers];
+    if (server && !this.debian) throw new Error('experiment 2 needs the Debian image');
+    this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${server ? `, ${step.servers}` : ''}`);
+    this.lab = name;
+    await labUp({
+      name,
+      guests: step.guests,
+      image: server ? this.debian : this.minimal,
+      transport: this.o.transport,
+      kernel: this.o.kernel,
+      mem: this.o.mem ?? (server ? '128M' : undefined),
+      servers: server ? [server] : undefined,
+      signal: this.o.signal,
+    });
+    if (server) {
+      // The same server from the same image on the host side, in <lab>-host.
+      this.hostServers = await startHostServers({ netns: hostNetns(name), root: this.debian!.root, servers: [server], stateDir: path.join(labDir(name), 'host-servers') });
+      const netns = clientNetns(name);
+      await waitHealthy({ netns, addr: HOST_ADDRESS, servers: [server], maildir: this.hostServers.maildir, label: 'host side', signal: this.o.signal });
+      if (step.guests > 0) await waitHealthy({ netns, addr: guestAddress(1), servers: [server], label: 'g1', signal: this.o.signal });
+    }
+  }
+
+  target(side: Side): ProbeTarget {
+    if (!this.lab) throw new Error('no lab arranged');
+    return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: ECHO_PORT, discardPort: DISCARD_PORT };
+  }
+
+  describe(): { transport: string; kernel: string; image: string } {
+    return {
+      transport: this.o.transport ?? 'vector',
+      kernel: `${this.o.kernel ?? DEFAULT_KERNEL} ${this.kernelVersion}`.trim(),
+      image: this.debian ? `${this.minimal.name} (experiments 1, 3), ${this.debian.name} (experiment 2)` : this.minimal.name,
+    };
+  }
+
+  private async teardown(): Promise<void> {
+    const hs = this.hostServers;
+    const lab = this.lab;
+    this.hostServers = undefined;
+    this.lab = undefined;
+    try {
+      await hs?.stop();
+    } finally {
+      if (lab) await labDown(lab);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.teardown();
+  }
+}
