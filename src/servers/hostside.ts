@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UmlperfError } from '../errors.js';
-import { MAIL_UID, MAILDIR } from './mail.js';
+import { MAILDIR, prepareMailHostDir } from './mail.js';
 import { SERVER_HOOK_DIR, parseStarted } from './start.js';
 import type { ServerName } from './spec.js';
-import { MAIL_BASE, MAILBOX } from './zone.js';
+import { MAIL_BASE } from './zone.js';
 
 export interface HostServersOptions {
   /** The namespace to serve in (the lab's `<lab>-host`). */
@@ -56,10 +56,8 @@ exec chroot "$M" /bin/sh -c 'for s; do ${SERVER_HOOK_DIR}/$s start || exit $?; d
 
 export async function startHostServers(o: HostServersOptions): Promise<HostServers> {
   const S = path.resolve(o.stateDir);
-  for (const d of ['upper', 'work', 'merged', 'mail']) await fs.mkdir(path.join(S, d), { recursive: true });
-  await fs.chown(path.join(S, 'mail'), MAIL_UID, MAIL_UID);
-  await fs.chmod(path.join(S, 'mail'), 0o777);
-  const maildir = path.join(S, 'mail', MAILBOX);
+  for (const d of ['upper', 'work', 'merged']) await fs.mkdir(path.join(S, d), { recursive: true });
+  const maildir = await prepareMailHostDir(path.join(S, 'mail'));
   const handle: HostServers = { servers: [...o.servers], pids: {}, maildir, stateDir: S, stop: () => stopHostServers(S) };
   if (o.servers.length === 0) return handle;
 

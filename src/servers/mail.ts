@@ -1,6 +1,8 @@
 // Mail: Postfix in the study's qmail role (qmail is not packaged), delivering every
 // recipient of the zone into one Maildir. The master runs in the foreground (`master -s`);
 // no chroot in master.cf, so no copies of /etc files under the queue directory.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { MAILBOX, MAIL_BASE, ZONE } from './zone.js';
 import type { ImageFile, ServerSpec } from './spec.js';
 
@@ -8,6 +10,22 @@ import type { ImageFile, ServerSpec } from './spec.js';
 export const MAIL_UID = 5000;
 /** Where delivered messages land inside the image. */
 export const MAILDIR = `${MAIL_BASE}/${MAILBOX}`;
+
+/**
+ * Prepares a host directory to stand for MAIL_BASE (bind-mounted on the host side, hostfs in a
+ * guest) and returns the host path of the Maildir in it. The Maildir is made here, world-
+ * writable: under hostfs every file the guest creates belongs to the host's root, so a Maildir
+ * that virtual(8) made itself (0700) would lock out the mail uid on the next delivery.
+ */
+export async function prepareMailHostDir(dir: string): Promise<string> {
+  const maildir = path.join(dir, MAILBOX);
+  for (const d of [dir, maildir, ...['tmp', 'new', 'cur'].map((s) => path.join(maildir, s))]) {
+    await fs.mkdir(d, { recursive: true });
+    await fs.chown(d, MAIL_UID, MAIL_UID);
+    await fs.chmod(d, 0o777);
+  }
+  return maildir;
+}
 
 function mainCf(): string {
   return `# Written by umlperf at image build time.
@@ -82,7 +100,10 @@ export const mail: ServerSpec = {
 case " $cmdline " in
   *" umlperf.mailhostfs="*)
     d=\${cmdline##*umlperf.mailhostfs=}; d=\${d%% *}
-    mount -t hostfs none ${MAIL_BASE} -o "$d" || echo "umlperf: hostfs mail mount failed" >&2 ;;
+    mount -t hostfs none ${MAIL_BASE} -o "$d" || echo "umlperf: hostfs mail mount failed" >&2
+    # hostfs shows every file as the host's root's: the delivery agent's link() from tmp/ to
+    # new/ of a file it "does not own" needs protected_hardlinks off (guest-only setting).
+    echo 0 > /proc/sys/fs/protected_hardlinks ;;
 esac`,
   startCommand: '/usr/lib/postfix/sbin/master -s',
 };

@@ -77,7 +77,7 @@ export function decodeResponse(b: Buffer, id: number): DnsAnswer | undefined {
 /** A UDP socket for repeated queries to one server (one outstanding query at a time). */
 export class DnsClient {
   private sock = dgram.createSocket('udp4');
-  private pending?: { id: number; resolve: (a: DnsAnswer) => void };
+  private pending?: { id: number; resolve: (a: DnsAnswer) => void; reject: (e: Error) => void };
   private ready: Promise<void>;
 
   constructor(private addr: string, private port = 53) {
@@ -91,7 +91,13 @@ export class DnsClient {
       this.sock.once('error', rej);
       this.sock.connect(this.port, this.addr, () => { this.sock.off('error', rej); res(); });
     });
-    this.sock.on('error', () => undefined); // ICMP refusals surface as timeouts of the query
+    // A connected UDP socket hears ICMP port-unreachable as ECONNREFUSED: fail the query now
+    // rather than at its timeout (a health check polling a starting named wants this).
+    this.sock.on('error', (e) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(e);
+    });
   }
 
   async query(name: string, type: DnsType, timeoutMs: number): Promise<DnsAnswer> {
@@ -99,7 +105,7 @@ export class DnsClient {
     const id = randomInt(0, 0x10000);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { this.pending = undefined; reject(new Error(`no DNS answer from ${this.addr} in ${timeoutMs} ms`)); }, timeoutMs);
-      this.pending = { id, resolve: (a) => { clearTimeout(timer); resolve(a); } };
+      this.pending = { id, resolve: (a) => { clearTimeout(timer); resolve(a); }, reject: (e) => { clearTimeout(timer); reject(e); } };
       this.sock.send(encodeQuery(id, name, type));
     });
   }
