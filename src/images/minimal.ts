@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { UmlperfError } from '../errors.js';
-import { packageRoot } from '../native.js';
+import { endpointBinary } from '../endpoint.js';
 import { ENDPOINT_GUEST_PATH, GUEST_INIT_PATH, SERVER_HOOK_DIR, guestInit } from '../guest/init.js';
 
 const run = promisify(execFile);
@@ -37,9 +37,7 @@ export interface MinimalImageOptions {
   endpoint?: string;
 }
 
-export function endpointBinary(): string {
-  return path.join(packageRoot, 'build', 'Release', 'umlperf-endpoint');
-}
+export { endpointBinary };
 
 async function findBusybox(explicit?: string): Promise<string> {
   for (const p of explicit ? [explicit] : BUSYBOX_CANDIDATES) {

@@ -89,8 +89,13 @@ export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
   add({ name: 'mke2fs', ok: !!mke2fs, detail: mke2fs ?? 'not found', package: 'e2fsprogs' });
   add({ name: 'file', ok: !!(await which('file')), detail: 'used to check that busybox is static', package: 'file' });
   add({ name: '/dev/shm allows exec', ok: shmExec(), detail: 'UML backs guest RAM with a file in $TMPDIR=/dev/shm', fix: 'mount -o remount,exec /dev/shm' });
-  const ep = endpointBinary();
-  add({ name: 'umlperf-endpoint', ok: fs.existsSync(ep), detail: ep, fix: 'npx node-gyp rebuild (in the umlperf package)' });
+  let ep: string | undefined;
+  try {
+    ep = endpointBinary();
+  } catch (e) {
+    // reported below
+  }
+  add({ name: 'umlperf-endpoint', ok: !!ep, detail: ep ?? 'not built', fix: 'npx node-gyp rebuild (in the umlperf package)' });
   let addon = true;
   try {
     native().clockInfo();
