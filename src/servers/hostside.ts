@@ -5,6 +5,7 @@
 // process group (Postfix's master in its own session); both are recorded in a state file and
 // stopped by those IDs, never by name.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UmlperfError } from '../errors.js';
@@ -22,6 +23,30 @@ export interface HostServersOptions {
   /** Directory for the overlay, the Maildir and the state file; removed by stop(). */
   stateDir: string;
   timeoutMs?: number;
+  /**
+   * Called with each process group as soon as it exists (the start shell's, then Postfix
+   * master's session), for the lab's state file: ending these groups stops every daemon.
+   */
+  onProcess?: (p: ServerProcess) => void;
+}
+
+/** A process group of host-side servers, in the shape of the lab's ProcessRecord. */
+export interface ServerProcess {
+  role: 'server';
+  id: string;
+  pid: number;
+  pgid: number;
+  /** Field 22 of /proc/PID/stat, to tell our process from a later one with the same PID. */
+  startTime: string;
+}
+
+function startTimeOf(pid: number): string {
+  try {
+    const t = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return t.slice(t.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export interface HostServers {
@@ -66,6 +91,7 @@ export async function startHostServers(o: HostServersOptions): Promise<HostServe
     detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const state: State = { pgid: child.pid!, pids: [], netns: o.netns };
+  o.onProcess?.({ role: 'server', id: 'host-servers', pid: child.pid!, pgid: child.pid!, startTime: startTimeOf(child.pid!) });
   await writeState(S, state);
   let out = '';
   let err = '';
@@ -79,6 +105,9 @@ export async function startHostServers(o: HostServersOptions): Promise<HostServe
   const started = parseStarted(out);
   for (const [n, pid] of started) handle.pids[n] = pid;
   state.pids = [...started.values()];
+  // Postfix's master leads a session of its own: a second group to record.
+  const master = started.get('mail');
+  if (master) o.onProcess?.({ role: 'server', id: 'host-mail', pid: master, pgid: master, startTime: startTimeOf(master) });
   state.mntNs = await fs.readlink(`/proc/${state.pids[0]}/ns/mnt`).catch(() => undefined);
   await writeState(S, state);
   if (code !== 0 || started.size !== o.servers.length) {
@@ -107,8 +136,10 @@ async function ours(s: State): Promise<number[]> {
     const sid = Number(f[3]);
     if (!ids.has(pgrp) && !ids.has(sid)) continue;
     // Guards against reused IDs: our daemons live in the mount namespace made for them.
+    if (f[0] === 'Z' || f[0] === 'X') continue;
+    // An exiting process has dropped its namespaces already: still ours until it is gone.
     const ns = await fs.readlink(`/proc/${e}/ns/mnt`).catch(() => '');
-    if (ns === '' || (s.mntNs ? ns !== s.mntNs : ns === selfNs)) continue;
+    if (ns !== '' && (s.mntNs ? ns !== s.mntNs : ns === selfNs)) continue;
     found.push(Number(e));
   }
   return found;

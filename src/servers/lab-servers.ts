@@ -1,0 +1,83 @@
+// What a lab needs from the servers, in four calls (used by src/lab/lab.ts):
+//   planLabServers    validate the list (a UsageError names an unknown server), fix the paths;
+//   guestServerArgs   per guest, before it boots: its Maildir on a host directory (hostfs);
+//   startLabHostServers  the same servers from the image's root in `<lab>-host`;
+//   waitLabHealthy    every server on every side passes its real-protocol check.
+// Teardown needs nothing of its own: the host-side groups are in the state file's processes,
+// and everything else lives under the lab's directory.
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { waitHealthy, type HealthReport } from './health.js';
+import { startHostServers, type HostServers, type ServerProcess } from './hostside.js';
+import { prepareMailHostDir } from './mail.js';
+import { parseServers, type ServerName } from './start.js';
+import { HOST_ADDR, MAILBOX } from './zone.js';
+
+export interface LabServersPlan {
+  servers: ServerName[];
+  /** The lab's run directory (/run/umlperf/<lab>). */
+  dir: string;
+}
+
+/** Guest memory below which the three Debian servers do not all start (named fails at 64M). */
+export const SERVERS_MIN_MEM_MB = 128;
+
+export function planLabServers(dir: string, servers: string | readonly string[] | undefined): LabServersPlan {
+  return { servers: parseServers(servers), dir };
+}
+
+/** Checks that the image can run servers (only the Debian image has them). */
+export function checkServersImage(plan: LabServersPlan, imageName: string): void {
+  if (plan.servers.length && !imageName.startsWith('debian-'))
+    throw new UsageError(`servers (${plan.servers.join(',')}) need --image debian; image ${imageName} has none`);
+}
+
+export const guestMailDir = (plan: LabServersPlan, id: string): string => path.join(plan.dir, `${id}-mail`);
+export const hostServersDir = (plan: LabServersPlan): string => path.join(plan.dir, 'host-servers');
+
+/** Extra kernel command-line words for a guest (after `umlperf.servers=`, which the lab adds). */
+export async function guestServerArgs(plan: LabServersPlan, id: string): Promise<string[]> {
+  if (!plan.servers.includes('mail')) return [];
+  const dir = guestMailDir(plan, id);
+  await prepareMailHostDir(dir);
+  return [`umlperf.mailhostfs=${dir}`];
+}
+
+export async function startLabHostServers(plan: LabServersPlan, o: {
+  netns: string;
+  root: string;
+  onProcess: (p: ServerProcess) => void;
+}): Promise<HostServers | undefined> {
+  if (!plan.servers.length) return undefined;
+  return startHostServers({ netns: o.netns, root: o.root, servers: plan.servers, stateDir: hostServersDir(plan), onProcess: o.onProcess });
+}
+
+export interface LabHealth {
+  /** target (`host`, `g1`, …) → its report; okAfterMs counts from `sinceNs`. */
+  targets: Record<string, HealthReport & { okAfterMs: number }>;
+}
+
+/** Waits for all servers on the host side (when `host`) and on every guest, in parallel. */
+export async function waitLabHealthy(plan: LabServersPlan, o: {
+  clientNetns: string;
+  host: boolean;
+  guests: ReadonlyArray<{ id: string; address: string }>;
+  /** CLOCK_MONOTONIC ns that okAfterMs counts from (default: now). */
+  sinceNs?: bigint;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}): Promise<LabHealth> {
+  const since = o.sinceNs ?? process.hrtime.bigint();
+  const targets: LabHealth['targets'] = {};
+  if (!plan.servers.length) return { targets };
+  const jobs: Array<[string, string, string]> = [
+    ...(o.host ? [['host', HOST_ADDR, path.join(hostServersDir(plan), 'mail', MAILBOX)] as [string, string, string]] : []),
+    ...o.guests.map((g) => [g.id, g.address, path.join(guestMailDir(plan, g.id), MAILBOX)] as [string, string, string]),
+  ];
+  await Promise.all(jobs.map(async ([target, addr, maildir]) => {
+    const r = await waitHealthy({ netns: o.clientNetns, addr, servers: plan.servers, maildir, timeoutMs: o.timeoutMs ?? 60_000,
+      signal: o.signal, label: target === 'host' ? 'host side' : `guest ${target}` });
+    targets[target] = { ...r, okAfterMs: Math.round(Number(r.allOkAtNs - since) / 1e6) };
+  }));
+  return { targets };
+}
