@@ -3,7 +3,9 @@
 import type { Argv, CommandModule } from 'yargs';
 
 import { UsageError } from '../../src/errors.js';
-import { DEFAULT_MEM, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
+import { debianImage } from '../../src/images/debian.js';
+import { parseServers } from '../../src/servers/start.js';
+import { DEFAULT_MEM, SERVERS_MEM, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 import { DEFAULT_LAB, MAX_GUESTS, validateGuestCount, validateLabName } from '../../src/lab/names.js';
 import { interruptible } from '../progress.js';
@@ -12,9 +14,10 @@ interface Args {
   action: 'up' | 'status' | 'down' | 'exec';
   name: string;
   guests: number;
-  image: 'minimal';
+  image: 'minimal' | 'debian';
+  servers?: string;
   transport: 'vector' | 'tuntap';
-  mem: string;
+  mem?: string;
   kernel: string;
   side: 'client' | 'host';
   json: boolean;
@@ -30,6 +33,7 @@ function printInfo(lab: LabInfo): void {
     out.push(`  ${g.id.padEnd(4)} ${g.address.padEnd(13)} pid ${String(g.pid).padEnd(7)} ${g.transport.padEnd(7)} boot ${g.bootMs} ms${state}`);
   }
   if (lab.guestsUpMs !== undefined) out.push(`${lab.guests.length} guest(s) up in ${(lab.guestsUpMs / 1000).toFixed(2)} s`);
+  for (const [t, ms] of Object.entries(lab.serversHealthyMs ?? {})) out.push(`  servers healthy on ${t} after ${(ms / 1000).toFixed(2)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -43,8 +47,11 @@ async function handler(a: Args): Promise<void> {
     case 'up': {
       validateGuestCount(a.guests);
       const tty = process.stderr.isTTY;
+      const servers = parseServers(a.servers);
+      const progress = tty ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
+      const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
       const lab = await interruptible((signal) =>
-        labUp({ name, guests: a.guests, image: a.image, transport: a.transport, mem: a.mem, kernel: a.kernel, signal,
+        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, kernel: a.kernel, signal,
           progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
       if (a.json) process.stdout.write(jsonInfo(lab));
       else printInfo(lab);
@@ -81,9 +88,10 @@ const command: CommandModule<object, Args> = {
       .positional('cmd', { type: 'string', array: true, describe: 'exec: the command, after --' })
       .option('name', { type: 'string', default: DEFAULT_LAB, describe: 'lab name: 1-10 of a-z0-9' })
       .option('guests', { type: 'number', default: 1, describe: `up: number of guests (0-${MAX_GUESTS})` })
-      .option('image', { choices: ['minimal'] as const, default: 'minimal' as const, describe: 'up: guest image' })
+      .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, describe: 'up: guest image' })
+      .option('servers', { type: 'string', describe: 'up: servers on every guest and the host side, e.g. dns,www,mail (needs --image debian)' })
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'up: UML network driver' })
-      .option('mem', { type: 'string', default: DEFAULT_MEM, describe: 'up: guest memory (UML mem=)' })
+      .option('mem', { type: 'string', describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'up: UML kernel' })
       .option('side', { choices: ['client', 'host'] as const, default: 'client' as const, describe: 'exec: which namespace' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,

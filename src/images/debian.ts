@@ -10,7 +10,8 @@ import path from 'node:path';
 
 import { UmlperfError } from '../errors.js';
 import { ENDPOINT_GUEST_PATH, GUEST_INIT_PATH, SERVER_HOOK_DIR, guestInit } from '../guest/init.js';
-import { DEFAULT_CACHE_DIR, endpointBinary, type GuestImage } from './minimal.js';
+import { endpointBinary } from '../endpoint.js';
+import { DEFAULT_CACHE_DIR, type GuestImage } from './minimal.js';
 import { SERVERS, SERVER_LOG_DIR, hookScript } from '../servers/start.js';
 import { SERVER_NAMES, type ImageFile } from '../servers/spec.js';
 import { ZONE, zoneRecords } from '../servers/zone.js';

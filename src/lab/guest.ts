@@ -26,6 +26,8 @@ export interface GuestSpec {
   notifyPath: string;
   servers?: string[];
   rootfs?: RootFs;
+  /** More kernel command-line words (e.g. the servers' `umlperf.mailhostfs=`). */
+  extraArgs?: string[];
 }
 
 /** The guest's record, known before it is spawned (so its files are recorded first). */
@@ -68,6 +70,7 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
     `umlperf.ip=${g.address}/${SUBNET_PREFIX}`,
     `umlperf.dev=${s.transport === 'vector' ? 'vec0' : 'eth0'}`,
     ...(s.servers?.length ? [`umlperf.servers=${s.servers.join(',')}`] : []),
+    ...(s.extraArgs ?? []),
   ];
 }
 

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
+import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { guestRecord, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
 import {
   BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, RUN_ROOT, SUBNET_PREFIX, VETH,
-  clientNetns, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
+  clientNetns, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
 import { isAlive } from './process.js';
@@ -23,6 +24,8 @@ import { readState, StateRecorder, type LabState, type Transport } from './state
 import { teardownLab } from './teardown.js';
 
 export const DEFAULT_MEM = '64M';
+/** The Debian image's servers need more (named does not start at 64M). */
+export const SERVERS_MEM = `${SERVERS_MIN_MEM_MB}M`;
 
 export interface LabUpOptions {
   name?: string;
@@ -33,8 +36,8 @@ export interface LabUpOptions {
   mem?: string;
   kernel?: string;
   rootfs?: RootFs;
-  /** Servers each guest's init starts (see src/guest/init.ts). */
-  servers?: string[];
+  /** Servers started on every guest and on the host side, healthy before labUp returns. */
+  servers?: string | string[];
   /** Per guest, added to a base of 30 s. */
   bootTimeoutMs?: number;
   signal?: AbortSignal;
@@ -59,6 +62,8 @@ export interface LabInfo {
   guests: LabGuestInfo[];
   /** Wall time of `lab up`, spawn of the first guest to the last one ready. */
   guestsUpMs?: number;
+  /** Per target (host, g1…): first guest spawn → all its servers pass their health checks. */
+  serversHealthyMs?: Record<string, number>;
 }
 
 function info(s: LabState, withStatus = false): LabInfo {
@@ -88,7 +93,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const count = validateGuestCount(o.guests ?? 1);
   const transport = o.transport ?? 'vector';
   if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
-  const mem = o.mem ?? DEFAULT_MEM;
+  const plan = planLabServers(labDir(name), o.servers);
+  const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
   if (!MEM.test(mem)) throw new UsageError(`bad memory size ${JSON.stringify(mem)}: e.g. 64M`);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   const signal = o.signal;
@@ -145,13 +151,20 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     say(`lab ${name}: host endpoint on ${HOST_ADDRESS}`);
     await spawnHostEndpoint(name, rec.state.host.endpointLog!, (p) => rec.record((s) => s.processes.push(p)), signal);
     check();
-    if (count === 0) {
+    if (count === 0 && !plan.servers.length) {
       rec.record((s) => (s.status = 'up'));
       return info(rec.state);
     }
 
     const image = o.image === undefined || o.image === 'minimal' ? await minimalImage() : o.image;
     rec.record((s) => (s.image = { name: image.name, base: image.base, root: image.root }));
+    checkServersImage(plan, image.name);
+    check();
+
+    // The host side's servers start now and come up while the guests boot.
+    const tServersNs = process.hrtime.bigint();
+    if (plan.servers.length) say(`lab ${name}: servers ${plan.servers.join(',')} on the host side`);
+    await startLabHostServers(plan, { netns: hns, root: image.root, onProcess: (p) => rec.record((s) => s.processes.push(p)) });
     check();
 
     const notifyPath = path.join(dir, 'notify.sock');
@@ -159,7 +172,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     watcher = new BootWatcher(notifyPath);
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
-      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: o.servers, rootfs: o.rootfs };
+      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: plan.servers, rootfs: o.rootfs,
+        extraArgs: await guestServerArgs(plan, guestId(n)) };
       const g = guestRecord(spec);
       rec.record((s) => {
         s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
@@ -198,9 +212,15 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     // The first failure ends the wait (the guests that are still booting go in the teardown).
     await Promise.all(waits);
     const guestsUpMs = Math.round(performance.now() - t0);
+    let serversHealthyMs: Record<string, number> | undefined;
+    if (plan.servers.length) {
+      say(`lab ${name}: health checks (${plan.servers.join(',')})`);
+      const h = await waitLabHealthy(plan, { clientNetns: cns, host: true, guests: rec.state.guests, sinceNs: tServersNs, signal });
+      serversHealthyMs = Object.fromEntries(Object.entries(h.targets).map(([t, r]) => [t, r.okAfterMs]));
+    }
     rec.record((s) => (s.status = 'up'));
     for (const sg of spawned) sg.child.unref();
-    return { ...info(rec.state), guestsUpMs };
+    return { ...info(rec.state), guestsUpMs, ...(serversHealthyMs ? { serversHealthyMs } : {}) };
   } catch (e) {
     rec.state.status = 'failed';
     watcher?.close();

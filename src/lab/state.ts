@@ -10,7 +10,7 @@ import { RUN_ROOT, labDir } from './names.js';
 export type Transport = 'vector' | 'tuntap';
 
 export interface ProcessRecord {
-  role: 'guest' | 'endpoint';
+  role: 'guest' | 'endpoint' | 'server';
   id: string;
   pid: number;
   /** Process group (= pid: spawned as a session leader). */
