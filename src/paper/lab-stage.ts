@@ -1,14 +1,11 @@
 // The real stage: UML guests in a lab, servers on both sides from the Debian image. Each step
 // of the study gets a fresh lab (a new unique name), so no state carries from one to the next.
-import path from 'node:path';
 import { debianImage, type DebianImage } from '../images/debian.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { kernelCaps, DEFAULT_KERNEL } from '../lab/kernel.js';
 import { labDown, labUp } from '../lab/lab.js';
-import { clientNetns, guestAddress, HOST_ADDRESS, hostNetns, labDir } from '../lab/names.js';
+import { clientNetns, guestAddress, HOST_ADDRESS } from '../lab/names.js';
 import type { Transport } from '../lab/state.js';
-import { waitHealthy } from '../servers/health.js';
-import { startHostServers, type HostServers } from '../servers/hostside.js';
 import type { ServerName } from '../servers/spec.js';
 import type { ServerRole, Side } from './model.js';
 import type { ProbeTarget, Stage } from './stage.js';
@@ -29,7 +26,6 @@ export interface LabStageOptions {
 
 export class LabStage implements Stage {
   private lab?: string;
-  private hostServers?: HostServers;
   private step = 0;
   private kernelVersion = '';
 
@@ -63,23 +59,18 @@ export class LabStage implements Stage {
     if (server && !this.debian) throw new Error('experiment 2 needs the Debian image');
     this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${server ? `, ${step.servers}` : ''}`);
     this.lab = name;
+    // With servers, lab up runs the same server from the same image on the host side too, and
+    // returns once both sides pass their health checks.
     await labUp({
       name,
       guests: step.guests,
       image: server ? this.debian : this.minimal,
       transport: this.o.transport,
       kernel: this.o.kernel,
-      mem: this.o.mem ?? (server ? '128M' : undefined),
+      mem: this.o.mem,
       servers: server ? [server] : undefined,
       signal: this.o.signal,
     });
-    if (server) {
-      // The same server from the same image on the host side, in <lab>-host.
-      this.hostServers = await startHostServers({ netns: hostNetns(name), root: this.debian!.root, servers: [server], stateDir: path.join(labDir(name), 'host-servers') });
-      const netns = clientNetns(name);
-      await waitHealthy({ netns, addr: HOST_ADDRESS, servers: [server], maildir: this.hostServers.maildir, label: 'host side', signal: this.o.signal });
-      if (step.guests > 0) await waitHealthy({ netns, addr: guestAddress(1), servers: [server], label: 'g1', signal: this.o.signal });
-    }
   }
 
   target(side: Side): ProbeTarget {
@@ -96,15 +87,9 @@ export class LabStage implements Stage {
   }
 
   private async teardown(): Promise<void> {
-    const hs = this.hostServers;
     const lab = this.lab;
-    this.hostServers = undefined;
     this.lab = undefined;
-    try {
-      await hs?.stop();
-    } finally {
-      if (lab) await labDown(lab);
-    }
+    if (lab) await labDown(lab);
   }
 
   async close(): Promise<void> {
