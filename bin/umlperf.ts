@@ -15,7 +15,8 @@ import serveBench from './commands/serve-bench.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
-  .usage('$0 <command> [options]\n\nMeasure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
+  .usage('$0 <command> [options]')
+  .epilogue('Measure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
   .command(paper)
   .command(probe)
   .command(endpoint)

@@ -93,7 +93,7 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
 /** Runs the chosen experiments; throws only after `out` holds everything measured so far. */
 export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
   if (o.experiments.includes(1)) {
-    await stage.arrange({ servers: 'none', guests: 1 });
+    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
     await measure(stage, o, { experiment: 1, servers: 'none', guests: 1, sides: ['host', 'guest'] }, out);
     // The UDP puzzle: the highest rate each side takes with loss under 0.1%.
     for (const side of ['host', 'guest'] as const) {
@@ -104,14 +104,15 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
     }
   }
   if (o.experiments.includes(2)) {
-    for (const servers of o.servers) {
-      await stage.arrange({ servers, guests: 1 });
+    // First no server on the same image and memory: the baseline each server's cost is read from.
+    for (const servers of ['none', ...o.servers] as ServerRole[]) {
+      await stage.arrange({ experiment: 2, servers, guests: 1 });
       await measure(stage, o, { experiment: 2, servers, guests: 1, sides: ['host', 'guest'] }, out);
     }
   }
   if (o.experiments.includes(3)) {
     for (const guests of o.guestsSweep) {
-      await stage.arrange({ servers: 'none', guests });
+      await stage.arrange({ experiment: 3, servers: 'none', guests });
       await measure(stage, o, { experiment: 3, servers: 'none', guests, sides: ['host'] }, out);
     }
   }

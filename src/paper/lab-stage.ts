@@ -7,7 +7,7 @@ import { labDown, labUp } from '../lab/lab.js';
 import { clientNetns, guestAddress, HOST_ADDRESS } from '../lab/names.js';
 import type { Transport } from '../lab/state.js';
 import type { ServerName } from '../servers/spec.js';
-import type { ServerRole, Side } from './model.js';
+import type { Experiment, ServerRole, Side } from './model.js';
 import type { ProbeTarget, Stage } from './stage.js';
 
 const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { httpd: 'www', named: 'dns', mail: 'mail' };
@@ -51,12 +51,13 @@ export class LabStage implements Stage {
     return s;
   }
 
-  async arrange(step: { servers: ServerRole; guests: number }): Promise<void> {
+  async arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void> {
     await this.teardown();
     // Short and unique: the TAPs are named <lab>gN and must fit 15 characters.
     const name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
     const server = step.servers === 'none' ? undefined : ROLE_SERVER[step.servers];
-    if (server && !this.debian) throw new Error('experiment 2 needs the Debian image');
+    const debian = step.experiment === 2 || server !== undefined;
+    if (debian && !this.debian) throw new Error('experiment 2 needs the Debian image');
     this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${server ? `, ${step.servers}` : ''}`);
     this.lab = name;
     // With servers, lab up runs the same server from the same image on the host side too, and
@@ -64,7 +65,7 @@ export class LabStage implements Stage {
     await labUp({
       name,
       guests: step.guests,
-      image: server ? this.debian : this.minimal,
+      image: debian ? this.debian : this.minimal,
       transport: this.o.transport,
       kernel: this.o.kernel,
       mem: this.o.mem,

@@ -50,7 +50,8 @@ export interface Comparison {
   ratio: number;
   /** Mann-Whitney U over the per-run figures, two-sided. */
   p: number;
-  verdict: 'differs' | 'no evidence of a difference' | 'too few runs';
+  /** differs slightly: the difference is real (p < 0.05) but under 5%. */
+  verdict: 'differs' | 'differs slightly' | 'no evidence of a difference' | 'too few runs';
 }
 
 export interface TableRow {
@@ -82,7 +83,7 @@ export interface RateSearch {
 export interface OpenQuestions {
   /** Why UDP looked slower but stable: send rate, loss, and the loss-free rate per side. */
   udpVsTcp: { side: Side; tcpMbps: number; udpReceivedMbps: number; udpSendMbps: number; udpLossPercent: number; lossFreeRateMbps: number | null }[];
-  /** What running named cost, per side and protocol (throughput, against no servers). */
+  /** What running named cost, per side and protocol: throughput against no server on the same image. */
   namedCost: { side: Side; protocol: Protocol; noneMbps: number; namedMbps: number; changePercent: number; p: number }[];
   /** The host's figures against the number of guests running. */
   hostVsGuests: { protocol: Protocol; guests: number; p50Ns: number; throughputMbps: number }[];

@@ -1,6 +1,6 @@
 // Where the experiments run. The orchestrator asks a stage to arrange servers and guests and
 // tells it nothing else; the lab-backed stage (lab-stage.ts) does the work.
-import type { ServerRole, Side } from './model.js';
+import type { Experiment, ServerRole, Side } from './model.js';
 
 export interface ProbeTarget {
   /** Namespace the probes run in (the lab's client side). */
@@ -11,8 +11,11 @@ export interface ProbeTarget {
 }
 
 export interface Stage {
-  /** Run `servers` on both sides and `guests` guests; the measured guest is g1. */
-  arrange(step: { servers: ServerRole; guests: number }): Promise<void>;
+  /**
+   * Run `servers` on both sides and `guests` guests; the measured guest is g1. Every step of
+   * experiment 2 (its no-server baseline too) uses the image that carries the servers.
+   */
+  arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void>;
   target(side: Side): ProbeTarget;
   /** What results should record about the stage. */
   describe(): { transport: string; kernel: string; image: string };

@@ -4,6 +4,8 @@ import { mannWhitney, mean } from '../stats.js';
 import type { Comparison, Measurement, OpenQuestions, PaperTable, RateSearch, ServerRole, TableRow } from './model.js';
 
 const ALPHA = 0.05;
+/** Below this relative change a real difference is reported as slight. */
+const SLIGHT = 0.05;
 
 function row(m: Measurement): TableRow {
   const r = m.response;
@@ -26,7 +28,8 @@ export function compare(metric: Comparison['metric'], a: number[], b: number[]):
   const ratio = host !== 0 ? guest / host : NaN;
   if (a.length < 3 || b.length < 3) return { metric, host, guest, ratio, p: NaN, verdict: 'too few runs' };
   const { p } = mannWhitney(a, b);
-  return { metric, host, guest, ratio, p, verdict: p < ALPHA ? 'differs' : 'no evidence of a difference' };
+  const verdict = p >= ALPHA ? 'no evidence of a difference' : Math.abs(ratio - 1) < SLIGHT ? 'differs slightly' : 'differs';
+  return { metric, host, guest, ratio, p, verdict };
 }
 
 function hostGuestTable(id: PaperTable['id'], experiment: 1 | 2, protocol: Protocol, ms: Measurement[]): PaperTable | undefined {
@@ -103,7 +106,8 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
   const namedCost: OpenQuestions['namedCost'] = [];
   for (const side of ['host', 'guest'] as const) {
     for (const protocol of ['tcp', 'udp'] as const) {
-      const none = find(1, side, protocol, 'none');
+      // The baseline is experiment 2's own no-server step: same image, same memory.
+      const none = find(2, side, protocol, 'none');
       const named = find(2, side, protocol, 'named');
       if (!none || !named) continue;
       const c = compare('throughput', none.throughputRunsMbps, named.throughputRunsMbps);

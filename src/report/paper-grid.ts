@@ -31,7 +31,7 @@ function hostGuest(t: PaperTable, runs: number): Grid {
     const h = t.rows.find((r) => r.servers === s && r.side === 'host');
     const g = t.rows.find((r) => r.servers === s && r.side === 'guest');
     if (!h || !g) continue;
-    const label = t.experiment === 2 ? SERVER_LABEL[s] : '';
+    const label = t.experiment === 2 ? (s === 'none' ? 'no server' : SERVER_LABEL[s]) : '';
     const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50');
     const ct = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput');
     rows.push([label, 'Response min, avg, max (ms)', triple(h), triple(g), '', '']);
@@ -79,9 +79,9 @@ export function openQuestionLines(r: PaperResult): string[] {
     lines.push('  link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.');
   }
   if (q.namedCost.length) {
-    lines.push("What running named costs (throughput, named running vs no servers):");
+    lines.push('What running named costs (throughput, named running vs no server, both on the Debian image):');
     for (const n of q.namedCost) {
-      const p = Number.isNaN(n.p) ? 'too few runs' : `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', differs' : ', no evidence of a difference'}`;
+      const p = Number.isNaN(n.p) ? 'too few runs' : `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', a real difference' : ', no evidence of a difference'}`;
       lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${n.noneMbps.toFixed(1)} → ${n.namedMbps.toFixed(1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${n.changePercent.toFixed(1)}%, ${p})`);
     }
   }

@@ -6,6 +6,11 @@ import { barChart, lineChart, type Bar, type Series } from './svg.js';
 
 const HOST = '#1f77b4';
 const GUEST = '#d62728';
+interface Chart {
+  title: string;
+  svg: string;
+}
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Empirical CDF of RTTs in µs, at most ~200 points. */
@@ -19,31 +24,33 @@ function cdf(samplesNs: number[]): [number, number][] {
   return pts;
 }
 
-function latencyCharts(ms: Measurement[]): string[] {
-  const out: string[] = [];
+function latencyCharts(ms: Measurement[]): Chart[] {
+  const out: Chart[] = [];
   for (const protocol of ['tcp', 'udp'] as const) {
     const series: Series[] = [];
     for (const side of ['host', 'guest'] as const) {
       const m = ms.find((x) => x.experiment === 1 && x.protocol === protocol && x.side === side);
       if (m) series.push({ name: `${side}OS ${protocol.toUpperCase()}`, color: side === 'host' ? HOST : GUEST, points: cdf(m.responseSamplesNs) });
     }
-    if (series.length) out.push(lineChart(`Response time distribution, ${protocol.toUpperCase()} (experiment 1)`, series, { xLabel: 'round trip (µs, log scale)', yLabel: 'fraction of requests', logX: true, yMin: 0 }));
+    const title = `Response time distribution, ${protocol.toUpperCase()}, host vs guest (experiment 1)`;
+    if (series.length) out.push({ title, svg: lineChart(title, series, { xLabel: 'round trip (µs, log scale)', yLabel: 'fraction of requests', logX: true, yMin: 0 }) });
   }
   return out;
 }
 
-function throughputCharts(ms: Measurement[]): string[] {
-  const out: string[] = [];
+function throughputCharts(ms: Measurement[]): Chart[] {
+  const out: Chart[] = [];
   for (const protocol of ['tcp', 'udp'] as const) {
     const bars: Bar[] = ms
       .filter((m) => m.experiment !== 3 && m.protocol === protocol)
-      .map((m) => ({ group: m.experiment === 1 ? 'no servers' : SERVER_LABEL[m.servers], name: `${m.side}OS`, color: m.side === 'host' ? HOST : GUEST, value: m.throughputMbps.mean, ci: m.throughputMbps.ci95 }));
-    if (bars.length) out.push(barChart(`Throughput, ${protocol.toUpperCase()}${protocol === 'udp' ? ' (what arrived)' : ''}, mean ± 95% CI`, bars, 'Mbit/s'));
+      .map((m) => ({ group: m.experiment === 1 ? 'exp. 1' : m.servers === 'none' ? 'no server' : SERVER_LABEL[m.servers], name: `${m.side}OS`, color: m.side === 'host' ? HOST : GUEST, value: m.throughputMbps.mean, ci: m.throughputMbps.ci95 }));
+    const title = `Throughput, ${protocol.toUpperCase()}${protocol === 'udp' ? ' (what arrived)' : ''}, mean ± 95% CI (experiments 1, 2)`;
+    if (bars.length) out.push({ title, svg: barChart(title, bars, 'Mbit/s') });
   }
   return out;
 }
 
-function guestCharts(ms: Measurement[]): string[] {
+function guestCharts(ms: Measurement[]): Chart[] {
   const e3 = ms.filter((m) => m.experiment === 3);
   if (e3.length === 0) return [];
   const series = (f: (m: Measurement) => number): Series[] =>
@@ -53,8 +60,8 @@ function guestCharts(ms: Measurement[]): string[] {
       points: e3.filter((m) => m.protocol === p).sort((a, b) => a.guests - b.guests).map((m) => [m.guests, f(m)] as [number, number]),
     }));
   return [
-    lineChart('Host response p50 against guests running', series((m) => m.response.p50Ns / 1e3), { xLabel: 'guests running', yLabel: 'p50 round trip (µs)' }),
-    lineChart('Host throughput against guests running', series((m) => m.throughputMbps.mean), { xLabel: 'guests running', yLabel: 'Mbit/s' }),
+    { title: 'Host response p50 against guests running (experiment 3)', svg: lineChart('Host response p50 against guests running', series((m) => m.response.p50Ns / 1e3), { xLabel: 'guests running', yLabel: 'p50 round trip (µs)' }) },
+    { title: 'Host throughput against guests running (experiment 3)', svg: lineChart('Host throughput against guests running', series((m) => m.throughputMbps.mean), { xLabel: 'guests running', yLabel: 'Mbit/s' }) },
   ];
 }
 
@@ -73,7 +80,7 @@ export function paperHtml(r: PaperResult): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;white-space:nowrap}
 td:first-child,td:nth-child(2),th:first-child{text-align:left}thead{background:#f3f3f3}
-.charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}
+.charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}figcaption{font-weight:600;margin:.3em 0 0}
 pre{background:#f7f7f7;padding:1em;overflow:auto}.warn{color:#a00;font-weight:bold}
 </style></head><body>
 <h1>umlperf paper</h1>
@@ -85,7 +92,7 @@ ${r.complete ? '' : `<p class="warn">Incomplete: ${esc(r.error ?? 'stopped part-
 ${tables}
 <h2>Charts</h2>
 <div class="charts">
-${charts.join('\n')}
+${charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
 </div>
 ${open.length ? `<h2>What the study left open</h2><pre>${esc(open.join('\n'))}</pre>` : ''}
 </body></html>

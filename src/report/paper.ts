@@ -10,6 +10,7 @@ function preamble(r: PaperResult): string[] {
     `${c.runs} runs per figure; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per run (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
     'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
+    ...(c.experiments.includes(2) ? ['experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
     ...(r.complete ? [] : [`INCOMPLETE: ${r.error ?? 'stopped part-way'}; everything below was measured`]),
   ];
 }

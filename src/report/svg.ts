@@ -39,7 +39,10 @@ function axes(xTicks: { v: number; label: string; x: number }[], yTicks: { label
 }
 
 function legend(series: { name: string; color: string }[]): string {
-  return series.map((s, i) => `<rect x="${M.l + 12}" y="${M.t + 6 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${M.l + 28}" y="${M.t + 15 + i * 16}" font-size="11">${esc(s.name)}</text>`).join('\n');
+  // Top right, on a white box, so it never hides the data under it.
+  const x = W - M.r - 130;
+  const box = `<rect x="${x - 6}" y="${M.t + 2}" width="132" height="${series.length * 16 + 8}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`;
+  return box + series.map((s, i) => `<rect x="${x}" y="${M.t + 6 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${x + 16}" y="${M.t + 15 + i * 16}" font-size="11">${esc(s.name)}</text>`).join('\n');
 }
 
 /** Lines over numeric x and y. `logX` for latency distributions. */
