@@ -25,7 +25,7 @@ class LoopbackStage implements Stage {
     return { host: '127.0.0.1', echoPort: ep.echoPort, discardPort: ep.discardPort };
   }
   describe() {
-    return { transport: 'loopback', kernel: 'host', image: 'none' };
+    return { transport: 'loopback', kernel: 'host', image: 'none', labCpus: null };
   }
   async close() {
     this.closed = true;

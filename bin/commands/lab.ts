@@ -18,6 +18,7 @@ interface Args {
   servers?: string;
   transport: 'vector' | 'tuntap';
   mem?: string;
+  cpus?: string;
   kernel: string;
   side: 'client' | 'host';
   json: boolean;
@@ -51,7 +52,7 @@ async function handler(a: Args): Promise<void> {
       const progress = tty ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
       const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
       const lab = await interruptible((signal) =>
-        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, kernel: a.kernel, signal,
+        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpus, kernel: a.kernel, signal,
           progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
       if (a.json) process.stdout.write(jsonInfo(lab));
       else printInfo(lab);
@@ -93,6 +94,7 @@ const command: CommandModule<object, Args> = {
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'up: UML network driver' })
       .option('mem', { type: 'string', describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'up: UML kernel' })
+      .option('cpus', { type: 'string', describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
       .option('side', { choices: ['client', 'host'] as const, default: 'client' as const, describe: 'exec: which namespace' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,
   handler,

@@ -1,5 +1,6 @@
 // umlperf paper: the study's three experiments and Tables 1-5, in every report format.
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../src/errors.js';
 import { LabStage } from '../../src/paper/lab-stage.js';
@@ -24,6 +25,7 @@ interface Args {
   format: Format;
   out?: string;
   samples: boolean;
+  pin: boolean;
   yes: boolean;
 }
 
@@ -63,18 +65,24 @@ const command: CommandModule<object, Args> = {
       .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const })
       .option('out', { type: 'string', describe: 'write the report to this file instead of stdout' })
       .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
+      .option('pin', { type: 'boolean', default: true, describe: 'probes on the last CPU, the lab on the others, the same every run (--no-pin: let the scheduler place them)' })
       .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' }) as unknown as Argv<Args>,
   handler: async (a) => {
     const experiments = (a.experiment === 'all' ? [1, 2, 3] : list('experiment', a.experiment, Number)) as Experiment[];
     const servers = a.servers.split(',').map((s) => s.trim()) as ServerRole[];
-    const opts = { experiments, runs: a.runs, guestsSweep: list('guests', a.guests, Number), servers };
+    // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here): fix it.
+    const ncpu = availableParallelism();
+    const pin = a.pin && ncpu >= 2;
+    const probeCpu = pin ? ncpu - 1 : undefined;
+    const labCpus = pin ? (ncpu === 2 ? '0' : `0-${ncpu - 2}`) : undefined;
+    const opts = { experiments, runs: a.runs, guestsSweep: list('guests', a.guests, Number), servers, probeCpu };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
     const say = (line: string) => tty && process.stderr.write(`\r\x1b[K${line}`);
     const needServers = cfg.experiments.includes(2);
     await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes, say });
     const result = await interruptible(async (signal) => {
-      const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, servers: needServers, signal, progress: say });
+      const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
     if (tty) process.stderr.write('\r\x1b[K');

@@ -8,6 +8,7 @@ import type { GuestImage } from '../images/minimal.js';
 import { GUEST_INIT_PATH } from '../guest/init.js';
 import { Mconsole } from './mconsole.js';
 import { guestAddress, guestId, guestMac, hostNetns, SUBNET_PREFIX, tapName } from './names.js';
+import { netnsExecArgs } from './netns.js';
 import { endGroup, startTimeOf, waitGone } from './process.js';
 import type { GuestRecord, ProcessRecord, Transport } from './state.js';
 
@@ -28,6 +29,8 @@ export interface GuestSpec {
   rootfs?: RootFs;
   /** More kernel command-line words (e.g. the servers' `umlperf.mailhostfs=`). */
   extraArgs?: string[];
+  /** CPUs the guest runs on (taskset list); default: any. */
+  cpus?: string;
 }
 
 /** The guest's record, known before it is spawned (so its files are recorded first). */
@@ -85,7 +88,7 @@ export function spawnGuest(s: GuestSpec, g: GuestRecord): SpawnedGuest {
   const log = fs.openSync(g.log, 'a');
   try {
     const spawnedAt = performance.now();
-    const child = spawn('ip', ['netns', 'exec', hostNetns(s.lab), s.kernel, ...guestArgs(s, g)], {
+    const child = spawn('ip', [...netnsExecArgs(hostNetns(s.lab), s.cpus), s.kernel, ...guestArgs(s, g)], {
       detached: true,
       stdio: ['ignore', log, log],
       // UML backs guest RAM with a file in $TMPDIR, which must allow exec: /dev/shm does.

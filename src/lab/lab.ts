@@ -36,6 +36,11 @@ export interface LabUpOptions {
   mem?: string;
   kernel?: string;
   rootfs?: RootFs;
+  /**
+   * CPUs (a taskset list, e.g. "0") for everything the lab serves from: guests, the host
+   * endpoint, host-side servers. With probes pinned elsewhere, placement is the same every run.
+   */
+  cpus?: string;
   /** Servers started on every guest and on the host side, healthy before labUp returns. */
   servers?: string | string[];
   /** Per guest, added to a base of 30 s. */
@@ -97,6 +102,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
   if (!MEM.test(mem)) throw new UsageError(`bad memory size ${JSON.stringify(mem)}: e.g. 64M`);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
+  const cpus = o.cpus;
+  if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
   const signal = o.signal;
   const say = o.progress ?? (() => undefined);
   const check = () => {
@@ -149,7 +156,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     check();
 
     say(`lab ${name}: host endpoint on ${HOST_ADDRESS}`);
-    await spawnHostEndpoint(name, rec.state.host.endpointLog!, (p) => rec.record((s) => s.processes.push(p)), signal);
+    await spawnHostEndpoint(name, rec.state.host.endpointLog!, (p) => rec.record((s) => s.processes.push(p)), signal, cpus);
     check();
     if (count === 0 && !plan.servers.length) {
       rec.record((s) => (s.status = 'up'));
@@ -164,7 +171,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     // The host side's servers start now and come up while the guests boot.
     const tServersNs = process.hrtime.bigint();
     if (plan.servers.length) say(`lab ${name}: servers ${plan.servers.join(',')} on the host side`);
-    await startLabHostServers(plan, { netns: hns, root: image.root, onProcess: (p) => rec.record((s) => s.processes.push(p)) });
+    await startLabHostServers(plan, { netns: hns, root: image.root, cpus, onProcess: (p) => rec.record((s) => s.processes.push(p)) });
     check();
 
     const notifyPath = path.join(dir, 'notify.sock');
@@ -172,7 +179,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     watcher = new BootWatcher(notifyPath);
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
-      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: plan.servers, rootfs: o.rootfs,
+      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus,
         extraArgs: await guestServerArgs(plan, guestId(n)) };
       const g = guestRecord(spec);
       rec.record((s) => {

@@ -4,6 +4,14 @@ import fs from 'node:fs';
 
 import { ip } from './run.js';
 
+/**
+ * Arguments for `ip` that run a command inside `netns`, pinned to `cpus` (a taskset list such
+ * as "0" or "0-1") when given; taskset execs, so the pid stays the command's own.
+ */
+export function netnsExecArgs(netns: string, cpus?: string): string[] {
+  return ['netns', 'exec', netns, ...(cpus ? ['taskset', '-c', cpus] : [])];
+}
+
 export function netnsExists(name: string): boolean {
   return fs.existsSync(`/run/netns/${name}`);
 }

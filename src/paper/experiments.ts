@@ -16,6 +16,8 @@ export interface PaperRunOptions {
   responseIterations: number;
   throughputSeconds: number;
   udpDatagramBytes: number;
+  /** Pin every probe to this CPU (the stage keeps its guests and servers off it). */
+  probeCpu?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
 }
@@ -58,7 +60,7 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
     o.progress?.(`experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s), run ${run + 1}/${o.runs}`);
     for (const c of cells) {
       const t = stage.target(c.side);
-      const common = { host: t.host, netns: t.netns, protocol: c.protocol, signal: o.signal };
+      const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
       const rt = await responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
       c.samples.push(...(rt.samplesNs ?? []));
       c.p50s.push(rt.stats.p50Ns);
@@ -99,7 +101,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
     for (const side of ['host', 'guest'] as const) {
       o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
       const t = stage.target(side);
-      const s = await streaming({ host: t.host, netns: t.netns, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+      const s = await streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
       out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
     }
   }

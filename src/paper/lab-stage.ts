@@ -18,6 +18,8 @@ export interface LabStageOptions {
   transport?: Transport;
   kernel?: string;
   mem?: string;
+  /** CPUs (taskset list) for guests, host endpoint and host-side servers. */
+  cpus?: string;
   /** Build the Debian image (experiment 2 needs it). */
   servers: boolean;
   signal?: AbortSignal;
@@ -70,6 +72,7 @@ export class LabStage implements Stage {
       kernel: this.o.kernel,
       mem: this.o.mem,
       servers: server ? [server] : undefined,
+      cpus: this.o.cpus,
       signal: this.o.signal,
     });
   }
@@ -79,8 +82,9 @@ export class LabStage implements Stage {
     return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: ECHO_PORT, discardPort: DISCARD_PORT };
   }
 
-  describe(): { transport: string; kernel: string; image: string } {
+  describe(): { transport: string; kernel: string; image: string; labCpus: string | null } {
     return {
+      labCpus: this.o.cpus ?? null,
       transport: this.o.transport ?? 'vector',
       kernel: `${this.o.kernel ?? DEFAULT_KERNEL} ${this.kernelVersion}`.trim(),
       image: this.debian ? `${this.minimal.name} (experiments 1, 3), ${this.debian.name} (experiment 2)` : this.minimal.name,

@@ -110,6 +110,10 @@ export interface PaperResult {
     responseIterations: number;
     throughputSeconds: number;
     udpDatagramBytes: number;
+    /** CPU the probes ran on, or null when unpinned. */
+    probeCpu: number | null;
+    /** CPUs the lab (guests, host endpoint, host-side servers) ran on, or null. */
+    labCpus: string | null;
   };
   clock: ClockInfo;
   measurements: Measurement[];

@@ -18,6 +18,8 @@ export interface PaperOptions {
   responseIterations?: number;
   throughputSeconds?: number;
   udpDatagramBytes?: number;
+  /** Pin the probes to this CPU; the stage should keep the lab on others (see LabStage cpus). */
+  probeCpu?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
 }
@@ -33,6 +35,7 @@ function version(): string {
 }
 
 export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress'> {
+  if (o.probeCpu !== undefined && (!Number.isInteger(o.probeCpu) || o.probeCpu < 0)) throw new UsageError('probeCpu is a CPU number');
   const experiments = o.experiments ?? [1, 2, 3];
   if (experiments.length === 0 || experiments.some((e) => ![1, 2, 3].includes(e))) throw new UsageError('experiments are 1, 2 and 3');
   const runs = o.runs ?? 10;
@@ -50,6 +53,7 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     responseIterations: o.responseIterations ?? 1000,
     throughputSeconds: o.throughputSeconds ?? 0.5,
     udpDatagramBytes: o.udpDatagramBytes ?? 1472,
+    ...(o.probeCpu !== undefined ? { probeCpu: o.probeCpu } : {}),
   };
 }
 
@@ -78,7 +82,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     finishedAt: new Date().toISOString(),
     complete: error === undefined,
     ...(error !== undefined ? { error } : {}),
-    config: { ...cfg, ...d },
+    config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
     tables: buildTables(collected.measurements),

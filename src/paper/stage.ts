@@ -18,6 +18,6 @@ export interface Stage {
   arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void>;
   target(side: Side): ProbeTarget;
   /** What results should record about the stage. */
-  describe(): { transport: string; kernel: string; image: string };
+  describe(): { transport: string; kernel: string; image: string; labCpus: string | null };
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ function preamble(r: PaperResult): string[] {
   return [
     `umlperf paper: the study's experiments on ${c.kernel}, transport ${c.transport}, image ${c.image}`,
     `${c.runs} runs per figure; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per run (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
+    `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
     'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
     ...(c.experiments.includes(2) ? ['experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),

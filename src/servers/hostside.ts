@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UmlperfError } from '../errors.js';
+import { netnsExecArgs } from '../lab/netns.js';
 import { MAILDIR, prepareMailHostDir } from './mail.js';
 import { SERVER_HOOK_DIR, parseStarted } from './start.js';
 import type { ServerName } from './spec.js';
@@ -28,6 +29,8 @@ export interface HostServersOptions {
    * master's session), for the lab's state file: ending these groups stops every daemon.
    */
   onProcess?: (p: ServerProcess) => void;
+  /** CPUs the daemons run on (taskset list); default: any. */
+  cpus?: string;
 }
 
 /** A process group of host-side servers, in the shape of the lab's ProcessRecord. */
@@ -87,7 +90,7 @@ export async function startHostServers(o: HostServersOptions): Promise<HostServe
   if (o.servers.length === 0) return handle;
 
   // detached: the shell becomes a process-group (and session) leader; the daemons inherit it.
-  const child = spawn('ip', ['netns', 'exec', o.netns, '/bin/sh', '-c', SETUP, 'sh', o.root, S, ...o.servers], {
+  const child = spawn('ip', [...netnsExecArgs(o.netns, o.cpus), '/bin/sh', '-c', SETUP, 'sh', o.root, S, ...o.servers], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const state: State = { pgid: child.pid!, pids: [], netns: o.netns };

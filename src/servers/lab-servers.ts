@@ -47,9 +47,10 @@ export async function startLabHostServers(plan: LabServersPlan, o: {
   netns: string;
   root: string;
   onProcess: (p: ServerProcess) => void;
+  cpus?: string;
 }): Promise<HostServers | undefined> {
   if (!plan.servers.length) return undefined;
-  return startHostServers({ netns: o.netns, root: o.root, servers: plan.servers, stateDir: hostServersDir(plan), onProcess: o.onProcess });
+  return startHostServers({ netns: o.netns, root: o.root, servers: plan.servers, stateDir: hostServersDir(plan), onProcess: o.onProcess, cpus: o.cpus });
 }
 
 export interface LabHealth {
