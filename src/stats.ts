@@ -106,6 +106,11 @@ export function meanCi(xs: ArrayLike<number>): { mean: number; ci95: number; n: 
   return { mean: mean(xs), ci95: ci95(xs), n: xs.length };
 }
 
+/** Both summaries of per-run figures: mean with its t-interval, median with its sign-test interval. */
+export function runSummary(xs: ArrayLike<number>): { mean: number; ci95: number; n: number; median: number; ci95Low: number; ci95High: number } {
+  return { ...meanCi(xs), ...medianCi(xs) };
+}
+
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; |error| < 1.5e-7). */
 export function normalCdf(z: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
@@ -151,4 +156,31 @@ export function mannWhitney(x: ArrayLike<number>, y: ArrayLike<number>): MannWhi
   const z = sigma > 0 ? (Math.abs(u - mu) - 0.5) / sigma : 0;
   const p = sigma > 0 ? Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))) : 1;
   return { u, p, probXGreater: u / (n1 * n2) };
+}
+
+/** P(X <= k) for X ~ Binomial(n, 1/2). */
+function binomHalfCdf(k: number, n: number): number {
+  let term = 0.5 ** n;
+  let sum = term;
+  for (let i = 1; i <= k; i++) {
+    term = (term * (n - i + 1)) / i;
+    sum += term;
+  }
+  return sum;
+}
+
+/**
+ * Median with a distribution-free confidence interval of at least 95% (order statistics of
+ * the sign test): robust to the odd stalled run that drags a mean and its t-interval.
+ * With fewer than 6 values no such interval exists: it spans min..max.
+ */
+export function medianCi(xs: ArrayLike<number>): { median: number; ci95Low: number; ci95High: number } {
+  const asc = sorted(xs);
+  const n = asc.length;
+  if (n === 0) return { median: NaN, ci95Low: NaN, ci95High: NaN };
+  // Largest k with P(X < k) <= 2.5%: the interval [x(k), x(n-k+1)] (1-based) covers >= 95%.
+  let k = 0;
+  while (k + 1 <= Math.floor(n / 2) && binomHalfCdf(k, n) <= 0.025) k++;
+  const lo = Math.max(0, k - 1);
+  return { median: quantile(asc, 0.5), ci95Low: asc[lo], ci95High: asc[n - 1 - lo] };
 }

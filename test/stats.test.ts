@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ci95, mad, mannWhitney, normalCdf, quantile, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
+import { ci95, mad, mannWhitney, medianCi, normalCdf, quantile, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
 
 test('quantile interpolates between closest ranks', () => {
   const asc = sorted([4, 1, 3, 2]);
@@ -47,6 +47,14 @@ test('mad ignores a stall', () => {
 
 test('empty input summarises to zeros', () => {
   assert.is(summarize([]).count, 0);
+});
+
+test('median CI: order statistics x(2)..x(9) of ten, min..max below six', () => {
+  const ten = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5];
+  assert.equal(medianCi(ten), { median: 5.5, ci95Low: 2, ci95High: 9 });
+  assert.equal(medianCi([3, 1, 2]), { median: 2, ci95Low: 1, ci95High: 3 });
+  // Robust: one stalled run moves neither end.
+  assert.equal(medianCi([1e9, ...ten.slice(1)]), { median: 5.5, ci95Low: 2, ci95High: 9 });
 });
 
 test('normal CDF matches known values', () => {

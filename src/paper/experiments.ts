@@ -1,7 +1,7 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
-import { meanCi } from '../stats.js';
+import { runSummary } from '../stats.js';
 import type { Experiment, Measurement, RateSearch, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
 
@@ -84,10 +84,11 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
       guests: what.guests,
       response: { minNs: sorted[0] ?? 0, meanNs: mean, maxNs: sorted[sorted.length - 1] ?? 0, p50Ns: q(0.5), p99Ns: q(0.99), p999Ns: q(0.999), sent: c.sent, lost: c.lost },
       responseRunP50Ns: c.p50s,
+      responseP50Ns: runSummary(c.p50s),
       responseSamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
       throughputRunsMbps: c.mbps,
-      throughputMbps: meanCi(c.mbps),
-      ...(c.protocol === 'udp' ? { udp: { sendMbps: meanCi(c.sendMbps), lossPercent: meanCi(c.loss) } } : {}),
+      throughputMbps: runSummary(c.mbps),
+      ...(c.protocol === 'udp' ? { udp: { sendMbps: runSummary(c.sendMbps), lossPercent: runSummary(c.loss) } } : {}),
     });
   }
 }

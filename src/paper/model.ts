@@ -15,10 +15,14 @@ export const SERVER_LABEL: Record<ServerRole, string> = {
   mail: 'mail (Postfix)',
 };
 
+/** Per-run figures summarised: mean ± t-interval, and median with a distribution-free 95% CI. */
 export interface MeanCi {
   mean: number;
   ci95: number;
   n: number;
+  median: number;
+  ci95Low: number;
+  ci95High: number;
 }
 
 /** One cell of the study: a side and protocol, measured `runs` times. */
@@ -33,6 +37,8 @@ export interface Measurement {
   response: { minNs: number; meanNs: number; maxNs: number; p50Ns: number; p99Ns: number; p999Ns: number; sent: number; lost: number };
   /** Per run: median RTT, the figure the host-vs-guest test compares. */
   responseRunP50Ns: number[];
+  /** Those per-run medians summarised (the figure to compare across repeated studies). */
+  responseP50Ns: MeanCi;
   /** Samples kept for the charts (evenly thinned to at most 2000). */
   responseSamplesNs: number[];
   /** What the receiver got, per run and summarised. */
@@ -60,7 +66,8 @@ export interface TableRow {
   servers: ServerRole;
   guests: number;
   response: { minNs: number; meanNs: number; maxNs: number; p50Ns: number; p99Ns: number };
-  throughputMbps: { mean: number; ci95: number };
+  /** mean ± ci95 (t), and median with its distribution-free 95% CI [ci95Low, ci95High]. */
+  throughputMbps: { mean: number; ci95: number; median: number; ci95Low: number; ci95High: number };
   udp?: { sendMbps: number; lossPercent: number };
 }
 

@@ -15,7 +15,7 @@ function row(m: Measurement): TableRow {
     servers: m.servers,
     guests: m.guests,
     response: { minNs: r.minNs, meanNs: r.meanNs, maxNs: r.maxNs, p50Ns: r.p50Ns, p99Ns: r.p99Ns },
-    throughputMbps: { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95 },
+    throughputMbps: { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High },
   };
   if (m.udp) out.udp = { sendMbps: m.udp.sendMbps.mean, lossPercent: m.udp.lossPercent.mean };
   return out;
