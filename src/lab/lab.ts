@@ -2,6 +2,7 @@
 // step with every object recorded in the state file first; any failure or abort tears down
 // what was made.
 import { spawn } from 'node:child_process';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const cpus = o.cpus;
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
   const signal = o.signal;
+  // One abort listener per booting guest: up to 64 are expected, not a leak.
+  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), count + 10), signal);
   const say = o.progress ?? (() => undefined);
   const check = () => {
     if (signal?.aborted) throw abortError();
