@@ -171,7 +171,7 @@ void Endpoint::tcpEcho(Conn* c) {
 }
 
 void Endpoint::tcpDiscard(Conn* c) {
-  std::vector<char> buf(256 * 1024);
+  std::vector<char> buf(128 * 1024);
   while (!stopping_.load(std::memory_order_relaxed)) {
     ssize_t n = recv(c->fd, buf.data(), buf.size(), 0);
     if (n > 0)
