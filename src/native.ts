@@ -68,6 +68,7 @@ export interface NativeStreamResult {
   lost: number;
   duplicates: number;
   reordered: number;
+  /** RFC 3550 interarrival jitter of the echoes. */
   jitterNs: number;
   durationNs: number;
   sentMbps: number;

@@ -1,7 +1,7 @@
 // The measurement API: response time, throughput and streaming. Each validates its options,
 // runs the native probe on a thread of its own, and returns a plain JSON-serialisable result.
 import { UsageError, abortError } from './errors.js';
-import { native, type NativeClock, type NativeCommon, type NativeJob } from './native.js';
+import { native, type NativeClock, type NativeCommon, type NativeJob, type NativeStreamResult } from './native.js';
 import { summarize, type Stats } from './stats.js';
 import { int, num, oneOf, text } from './validate.js';
 
@@ -130,22 +130,13 @@ export interface StreamTrial {
   pass: boolean;
 }
 
-export interface StreamingResult {
+/** The native counts (sent, received, lost, duplicates, reordered, jitterNs, durationNs, sentMbps, receivedMbps), plus: */
+export interface StreamingResult extends Omit<NativeStreamResult, 'rttNs' | 'peer'> {
   kind: 'stream';
   config: Config & { size: number; targetRateMbps: number; durationS: number };
   clock: ClockInfo;
   startedAt: string;
-  sent: number;
-  received: number;
-  lost: number;
   lossPercent: number;
-  duplicates: number;
-  reordered: number;
-  /** RFC 3550 interarrival jitter of the echoes. */
-  jitterNs: number;
-  durationNs: number;
-  sentMbps: number;
-  receivedMbps: number;
   rtt: Stats;
   /** Present with findMaxRate: every trial, and the highest rate that passed. */
   search?: { lossThresholdPercent: number; maxRateMbps: number; trials: StreamTrial[] };
