@@ -28,6 +28,7 @@ export interface LabStageOptions {
 
 export class LabStage implements Stage {
   private lab?: string;
+  private warnings: string[] = [];
   private step = 0;
   private kernelVersion = '';
 
@@ -56,25 +57,39 @@ export class LabStage implements Stage {
   async arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void> {
     await this.teardown();
     // Short and unique: the TAPs are named <lab>gN and must fit 15 characters.
-    const name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
+    let name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
     const server = step.servers === 'none' ? undefined : ROLE_SERVER[step.servers];
     const debian = step.experiment === 2 || server !== undefined;
     if (debian && !this.debian) throw new Error('experiment 2 needs the Debian image');
-    this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${server ? `, ${step.servers}` : ''}`);
-    this.lab = name;
-    // With servers, lab up runs the same server from the same image on the host side too, and
-    // returns once both sides pass their health checks.
-    await labUp({
-      name,
-      guests: step.guests,
-      image: debian ? this.debian : this.minimal,
-      transport: this.o.transport,
-      kernel: this.o.kernel,
-      mem: this.o.mem,
-      servers: server ? [server] : undefined,
-      cpus: this.o.cpus,
-      signal: this.o.signal,
-    });
+    // A guest very rarely dies during boot (seen once in ~200 boots: a fatal signal pending for
+    // its init, then ENOMEM mounting root); one fresh lab is tried before the run gives up, and
+    // the result says so.
+    for (let attempt = 1; ; attempt++) {
+      this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${server ? `, ${step.servers}` : ''}`);
+      this.lab = name;
+      try {
+        // With servers, lab up runs the same server from the same image on the host side too,
+        // and returns once both sides pass their health checks.
+        await labUp({
+          name,
+          guests: step.guests,
+          image: debian ? this.debian : this.minimal,
+          transport: this.o.transport,
+          kernel: this.o.kernel,
+          mem: this.o.mem,
+          servers: server ? [server] : undefined,
+          cpus: this.o.cpus,
+          signal: this.o.signal,
+        });
+        return;
+      } catch (e) {
+        this.lab = undefined; // a failed lab up has removed what it made
+        const code = (e as { code?: string }).code;
+        if (attempt > 1 || (code !== 'ERR_UMLPERF_GUEST_EXIT' && code !== 'ERR_UMLPERF_GUEST_BOOT')) throw e;
+        this.warnings.push(`experiment ${step.experiment}, ${step.guests} guest(s), ${step.servers}: ${(e as Error).message.split('\n')[0]}; retried with a fresh lab`);
+        name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
+      }
+    }
   }
 
   target(side: Side): ProbeTarget {
@@ -82,8 +97,9 @@ export class LabStage implements Stage {
     return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: ECHO_PORT, discardPort: DISCARD_PORT };
   }
 
-  describe(): { transport: string; kernel: string; image: string; labCpus: string | null } {
+  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings: string[] } {
     return {
+      warnings: [...this.warnings],
       labCpus: this.o.cpus ?? null,
       transport: this.o.transport ?? 'vector',
       kernel: `${this.o.kernel ?? DEFAULT_KERNEL} ${this.kernelVersion}`.trim(),

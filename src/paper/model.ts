@@ -106,6 +106,8 @@ export interface PaperResult {
   /** false when interrupted or failed part-way: what is here was measured. */
   complete: boolean;
   error?: string;
+  /** Things that went wrong and were recovered (e.g. a guest that died at boot, retried). */
+  warnings: string[];
   config: {
     experiments: Experiment[];
     runs: number;

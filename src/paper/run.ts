@@ -74,7 +74,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
       error ??= `teardown failed: ${(e as Error).message}`;
     }
   }
-  const d = stage.describe();
+  const { warnings = [], ...d } = stage.describe();
   return {
     tool: 'umlperf',
     version: version(),
@@ -82,6 +82,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     finishedAt: new Date().toISOString(),
     complete: error === undefined,
     ...(error !== undefined ? { error } : {}),
+    warnings,
     config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,

@@ -89,6 +89,7 @@ ${c.runs} runs per figure. Clock ${esc(r.clock.source)}, resolution ${r.clock.re
 ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck resolved 1 ms). Mail is Postfix in qmail's role.
 Measured ${esc(r.startedAt)} to ${esc(r.finishedAt)}.</p>
 ${r.complete ? '' : `<p class="warn">Incomplete: ${esc(r.error ?? 'stopped part-way')}. Everything shown was measured.</p>`}
+${(r.warnings ?? []).map((w) => `<p class="warn">Warning: ${esc(w)}</p>`).join('\n')}
 ${tables}
 <h2>Charts</h2>
 <div class="charts">

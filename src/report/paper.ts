@@ -13,6 +13,7 @@ function preamble(r: PaperResult): string[] {
     'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
     ...(c.experiments.includes(2) ? ['experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
     ...(r.complete ? [] : [`INCOMPLETE: ${r.error ?? 'stopped part-way'}; everything below was measured`]),
+    ...(r.warnings ?? []).map((w) => `warning: ${w}`),
   ];
 }
 
