@@ -4,13 +4,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { paperLabPrefix } from '../src/paper/lab-stage.js';
 import { cliPath, runCli } from './helpers.js';
 
-/** Lab names `umlperf paper` run as `pid` uses (see src/paper/lab-stage.ts). */
-const prefix = (pid: number) => `pp${(pid % 46656).toString(36)}`;
-
 function leftoversOf(pid: number): string[] {
-  const p = prefix(pid);
+  const p = paperLabPrefix(pid);
   const left: string[] = [];
   for (const ns of fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []) if (ns.startsWith(p)) left.push(`netns ${ns}`);
   for (const d of fs.existsSync('/run/umlperf') ? fs.readdirSync('/run/umlperf') : []) if (d.startsWith(p)) left.push(`dir ${d}`);

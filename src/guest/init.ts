@@ -23,6 +23,8 @@
 // Shutdown: ctrl-alt-del (mconsole `cad`) sends SIGINT to init, which stops the endpoint,
 // runs `/etc/umlperf/servers.d/N stop` for each server, and powers off via sysrq.
 
+import { DEFAULT_ECHO_PORT } from '../probes.js';
+
 export const GUEST_INIT_PATH = '/sbin/umlperf-init';
 export const SERVER_HOOK_DIR = '/etc/umlperf/servers.d';
 export const ENDPOINT_GUEST_PATH = '/usr/bin/umlperf-endpoint';
@@ -77,7 +79,7 @@ fi
 
 fifo=/run/umlperf-endpoint.out
 mkfifo "$fifo" || fail "endpoint: cannot make $fifo"
-${ENDPOINT_GUEST_PATH} --bind 0.0.0.0 --port 7007 --wait block > "$fifo" 2>&1 &
+${ENDPOINT_GUEST_PATH} --bind 0.0.0.0 --port ${DEFAULT_ECHO_PORT} --wait block > "$fifo" 2>&1 &
 ep=$!
 exec 3< "$fifo"
 IFS= read -r line <&3

@@ -4,19 +4,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 
 import { abortError, UmlperfError } from '../errors.js';
+import { DEFAULT_ECHO_PORT } from '../probes.js';
 import { endpointBinary } from '../images/minimal.js';
 import { HOST_ADDRESS, hostNetns } from './names.js';
 import { netnsExecArgs } from './netns.js';
 import { startTimeOf } from './process.js';
 import type { ProcessRecord } from './state.js';
 
-export const ENDPOINT_PORT = 7007;
-
 export function spawnHostEndpoint(lab: string, log: string, onSpawn: (p: ProcessRecord) => void, signal?: AbortSignal, cpus?: string): Promise<ProcessRecord> {
   const fd = fs.openSync(log, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('ip', [...netnsExecArgs(hostNetns(lab), cpus), endpointBinary(), '--bind', HOST_ADDRESS, '--port', String(ENDPOINT_PORT)], {
+    child = spawn('ip', [...netnsExecArgs(hostNetns(lab), cpus), endpointBinary(), '--bind', HOST_ADDRESS, '--port', String(DEFAULT_ECHO_PORT)], {
       detached: true,
       stdio: ['ignore', fd, fd],
     });

@@ -6,13 +6,12 @@ import { kernelCaps, DEFAULT_KERNEL } from '../lab/kernel.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { clientNetns, guestAddress, HOST_ADDRESS } from '../lab/names.js';
 import type { Transport } from '../lab/state.js';
+import { DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT } from '../probes.js';
 import type { ServerName } from '../servers/spec.js';
 import type { Experiment, ServerRole, Side } from './model.js';
 import type { ProbeTarget, Stage } from './stage.js';
 
 const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { httpd: 'www', named: 'dns', mail: 'mail' };
-const ECHO_PORT = 7007;
-const DISCARD_PORT = 7008;
 
 export interface LabStageOptions {
   transport?: Transport;
@@ -24,6 +23,11 @@ export interface LabStageOptions {
   servers: boolean;
   signal?: AbortSignal;
   progress?: (line: string) => void;
+}
+
+/** Every lab a `umlperf paper` process makes is named this, then a step number (base 36). */
+export function paperLabPrefix(pid: number): string {
+  return `pp${(pid % 46656).toString(36)}`;
 }
 
 export class LabStage implements Stage {
@@ -56,8 +60,7 @@ export class LabStage implements Stage {
 
   async arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void> {
     await this.teardown();
-    // Short and unique: the TAPs are named <lab>gN and must fit 15 characters.
-    let name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
+    let name = this.nextLabName();
     const server = step.servers === 'none' ? undefined : ROLE_SERVER[step.servers];
     const debian = step.experiment === 2 || server !== undefined;
     if (debian && !this.debian) throw new Error('experiment 2 needs the Debian image');
@@ -87,14 +90,19 @@ export class LabStage implements Stage {
         const code = (e as { code?: string }).code;
         if (attempt > 1 || (code !== 'ERR_UMLPERF_GUEST_EXIT' && code !== 'ERR_UMLPERF_GUEST_BOOT')) throw e;
         this.warnings.push(`experiment ${step.experiment}, ${step.guests} guest(s), ${step.servers}: ${(e as Error).message.split('\n')[0]}; retried with a fresh lab`);
-        name = `pp${(process.pid % 46656).toString(36)}${(this.step++).toString(36)}`;
+        name = this.nextLabName();
       }
     }
   }
 
+  // Short and unique: the TAPs are named <lab>gN and must fit 15 characters.
+  private nextLabName(): string {
+    return `${paperLabPrefix(process.pid)}${(this.step++).toString(36)}`;
+  }
+
   target(side: Side): ProbeTarget {
     if (!this.lab) throw new Error('no lab arranged');
-    return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: ECHO_PORT, discardPort: DISCARD_PORT };
+    return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
   }
 
   describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings: string[] } {
