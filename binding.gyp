@@ -42,6 +42,27 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["<@(common_cflags)"],
       "ldflags": ["-static", "-pthread"]
+    },
+    {
+      "target_name": "umlperf-fpu",
+      "type": "shared_library",
+      "product_extension": "so",
+      "sources": ["native/preload/fpu_adapter.c"],
+      "cflags_c": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "libraries": ["-ldl"]
+    },
+    {
+      "target_name": "umlperf-regset-check",
+      "type": "executable",
+      "sources": ["native/tools/regset_check.c"],
+      "cflags_c": ["-O2", "-std=gnu11", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "umlperf-fpcheck",
+      "type": "executable",
+      "sources": ["native/tools/fpcheck.c"],
+      "cflags_c": ["-O2", "-std=gnu11", "-Wall", "-Wextra"],
+      "ldflags": ["-static", "-pthread"]
     }
   ]
 }

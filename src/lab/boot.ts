@@ -2,8 +2,10 @@
 // "umlperf ready id=gN" to /proc/mconsole, which UML forwards to our notify socket), and a
 // guest that exits is reported at once from its process's exit event. Never a sleep.
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 
 import { abortError, UmlperfError } from '../errors.js';
+import { bootFailureCause } from './boot-failure.js';
 import { lastLogLine } from './guest.js';
 import { NotifyListener, NotifyType, type Notification } from './mconsole.js';
 
@@ -11,6 +13,29 @@ import { NotifyListener, NotifyType, type Notification } from './mconsole.js';
 export type GuestLogError = UmlperfError & { log?: string };
 function withLog(e: UmlperfError, log: string): GuestLogError {
   return Object.assign(e, { log });
+}
+
+function readLog(file: string): string {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const buf = Buffer.alloc(1024 * 1024);
+      return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** A guest that exited during boot: the known cause and its fix when the log shows one. */
+export function guestExitError(id: string, status: string, log: string): UmlperfError {
+  const cause = bootFailureCause(readLog(log));
+  if (cause) return new UmlperfError(cause.code, `guest ${id} exited during boot (${status}): ${cause.message}; console log: ${log}`);
+  const last = lastLogLine(log);
+  return new UmlperfError('ERR_UMLPERF_GUEST_EXIT',
+    `guest ${id} exited during boot (${status}); console log: ${log}${last ? ` (last line: ${last.slice(0, 160)})` : ''}`);
 }
 
 interface Waiter {
@@ -64,9 +89,7 @@ export class BootWatcher {
       };
       const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
         const status = sig ? `signal ${sig}` : `status ${code}`;
-        const last = lastLogLine(log);
-        done(withLog(new UmlperfError('ERR_UMLPERF_GUEST_EXIT',
-          `guest ${id} exited during boot (${status}); console log: ${log}${last ? ` (last line: ${last.slice(0, 160)})` : ''}`), log));
+        done(withLog(guestExitError(id, status, log), log));
       };
       const onAbort = () => done(abortError());
       if (signal?.aborted) return onAbort();
