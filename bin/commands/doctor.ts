@@ -7,17 +7,19 @@ import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 interface Args {
   kernel: string;
   json: boolean;
+  boot: boolean;
 }
 
 const command: CommandModule<object, Args> = {
   command: 'doctor',
-  describe: 'check this machine for the lab: kernel, /dev/net/tun, privileges, packages',
+  describe: 'check this machine for the lab: kernel, /dev/net/tun, privileges, packages; then boot a guest',
   builder: (y: Argv) =>
     y
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'UML kernel to check' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as unknown as Argv<Args>,
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .option('boot', { type: 'boolean', default: true, describe: 'boot one guest (--no-boot skips it)' }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const r = await doctor(a.kernel);
+    const r = await doctor({ kernel: a.kernel, boot: a.boot });
     if (a.json) {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     } else {

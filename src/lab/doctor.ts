@@ -4,7 +4,9 @@ import os from 'node:os';
 
 import { endpointBinary, BUSYBOX_CANDIDATES } from '../images/minimal.js';
 import { native } from '../native.js';
+import { fpuAdapterPath, type FpuState } from './fpu.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
+import { labDown, labUp } from './lab.js';
 import { run } from './run.js';
 
 export interface Check {
@@ -20,6 +22,8 @@ export interface Check {
 export interface DoctorReport {
   ok: boolean;
   checks: Check[];
+  /** The boot test, when it ran. */
+  boot?: { ok: boolean; bootMs?: number; kernel: string; kernelVersion?: string; fpuState?: FpuState; error?: string; code?: string };
   /** One command installing every missing package, when packages are missing. */
   install?: string;
 }
@@ -47,7 +51,40 @@ function shmExec(): boolean {
   return !!line && !line.split(' ')[3].split(',').includes('noexec');
 }
 
-export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
+export interface DoctorOptions {
+  kernel?: string;
+  /** Boot one guest (default true): the only test that the lab really works here. */
+  boot?: boolean;
+  signal?: AbortSignal;
+}
+
+export function describeFpuState(f: FpuState | undefined): string {
+  if (!f || f.mode === 'unknown') return 'vector state: not reported (the FPU-state adapter saw no call)';
+  const sizes = `host XSAVE area ${f.hostXstateBytes} B, kernel buffer ${f.umlXstateBytes} B`;
+  return f.mode === 'adapted'
+    ? `vector state: adapted (${sizes}: widened by umlperf-fpu.so)`
+    : `vector state: native (${sizes})`;
+}
+
+/** Boots one minimal guest in a lab of its own and tears it down again. */
+async function bootTest(kernel: string, version: string | undefined, signal?: AbortSignal): Promise<NonNullable<DoctorReport['boot']>> {
+  const name = `dr${(process.pid % 1_000_000).toString(36)}`;
+  try {
+    const up = await labUp({ name, guests: 1, kernel, signal });
+    const g = up.guests[0];
+    return { ok: true, bootMs: g.bootMs, kernel, kernelVersion: version, fpuState: g.fpuState };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { ok: false, kernel, kernelVersion: version, error: err.message.split('\n')[0], code: err.code };
+  } finally {
+    await labDown(name).catch(() => undefined);
+  }
+}
+
+export async function doctor(opts: DoctorOptions | string = {}): Promise<DoctorReport> {
+  const o: DoctorOptions = typeof opts === 'string' ? { kernel: opts } : opts;
+  const kernel = o.kernel ?? DEFAULT_KERNEL;
+  let kernelVersion: string | undefined;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
 
@@ -77,6 +114,7 @@ export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
 
   try {
     const k = await kernelCaps(kernel);
+    kernelVersion = k.version;
     add({ name: 'UML kernel', ok: true, detail: `${kernel} ${k.version}; transports: ${k.transports.join(', ') || 'none'}; ubd ${k.ubd ? 'yes' : 'no'}, hostfs ${k.hostfs ? 'yes' : 'no'}, mconsole notify ${k.mconsoleNotify ? 'yes' : 'no'}` });
     add({ name: 'vector transport', ok: k.transports.includes('vector'), detail: k.transports.includes('vector') ? 'vec0:transport=tap' : 'missing: only --transport tuntap', fix: 'a kernel with CONFIG_UML_NET_VECTOR' });
   } catch (e) {
@@ -96,6 +134,13 @@ export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
     // reported below
   }
   add({ name: 'umlperf-endpoint', ok: !!ep, detail: ep ?? 'not built', fix: 'npx node-gyp rebuild (in the umlperf package)' });
+  let adapter: string | undefined;
+  try {
+    adapter = fpuAdapterPath();
+  } catch {
+    // reported below
+  }
+  add({ name: 'FPU-state adapter', ok: !!adapter, detail: adapter ?? 'umlperf-fpu.so not built (guests die at once on hosts with AMX)', fix: 'npx node-gyp rebuild (in the umlperf package)' });
   let addon = true;
   try {
     native().clockInfo();
@@ -104,10 +149,27 @@ export async function doctor(kernel = DEFAULT_KERNEL): Promise<DoctorReport> {
   }
   add({ name: 'native addon', ok: addon, detail: addon ? 'loads' : 'does not load', fix: 'npx node-gyp rebuild' });
 
+  let boot: DoctorReport['boot'];
+  if (o.boot ?? true) {
+    if (checks.every((c) => c.ok)) {
+      boot = await bootTest(kernel, kernelVersion, o.signal);
+      add({
+        name: 'guest boots',
+        ok: boot.ok,
+        detail: boot.ok
+          ? `ready in ${boot.bootMs} ms; UML ${boot.kernelVersion ?? '?'}; ${describeFpuState(boot.fpuState)}`
+          : boot.error ?? 'failed',
+      });
+    } else {
+      add({ name: 'guest boots', ok: false, detail: 'not tried: fix the failed checks above first' });
+    }
+  }
+
   const missing = [...new Set(checks.filter((c) => !c.ok && c.package).map((c) => c.package!))];
   return {
     ok: checks.every((c) => c.ok),
     checks,
+    ...(boot ? { boot } : {}),
     install: missing.length ? `apt-get install -y ${missing.join(' ')}` : undefined,
   };
 }

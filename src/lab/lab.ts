@@ -13,6 +13,7 @@ import { native } from '../native.js';
 import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { guestRecord, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
+import { fpuStateOf, type FpuState } from './fpu.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
 import {
@@ -57,6 +58,7 @@ export interface LabGuestInfo {
   pid: number;
   transport: Transport;
   bootMs: number;
+  fpuState?: FpuState;
   alive?: boolean;
   log?: string;
 }
@@ -79,6 +81,7 @@ function info(s: LabState, withStatus = false): LabInfo {
     host: { netns: s.host.netns, address: s.host.address },
     guests: s.guests.map((g) => {
       const gi: LabGuestInfo = { id: g.id, address: g.address, pid: g.pid ?? 0, transport: g.transport, bootMs: g.bootMs ?? 0 };
+      if (g.fpuState) gi.fpuState = g.fpuState;
       if (withStatus) {
         const p = s.processes.find((x) => x.role === 'guest' && x.id === g.id);
         gi.alive = !!p && isAlive(p);
@@ -214,6 +217,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
       waits.push(watcher.wait(g.id, sg.child, sg.spawnedAt, g.log, timeoutMs, signal).then((ms) => {
         rec.record(() => {
           g.bootMs = ms;
+          g.fpuState = fpuStateOf(g.log);
           g.mconsole = watcher?.sockets.get(g.umid) ?? g.mconsole;
         });
         say(`  ${g.id} ${g.address} ready in ${ms} ms`);

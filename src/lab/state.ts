@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { UmlperfError } from '../errors.js';
+import type { FpuState } from './fpu.js';
 import { RUN_ROOT, labDir } from './names.js';
 
 export type Transport = 'vector' | 'tuntap';
@@ -33,6 +34,8 @@ export interface GuestRecord {
   cow?: string;
   pid?: number;
   bootMs?: number;
+  /** How the guest's kernel saved its processes' vector state (from the adapter's log line). */
+  fpuState?: FpuState;
 }
 
 export interface LinkRecord {

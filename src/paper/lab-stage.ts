@@ -2,6 +2,7 @@
 // of the study gets a fresh lab (a new unique name), so no state carries from one to the next.
 import { debianImage, type DebianImage } from '../images/debian.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
+import type { FpuState } from '../lab/fpu.js';
 import { kernelCaps, DEFAULT_KERNEL } from '../lab/kernel.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { clientNetns, guestAddress, HOST_ADDRESS } from '../lab/names.js';
@@ -35,6 +36,7 @@ export class LabStage implements Stage {
   private warnings: string[] = [];
   private step = 0;
   private kernelVersion = '';
+  private fpuState?: FpuState;
 
   private constructor(
     private o: LabStageOptions,
@@ -73,7 +75,7 @@ export class LabStage implements Stage {
       try {
         // With servers, lab up runs the same server from the same image on the host side too,
         // and returns once both sides pass their health checks.
-        await labUp({
+        const up = await labUp({
           name,
           guests: step.guests,
           image: debian ? this.debian : this.minimal,
@@ -84,6 +86,7 @@ export class LabStage implements Stage {
           cpus: this.o.cpus,
           signal: this.o.signal,
         });
+        this.fpuState ??= up.guests.find((g) => g.fpuState)?.fpuState;
         return;
       } catch (e) {
         this.lab = undefined; // a failed lab up has removed what it made
@@ -105,8 +108,9 @@ export class LabStage implements Stage {
     return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
   }
 
-  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings: string[] } {
+  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings: string[]; fpuState?: FpuState } {
     return {
+      ...(this.fpuState ? { fpuState: this.fpuState } : {}),
       warnings: [...this.warnings],
       labCpus: this.o.cpus ?? null,
       transport: this.o.transport ?? 'vector',

@@ -1,6 +1,7 @@
 // What `umlperf paper` produces: plain JSON-serialisable objects. The schema is documented in
 // the README (tables[].id = table1..table5; rows with side, servers, guests, response,
 // throughputMbps).
+import type { FpuState } from '../lab/fpu.js';
 import type { ClockInfo, Protocol } from '../probes.js';
 
 export type Side = 'host' | 'guest';
@@ -123,6 +124,8 @@ export interface PaperResult {
     probeCpu: number | null;
     /** CPUs the lab (guests, host endpoint, host-side servers) ran on, or null. */
     labCpus: string | null;
+    /** How the guests' kernel saved vector state: native, or widened by the FPU-state adapter. */
+    fpuState?: FpuState;
   };
   clock: ClockInfo;
   measurements: Measurement[];

@@ -31,7 +31,7 @@ function apt(args: string[]): Promise<void> {
 /** Checks the machine; installs missing packages when `yes`, else fails naming them exactly. */
 export async function preflight(o: { kernel?: string; servers: boolean; yes: boolean; say: (l: string) => void }): Promise<void> {
   const missing = new Set<string>();
-  const report = await doctor(o.kernel);
+  const report = await doctor({ kernel: o.kernel, boot: false });
   for (const c of report.checks) if (!c.ok && c.package) missing.add(c.package);
   if (o.servers && !onPath('mmdebstrap')) missing.add('mmdebstrap');
   if (missing.size > 0) {
@@ -43,7 +43,7 @@ export async function preflight(o: { kernel?: string; servers: boolean; yes: boo
     await apt(['update', '-qq']);
     await apt(['install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
   }
-  const again = missing.size > 0 ? await doctor(o.kernel) : report;
+  const again = missing.size > 0 ? await doctor({ kernel: o.kernel, boot: false }) : report;
   const bad = again.checks.filter((c) => !c.ok);
   if (bad.length > 0) {
     const c = bad[0];

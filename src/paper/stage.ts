@@ -1,5 +1,6 @@
 // Where the experiments run. The orchestrator asks a stage to arrange servers and guests and
 // tells it nothing else; the lab-backed stage (lab-stage.ts) does the work.
+import type { FpuState } from '../lab/fpu.js';
 import type { Experiment, ServerRole, Side } from './model.js';
 
 export interface ProbeTarget {
@@ -18,6 +19,6 @@ export interface Stage {
   arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void>;
   target(side: Side): ProbeTarget;
   /** What results should record about the stage; warnings: what went wrong and was recovered. */
-  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings?: string[] };
+  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings?: string[]; fpuState?: FpuState };
   close(): Promise<void>;
 }
