@@ -1,15 +1,12 @@
 // The FPU-state adapter (native/preload/fpu_adapter.c): a test of the library alone that does
 // not depend on the host CPU, and a test of guest vector state under real UML guests.
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { bootFailureCause } from '../src/lab/boot-failure.js';
 import { fpuAdapterPath, nativeArtifact, parseFpuState } from '../src/lab/fpu.js';
-import { DEFAULT_KERNEL } from '../src/lab/kernel.js';
+import { runOneShotGuest } from '../src/lab/oneshot.js';
 
 interface RegsetRun {
   size: number;
@@ -75,53 +72,23 @@ test('known boot failures are named with what to do', () => {
   assert.is(bootFailureCause('[    0.3] Run /sbin/umlperf-init as init process\nguest halted\n'), undefined);
 });
 
-/** Boots a UML guest whose init is umlperf-fpcheck, on a hostfs root holding only that program. */
-function fpcheckGuest(dir: string, id: string, env: NodeJS.ProcessEnv, seconds: number): Promise<{ status: number | null; log: string }> {
-  const root = path.join(dir, id);
-  fs.mkdirSync(path.join(root, 'dev'), { recursive: true });
-  fs.copyFileSync(nativeArtifact('umlperf-fpcheck'), path.join(root, 'fpcheck'));
-  fs.chmodSync(path.join(root, 'fpcheck'), 0o755);
-  const logFile = path.join(dir, `${id}.log`);
-  const log = fs.openSync(logFile, 'w');
-  const child = spawn(DEFAULT_KERNEL, [
-    `umid=${id}`, `uml_dir=${dir}`, 'mem=64M', 'con0=null,fd:1', 'con=null', 'ssl=null',
-    'rootfstype=hostfs', `rootflags=${root}`, 'rw', 'pty.legacy_count=0', 'lpj=36429824',
-    'initcall_blacklist=raid6_select_algo', 'init=/fpcheck', '--', '--seconds', String(seconds), '--procs', '2', '--threads', '4',
-  ], { detached: true, stdio: ['ignore', log, log], env: { PATH: process.env.PATH, TMPDIR: '/dev/shm', ...env } });
-  fs.closeSync(log);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, (seconds + 60) * 1000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, log: fs.readFileSync(logFile, 'utf8') });
-    });
-  });
-}
-
 test('vector registers survive preemption and system calls in two guests at once', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-fpu-'));
-  try {
-    const seconds = 5;
-    const [plain, copying] = await Promise.all([
-      fpcheckGuest(dir, 'f1', { LD_PRELOAD: fpuAdapterPath() }, seconds),
-      // The second guest sends every save and restore through the adapter's copying path, the
-      // path AMX hosts take, so it is checked on every machine.
-      fpcheckGuest(dir, 'f2', { LD_PRELOAD: fpuAdapterPath(), UMLPERF_FPU_ADAPT: 'always' }, seconds),
-    ]);
-    for (const [name, r] of [['plain', plain], ['copying', copying]] as const) {
-      const line = /^fpcheck: .*$/m.exec(r.log)?.[0];
-      assert.ok(line, `${name}: no fpcheck line; log ends: ${r.log.slice(-400)}`);
-      assert.match(line!, /^fpcheck: ok loops=[1-9]\d* mismatches=0 procs=2 threads=4 modes=sse/, `${name}: ${line}`);
-      assert.not.equal(parseFpuState(r.log).mode, 'unknown', `${name}: the adapter announced itself`);
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+  const seconds = 5;
+  const run = (env: NodeJS.ProcessEnv) => runOneShotGuest({
+    program: nativeArtifact('umlperf-fpcheck'),
+    args: ['--seconds', String(seconds), '--procs', '2', '--threads', '4'],
+    env: { LD_PRELOAD: fpuAdapterPath(), ...env },
+    timeoutMs: (seconds + 60) * 1000,
+  });
+  // The second guest sends every save and restore through the adapter's copying path, the path
+  // AMX hosts take, so that path is checked on every machine.
+  const [plain, copying] = await Promise.all([run({}), run({ UMLPERF_FPU_ADAPT: 'always' })]);
+  for (const [name, r] of [['plain', plain], ['copying', copying]] as const) {
+    const line = /^fpcheck: .*$/m.exec(r.log)?.[0];
+    assert.ok(line, `${name}: no fpcheck line; log ends: ${r.log.slice(-400)}`);
+    assert.match(line!, /^fpcheck: ok loops=[1-9]\d* mismatches=0 procs=2 threads=4 modes=sse/, `${name}: ${line}`);
+    assert.not.equal(parseFpuState(r.log).mode, 'unknown', `${name}: the adapter announced itself`);
+    assert.is(r.timedOut, false);
   }
 });
 

@@ -6,6 +6,7 @@
  * in any guest, or as a guest's init (it then powers the guest off when done).
  *
  *   umlperf-fpcheck [--seconds S] [--procs P] [--threads T]
+ *   umlperf-fpcheck --syscalls N     times N system calls instead (a syscall-heavy loop)
  *
  * Last line: "fpcheck: ok|FAILED loops=N mismatches=M procs=P threads=T modes=..." and exit
  * status 0 only when nothing differed.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,10 +140,35 @@ static int process(int index, int threads) {
   return started == threads ? 0 : 1;
 }
 
+static void power_off_if_init(void) {
+  fflush(stdout);
+  if (getpid() == 1) {
+    sync();
+    reboot(RB_POWER_OFF);
+  }
+}
+
+static int syscall_loop(long n) {
+  double t0 = now_s();
+  for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  double t1 = now_s();
+  printf("syscalls: n=%ld ns_per_call=%.0f\n", n, (t1 - t0) * 1e9 / n);
+  power_off_if_init();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   double seconds = 5;
   int procs = 2, threads = 4;
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--syscalls")) {
+      long n = atol(argv[i + 1]);
+      if (n < 1 || n > 100000000) {
+        fprintf(stderr, "fpcheck: --syscalls 1..100000000\n");
+        return 2;
+      }
+      return syscall_loop(n);
+    }
     if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--procs")) procs = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
@@ -170,10 +197,6 @@ int main(int argc, char **argv) {
   printf("fpcheck: %s loops=%llu mismatches=%llu procs=%d threads=%d modes=%s%s%s seconds=%g\n", ok ? "ok" : "FAILED",
          (unsigned long long)totals->loops, (unsigned long long)totals->mismatches, procs, threads, mode_name[SSE],
          have[AVX2] ? ",avx2" : "", have[AVX512] ? ",avx512" : "", seconds);
-  fflush(stdout);
-  if (getpid() == 1) {
-    sync();
-    reboot(RB_POWER_OFF);
-  }
+  power_off_if_init();
   return ok ? 0 : 1;
 }
