@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 
 import { bootFailureCause } from '../src/lab/boot-failure.js';
 import { fpuAdapterPath, nativeArtifact, parseFpuState } from '../src/lab/fpu.js';
+import { DEFAULT_KERNEL, elfIsDynamic } from '../src/lab/kernel.js';
 import { runOneShotGuest } from '../src/lab/oneshot.js';
 
 interface RegsetRun {
@@ -61,6 +62,12 @@ test('the console-log line says how a guest ran', () => {
   assert.equal(parseFpuState('x\numlperf-fpu: adapted uml=2696 host=11008\ny'), { mode: 'adapted', umlXstateBytes: 2696, hostXstateBytes: 11008 });
   assert.equal(parseFpuState('umlperf-fpu: native uml=2696 host=2432\n'), { mode: 'native', umlXstateBytes: 2696, hostXstateBytes: 2432 });
   assert.equal(parseFpuState('Linux version 6.1\n'), { mode: 'unknown' });
+});
+
+test('a statically linked kernel is told from a dynamic one (the adapter loads only into the latter)', () => {
+  assert.is(elfIsDynamic(DEFAULT_KERNEL), true);
+  assert.is(elfIsDynamic(nativeArtifact('umlperf-fpcheck')), false);
+  assert.is(elfIsDynamic('/etc/hostname'), false);
 });
 
 test('known boot failures are named with what to do', () => {

@@ -58,7 +58,8 @@ export interface DoctorOptions {
   signal?: AbortSignal;
 }
 
-export function describeFpuState(f: FpuState | undefined): string {
+export function describeFpuState(f: FpuState | undefined, dynamicKernel = true): string {
+  if (!dynamicKernel) return 'vector state: kernel is statically linked, so the FPU-state adapter cannot load (on hosts with AMX it must be Linux >= 6.13)';
   if (!f || f.mode === 'unknown') return 'vector state: not reported (the FPU-state adapter saw no call)';
   const sizes = `host XSAVE area ${f.hostXstateBytes} B, kernel buffer ${f.umlXstateBytes} B`;
   return f.mode === 'adapted'
@@ -85,6 +86,7 @@ export async function doctor(opts: DoctorOptions | string = {}): Promise<DoctorR
   const o: DoctorOptions = typeof opts === 'string' ? { kernel: opts } : opts;
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   let kernelVersion: string | undefined;
+  let dynamicKernel = true;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
 
@@ -115,6 +117,7 @@ export async function doctor(opts: DoctorOptions | string = {}): Promise<DoctorR
   try {
     const k = await kernelCaps(kernel);
     kernelVersion = k.version;
+    dynamicKernel = k.dynamic;
     add({ name: 'UML kernel', ok: true, detail: `${kernel} ${k.version}; transports: ${k.transports.join(', ') || 'none'}; ubd ${k.ubd ? 'yes' : 'no'}, hostfs ${k.hostfs ? 'yes' : 'no'}, mconsole notify ${k.mconsoleNotify ? 'yes' : 'no'}` });
     add({ name: 'vector transport', ok: k.transports.includes('vector'), detail: k.transports.includes('vector') ? 'vec0:transport=tap' : 'missing: only --transport tuntap', fix: 'a kernel with CONFIG_UML_NET_VECTOR' });
   } catch (e) {
@@ -157,7 +160,7 @@ export async function doctor(opts: DoctorOptions | string = {}): Promise<DoctorR
         name: 'guest boots',
         ok: boot.ok,
         detail: boot.ok
-          ? `ready in ${boot.bootMs} ms; UML ${boot.kernelVersion ?? '?'}; ${describeFpuState(boot.fpuState)}`
+          ? `ready in ${boot.bootMs} ms; UML ${boot.kernelVersion ?? '?'}; ${describeFpuState(boot.fpuState, dynamicKernel)}`
           : boot.error ?? 'failed',
       });
     } else {

@@ -1,5 +1,6 @@
 // What a UML kernel can do, from its own `--help` (and `--showconfig` where it has one).
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 
 import { UmlperfError } from '../errors.js';
 import type { Transport } from './state.js';
@@ -13,6 +14,30 @@ export interface KernelCaps {
   ubd: boolean;
   hostfs: boolean;
   mconsoleNotify: boolean;
+  /** Dynamically linked: the FPU-state adapter can be preloaded into it. */
+  dynamic: boolean;
+}
+
+/** Whether an ELF file asks for a program interpreter (PT_INTERP), i.e. is dynamically linked. */
+export function elfIsDynamic(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const h = Buffer.alloc(64);
+    if (fs.readSync(fd, h, 0, 64, 0) < 64 || h.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 2) return false;
+    const phoff = Number(h.readBigUInt64LE(32));
+    const phentsize = h.readUInt16LE(54);
+    const phnum = h.readUInt16LE(56);
+    if (phentsize < 4 || phnum > 256) return false;
+    const ph = Buffer.alloc(phentsize * phnum);
+    fs.readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return true;
+    return false;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 function output(path: string, arg: string): Promise<string> {
@@ -54,5 +79,6 @@ async function probe(path: string): Promise<KernelCaps> {
     ubd: /^ubd</m.test(help),
     hostfs: /^hostfs=/m.test(help) || /^CONFIG_HOSTFS=y/m.test(config),
     mconsoleNotify: /mconsole=notify/.test(help),
+    dynamic: elfIsDynamic(path),
   };
 }
