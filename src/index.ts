@@ -26,3 +26,28 @@ import type { ClockInfo } from './probes.js';
 export function clockInfo(): ClockInfo {
   return native().clockInfo();
 }
+
+// The lab: namespaces, bridge, TAPs and UML guests.
+export { labUp, labDown, labStatus, labExec, DEFAULT_MEM } from './lab/lab.js';
+export type { LabUpOptions, LabInfo, LabGuestInfo } from './lab/lab.js';
+export type { Transport } from './lab/state.js';
+export type { FpuState } from './lab/fpu.js';
+export { doctor } from './lab/doctor.js';
+export type { DoctorReport, DoctorOptions, Check } from './lab/doctor.js';
+export { teardownLab, teardownAll } from './lab/teardown.js';
+export type { TeardownReport } from './lab/teardown.js';
+
+// Servers in the lab, measured with real clients.
+export { serveBench } from './servers/bench.js';
+export type { ServeBenchOptions, ServeBenchResult } from './servers/bench.js';
+
+// The study: run it, and render saved results.
+export { paper } from './paper/api.js';
+export type { PaperLabOptions } from './paper/api.js';
+export { runPaper } from './paper/run.js';
+export type { PaperOptions } from './paper/run.js';
+export { LabStage } from './paper/lab-stage.js';
+export type { Stage } from './paper/stage.js';
+export type { PaperResult, Measurement, PaperTable } from './paper/model.js';
+export { paperText, paperMarkdown, paperCsv, paperJson } from './report/paper.js';
+export { paperHtml } from './report/paper-html.js';

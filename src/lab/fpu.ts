@@ -6,11 +6,14 @@ import path from 'node:path';
 import { UmlperfError } from '../errors.js';
 import { packageRoot } from '../native.js';
 
-/** A native file we build: prebuilds first (an installed package), then the local build. */
+/**
+ * A native file we build: the local build first (as node-gyp-build looks for the addon), then
+ * the prebuilds an installed package ships.
+ */
 export function nativeArtifact(file: string): string {
   const candidates = [
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
     path.join(packageRoot, 'build', 'Release', file),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
   ];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new UmlperfError('ENOENT', `${file} is not built; run npx node-gyp rebuild (looked in ${candidates.join(', ')})`);

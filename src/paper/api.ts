@@ -1,0 +1,28 @@
+// The study as one library call: builds what it needs, runs on fresh labs, tears them down.
+import type { Transport } from '../lab/state.js';
+import { LabStage } from './lab-stage.js';
+import type { PaperResult } from './model.js';
+import { checkPaperOptions, runPaper, type PaperOptions } from './run.js';
+
+export interface PaperLabOptions extends PaperOptions {
+  transport?: Transport;
+  kernel?: string;
+  mem?: string;
+  /** CPUs (taskset list) for guests, host endpoint and host-side servers. */
+  labCpus?: string;
+}
+
+/** `umlperf paper` from code. Never throws for a run that failed part-way: see `complete`. */
+export async function paper(o: PaperLabOptions = {}): Promise<PaperResult> {
+  const cfg = checkPaperOptions(o); // usage errors before anything is built
+  const stage = await LabStage.create({
+    transport: o.transport,
+    kernel: o.kernel,
+    mem: o.mem,
+    cpus: o.labCpus,
+    servers: cfg.experiments.includes(2),
+    signal: o.signal,
+    progress: o.progress,
+  });
+  return runPaper(stage, o);
+}
