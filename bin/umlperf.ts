@@ -12,6 +12,7 @@ import doctor from './commands/doctor.js';
 import cleanup from './commands/cleanup.js';
 import image from './commands/image.js';
 import serveBench from './commands/serve-bench.js';
+import compare from './commands/compare.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
@@ -25,6 +26,7 @@ const cli = yargs(hideBin(process.argv))
   .command(cleanup)
   .command(image)
   .command(serveBench)
+  .command(compare)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()

@@ -1,0 +1,44 @@
+// umlperf compare A.json B.json: do two saved runs of the study agree, figure by figure and
+// verdict by verdict? A report, not a test: exit 0 whether they agree or not.
+import type { Argv, CommandModule } from 'yargs';
+
+import { compareResults, type FigureRow, type VerdictRow } from '../../src/paper/compare.js';
+import { loadPaperResult } from '../../src/paper/load.js';
+import { table } from '../../src/report/table.js';
+
+interface Args {
+  a: string;
+  b: string;
+  json: boolean;
+}
+
+const fig = (r: FigureRow, x: number) => (r.unit === 'ns' ? `${(x / 1e3).toPrecision(3)} µs` : `${x.toPrecision(4)} Mbit/s`);
+const ci = (r: FigureRow) => (Number.isFinite(r.ci95High) ? `[${r.ci95Low.toFixed(3)}, ${r.ci95High.toFixed(3)}]` : '[too few runs]');
+
+const command: CommandModule<object, Args> = {
+  command: 'compare <a> <b>',
+  describe: 'do two saved paper runs agree? figures (95% CI of their ratio contains 1) and verdicts',
+  builder: (y: Argv) =>
+    y
+      .positional('a', { type: 'string', demandOption: true, describe: 'a saved result (paper --format json --out A.json)' })
+      .positional('b', { type: 'string', demandOption: true, describe: 'another saved result' })
+      .option('json', { type: 'boolean', default: false, describe: 'print { figures, verdicts, rows, unmatched } as JSON' })
+      .example('$0 compare monday.json tuesday.json', 'how many figures and verdicts the two runs agree on') as unknown as Argv<Args>,
+  handler: (a) => {
+    const c = compareResults(loadPaperResult(a.a), loadPaperResult(a.b));
+    if (a.json) {
+      process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+      return;
+    }
+    const figures = c.rows.filter((r): r is FigureRow => r.kind === 'figure');
+    const verdicts = c.rows.filter((r): r is VerdictRow => r.kind === 'verdict');
+    process.stdout.write(`${table(['figure', 'metric', 'A (median)', 'B (median)', 'B/A', '95% CI of B/A', ''],
+      figures.map((r) => [r.key, r.metric, fig(r, r.a), fig(r, r.b), r.ratio.toFixed(3), ci(r), r.agree ? 'agree' : 'DIFFER']), 2)}\n\n`);
+    if (verdicts.length)
+      process.stdout.write(`${table(['comparison', 'A', 'B', ''], verdicts.map((r) => [r.key, r.a, r.b, r.agree ? 'same' : 'DIFFER']), 3)}\n\n`);
+    for (const u of c.unmatched) process.stdout.write(`not in both: ${u}\n`);
+    process.stdout.write(`${c.figures.agree} of ${c.figures.total} figures agree (the 95% CI of their ratio contains 1); ` +
+      `${c.verdicts.agree} of ${c.verdicts.total} verdicts are the same\n`);
+  },
+};
+export default command;

@@ -1,0 +1,130 @@
+// Do two saved runs of the study agree? Pure functions over two PaperResults.
+//
+// Two runs agree on a figure when the 95% confidence interval of the ratio of their figures
+// (B over A) contains 1: per-run values are compared on a log scale with Welch's t, so the
+// interval is of the ratio of geometric means. ("Each run's value lies in the other's CI" holds
+// only ~83% of the time for honest intervals, so it is not the criterion.) Verdicts agree when
+// the two runs print the same verdict for the same comparison.
+import { mean, tCritical95 } from '../stats.js';
+import type { Measurement, PaperResult, PaperTable } from './model.js';
+
+export interface FigureRow {
+  kind: 'figure';
+  /** experiment, side, protocol, servers, guests */
+  key: string;
+  metric: 'response p50' | 'throughput';
+  unit: 'ns' | 'Mbps';
+  /** Median of the per-run figures of each run. */
+  a: number;
+  b: number;
+  /** B / A (ratio of geometric means of the per-run figures) and its 95% CI. */
+  ratio: number;
+  ci95Low: number;
+  ci95High: number;
+  agree: boolean;
+}
+
+export interface VerdictRow {
+  kind: 'verdict';
+  key: string;
+  metric: string;
+  a: string;
+  b: string;
+  agree: boolean;
+}
+
+export interface RunComparison {
+  figures: { total: number; agree: number };
+  verdicts: { total: number; agree: number };
+  rows: (FigureRow | VerdictRow)[];
+  /** Figures or verdicts only one of the runs has. */
+  unmatched: string[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function variance(xs: number[]): number {
+  const m = mean(xs);
+  return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+}
+
+/**
+ * The ratio B/A of two samples of positive figures with a 95% CI (Welch's t on logs). With
+ * fewer than two values on a side the interval is unbounded: nothing can be concluded.
+ */
+export function ratioCi(a: number[], b: number[]): { ratio: number; low: number; high: number } {
+  const la = a.filter((x) => x > 0).map(Math.log);
+  const lb = b.filter((x) => x > 0).map(Math.log);
+  if (la.length === 0 || lb.length === 0) return { ratio: NaN, low: NaN, high: NaN };
+  const d = mean(lb) - mean(la);
+  if (la.length < 2 || lb.length < 2) return { ratio: Math.exp(d), low: 0, high: Infinity };
+  const va = variance(la) / la.length;
+  const vb = variance(lb) / lb.length;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { ratio: Math.exp(d), low: Math.exp(d), high: Math.exp(d) };
+  const df = (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1));
+  const t = tCritical95(Math.max(1, df));
+  return { ratio: Math.exp(d), low: Math.exp(d - t * se), high: Math.exp(d + t * se) };
+}
+
+const measurementKey = (m: Measurement) => `experiment ${m.experiment} ${m.side} ${m.protocol} servers=${m.servers} guests=${m.guests}`;
+
+function comparisonKey(t: PaperTable, c: PaperTable['comparisons'][number]): string {
+  return `${t.id} ${c.metric} ${c.protocol} servers=${c.servers}${c.guests !== undefined ? ` guests=${c.guests}` : ''}`;
+}
+
+export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
+  const rows: (FigureRow | VerdictRow)[] = [];
+  const unmatched: string[] = [];
+  const bm = new Map(b.measurements.map((m) => [measurementKey(m), m]));
+  const seen = new Set<string>();
+  for (const m of a.measurements) {
+    const key = measurementKey(m);
+    const o = bm.get(key);
+    if (!o) {
+      unmatched.push(`figure ${key} (only in A)`);
+      continue;
+    }
+    seen.add(key);
+    const pairs: [FigureRow['metric'], FigureRow['unit'], number[], number[]][] = [
+      ['response p50', 'ns', m.responseRunP50Ns, o.responseRunP50Ns],
+      ['throughput', 'Mbps', m.throughputRunsMbps, o.throughputRunsMbps],
+    ];
+    for (const [metric, unit, xa, xb] of pairs) {
+      if (!xa.length || !xb.length) continue;
+      const r = ratioCi(xa, xb);
+      rows.push({ kind: 'figure', key, metric, unit, a: median(xa), b: median(xb), ratio: r.ratio, ci95Low: r.low, ci95High: r.high, agree: r.low <= 1 && 1 <= r.high });
+    }
+  }
+  for (const m of b.measurements) if (!seen.has(measurementKey(m))) unmatched.push(`figure ${measurementKey(m)} (only in B)`);
+
+  const bv = new Map<string, string>();
+  for (const t of b.tables) for (const c of t.comparisons) bv.set(comparisonKey(t, c), c.verdict);
+  const seenV = new Set<string>();
+  for (const t of a.tables) {
+    for (const c of t.comparisons) {
+      const key = comparisonKey(t, c);
+      const other = bv.get(key);
+      if (other === undefined) {
+        unmatched.push(`verdict ${key} (only in A)`);
+        continue;
+      }
+      seenV.add(key);
+      rows.push({ kind: 'verdict', key, metric: c.metric, a: c.verdict, b: other, agree: c.verdict === other });
+    }
+  }
+  for (const key of bv.keys()) if (!seenV.has(key)) unmatched.push(`verdict ${key} (only in B)`);
+
+  const figures = rows.filter((r): r is FigureRow => r.kind === 'figure');
+  const verdicts = rows.filter((r): r is VerdictRow => r.kind === 'verdict');
+  return {
+    figures: { total: figures.length, agree: figures.filter((r) => r.agree).length },
+    verdicts: { total: verdicts.length, agree: verdicts.filter((r) => r.agree).length },
+    rows,
+    unmatched,
+  };
+}

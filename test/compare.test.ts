@@ -1,0 +1,81 @@
+// umlperf compare: two saved runs agree on a figure when the 95% CI of their ratio contains 1.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { compareResults, ratioCi } from '../src/paper/compare.js';
+import type { Measurement, PaperResult } from '../src/paper/model.js';
+import { runCli } from './helpers.js';
+
+function measurement(side: 'host' | 'guest', p50s: number[], mbps: number[]): Measurement {
+  const s = { mean: 0, ci95: 0, n: 0, median: 0, ci95Low: 0, ci95High: 0 };
+  return {
+    experiment: 1, side, protocol: 'tcp', servers: 'none', guests: side === 'guest' ? 1 : 0,
+    response: { minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p99Ns: 1, p999Ns: 1, sent: 1, lost: 0 },
+    responseRunP50Ns: p50s, responseP50Ns: s, responseSamplesNs: [], throughputRunsMbps: mbps, throughputMbps: s,
+  };
+}
+
+function result(m: Measurement[], verdict: 'differs' | 'no evidence of a difference'): PaperResult {
+  return {
+    tool: 'umlperf', version: '0', startedAt: '', finishedAt: '', complete: true, warnings: [],
+    config: {} as PaperResult['config'], clock: {} as PaperResult['clock'], measurements: m,
+    tables: [{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [{ servers: 'none', protocol: 'tcp', metric: 'throughput', host: 1, guest: 1, ratio: 1, p: 0.5, verdict }] }],
+    openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] },
+  };
+}
+
+const jitter = (base: number, k: number) => Array.from({ length: 10 }, (_, i) => base * (1 + k * Math.sin(i * 1.7)));
+
+test('the ratio CI: equal samples give 1 inside; a 50% shift with 1% noise gives 1 outside', () => {
+  const same = ratioCi(jitter(100, 0.01), jitter(100, 0.01));
+  assert.ok(Math.abs(same.ratio - 1) < 1e-9);
+  assert.ok(same.low <= 1 && same.high >= 1);
+  const shifted = ratioCi(jitter(100, 0.01), jitter(150, 0.01));
+  assert.ok(Math.abs(shifted.ratio - 1.5) < 0.01, `${shifted.ratio}`);
+  assert.ok(shifted.low > 1.4 && shifted.high < 1.6, `[${shifted.low}, ${shifted.high}]`);
+  const one = ratioCi([100], [200]);
+  assert.is(one.low, 0);
+  assert.is(one.high, Infinity);
+});
+
+test('figures and verdicts are counted per run pair, B over A', () => {
+  const a = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'differs');
+  const b = result([measurement('host', jitter(20_000, 0.02), jitter(15_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'no evidence of a difference');
+  const c = compareResults(a, b);
+  assert.equal(c.figures, { total: 4, agree: 3 });
+  assert.equal(c.verdicts, { total: 1, agree: 0 });
+  const moved = c.rows.find((r) => r.kind === 'figure' && !r.agree);
+  assert.ok(moved && moved.kind === 'figure');
+  assert.is(moved.metric, 'throughput');
+  assert.match(moved.key, /host/);
+  assert.ok(Math.abs(moved.ratio - 1.5) < 0.02);
+  assert.equal(c.unmatched, []);
+});
+
+test('umlperf compare: text and JSON; unreadable or foreign files are usage errors', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-compare-'));
+  try {
+    const a = path.join(dir, 'a.json'), b = path.join(dir, 'b.json'), bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(a, JSON.stringify(result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02))], 'differs')));
+    fs.writeFileSync(b, JSON.stringify(result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02))], 'differs')));
+    fs.writeFileSync(bad, '{"tool":"other"}');
+    const text = runCli(['compare', a, b]);
+    assert.is(text.status, 0, text.stderr);
+    assert.match(text.stdout, /2 of 2 figures agree .* 1 of 1 verdicts are the same/);
+    const json = runCli(['compare', a, b, '--json']);
+    assert.equal(JSON.parse(json.stdout).figures, { total: 2, agree: 2 });
+    for (const [args, msg] of [[[a, bad], /not a saved umlperf paper result/], [[a, path.join(dir, 'none.json')], /no such file/], [[a, dir], /a directory/], [[a], /Not enough|b/]] as const) {
+      const r = runCli(['compare', ...args]);
+      assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+      assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
