@@ -32,8 +32,10 @@ const cli = yargs(hideBin(process.argv))
   .recommendCommands()
   .wrap(Math.min(110, process.stdout.columns ?? 100))
   .fail((msg, err) => {
-    if (err) throw err;
-    throw new UsageError(`${msg.replace(/\s*\n\s*/g, ' ').trim()} (see umlperf --help)`);
+    // yargs reports its own usage errors (and our flag checks, which it wraps) as YError.
+    if (err && err.name !== 'YError') throw err;
+    const text = (msg ?? err?.message ?? 'bad usage').replace(/\s*\n\s*/g, ' ').trim();
+    throw new UsageError(/^--/.test(text) ? text : `${text} (see umlperf --help)`);
   });
 
 try {

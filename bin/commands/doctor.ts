@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { doctor } from '../../src/lab/doctor.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
+import { textFlag } from '../args.js';
 
 interface Args {
   kernel: string;
@@ -15,7 +16,7 @@ const command: CommandModule<object, Args> = {
   describe: 'check this machine for the lab: kernel, /dev/net/tun, privileges, packages; then boot a guest',
   builder: (y: Argv) =>
     y
-      .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'UML kernel to check' })
+      .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'UML kernel to check' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('boot', { type: 'boolean', default: true, describe: 'boot one guest (--no-boot skips it)' }) as unknown as Argv<Args>,
   handler: async (a) => {

@@ -1,7 +1,9 @@
 // umlperf endpoint: serve echo and discard until SIGINT/SIGTERM.
 import type { Argv, CommandModule } from 'yargs';
 import { startEndpoint } from '../../src/endpoint.js';
+import { UsageError } from '../../src/errors.js';
 import { DEFAULT_ECHO_PORT } from '../../src/probes.js';
+import { addressFlag, intFlag, textFlag } from '../args.js';
 
 interface Args {
   bind: string;
@@ -16,11 +18,18 @@ const command: CommandModule<object, Args> = {
   describe: 'serve TCP/UDP echo (RFC 862) on --port and discard (RFC 863) on --discard-port until interrupted',
   builder: (y: Argv) =>
     y
-      .option('bind', { type: 'string', default: '127.0.0.1', describe: 'numeric address (0.0.0.0 or :: for all)' })
-      .option('port', { type: 'number', default: DEFAULT_ECHO_PORT, describe: 'echo port (0: any free port)' })
-      .option('discard-port', { type: 'number', describe: 'discard port (default: port + 1)' })
-      .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const })
-      .option('netns', { type: 'string', describe: 'serve inside this network namespace' }) as unknown as Argv<Args>,
+      .option('bind', { type: 'string', default: '127.0.0.1', requiresArg: true, coerce: addressFlag('bind'), describe: 'numeric address (0.0.0.0 or :: for all)' })
+      .option('port', { type: 'string', default: String(DEFAULT_ECHO_PORT), requiresArg: true, coerce: intFlag('port', 0, 65535), describe: 'echo port (0: any free port)' })
+      .option('discard-port', { type: 'string', requiresArg: true, coerce: intFlag('discard-port', 0, 65535), describe: 'discard port (default: port + 1)' })
+      .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
+      .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'serve inside this network namespace' })
+      .check((a) => {
+        const port = a.port as number;
+        const discard = a['discard-port'] as number | undefined;
+        if (discard === undefined && port === 65535) throw new UsageError('--port 65535 leaves no port + 1 for discard: give --discard-port');
+        if (discard !== undefined && port !== 0 && discard === port) throw new UsageError('--port and --discard-port must differ');
+        return true;
+      }) as unknown as Argv<Args>,
   handler: async (a) => {
     const ep = await startEndpoint({ bind: a.bind, port: a.port, discardPort: a['discard-port'], wait: a.wait, netns: a.netns });
     process.stdout.write(`umlperf endpoint: echo on ${a.bind}:${ep.echoPort}, discard on ${a.bind}:${ep.discardPort} (TCP and UDP); Ctrl-C stops\n`);

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { debianImage } from '../../src/images/debian.js';
 import { DEFAULT_CACHE_DIR, minimalImage, type GuestImage } from '../../src/images/minimal.js';
+import { dirFlag } from '../args.js';
 
 interface Args {
   action: 'build';
@@ -16,8 +17,8 @@ const command: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['build'] as const, describe: 'what to do' })
-      .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const })
-      .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR })
+      .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true })
+      .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<Args>,
   handler: async (a) => {
     const tty = process.stderr.isTTY;

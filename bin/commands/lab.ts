@@ -5,10 +5,15 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../src/errors.js';
 import { debianImage } from '../../src/images/debian.js';
 import { parseServers } from '../../src/servers/start.js';
-import { DEFAULT_MEM, SERVERS_MEM, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
+import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 import { DEFAULT_LAB, MAX_GUESTS, validateGuestCount, validateLabName } from '../../src/lab/names.js';
+import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
+
+const checkCpus = (c: string) => {
+  if (!/^\d+([-,]\d+)*$/.test(c)) throw new UsageError(`bad CPU list ${JSON.stringify(c)}: e.g. 0 or 0-1 or 0,2`);
+};
 
 interface Args {
   action: 'up' | 'status' | 'down' | 'exec';
@@ -87,14 +92,14 @@ const command: CommandModule<object, Args> = {
     y
       .positional('action', { choices: ['up', 'status', 'down', 'exec'] as const, describe: 'what to do' })
       .positional('cmd', { type: 'string', array: true, describe: 'exec: the command, after --' })
-      .option('name', { type: 'string', default: DEFAULT_LAB, describe: 'lab name: 1-10 of a-z0-9' })
-      .option('guests', { type: 'number', default: 1, describe: `up: number of guests (0-${MAX_GUESTS})` })
+      .option('name', { type: 'string', default: DEFAULT_LAB, requiresArg: true, coerce: textWith('name', validateLabName), describe: 'lab name: 1-10 of a-z0-9' })
+      .option('guests', { type: 'string', default: '1', requiresArg: true, coerce: intFlag('guests', 0, MAX_GUESTS), describe: `up: number of guests (0-${MAX_GUESTS})` })
       .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, describe: 'up: guest image' })
-      .option('servers', { type: 'string', describe: 'up: servers on every guest and the host side, e.g. dns,www,mail (needs --image debian)' })
+      .option('servers', { type: 'string', requiresArg: true, coerce: textWith('servers', parseServers), describe: 'up: servers on every guest and the host side, e.g. dns,www,mail (needs --image debian)' })
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'up: UML network driver' })
-      .option('mem', { type: 'string', describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
-      .option('kernel', { type: 'string', default: DEFAULT_KERNEL, describe: 'up: UML kernel' })
-      .option('cpus', { type: 'string', describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
+      .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
+      .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'up: UML kernel' })
+      .option('cpus', { type: 'string', requiresArg: true, coerce: textWith('cpus', checkCpus), describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
       .option('side', { choices: ['client', 'host'] as const, default: 'client' as const, describe: 'exec: which namespace' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,
   handler,

@@ -2,23 +2,43 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../src/errors.js';
+import { UmlperfError } from '../../src/errors.js';
+import { checkMem } from '../../src/lab/lab.js';
+import { MAX_GUESTS } from '../../src/lab/names.js';
 import { LabStage } from '../../src/paper/lab-stage.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
 import { paperHtml } from '../../src/report/paper-html.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from '../../src/report/paper.js';
+import { executableFlag, intFlag, intListFlag, nameListFlag, outFileFlag, textWith } from '../args.js';
 import { reportError } from '../fail.js';
+import { saveResult } from '../results.js';
 import { interruptible } from '../progress.js';
 
 type Format = 'table' | 'json' | 'csv' | 'md' | 'html';
 
+function experimentFlag(v: unknown): Experiment[] {
+  if (v === 'all') return [1, 2, 3];
+  const xs = intListFlag('experiment', 1, 3)(v);
+  return [...new Set(xs)] as Experiment[];
+}
+
+const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')[0];
+
+function writeOrExplain(file: string, text: string, saved: string | undefined): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UmlperfError('ERR_UMLPERF_WRITE', `cannot write ${file}: ${firstLine(e)}${saved ? `; the result is saved in ${saved}` : ''}`);
+  }
+}
+
 interface Args {
-  experiment: string;
+  experiment: Experiment[];
   runs: number;
-  guests: string;
-  servers: string;
+  guests: number[];
+  servers: ServerRole[];
   transport: 'vector' | 'tuntap';
   kernel?: string;
   mem?: string;
@@ -27,12 +47,6 @@ interface Args {
   samples: boolean;
   pin: boolean;
   yes: boolean;
-}
-
-function list(name: string, v: string, parse: (s: string) => number): number[] {
-  const xs = v.split(',').map((s) => s.trim()).filter(Boolean).map(parse);
-  if (xs.length === 0 || xs.some((x) => Number.isNaN(x))) throw new UsageError(`--${name} takes a comma-separated list (got ${JSON.stringify(v)})`);
-  return xs;
 }
 
 export function render(r: PaperResult, format: Format, samples: boolean): string {
@@ -55,21 +69,21 @@ const command: CommandModule<object, Args> = {
   describe: "reproduce the study: host vs UML guest, with and without servers, and the host under N guests",
   builder: (y: Argv) =>
     y
-      .option('experiment', { type: 'string', default: 'all', describe: '1, 2, 3, a list (1,3) or all' })
-      .option('runs', { type: 'number', default: 10, describe: 'runs per figure (the study: 10)' })
-      .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), describe: 'experiment 3: guest counts to measure the host under' })
-      .option('servers', { type: 'string', default: 'httpd,named,mail', describe: 'experiment 2: servers started in turn' })
-      .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'UML network transport (tuntap: as in the study)' })
-      .option('kernel', { type: 'string', describe: 'UML kernel (default /usr/bin/linux.uml)' })
-      .option('mem', { type: 'string', describe: 'guest memory (default 64M, 128M with servers)' })
-      .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const })
-      .option('out', { type: 'string', describe: 'write the report to this file instead of stdout' })
+      .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all' })
+      .option('runs', { type: 'string', default: '10', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (the study: 10)' })
+      .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: 'experiment 3: guest counts to measure the host under' })
+      .option('servers', { type: 'string', default: 'httpd,named,mail', requiresArg: true, coerce: nameListFlag('servers', ['httpd', 'named', 'mail'] as const), describe: 'experiment 2: servers started in turn' })
+      .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network transport (tuntap: as in the study)' })
+      .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
+      .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: 'guest memory (default 64M, 128M with servers)' })
+      .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true })
+      .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'write the report to this file instead of stdout (checked before the run starts)' })
       .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
       .option('pin', { type: 'boolean', default: false, describe: 'probes on the last CPU, the lab on the others (fixed placement; but a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
       .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const experiments = (a.experiment === 'all' ? [1, 2, 3] : list('experiment', a.experiment, Number)) as Experiment[];
-    const servers = a.servers.split(',').map((s) => s.trim()) as ServerRole[];
+    const experiments = a.experiment;
+    const servers = a.servers;
     // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here), but pinning a
     // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
     // so it is opt-in.
@@ -77,7 +91,7 @@ const command: CommandModule<object, Args> = {
     const pin = a.pin && ncpu >= 2;
     const probeCpu = pin ? ncpu - 1 : undefined;
     const labCpus = pin ? (ncpu === 2 ? '0' : `0-${ncpu - 2}`) : undefined;
-    const opts = { experiments, runs: a.runs, guestsSweep: list('guests', a.guests, Number), servers, probeCpu };
+    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
     const say = (line: string) => tty && process.stderr.write(`\r\x1b[K${line}`);
@@ -88,11 +102,26 @@ const command: CommandModule<object, Args> = {
       return runPaper(stage, { ...opts, signal, progress: say });
     });
     if (tty) process.stderr.write('\r\x1b[K');
-    const text = render(result, a.format, a.samples);
-    if (a.out) {
-      writeFileSync(a.out, text);
+    // The JSON first, somewhere safe: a report that fails to render or to write loses nothing.
+    let saved: string | undefined;
+    if (a.out && a.format === 'json') {
+      writeOrExplain(a.out, render(result, 'json', a.samples), undefined);
+      saved = a.out;
       process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
     } else {
+      saved = saveResult(result);
+      if (saved) process.stderr.write(`umlperf paper: result saved in ${saved}\n`);
+    }
+    let text: string;
+    try {
+      text = render(result, a.format, a.samples);
+    } catch (e) {
+      throw new UmlperfError('ERR_UMLPERF_RENDER', `cannot render the ${a.format} report (${firstLine(e)})${saved ? `; the result is saved in ${saved}` : ''}`);
+    }
+    if (a.out && a.format !== 'json') {
+      writeOrExplain(a.out, text, saved);
+      process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
+    } else if (!(a.out && a.format === 'json')) {
       process.stdout.write(text);
     }
     if (!result.complete) {

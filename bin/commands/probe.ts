@@ -3,9 +3,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
+import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
+  MAX_UDP_PAYLOAD,
   responseTime,
   streaming,
   throughput,
@@ -17,6 +19,7 @@ import {
 import { responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
 import { meanCi } from '../../src/stats.js';
 import { exitCodeFor, reportError } from '../fail.js';
+import { intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
 type Kind = 'response' | 'throughput' | 'stream';
@@ -47,28 +50,30 @@ interface Args {
   samples?: boolean;
 }
 
+const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'string' as const, requiresArg: true, describe, coerce });
+
 function builder(y: Argv): Argv<Args> {
   return y
     .positional('kind', { choices: ['response', 'throughput', 'stream'] as const, demandOption: true, describe: 'what to measure' })
-    .option('host', { type: 'string', describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
-    .option('port', { type: 'number', describe: `echo port (response, stream; default ${DEFAULT_ECHO_PORT}) or discard port (throughput; default ${DEFAULT_DISCARD_PORT})` })
-    .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const })
-    .option('size', { type: 'number', describe: 'request / write / datagram size in bytes' })
-    .option('iterations', { type: 'number', describe: 'response: requests per run (default 1000)' })
-    .option('warmup', { type: 'number', describe: 'response: unmeasured requests first (default 100)' })
-    .option('interval-us', { type: 'number', describe: 'response: gap between request starts' })
-    .option('timeout-ms', { type: 'number', describe: 'response: per-request timeout (UDP default 200, TCP 5000)' })
-    .option('bytes', { type: 'number', describe: 'throughput: bytes per run' })
-    .option('duration', { type: 'number', describe: 'throughput, stream: seconds per run (default 2 / 1)' })
-    .option('rate', { type: 'number', describe: 'stream: target rate in Mbps (0: unpaced)' })
+    .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
+    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}) or discard port (throughput; default ${DEFAULT_DISCARD_PORT})`, intFlag('port', 1, 65535)))
+    .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
+    .option('size', n('request / write / datagram size in bytes', intFlag('size', 1, 16 << 20)))
+    .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
+    .option('warmup', n('response: unmeasured requests first (default 100)', intFlag('warmup', 0, 100_000_000)))
+    .option('interval-us', n('response: gap between request starts', numFlag('interval-us', 0, 60_000_000, { unit: 'µs' })))
+    .option('timeout-ms', n('response: per-request timeout (UDP default 200, TCP 5000)', numFlag('timeout-ms', 0, 600_000, { above: true, unit: 'ms' })))
+    .option('bytes', n('throughput: bytes per run', intFlag('bytes', 1, Number.MAX_SAFE_INTEGER)))
+    .option('duration', n('throughput, stream: seconds per run (default 2 / 1)', numFlag('duration', 0, 3600, { above: true, unit: 's' })))
+    .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
     .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
-    .option('loss-threshold', { type: 'number', describe: 'stream: percent (default 0.1)' })
-    .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const })
-    .option('cpu', { type: 'number', describe: 'pin the probe thread to this CPU' })
-    .option('netns', { type: 'string', describe: 'run the probe inside this network namespace' })
-    .option('lab', { type: 'string', describe: 'probe a lab from its client namespace (with --target)' })
-    .option('target', { type: 'string', describe: 'with --lab: host, or a guest g1, g2, ...' })
-    .option('runs', { type: 'number', default: 1, describe: 'repeat the probe' })
+    .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
+    .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
+    .option('cpu', n('pin the probe thread to this CPU', intFlag('cpu', 0, 4095)))
+    .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'run the probe inside this network namespace' })
+    .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'probe a lab from its client namespace (with --target)' })
+    .option('target', { type: 'string', requiresArg: true, coerce: textWith('target', (t) => t === 'host' || guestNumber(t)), describe: 'with --lab: host, or a guest g1, g2, ...' })
+    .option('runs', { ...n('repeat the probe', intFlag('runs', 1, 10000)), default: '1' })
     .option('json', { type: 'boolean', describe: 'print the result object(s) as JSON' })
     .option('samples', { type: 'boolean', default: true, describe: 'response --json: include every RTT (--no-samples to omit)' }) as unknown as Argv<Args>;
 }
@@ -108,9 +113,29 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
   return { runs, summary };
 }
 
+// Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
+const KIND_FLAGS: Record<Kind, (keyof Args)[]> = {
+  response: ['iterations', 'warmup', 'interval-us', 'timeout-ms'],
+  throughput: ['bytes'],
+  stream: ['rate', 'find-max-rate', 'loss-threshold'],
+};
+
+function checkKindFlags(a: Args): void {
+  for (const [kind, flags] of Object.entries(KIND_FLAGS) as [Kind, (keyof Args)[]][]) {
+    if (kind === a.kind) continue;
+    const f = flags.find((x) => a[x] !== undefined);
+    if (f) throw new UsageError(`--${f} applies to probe ${kind} only`);
+  }
+  if (a.kind === 'response' && a.duration !== undefined) throw new UsageError('--duration applies to probe throughput and stream only');
+  if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
+  const udp = a.kind === 'stream' || a.protocol === 'udp';
+  if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
+  if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
+  if (a.size !== undefined && a.kind === 'response' && a.size > 1 << 20) throw new UsageError(`--size: response requests are at most ${1 << 20} bytes (got ${a.size})`);
+}
+
 async function handler(a: Args): Promise<void> {
-  if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 10000) throw new UsageError(`--runs must be an integer from 1 to 10000 (got ${a.runs})`);
-  if (a.kind !== 'stream' && (a.rate !== undefined || a['find-max-rate'])) throw new UsageError('--rate and --find-max-rate apply to stream only');
+  checkKindFlags(a);
   if (a.kind === 'stream' && a.protocol === 'tcp' && process.argv.includes('--protocol')) throw new UsageError('stream is UDP only');
   let local: EndpointProcess | undefined;
   const runs: Result[] = [];

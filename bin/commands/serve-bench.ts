@@ -1,6 +1,8 @@
 // umlperf serve-bench dns|http|smtp --lab L --target host|gN: server-level latency and rate.
 import type { Argv, CommandModule } from 'yargs';
 import { BENCH_PROTOCOLS, benchTarget, formatServeBench, serveBench, type BenchProtocol } from '../../src/servers/bench.js';
+import { guestNumber, validateLabName } from '../../src/lab/names.js';
+import { intFlag, numFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
 interface Args {
@@ -20,12 +22,12 @@ const command: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     y
       .positional('proto', { choices: BENCH_PROTOCOLS, describe: 'dns (BIND), http (Apache), smtp (Postfix)' })
-      .option('lab', { type: 'string', default: 'umlperf', describe: 'the lab (see umlperf lab up)' })
-      .option('target', { type: 'string', default: 'host', describe: 'host or gN' })
-      .option('requests', { type: 'number', describe: 'requests to measure (default dns 2000, http 1000, smtp 200)' })
-      .option('concurrency', { type: 'number', default: 1, describe: 'requests in flight' })
-      .option('duration', { type: 'number', default: 60, describe: 'stop after this many seconds at most' })
-      .option('timeout', { type: 'number', default: 2000, describe: 'per-request timeout, ms' })
+      .option('lab', { type: 'string', default: 'umlperf', requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'the lab (see umlperf lab up)' })
+      .option('target', { type: 'string', default: 'host', requiresArg: true, coerce: textWith('target', (t) => t === 'host' || guestNumber(t)), describe: 'host or gN' })
+      .option('requests', { type: 'string', requiresArg: true, coerce: intFlag('requests', 1, 1_000_000), describe: 'requests to measure (default dns 2000, http 1000, smtp 200)' })
+      .option('concurrency', { type: 'string', default: '1', requiresArg: true, coerce: intFlag('concurrency', 1, 256), describe: 'requests in flight' })
+      .option('duration', { type: 'string', default: '60', requiresArg: true, coerce: numFlag('duration', 0, 600, { above: true, unit: 's' }), describe: 'stop after this many seconds at most' })
+      .option('timeout', { type: 'string', default: '2000', requiresArg: true, coerce: numFlag('timeout', 0, 60_000, { above: true, unit: 'ms' }), describe: 'per-request timeout, ms' })
       .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args>,
   handler: async (a) => {
     const { netns, addr } = benchTarget(a.lab, a.target);

@@ -96,6 +96,12 @@ function info(s: LabState, withStatus = false): LabInfo {
 
 const MEM = /^[1-9][0-9]{0,5}[kKmMgG]?$/;
 
+/** A guest memory size as UML's mem= takes it (e.g. 64M), or a UsageError. */
+export function checkMem(mem: string): string {
+  if (!MEM.test(mem)) throw new UsageError(`bad memory size ${JSON.stringify(mem)}: e.g. 64M`);
+  return mem;
+}
+
 /** Brings a lab up and leaves it running (guests detached); returns where everything is. */
 export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const name = validateLabName(o.name ?? DEFAULT_LAB);
@@ -104,7 +110,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
   const plan = planLabServers(labDir(name), o.servers);
   const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
-  if (!MEM.test(mem)) throw new UsageError(`bad memory size ${JSON.stringify(mem)}: e.g. 64M`);
+  checkMem(mem);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   const cpus = o.cpus;
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);

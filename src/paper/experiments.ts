@@ -1,9 +1,18 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
-import { runSummary } from '../stats.js';
+import { runSummary, summarize } from '../stats.js';
 import type { Experiment, Measurement, RateSearch, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
+
+/** The probes the experiments run: the real ones, or stand-ins that tests hand in. */
+export interface Probes {
+  responseTime: typeof responseTime;
+  throughput: typeof throughput;
+  streaming: typeof streaming;
+}
+
+export const REAL_PROBES: Probes = { responseTime, throughput, streaming };
 
 export interface PaperRunOptions {
   experiments: Experiment[];
@@ -20,6 +29,7 @@ export interface PaperRunOptions {
   probeCpu?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
+  probes?: Probes;
 }
 
 export interface Collected {
@@ -56,33 +66,33 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
   for (const side of what.sides)
     for (const protocol of ['tcp', 'udp'] as const)
       cells.push({ side, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sendMbps: [], loss: [] });
+  const probes = o.probes ?? REAL_PROBES;
   for (let run = 0; run < o.runs; run++) {
     o.progress?.(`experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s), run ${run + 1}/${o.runs}`);
     for (const c of cells) {
       const t = stage.target(c.side);
       const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
-      const rt = await responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
+      const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
       c.samples.push(...(rt.samplesNs ?? []));
       c.p50s.push(rt.stats.p50Ns);
       c.sent += rt.sent;
       c.lost += rt.lost;
-      const tp = await throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
+      const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
       c.mbps.push(tp.throughputMbps);
       c.sendMbps.push(tp.sendMbps);
       c.loss.push(tp.lossPercent ?? 0);
     }
   }
   for (const c of cells) {
-    const sorted = [...c.samples].sort((a, b) => a - b);
-    const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0);
-    const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
+    // Over every run's samples, with the one quantile definition of stats.ts.
+    const s = summarize(c.samples);
     out.measurements.push({
       experiment: what.experiment,
       side: c.side,
       protocol: c.protocol,
       servers: what.servers,
       guests: what.guests,
-      response: { minNs: sorted[0] ?? 0, meanNs: mean, maxNs: sorted[sorted.length - 1] ?? 0, p50Ns: q(0.5), p99Ns: q(0.99), p999Ns: q(0.999), sent: c.sent, lost: c.lost },
+      response: { minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
       responseRunP50Ns: c.p50s,
       responseP50Ns: runSummary(c.p50s),
       responseSamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
@@ -102,7 +112,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
     for (const side of ['host', 'guest'] as const) {
       o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
       const t = stage.target(side);
-      const s = await streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+      const s = await (o.probes ?? REAL_PROBES).streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
       out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
     }
   }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { native, packageRoot } from '../native.js';
 import { UsageError } from '../errors.js';
-import { runExperiments, type Collected, type PaperRunOptions } from './experiments.js';
+import { runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
 import type { Experiment, PaperResult, ServerRole } from './model.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
@@ -22,6 +22,8 @@ export interface PaperOptions {
   probeCpu?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
+  /** Stand-ins for the probes (tests); default the real ones. */
+  probes?: Probes;
 }
 
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
@@ -34,7 +36,7 @@ function version(): string {
   }
 }
 
-export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress'> {
+export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress' | 'probes'> {
   if (o.probeCpu !== undefined && (!Number.isInteger(o.probeCpu) || o.probeCpu < 0)) throw new UsageError('probeCpu is a CPU number');
   const experiments = o.experiments ?? [1, 2, 3];
   if (experiments.length === 0 || experiments.some((e) => ![1, 2, 3].includes(e))) throw new UsageError('experiments are 1, 2 and 3');
@@ -64,7 +66,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
   const collected: Collected = { measurements: [], rateSearches: [] };
   let error: string | undefined;
   try {
-    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress }, collected);
+    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes }, collected);
   } catch (e) {
     error = (e as { name?: string }).name === 'AbortError' ? 'interrupted' : ((e as Error).message ?? String(e)).split('\n')[0];
   } finally {

@@ -2,7 +2,7 @@
 // rows Response / Throughput, columns hostOS / guestOS (Table 5: hostOS TCP / hostOS UDP),
 // response in ms with µs decimals, plus what the study lacked: p50, p99, CIs, ratios, verdicts.
 import { SERVER_LABEL, type Comparison, type PaperResult, type PaperTable, type TableRow } from '../paper/model.js';
-import { ms } from './table.js';
+import { fixed, ms } from './table.js';
 
 export interface Grid {
   id: string;
@@ -13,13 +13,15 @@ export interface Grid {
 
 const triple = (r: TableRow) => `${ms(r.response.minNs)}, ${ms(r.response.meanNs)}, ${ms(r.response.maxNs)}`;
 const tails = (r: TableRow) => `${ms(r.response.p50Ns)}, ${ms(r.response.p99Ns)}`;
-const tput = (r: TableRow) => `${r.throughputMbps.mean.toFixed(3)} ± ${r.throughputMbps.ci95.toFixed(3)}`;
-const udpLine = (r: TableRow) => (r.udp ? `${r.udp.sendMbps.toFixed(3)} sent, ${r.udp.lossPercent.toFixed(2)}% lost` : '');
+const tput = (r: TableRow) => `${fixed(r.throughputMbps.mean, 3)} ± ${fixed(r.throughputMbps.ci95, 3)}`;
+const udpLine = (r: TableRow) => (r.udp ? `${fixed(r.udp.sendMbps, 3)} sent, ${fixed(r.udp.lossPercent, 2)}% lost` : '');
+// A saved result holds NaN as null.
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function verdict(c: Comparison | undefined): [string, string] {
   if (!c) return ['', ''];
-  const p = Number.isNaN(c.p) ? '' : ` (p=${c.p < 0.0001 ? c.p.toExponential(1) : c.p.toFixed(4)})`;
-  return [Number.isFinite(c.ratio) ? c.ratio.toFixed(3) : '-', `${c.verdict}${p}`];
+  const p = finite(c.p) ? ` (p=${c.p < 0.0001 ? c.p.toExponential(1) : c.p.toFixed(4)})` : '';
+  return [fixed(c.ratio, 3), `${c.verdict}${p}`];
 }
 
 function hostGuest(t: PaperTable, runs: number): Grid {
@@ -51,7 +53,7 @@ function guestsGrid(t: PaperTable, runs: number): Grid {
     const udp = t.rows.find((r) => r.guests === n && r.protocol === 'udp');
     const cmp = (p: string, m: string) => {
       const c = t.comparisons.find((x) => x.guests === n && x.protocol === p && x.metric === m);
-      return c ? `${c.ratio.toFixed(3)}, ${verdict(c)[1]}` : '';
+      return c ? verdict(c).join(', ') : '';
     };
     rows.push([String(n), 'Response min, avg, max (ms)', tcp ? triple(tcp) : '', udp ? triple(udp) : '', '', '']);
     rows.push(['', 'Response p50, p99 (ms)', tcp ? tails(tcp) : '', udp ? tails(udp) : '', cmp('tcp', 'response p50'), cmp('udp', 'response p50')]);
@@ -72,8 +74,8 @@ export function openQuestionLines(r: PaperResult): string[] {
   if (q.udpVsTcp.length) {
     lines.push('UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):');
     for (const u of q.udpVsTcp) {
-      const free = u.lossFreeRateMbps === null ? '' : `; highest rate with < 0.1% loss: ${u.lossFreeRateMbps.toFixed(1)} Mbps`;
-      lines.push(`  ${u.side}: TCP ${u.tcpMbps.toFixed(1)} Mbps; UDP sent unpaced at ${u.udpSendMbps.toFixed(1)} Mbps, ${u.udpLossPercent.toFixed(1)}% lost, ${u.udpReceivedMbps.toFixed(1)} Mbps arrived${free}`);
+      const free = finite(u.lossFreeRateMbps) ? `; highest rate with < 0.1% loss: ${u.lossFreeRateMbps.toFixed(1)} Mbps` : '';
+      lines.push(`  ${u.side}: TCP ${fixed(u.tcpMbps, 1)} Mbps; UDP sent unpaced at ${fixed(u.udpSendMbps, 1)} Mbps, ${fixed(u.udpLossPercent, 1)}% lost, ${fixed(u.udpReceivedMbps, 1)} Mbps arrived${free}`);
     }
     lines.push('  An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the');
     lines.push('  link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.');
@@ -81,14 +83,14 @@ export function openQuestionLines(r: PaperResult): string[] {
   if (q.namedCost.length) {
     lines.push('What running named costs (throughput, named running vs no server, both on the Debian image):');
     for (const n of q.namedCost) {
-      const p = Number.isNaN(n.p) ? 'too few runs' : `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', a real difference' : ', no evidence of a difference'}`;
-      lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${n.noneMbps.toFixed(1)} → ${n.namedMbps.toFixed(1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${n.changePercent.toFixed(1)}%, ${p})`);
+      const p = finite(n.p) ? `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', a real difference' : ', no evidence of a difference'}` : 'too few runs';
+      lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${fixed(n.noneMbps, 1)} → ${fixed(n.namedMbps, 1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${fixed(n.changePercent, 1)}%, ${p})`);
     }
   }
   if (q.hostVsGuests.length) {
     lines.push('The host against the number of guests running:');
     for (const h of q.hostVsGuests) {
-      lines.push(`  ${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${ms(h.p50Ns)} ms, ${h.throughputMbps.toFixed(1)} Mbps`);
+      lines.push(`  ${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${ms(h.p50Ns)} ms, ${fixed(h.throughputMbps, 1)} Mbps`);
     }
   }
   return lines;

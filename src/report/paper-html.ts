@@ -42,8 +42,8 @@ function throughputCharts(ms: Measurement[]): Chart[] {
   const out: Chart[] = [];
   for (const protocol of ['tcp', 'udp'] as const) {
     const bars: Bar[] = ms
-      .filter((m) => m.experiment !== 3 && m.protocol === protocol)
-      .map((m) => ({ group: m.experiment === 1 ? 'exp. 1' : m.servers === 'none' ? 'no server' : SERVER_LABEL[m.servers], name: `${m.side}OS`, color: m.side === 'host' ? HOST : GUEST, value: m.throughputMbps.mean, ci: m.throughputMbps.ci95 }));
+      .filter((m) => m.experiment !== 3 && m.protocol === protocol && Number.isFinite(m.throughputMbps.mean))
+      .map((m) => ({ group: m.experiment === 1 ? 'exp. 1' : m.servers === 'none' ? 'no server' : SERVER_LABEL[m.servers], name: `${m.side}OS`, color: m.side === 'host' ? HOST : GUEST, value: m.throughputMbps.mean, ci: Number.isFinite(m.throughputMbps.ci95) ? m.throughputMbps.ci95 : 0 }));
     const title = `Throughput, ${protocol.toUpperCase()}${protocol === 'udp' ? ' (what arrived)' : ''}, mean ± 95% CI (experiments 1, 2)`;
     if (bars.length) out.push({ title, svg: barChart(title, bars, 'Mbit/s') });
   }
@@ -57,7 +57,7 @@ function guestCharts(ms: Measurement[]): Chart[] {
     (['tcp', 'udp'] as const).map((p) => ({
       name: `hostOS ${p.toUpperCase()}`,
       color: p === 'tcp' ? HOST : '#2ca02c',
-      points: e3.filter((m) => m.protocol === p).sort((a, b) => a.guests - b.guests).map((m) => [m.guests, f(m)] as [number, number]),
+      points: e3.filter((m) => m.protocol === p).sort((a, b) => a.guests - b.guests).map((m) => [m.guests, f(m)] as [number, number]).filter((p) => Number.isFinite(p[1])),
     }));
   return [
     { title: 'Host response p50 against guests running (experiment 3)', svg: lineChart('Host response p50 against guests running', series((m) => m.response.p50Ns / 1e3), { xLabel: 'guests running', yLabel: 'p50 round trip (µs)' }) },

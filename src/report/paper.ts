@@ -46,13 +46,16 @@ const csvCell = (v: unknown) => {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
+/** Three decimals, or an empty cell for a figure that is missing (null in a saved result). */
+const num3 = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '');
+
 /** One line per table row; integer ns and Mbps, ready for a spreadsheet. */
 export function paperCsv(r: PaperResult): string {
   const cols = ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSendMbps', 'udpLossPercent'];
   const lines = [cols.join(',')];
   for (const t of r.tables) {
     for (const row of t.rows) {
-      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.response.minNs, row.response.meanNs, row.response.maxNs, row.response.p50Ns, row.response.p99Ns, row.throughputMbps.mean.toFixed(3), row.throughputMbps.ci95.toFixed(3), row.udp?.sendMbps.toFixed(3), row.udp?.lossPercent.toFixed(3)].map(csvCell).join(','));
+      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.response.minNs, row.response.meanNs, row.response.maxNs, row.response.p50Ns, row.response.p99Ns, num3(row.throughputMbps.mean), num3(row.throughputMbps.ci95), num3(row.udp?.sendMbps), num3(row.udp?.lossPercent)].map(csvCell).join(','));
     }
   }
   return `${lines.join('\n')}\n`;

@@ -8,9 +8,11 @@ export function table(header: string[], rows: string[][], left = 1): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** A number with `digits` decimals; '-' for what a saved result holds as null (NaN, ±Infinity). */
+export const fixed = (v: number | null | undefined, digits: number): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 /** Nanoseconds as microseconds with 3 decimals (ns resolution). */
-export const us = (ns: number) => (ns / 1e3).toFixed(3);
+export const us = (ns: number) => fixed(typeof ns === 'number' ? ns / 1e3 : ns, 3);
 /** Nanoseconds as milliseconds with 3 decimals (µs resolution). */
-export const ms = (ns: number) => (ns / 1e6).toFixed(3);
-export const mbps = (v: number) => v.toFixed(3);
-export const pct = (v: number) => `${v.toFixed(3)}%`;
+export const ms = (ns: number) => fixed(typeof ns === 'number' ? ns / 1e6 : ns, 3);
+export const mbps = (v: number) => fixed(v, 3);
+export const pct = (v: number) => `${fixed(v, 3)}%`;

@@ -76,6 +76,7 @@ export async function serveBench(o: ServeBenchOptions): Promise<ServeBenchResult
   const durationS = o.durationS ?? 60;
   if (!(durationS > 0 && durationS <= LIMITS.durationS)) throw new UsageError(`--duration must be in (0, ${LIMITS.durationS}] s`);
   const timeoutMs = o.timeoutMs ?? 2000;
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 60_000)) throw new UsageError(`--timeout must be in (0, 60000] ms, not ${timeoutMs}`);
   const raw = await runClientJob<BenchRaw>(o.netns, {
     kind: 'bench', proto: o.proto, addr: o.addr, requests, concurrency, warmup, timeoutMs, durationMs: durationS * 1000,
   }, durationS * 1000 + timeoutMs + 15_000, o.signal);

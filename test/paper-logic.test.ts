@@ -1,0 +1,369 @@
+// The study's logic on synthetic runs with known effects: stand-in probes return figures that
+// depend only on the address they were sent to and on the step the stage arranged, so every
+// cell, comparison, baseline and verdict has one right value. No network, no guests.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Probes } from '../src/paper/experiments.js';
+import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../src/paper/model.js';
+import { checkPaperOptions, runPaper } from '../src/paper/run.js';
+import type { Stage } from '../src/paper/stage.js';
+import { compare, openQuestions } from '../src/paper/tables.js';
+import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
+import { mean } from '../src/stats.js';
+
+const HOST = '198.18.0.1';
+const GUEST = '198.18.0.11';
+const ECHO = 7007;
+const DISCARD = 7008;
+const RUNS = 10;
+
+interface Step {
+  experiment: Experiment;
+  servers: ServerRole;
+  guests: number;
+}
+
+/** A stage that arranges nothing and records every step and every side it was asked for. */
+class RecordingStage implements Stage {
+  steps: Step[] = [];
+  asked: Side[] = [];
+  closed = false;
+  step: Step | undefined;
+  async arrange(step: Step) {
+    this.step = step;
+    this.steps.push(step);
+  }
+  target(side: Side) {
+    this.asked.push(side);
+    return { netns: 'synthetic-client', host: side === 'host' ? HOST : GUEST, echoPort: ECHO, discardPort: DISCARD };
+  }
+  describe() {
+    return { transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null };
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+// Distinct figures per side and protocol, far apart, so a swap shows.
+const P50 = { host: { tcp: 1_234_567, udp: 2_345_678 }, guest: { tcp: 7_654_321, udp: 8_765_432 } };
+const MBPS = { host: { tcp: 900, udp: 800 }, guest: { tcp: 300, udp: 200 } };
+const SEND_MBPS = { host: 1000, guest: 950 };
+const LOSS = { host: 1.5, guest: 60 };
+const SEARCH = { host: 500, guest: 50 };
+
+/**
+ * Effects, as factors on the figures. Experiment 2's no-server step sits 10% below
+ * experiment 1, so reading a server's cost against the wrong baseline shows. Relative to it,
+ * httpd costs 2% ("differs slightly"), named 30% ("differs"), mail nothing ("no evidence").
+ * Experiment 3: the host under N guests against 0 guests.
+ */
+const SERVER_EFFECT: Record<ServerRole, number> = { none: 0.9, httpd: 0.9 * 0.98, named: 0.9 * 0.7, mail: 0.9 };
+const GUEST_EFFECT: Record<number, number> = { 0: 1, 1: 1, 2: 1.02, 4: 1.3, 8: 1.049, 16: 1.051 };
+const SWEEP = [0, 1, 2, 4, 8, 16];
+
+// Per-run spread of ±0.45%, in a different order where an effect is "none" so the two sides
+// interleave instead of coinciding.
+const jitter = (run: number, shuffled: boolean) => 1 + 0.001 * (((shuffled ? run * 3 + 1 : run) % 10) - 4.5);
+const shuffledStep = (s: Step) => (s.experiment === 2 && s.servers === 'mail') || (s.experiment === 3 && s.guests === 1);
+
+function factor(s: Step, metric: 'response' | 'throughput'): number {
+  if (s.experiment === 2) return metric === 'throughput' ? SERVER_EFFECT[s.servers] : 1 / SERVER_EFFECT[s.servers];
+  if (s.experiment === 3) return metric === 'response' ? GUEST_EFFECT[s.guests] : 2 - GUEST_EFFECT[s.guests];
+  return 1;
+}
+
+const sideOf = (host: string): Side => {
+  if (host === HOST) return 'host';
+  if (host === GUEST) return 'guest';
+  throw new Error(`probe aimed at ${host}`);
+};
+
+/** The figure a cell's run must carry, from the definition above. */
+function expectedRunP50(s: Step, side: Side, protocol: 'tcp' | 'udp', run: number): number {
+  return Math.round(P50[side][protocol] * factor(s, 'response') * jitter(run, shuffledStep(s)));
+}
+function expectedRunMbps(s: Step, side: Side, protocol: 'tcp' | 'udp', run: number): number {
+  return MBPS[side][protocol] * factor(s, 'throughput') * jitter(run, shuffledStep(s));
+}
+
+interface Call {
+  kind: 'response' | 'throughput' | 'stream';
+  side: Side;
+  options: Record<string, unknown>;
+  step: Step;
+}
+
+function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
+  const runOf = (kind: Call['kind'], side: Side, protocol: string) =>
+    calls.filter((c) => c.kind === kind && c.side === side && c.options.protocol === protocol && c.step === stage.step).length - 1;
+  const record = (kind: Call['kind'], o: Record<string, unknown>) => {
+    const side = sideOf(o.host as string);
+    calls.push({ kind, side, options: o, step: stage.step! });
+    return side;
+  };
+  return {
+    async responseTime(o) {
+      const side = record('response', o as unknown as Record<string, unknown>);
+      const protocol = o.protocol as 'tcp' | 'udp';
+      const p50 = expectedRunP50(stage.step!, side, protocol, runOf('response', side, protocol));
+      return { stats: { p50Ns: p50 }, samplesNs: [p50 - 1000, p50, p50 + 1000], sent: 3, lost: 0 } as unknown as ResponseTimeResult;
+    },
+    async throughput(o) {
+      const side = record('throughput', o as unknown as Record<string, unknown>);
+      const protocol = o.protocol as 'tcp' | 'udp';
+      const mbps = expectedRunMbps(stage.step!, side, protocol, runOf('throughput', side, protocol));
+      return { throughputMbps: mbps, sendMbps: protocol === 'udp' ? SEND_MBPS[side] : mbps, lossPercent: protocol === 'udp' ? LOSS[side] : null } as unknown as ThroughputResult;
+    },
+    async streaming(o) {
+      const side = record('stream', o as unknown as Record<string, unknown>);
+      return { search: { maxRateMbps: SEARCH[side], trials: [{ targetRateMbps: 0, sentMbps: 1, receivedMbps: SEARCH[side], lossPercent: 0, pass: true }] } } as unknown as StreamingResult;
+    },
+  };
+}
+
+let stage: RecordingStage;
+const calls: Call[] = [];
+let result: PaperResult;
+
+test.before(async () => {
+  stage = new RecordingStage();
+  result = await runPaper(stage, { runs: RUNS, guestsSweep: SWEEP, responseIterations: 77, responseSizeBytes: 333, throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, probes: syntheticProbes(stage, calls) });
+});
+
+const find = (experiment: number, side: Side, protocol: string, servers: ServerRole = 'none', guests = 1) =>
+  result.measurements.find((m) => m.experiment === experiment && m.side === side && m.protocol === protocol && m.servers === servers && m.guests === guests)!;
+
+test('the run completes, closes the stage and arranges each step once, in order', () => {
+  assert.ok(result.complete, result.error);
+  assert.ok(stage.closed);
+  assert.equal(stage.steps, [
+    { experiment: 1, servers: 'none', guests: 1 },
+    ...(['none', 'httpd', 'named', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
+    ...SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
+  ]);
+});
+
+test('every cell probes the side it is labelled with: each "guest" figure came from the guest address', () => {
+  // The stand-in figures depend only on the address probed, so a cell that probed the other
+  // side would carry the other side's figures.
+  for (const e of [1, 2] as const) {
+    for (const side of ['host', 'guest'] as const) {
+      for (const protocol of ['tcp', 'udp'] as const) {
+        const m = find(e, side, protocol);
+        const step = { experiment: e, servers: 'none' as const, guests: 1 };
+        assert.equal(m.responseRunP50Ns, Array.from({ length: RUNS }, (_, r) => expectedRunP50(step, side, protocol, r)), `${e} ${side} ${protocol}`);
+        assert.equal(m.throughputRunsMbps, Array.from({ length: RUNS }, (_, r) => expectedRunMbps(step, side, protocol, r)), `${e} ${side} ${protocol}`);
+      }
+    }
+  }
+  // Experiment 3 measures the host only.
+  assert.ok(result.measurements.filter((m) => m.experiment === 3).every((m) => m.side === 'host'));
+  assert.ok(calls.filter((c) => c.step.experiment === 3).every((c) => c.side === 'host'));
+  // Each run measures both sides alike: as many guest probes as host probes in experiments 1-2.
+  const e12 = calls.filter((c) => c.step.experiment !== 3 && c.kind !== 'stream');
+  assert.is(e12.filter((c) => c.side === 'guest').length, e12.filter((c) => c.side === 'host').length);
+  assert.is(e12.length, 5 * RUNS * 2 * 2 * 2, '5 steps × runs × 2 sides × 2 protocols × (response + throughput)');
+});
+
+test('probes get the configured sizes, ports, namespace and CPU', () => {
+  for (const c of calls) {
+    assert.is(c.options.netns, 'synthetic-client');
+    assert.is(c.options.host, c.side === 'host' ? HOST : GUEST);
+    assert.is(c.options.cpu, 1);
+    if (c.kind === 'response') {
+      assert.is(c.options.port, ECHO);
+      assert.is(c.options.size, 333);
+      assert.is(c.options.iterations, 77);
+      assert.is(c.options.warmup, 50);
+    } else if (c.kind === 'throughput') {
+      assert.is(c.options.port, DISCARD);
+      assert.is(c.options.durationS, 0.123);
+      assert.is(c.options.size, c.options.protocol === 'udp' ? 1111 : undefined);
+    } else {
+      assert.is(c.options.port, ECHO);
+      assert.is(c.options.size, 1111);
+      assert.is(c.options.findMaxRate, true);
+      assert.is(c.options.lossThresholdPercent, 0.1);
+    }
+  }
+  assert.equal(calls.filter((c) => c.kind === 'stream').map((c) => c.side), ['host', 'guest']);
+});
+
+test('a cell pools every run: min, mean, max over all samples; sent and lost summed', () => {
+  const m = find(1, 'guest', 'tcp');
+  const p50s = m.responseRunP50Ns;
+  assert.is(m.response.minNs, Math.min(...p50s) - 1000);
+  assert.is(m.response.maxNs, Math.max(...p50s) + 1000);
+  assert.is(m.response.meanNs, Math.round(mean(p50s)));
+  assert.ok(m.response.p50Ns >= Math.min(...p50s) && m.response.p50Ns <= Math.max(...p50s));
+  assert.is(m.response.sent, 3 * RUNS);
+  assert.is(m.responseSamplesNs.length, 3 * RUNS);
+  assert.is(m.throughputMbps.mean, mean(m.throughputRunsMbps));
+  assert.is(m.throughputMbps.n, RUNS);
+  const u = find(1, 'guest', 'udp');
+  assert.is(u.udp!.sendMbps.mean, SEND_MBPS.guest);
+  assert.is(u.udp!.lossPercent.mean, LOSS.guest);
+  assert.is(m.udp, undefined, 'TCP cells carry no UDP figures');
+});
+
+test('tables 1-4 compare host against guest, not swapped, on the per-run figures', () => {
+  for (const t of result.tables.filter((x) => x.id !== 'table5')) {
+    for (const c of t.comparisons) {
+      const h = find(t.experiment, 'host', c.protocol, c.servers);
+      const g = find(t.experiment, 'guest', c.protocol, c.servers);
+      const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.responseRunP50Ns, g.responseRunP50Ns];
+      assert.is(c.host, mean(hr), `${t.id} ${c.metric} host`);
+      assert.is(c.guest, mean(gr), `${t.id} ${c.metric} guest`);
+      assert.ok(Math.abs(c.ratio - mean(gr) / mean(hr)) < 1e-12);
+      assert.is(c.verdict, 'differs', 'sides 3-6× apart over 10 runs');
+    }
+  }
+  const t1 = result.tables.find((t) => t.id === 'table1')!;
+  const rt = t1.comparisons.find((c) => c.metric === 'response p50')!;
+  assert.ok(Math.abs(rt.ratio - P50.guest.tcp / P50.host.tcp) < 1e-6, `guest/host ${rt.ratio}`);
+  const tp = t1.comparisons.find((c) => c.metric === 'throughput')!;
+  assert.ok(Math.abs(tp.ratio - MBPS.guest.tcp / MBPS.host.tcp) < 1e-9, `guest/host ${tp.ratio}`);
+  // The rows carry each side's own figures.
+  assert.is(t1.rows.find((r) => r.side === 'host')!.response.p50Ns, find(1, 'host', 'tcp').response.p50Ns);
+  assert.is(t1.rows.find((r) => r.side === 'guest')!.throughputMbps.mean, find(1, 'guest', 'tcp').throughputMbps.mean);
+  assert.ok(t1.rows.find((r) => r.side === 'host')!.response.p50Ns < 2_000_000);
+});
+
+test('table 5: each guest count against the fewest guests; 2% "differs slightly", 30% "differs", none "no evidence"', () => {
+  const t5 = result.tables.find((t) => t.id === 'table5')!;
+  const verdict = (guests: number, protocol: string, metric: string) => t5.comparisons.find((c) => c.guests === guests && c.protocol === protocol && c.metric === metric)!;
+  const expect: Record<number, string> = { 1: 'no evidence of a difference', 2: 'differs slightly', 4: 'differs', 8: 'differs slightly', 16: 'differs' };
+  for (const protocol of ['tcp', 'udp'] as const) {
+    for (const metric of ['response p50', 'throughput'] as const) {
+      for (const [n, v] of Object.entries(expect)) {
+        const c = verdict(Number(n), protocol, metric);
+        assert.is(c.verdict, v, `${n} guests ${protocol} ${metric}: ratio ${c.ratio} p ${c.p}`);
+        const base = find(3, 'host', protocol, 'none', 0);
+        assert.is(c.host, metric === 'throughput' ? base.throughputMbps.mean : mean(base.responseRunP50Ns), 'read against 0 guests');
+      }
+    }
+  }
+  const c4 = verdict(4, 'tcp', 'response p50');
+  assert.ok(Math.abs(c4.ratio - 1.3) < 1e-6, `ratio ${c4.ratio}`);
+  assert.is(t5.comparisons.filter((c) => c.guests === 0).length, 0, 'no comparison of the baseline with itself');
+});
+
+test("named's cost is read against experiment 2's own no-server step, per side and protocol", () => {
+  const q = result.openQuestions;
+  assert.is(q.namedCost.length, 4);
+  for (const n of q.namedCost) {
+    const none = find(2, n.side, n.protocol, 'none');
+    const named = find(2, n.side, n.protocol, 'named');
+    assert.is(n.noneMbps, none.throughputMbps.mean, `${n.side} ${n.protocol} baseline`);
+    assert.is(n.namedMbps, named.throughputMbps.mean);
+    assert.ok(Math.abs(n.changePercent - -30) < 1e-9, `${n.side} ${n.protocol}: ${n.changePercent}%`);
+    assert.ok(n.p < 0.001, `p ${n.p}`);
+  }
+  // Experiment 1's figures are 10% higher: the wrong baseline would read -37%, not -30%.
+  assert.ok(Math.abs(find(1, 'host', 'tcp').throughputMbps.mean - MBPS.host.tcp) < 1e-9);
+});
+
+test('UDP vs TCP: per side, its own TCP, UDP and loss-free rate', () => {
+  const q = result.openQuestions;
+  assert.equal(q.udpVsTcp.map((u) => u.side), ['host', 'guest']);
+  for (const u of q.udpVsTcp) {
+    assert.ok(Math.abs(u.tcpMbps - MBPS[u.side].tcp) < 1e-9, `${u.side} tcp ${u.tcpMbps}`);
+    assert.ok(Math.abs(u.udpReceivedMbps - MBPS[u.side].udp) < 1e-9, `${u.side} udp ${u.udpReceivedMbps}`);
+    assert.is(u.udpSendMbps, SEND_MBPS[u.side]);
+    assert.is(u.udpLossPercent, LOSS[u.side]);
+    assert.is(u.lossFreeRateMbps, SEARCH[u.side]);
+  }
+  assert.equal(q.rateSearches.map((s) => [s.side, s.maxRateMbps, s.lossThresholdPercent]), [['host', 500, 0.1], ['guest', 50, 0.1]]);
+  assert.equal(q.hostVsGuests.map((h) => `${h.protocol}${h.guests}`), [...SWEEP.map((g) => `tcp${g}`), ...SWEEP.map((g) => `udp${g}`)]);
+  const h4 = q.hostVsGuests.find((h) => h.protocol === 'udp' && h.guests === 4)!;
+  assert.is(h4.p50Ns, find(3, 'host', 'udp', 'none', 4).response.p50Ns);
+  assert.is(h4.throughputMbps, find(3, 'host', 'udp', 'none', 4).throughputMbps.mean);
+});
+
+test('without a search or a UDP cell the open questions say so rather than invent figures', () => {
+  const ms = result.measurements.filter((m) => m.experiment === 1);
+  const q = openQuestions(ms, []);
+  assert.equal(q.udpVsTcp.map((u) => u.lossFreeRateMbps), [null, null]);
+  const noUdp = ms.filter((m) => !(m.protocol === 'udp' && m.side === 'guest'));
+  assert.equal(openQuestions(noUdp, []).udpVsTcp.map((u) => u.side), ['host']);
+  const tcpOnly = ms.map((m) => ({ ...m, udp: undefined })) as Measurement[];
+  assert.equal(openQuestions(tcpOnly, []).udpVsTcp.map((u) => [u.udpSendMbps, u.udpLossPercent]), [[0, 0], [0, 0]]);
+});
+
+// compare() alone: host first, guest second; verdicts at the boundaries.
+const tenRuns = (base: number, f = 1, shuffled = false) => Array.from({ length: 10 }, (_, r) => base * f * jitter(r, shuffled));
+
+test('compare: 2% apart "differs slightly", 30% "differs", none "no evidence"; host and guest kept apart', () => {
+  const host = tenRuns(1000);
+  const c2 = compare('throughput', host, tenRuns(1000, 1.02));
+  assert.is(c2.verdict, 'differs slightly');
+  assert.is(compare('throughput', host, tenRuns(1000, 1.3)).verdict, 'differs');
+  assert.is(compare('throughput', host, tenRuns(1000, 0.7)).verdict, 'differs');
+  assert.is(compare('throughput', host, tenRuns(1000, 0.98)).verdict, 'differs slightly');
+  const none = compare('throughput', host, tenRuns(1000, 1, true));
+  assert.is(none.verdict, 'no evidence of a difference');
+  assert.ok(none.p > 0.5, `p ${none.p}`);
+  assert.is(c2.host, mean(host));
+  assert.ok(Math.abs(c2.guest - 1020) < 1e-9);
+  assert.ok(Math.abs(c2.ratio - 1.02) < 1e-12);
+  assert.is(c2.metric, 'throughput');
+});
+
+test('compare: "slightly" means a change under 5% (0.05), both ways', () => {
+  const host = tenRuns(1000);
+  assert.is(compare('response p50', host, tenRuns(1000, 1.049)).verdict, 'differs slightly');
+  assert.is(compare('response p50', host, tenRuns(1000, 1.051)).verdict, 'differs');
+  assert.is(compare('response p50', host, tenRuns(1000, 0.951)).verdict, 'differs slightly');
+  assert.is(compare('response p50', host, tenRuns(1000, 0.949)).verdict, 'differs');
+  assert.is(compare('response p50', host, tenRuns(1000, 1.2)).verdict, 'differs');
+});
+
+test('compare: significance at p < 0.05 from Mann-Whitney over the runs', () => {
+  // 3 runs each, fully apart: the smallest p Mann-Whitney can give is 0.081, never "differs".
+  const three = compare('throughput', [10, 11, 12], [20, 21, 22]);
+  assert.ok(Math.abs(three.p - 0.0808556) < 1e-6, `p ${three.p}`);
+  assert.is(three.verdict, 'no evidence of a difference');
+  // 4 runs each, fully apart: p = 0.0304 (as scipy's asymptotic test with continuity gives).
+  const four = compare('throughput', [10, 11, 12, 13], [20, 21, 22, 23]);
+  assert.ok(Math.abs(four.p - 0.0303827) < 1e-6, `p ${four.p}`);
+  assert.is(four.verdict, 'differs');
+  // Fewer than 3 runs: no test at all.
+  const two = compare('throughput', [10, 11], [20, 21]);
+  assert.is(two.verdict, 'too few runs');
+  assert.ok(Number.isNaN(two.p));
+  assert.is(compare('throughput', [10, 11, 12], [20, 21]).verdict, 'too few runs');
+  assert.is(compare('throughput', [10, 11], [20, 21, 22]).verdict, 'too few runs');
+  assert.ok(Number.isNaN(compare('throughput', [0, 0, 0], [1, 2, 3]).ratio), 'no ratio to a zero host');
+});
+
+test('the default run count is 10 (enough for Mann-Whitney to find a difference)', () => {
+  const cfg = checkPaperOptions({});
+  assert.is(cfg.runs, 10);
+  assert.equal(cfg.experiments, [1, 2, 3]);
+  assert.equal(cfg.guestsSweep, [0, 1, 2, 4, 8]);
+  assert.equal(cfg.servers, ['httpd', 'named', 'mail']);
+  assert.equal([cfg.responseSizeBytes, cfg.responseIterations, cfg.throughputSeconds, cfg.udpDatagramBytes], [100, 1000, 0.5, 1472]);
+  assert.is('probeCpu' in cfg, false);
+  assert.equal(checkPaperOptions({ experiments: [3, 1, 3], guestsSweep: [8, 0, 8] }).experiments, [1, 3]);
+  assert.equal(checkPaperOptions({ guestsSweep: [8, 0, 8, 10] }).guestsSweep, [0, 8, 10]);
+  for (const bad of [{ runs: 0 }, { runs: 1001 }, { runs: 2.5 }, { experiments: [] }, { experiments: [4] }, { guestsSweep: [] }, { guestsSweep: [65] }, { guestsSweep: [-1] }, { servers: ['ftp'] }, { probeCpu: -1 }, { probeCpu: 1.5 }])
+    assert.throws(() => checkPaperOptions(bad as never), (e: { code?: string }) => e.code === 'ERR_UMLPERF_USAGE', JSON.stringify(bad));
+  assert.is(checkPaperOptions({ runs: 1000, guestsSweep: [64, 0], probeCpu: 0 }).runs, 1000);
+});
+
+test('a probe failing part-way: the run keeps what it measured and names the error', async () => {
+  const s = new RecordingStage();
+  const c: Call[] = [];
+  const probes = syntheticProbes(s, c);
+  let n = 0;
+  const failing: Probes = { ...probes, throughput: async (o) => (++n === 7 ? Promise.reject(new Error('peer went away\nsecond line')) : probes.throughput(o)) };
+  const r = await runPaper(s, { runs: 3, experiments: [1, 3], guestsSweep: [0], probes: failing });
+  assert.is(r.complete, false);
+  assert.is(r.error, 'peer went away');
+  assert.ok(s.closed);
+  assert.is(r.measurements.length, 0, 'experiment 1 did not finish its cells');
+  assert.equal(r.tables, []);
+});
+
+test.run();
