@@ -11,7 +11,6 @@ import { packageRoot } from '../src/native.js';
 import { leftovers, uniqueLab } from './lab-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-pack-'));
-const hadPrebuilds = fs.existsSync(path.join(packageRoot, 'prebuilds'));
 let tarball = '';
 const project = path.join(tmp, 'project');
 
@@ -22,11 +21,17 @@ function sh(cmd: string, args: string[], o: { cwd: string; env?: NodeJS.ProcessE
 
 test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
-  if (!hadPrebuilds) fs.rmSync(path.join(packageRoot, 'prebuilds'), { recursive: true, force: true });
 });
 
 test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt', () => {
-  const r = sh('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: packageRoot, timeoutMs: 300_000 });
+  // Packing rebuilds the native files (prebuildify): do it in a copy of the sources, so the
+  // working tree's build stays as the other tests use it.
+  const src = path.join(tmp, 'src');
+  fs.mkdirSync(src);
+  for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'README.md', 'native', 'src', 'bin', 'test', 'bench'])
+    if (fs.existsSync(path.join(packageRoot, f))) fs.cpSync(path.join(packageRoot, f), path.join(src, f), { recursive: true });
+  fs.symlinkSync(path.join(packageRoot, 'node_modules'), path.join(src, 'node_modules'));
+  const r = sh('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: src, timeoutMs: 300_000 });
   assert.is(r.status, 0, r.out.slice(-2000));
   // Lifecycle scripts print too: the JSON is the last top-level array on stdout.
   const json = r.stdout.slice(r.stdout.lastIndexOf('\n[\n') + 1);
