@@ -2,7 +2,7 @@
 // wrong, nothing on stdout, no stack trace, and nothing created (no lab, no namespace, no file,
 // no image cache entry, no saved result). The CLI runs as a separate process per case, in
 // parallel batches.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CACHE_DIR } from '../src/images/minimal.js';
 import { RUN_ROOT } from '../src/lab/names.js';
+import { paperLabPrefix } from '../src/paper/lab-stage.js';
 import { cliPath } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-bad-'));
@@ -226,10 +227,14 @@ function run(args: string[]): Promise<Outcome> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    // A bad-usage case must end at parse time; anything still running is a failure.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    if (child.pid) pids.push(child.pid);
+    // A bad-usage case must end at parse time; one still running is a failure. It is
+    // interrupted (so a paper run tears its lab down), and killed only if that does not end it.
+    const stopping = setTimeout(() => child.kill('SIGINT'), 30_000);
+    const killing = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('close', (status) => {
-      clearTimeout(timer);
+      clearTimeout(stopping);
+      clearTimeout(killing);
       resolve({ args, status, stdout, stderr });
     });
   });
@@ -247,20 +252,28 @@ async function inBatches<T, R>(xs: T[], width: number, f: (x: T) => Promise<R>):
   return out;
 }
 
+/** A lab (or its namespace) a `paper` run of one of our cases would have made. */
+const paperLab = (n: string) => {
+  const lab = n.replace(/-(client|host)$/, '');
+  // A paper run numbers its labs 0..z after its prefix: exactly one more character.
+  return pids.some((p) => lab.startsWith(paperLabPrefix(p)) && lab.length === paperLabPrefix(p).length + 1);
+};
+
 /** What the CLI could have made: our labs' namespaces and state, the image cache, temp files. */
 function snapshot(): string[] {
   const ls = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
   const ours = (n: string) => LABS.some((l) => n === l || n.startsWith(`${l}-`));
   const cache = ls(DEFAULT_CACHE_DIR).map((f) => `cache ${f} ${fs.statSync(path.join(DEFAULT_CACHE_DIR, f)).mtimeMs}`);
   return [
-    ...ls('/run/netns').filter(ours).map((n) => `netns ${n}`),
-    ...ls(RUN_ROOT).filter(ours).map((n) => `run ${n}`),
+    ...ls('/run/netns').filter((n) => ours(n) || paperLab(n)).map((n) => `netns ${n}`),
+    ...ls(RUN_ROOT).filter((n) => ours(n) || paperLab(n)).map((n) => `run ${n}`),
     ...cache,
     ...ls(tmp).map((f) => `tmp ${f}`),
     ...ls(path.join(tmp, 'nodir')).map((f) => `tmp nodir/${f}`),
   ].sort();
 }
 
+const pids: number[] = [];
 let outcomes: Outcome[] = [];
 let before: string[] = [];
 
@@ -271,6 +284,9 @@ test.before(async () => {
 
 test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
+  // Should a case have started a paper run, its labs go too (the test has failed by then).
+  const left = fs.existsSync(RUN_ROOT) ? fs.readdirSync(RUN_ROOT).filter(paperLab) : [];
+  for (const lab of left) spawnSync(process.execPath, [cliPath, 'cleanup', '--lab', lab], { stdio: 'ignore', timeout: 60_000 });
 });
 
 test(`the table has at least 100 cases over every command (${cases.length})`, () => {

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
+import { meanCi } from '../src/stats.js';
 import { cliPath, freePort, runCli } from './helpers.js';
 
 test('--help lists the commands', () => {
@@ -38,27 +39,47 @@ test('probe --json gives the documented result fields', () => {
   assert.ok(s.clock);
 });
 
-test('--runs gives every run and a summary with a confidence interval', () => {
+test('--runs gives every run and a summary of those runs; Mbit/s is bytes × 8 over the time in µs', () => {
   const r = runCli(['probe', 'throughput', '--bytes', '1000000', '--runs', '3', '--json']);
   assert.is(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.is(j.runs.length, 3);
-  assert.is(j.summary.throughputMbps.n, 3);
-  assert.type(j.summary.throughputMbps.ci95, 'number');
+  const mbps: number[] = [];
+  for (const run of j.runs) {
+    assert.is(run.bytes, 1_000_000, 'TCP: every byte asked for, confirmed by the receiver closing');
+    assert.is(run.receiverConfirmed, true);
+    // 10^6 bytes in d ns: 8·10^6 bits / (d / 1000) µs = Mbit/s.
+    const expected = (8 * run.bytes) / (run.durationNs / 1e3);
+    assert.ok(Math.abs(run.throughputMbps - expected) <= 1e-9 * expected, `${run.throughputMbps} Mbps for ${run.bytes} B in ${run.durationNs} ns`);
+    assert.ok(Math.abs(run.sendMbps - (8 * run.bytesSent) / (run.sendDurationNs / 1e3)) <= 1e-9 * run.sendMbps);
+    mbps.push(run.throughputMbps);
+  }
+  assert.equal(j.summary.throughputMbps, meanCi(mbps));
+  assert.ok(j.summary.throughputMbps.ci95 > 0, 'three different runs have a spread');
 });
 
 test('endpoint and probe in separate processes', async () => {
-  const port = await freePort();
-  const ep = spawn(process.execPath, [cliPath, 'endpoint', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The endpoint picks its own free ports (echo and discard, each TCP and UDP) and prints them:
+  // no port chosen here can clash with another process's.
+  const ep = spawn(process.execPath, [cliPath, 'endpoint', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    await new Promise<void>((resolve, reject) => {
-      ep.stdout!.on('data', (d: Buffer) => d.toString().includes('echo on') && resolve());
-      ep.once('exit', () => reject(new Error('endpoint exited')));
+    const { echo, discard } = await new Promise<{ echo: number; discard: number }>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      ep.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        const m = /echo on 127\.0\.0\.1:(\d+), discard on 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve({ echo: Number(m[1]), discard: Number(m[2]) });
+      });
+      ep.stderr!.on('data', (d: Buffer) => (err += d));
+      ep.once('exit', (code) => reject(new Error(`endpoint exited (${code}): ${err}`)));
     });
-    const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(port), '--iterations', '100', '--json']);
+    assert.ok(echo > 0 && discard > 0 && echo !== discard);
+    const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(echo), '--iterations', '100', '--json']);
     assert.is(r.status, 0, r.stderr);
     assert.is(JSON.parse(r.stdout).received, 100);
-    const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(port + 1), '--protocol', 'udp', '--duration', '0.2', '--json']);
+    const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(discard), '--protocol', 'udp', '--duration', '0.2', '--json']);
+    assert.is(t.status, 0, t.stderr);
     assert.is(JSON.parse(t.stdout).receiverConfirmed, true);
   } finally {
     const exited = new Promise((r) => ep.once('exit', r));

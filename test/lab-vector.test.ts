@@ -4,9 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 
 import { responseTime, throughput } from '../src/probes.js';
 import { labDown, labStatus, labUp, resolveLabTarget, targetDownError, type LabInfo } from '../src/lab/lab.js';
+import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
 import { leftovers, recordedProcesses, uniqueLab, until } from './lab-helpers.js';
 
@@ -79,10 +81,19 @@ test('a guest killed with SIGKILL mid-probe: the probe fails and the lab says th
 test('lab down leaves no namespace, process, TAP or file behind', async () => {
   const recorded = recordedProcesses(LAB);
   assert.ok(recorded.length >= 5, 'endpoint + 4 guests recorded');
+  const taps = (readState(LAB)?.links ?? []).filter((l) => l.kind === 'tap');
+  assert.equal(taps.map((t) => t.name), [1, 2, 3, 4].map((n) => `${LAB}g${n}`), 'one TAP per guest recorded');
+  const tapUp = (t: { name: string; netns?: string }) =>
+    spawnSync('ip', [...(t.netns ? ['-n', t.netns] : []), 'link', 'show', 'dev', t.name], { encoding: 'utf8' }).status === 0;
+  assert.ok(taps.every(tapUp), 'the TAPs exist while the lab is up');
   const r = await labDown(LAB);
   assert.ok(r.removed);
   assert.equal(leftovers(LAB, recorded), []);
   assert.not.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, LAB);
+  // No TAP left: not in its namespace (gone), nor moved to or made in the root namespace.
+  assert.equal(taps.filter(tapUp).map((t) => t.name), []);
+  assert.equal(taps.filter((t) => fs.existsSync(`/sys/class/net/${t.name}`)).map((t) => t.name), []);
+  assert.not.match(spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout, new RegExp(`\\b${LAB}g\\d`));
   const again = await labDown(LAB);
   assert.is(again.removed, false, 'idempotent');
 });
