@@ -17,6 +17,30 @@ export function progressLine(label: string): { update(fraction: number): void; d
   };
 }
 
+/**
+ * Progress lines of a long job: rewritten in place on a terminal; on a pipe or a log, a plain
+ * line at most every `everyMs` (the latest), so a CI log shows the job is alive.
+ */
+export function progressSink(prefix: string, everyMs = 10_000): { line(text: string): void; done(): void } {
+  const tty = process.stderr.isTTY;
+  let lastAt = 0;
+  return {
+    line(text) {
+      if (tty) {
+        process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+        return;
+      }
+      const now = Date.now();
+      if (now - lastAt < everyMs) return;
+      lastAt = now;
+      process.stderr.write(`${prefix}: ${text}\n`);
+    },
+    done() {
+      if (tty) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
 /** An AbortSignal fired by SIGINT/SIGTERM while `fn` runs. */
 export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();

@@ -13,6 +13,7 @@ import cleanup from './commands/cleanup.js';
 import image from './commands/image.js';
 import serveBench from './commands/serve-bench.js';
 import compare from './commands/compare.js';
+import report from './commands/report.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
@@ -27,6 +28,7 @@ const cli = yargs(hideBin(process.argv))
   .command(image)
   .command(serveBench)
   .command(compare)
+  .command(report)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()

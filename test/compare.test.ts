@@ -18,11 +18,11 @@ function measurement(side: 'host' | 'guest', p50s: number[], mbps: number[]): Me
   };
 }
 
-function result(m: Measurement[], verdict: 'differs' | 'no evidence of a difference'): PaperResult {
+function result(m: Measurement[], verdict: 'differs' | 'no effect beyond noise'): PaperResult {
   return {
     tool: 'umlperf', version: '0', startedAt: '', finishedAt: '', complete: true, warnings: [],
     config: {} as PaperResult['config'], clock: {} as PaperResult['clock'], measurements: m,
-    tables: [{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [{ servers: 'none', protocol: 'tcp', metric: 'throughput', host: 1, guest: 1, ratio: 1, p: 0.5, verdict }] }],
+    tables: [{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [{ servers: 'none', protocol: 'tcp', metric: 'throughput', host: 1, guest: 1, ratio: 1, ci95Low: 1, ci95High: 1, paired: true, n: 10, p: 0.5, pHolm: 0.5, floorPercent: 1, verdict }] }],
     openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] },
   };
 }
@@ -43,7 +43,7 @@ test('the ratio CI: equal samples give 1 inside; a 50% shift with 1% noise gives
 
 test('figures and verdicts are counted per run pair, B over A', () => {
   const a = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'differs');
-  const b = result([measurement('host', jitter(20_000, 0.02), jitter(15_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'no evidence of a difference');
+  const b = result([measurement('host', jitter(20_000, 0.02), jitter(15_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'no effect beyond noise');
   const c = compareResults(a, b);
   assert.equal(c.figures, { total: 4, agree: 3 });
   assert.equal(c.verdicts, { total: 1, agree: 0 });

@@ -7,7 +7,7 @@ import type { Probes } from '../src/paper/experiments.js';
 import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../src/paper/model.js';
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
-import { compare, openQuestions } from '../src/paper/tables.js';
+import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
 import { mean } from '../src/stats.js';
 
@@ -94,9 +94,14 @@ interface Call {
   step: Step;
 }
 
+/** The first step of each experiment also measures the host a second time per block (A/A). */
+const aaStep = (s: Step) => (s.experiment === 1) || (s.experiment === 2 && s.servers === 'none') || (s.experiment === 3 && s.guests === SWEEP[0]);
+
 function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
+  // Both host measurements of a block (the cell and its A/A replica) get the block's figure.
   const runOf = (kind: Call['kind'], side: Side, protocol: string) =>
-    calls.filter((c) => c.kind === kind && c.side === side && c.options.protocol === protocol && c.step === stage.step).length - 1;
+    Math.floor((calls.filter((c) => c.kind === kind && c.side === side && c.options.protocol === protocol && c.step === stage.step).length - 1) /
+      (side === 'host' && aaStep(stage.step!) ? 2 : 1));
   const record = (kind: Call['kind'], o: Record<string, unknown>) => {
     const side = sideOf(o.host as string);
     calls.push({ kind, side, options: o, step: stage.step! });
@@ -128,7 +133,7 @@ let result: PaperResult;
 
 test.before(async () => {
   stage = new RecordingStage();
-  result = await runPaper(stage, { runs: RUNS, guestsSweep: SWEEP, responseIterations: 77, responseSizeBytes: 333, throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, probes: syntheticProbes(stage, calls) });
+  result = await runPaper(stage, { runs: RUNS, guestsSweep: SWEEP, responseIterations: 77, responseSizeBytes: 333, throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, probes: syntheticProbes(stage, calls), reference: false, seed: 7 });
 });
 
 const find = (experiment: number, side: Side, protocol: string, servers: ServerRole = 'none', guests = 1) =>
@@ -160,10 +165,18 @@ test('every cell probes the side it is labelled with: each "guest" figure came f
   // Experiment 3 measures the host only.
   assert.ok(result.measurements.filter((m) => m.experiment === 3).every((m) => m.side === 'host'));
   assert.ok(calls.filter((c) => c.step.experiment === 3).every((c) => c.side === 'host'));
-  // Each run measures both sides alike: as many guest probes as host probes in experiments 1-2.
+  // Each block measures both sides alike, plus the host again in each experiment's first step (A/A).
   const e12 = calls.filter((c) => c.step.experiment !== 3 && c.kind !== 'stream');
-  assert.is(e12.filter((c) => c.side === 'guest').length, e12.filter((c) => c.side === 'host').length);
-  assert.is(e12.length, 5 * RUNS * 2 * 2 * 2, '5 steps × runs × 2 sides × 2 protocols × (response + throughput)');
+  const aaCalls = 2 * RUNS * 2 * 2; // experiment 1 and experiment 2's no-server step
+  assert.is(e12.filter((c) => c.side === 'guest').length, e12.filter((c) => c.side === 'host').length - aaCalls);
+  assert.is(e12.length, 5 * RUNS * 2 * 2 * 2 + aaCalls, '5 steps × blocks × 2 sides × 2 protocols × (response + throughput), + A/A');
+  // The A/A replica carries the same figures as its cell here: its ratio is exactly 1.
+  for (const m of result.measurements.filter((x) => x.aa)) {
+    assert.equal(m.aa!.responseRunP50Ns, m.responseRunP50Ns);
+    assert.equal(m.aa!.throughputRunsMbps, m.throughputRunsMbps);
+  }
+  assert.equal(result.measurements.filter((x) => x.aa).map((x) => `${x.experiment}${x.servers}${x.guests}${x.protocol}`),
+    ['1none1tcp', '1none1udp', '2none1tcp', '2none1udp', `3none${SWEEP[0]}tcp`, `3none${SWEEP[0]}udp`]);
 });
 
 test('probes get the configured sizes, ports, namespace and CPU', () => {
@@ -209,14 +222,23 @@ test('a cell pools every run: min, mean, max over all samples; sent and lost sum
 
 test('tables 1-4 compare host against guest, not swapped, on the per-run figures', () => {
   for (const t of result.tables.filter((x) => x.id !== 'table5')) {
-    for (const c of t.comparisons) {
+    for (const c of t.comparisons.filter((x) => !x.aa)) {
       const h = find(t.experiment, 'host', c.protocol, c.servers);
       const g = find(t.experiment, 'guest', c.protocol, c.servers);
       const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.responseRunP50Ns, g.responseRunP50Ns];
       assert.is(c.host, mean(hr), `${t.id} ${c.metric} host`);
       assert.is(c.guest, mean(gr), `${t.id} ${c.metric} guest`);
-      assert.ok(Math.abs(c.ratio - mean(gr) / mean(hr)) < 1e-12);
-      assert.is(c.verdict, 'differs', 'sides 3-6× apart over 10 runs');
+      // Paired: the geometric mean of the per-block ratios guest/host.
+      assert.ok(Math.abs(c.ratio - Math.exp(mean(gr.map((x, i) => Math.log(x / hr[i]))))) < 1e-12);
+      assert.ok(c.paired);
+      assert.is(c.n, RUNS);
+      assert.ok(c.ci95Low <= c.ratio && c.ratio <= c.ci95High);
+      assert.is(c.verdict, 'differs', 'sides 3-6× apart over 10 blocks');
+    }
+    for (const c of t.comparisons.filter((x) => x.aa)) {
+      assert.is(c.ratio, 1);
+      assert.is(c.verdict, 'no effect beyond noise');
+      assert.is(c.floorPercent, null);
     }
   }
   const t1 = result.tables.find((t) => t.id === 'table1')!;
@@ -230,10 +252,11 @@ test('tables 1-4 compare host against guest, not swapped, on the per-run figures
   assert.ok(t1.rows.find((r) => r.side === 'host')!.response.p50Ns < 2_000_000);
 });
 
-test('table 5: each guest count against the fewest guests; 2% "differs slightly", 30% "differs", none "no evidence"', () => {
+test('table 5: each guest count against the fewest guests, unpaired; 2% and 30% "differ", none does not', () => {
   const t5 = result.tables.find((t) => t.id === 'table5')!;
-  const verdict = (guests: number, protocol: string, metric: string) => t5.comparisons.find((c) => c.guests === guests && c.protocol === protocol && c.metric === metric)!;
-  const expect: Record<number, string> = { 1: 'no evidence of a difference', 2: 'differs slightly', 4: 'differs', 8: 'differs slightly', 16: 'differs' };
+  const verdict = (guests: number, protocol: string, metric: string) => t5.comparisons.find((c) => c.guests === guests && c.protocol === protocol && c.metric === metric && !c.aa)!;
+  // The A/A floor here is 0 (the stand-in replica repeats its cell exactly): p decides alone.
+  const expect: Record<number, string> = { 1: 'no effect beyond noise', 2: 'differs', 4: 'differs', 8: 'differs', 16: 'differs' };
   for (const protocol of ['tcp', 'udp'] as const) {
     for (const metric of ['response p50', 'throughput'] as const) {
       for (const [n, v] of Object.entries(expect)) {
@@ -246,7 +269,9 @@ test('table 5: each guest count against the fewest guests; 2% "differs slightly"
   }
   const c4 = verdict(4, 'tcp', 'response p50');
   assert.ok(Math.abs(c4.ratio - 1.3) < 1e-6, `ratio ${c4.ratio}`);
-  assert.is(t5.comparisons.filter((c) => c.guests === 0).length, 0, 'no comparison of the baseline with itself');
+  assert.is(c4.paired, false, 'different labs at different times: unpaired');
+  assert.is(t5.comparisons.filter((c) => c.guests === 0 && !c.aa).length, 0, 'no comparison of the baseline with itself');
+  assert.is(t5.comparisons.filter((c) => c.aa).length, 4, 'the A/A control of experiment 3: 2 protocols × 2 metrics');
 });
 
 test("named's cost is read against experiment 2's own no-server step, per side and protocol", () => {
@@ -291,50 +316,103 @@ test('without a search or a UDP cell the open questions say so rather than inven
   assert.equal(openQuestions(tcpOnly, []).udpVsTcp.map((u) => [u.udpSendMbps, u.udpLossPercent]), [[0, 0], [0, 0]]);
 });
 
-// compare() alone: host first, guest second; verdicts at the boundaries.
+// measureRatio and judge alone: baseline first, compared side second; verdicts at the boundaries.
 const tenRuns = (base: number, f = 1, shuffled = false) => Array.from({ length: 10 }, (_, r) => base * f * jitter(r, shuffled));
 
-test('compare: 2% apart "differs slightly", 30% "differs", none "no evidence"; host and guest kept apart', () => {
+/** One table with an A/A row of a given spread and one comparison, judged. */
+function judged(a: number[], b: number[], aaSpread: number, paired = true) {
   const host = tenRuns(1000);
-  const c2 = compare('throughput', host, tenRuns(1000, 1.02));
-  assert.is(c2.verdict, 'differs slightly');
-  assert.is(compare('throughput', host, tenRuns(1000, 1.3)).verdict, 'differs');
-  assert.is(compare('throughput', host, tenRuns(1000, 0.7)).verdict, 'differs');
-  assert.is(compare('throughput', host, tenRuns(1000, 0.98)).verdict, 'differs slightly');
-  const none = compare('throughput', host, tenRuns(1000, 1, true));
-  assert.is(none.verdict, 'no evidence of a difference');
-  assert.ok(none.p > 0.5, `p ${none.p}`);
-  assert.is(c2.host, mean(host));
-  assert.ok(Math.abs(c2.guest - 1020) < 1e-9);
-  assert.ok(Math.abs(c2.ratio - 1.02) < 1e-12);
-  assert.is(c2.metric, 'throughput');
+  const aa = { servers: 'none' as const, protocol: 'tcp' as const, aa: true, ...measureRatio('throughput', host, host.map((x, i) => x * (1 + aaSpread * (i % 2 ? 1 : -1))), true) };
+  const c = { servers: 'none' as const, protocol: 'tcp' as const, ...measureRatio('throughput', a, b, paired) };
+  const [t] = judge([{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [c, aa] as never }]);
+  return { c: t.comparisons[0], aa: t.comparisons[1] };
+}
+
+test('verdicts: Holm-adjusted p below 0.05 and an effect beyond the A/A floor', () => {
+  const host = tenRuns(1000);
+  // A/A alternating ±1%: its CI spans about ±0.75%, the floor.
+  const small = judged(host, tenRuns(1000, 1.005), 0.01);
+  assert.ok(small.c.p < 0.05, `p ${small.c.p}`);
+  assert.is(small.c.verdict, 'no effect beyond noise', 'significant, but within the A/A floor');
+  assert.ok(small.c.floorPercent! > 0.5 && small.c.floorPercent! < 1.5, `floor ${small.c.floorPercent}%`);
+  assert.is(judged(host, tenRuns(1000, 1.02), 0.01).c.verdict, 'differs');
+  assert.is(judged(host, tenRuns(1000, 0.7), 0.01).c.verdict, 'differs');
+  assert.is(judged(host, tenRuns(1000, 1.02), 0.05).c.verdict, 'no effect beyond noise', 'a noisier A/A raises the floor past 2%');
+  const none = judged(host, tenRuns(1000, 1, true), 0.01).c;
+  assert.is(none.verdict, 'no effect beyond noise');
+  assert.ok(none.pHolm >= 0.05);
+  // The A/A row is judged by p alone, and its own p is Holm-adjusted in its own family.
+  const aa = judged(host, tenRuns(1000, 1.3), 0.01).aa;
+  assert.is(aa.verdict, 'no effect beyond noise');
+  assert.is(aa.floorPercent, null);
 });
 
-test('compare: "slightly" means a change under 5% (0.05), both ways', () => {
-  const host = tenRuns(1000);
-  assert.is(compare('response p50', host, tenRuns(1000, 1.049)).verdict, 'differs slightly');
-  assert.is(compare('response p50', host, tenRuns(1000, 1.051)).verdict, 'differs');
-  assert.is(compare('response p50', host, tenRuns(1000, 0.951)).verdict, 'differs slightly');
-  assert.is(compare('response p50', host, tenRuns(1000, 0.949)).verdict, 'differs');
-  assert.is(compare('response p50', host, tenRuns(1000, 1.2)).verdict, 'differs');
+test('ratios: paired per block or unpaired; host first; too few runs', () => {
+  const c = measureRatio('throughput', tenRuns(1000), tenRuns(1000, 1.02), true);
+  assert.ok(Math.abs(c.ratio - 1.02) < 1e-12);
+  assert.is(c.host, mean(tenRuns(1000)));
+  assert.ok(Math.abs(c.guest - 1020) < 1e-9);
+  assert.ok(c.ci95Low <= 1.02 && c.ci95High >= 1.02);
+  const u = measureRatio('throughput', tenRuns(1000), tenRuns(1000, 1.02, true), false);
+  assert.ok(Math.abs(u.ratio - 1.02) < 1e-3);
+  assert.is(u.paired, false);
+  // Paired t with 3 blocks can see a clear difference (Mann-Whitney could not below p = 0.081).
+  const three = judged([10, 11, 12], [20, 22.2, 23.9], 0);
+  assert.is(three.c.verdict, 'differs');
+  assert.is(judged([10, 11], [20, 21], 0).c.verdict, 'too few runs');
+  assert.ok(Number.isNaN(measureRatio('throughput', [0, 0, 0], [1, 2, 3], true).ratio), 'no ratio to a zero host');
 });
 
-test('compare: significance at p < 0.05 from Mann-Whitney over the runs', () => {
-  // 3 runs each, fully apart: the smallest p Mann-Whitney can give is 0.081, never "differs".
-  const three = compare('throughput', [10, 11, 12], [20, 21, 22]);
-  assert.ok(Math.abs(three.p - 0.0808556) < 1e-6, `p ${three.p}`);
-  assert.is(three.verdict, 'no evidence of a difference');
-  // 4 runs each, fully apart: p = 0.0304 (as scipy's asymptotic test with continuity gives).
-  const four = compare('throughput', [10, 11, 12, 13], [20, 21, 22, 23]);
-  assert.ok(Math.abs(four.p - 0.0303827) < 1e-6, `p ${four.p}`);
-  assert.is(four.verdict, 'differs');
-  // Fewer than 3 runs: no test at all.
-  const two = compare('throughput', [10, 11], [20, 21]);
-  assert.is(two.verdict, 'too few runs');
-  assert.ok(Number.isNaN(two.p));
-  assert.is(compare('throughput', [10, 11, 12], [20, 21]).verdict, 'too few runs');
-  assert.is(compare('throughput', [10, 11], [20, 21, 22]).verdict, 'too few runs');
-  assert.ok(Number.isNaN(compare('throughput', [0, 0, 0], [1, 2, 3]).ratio), 'no ratio to a zero host');
+test('Holm across the run: many comparisons raise each p', () => {
+  const tables = buildTables(result.measurements);
+  const all = tables.flatMap((t) => t.comparisons.filter((c) => !c.aa && Number.isFinite(c.p)));
+  assert.ok(all.length > 10);
+  for (const c of all) assert.ok(c.pHolm >= c.p - 1e-15, `${c.pHolm} < ${c.p}`);
+  const smallest = all.reduce((m, c) => (c.p < m.p ? c : m));
+  assert.ok(Math.abs(smallest.pHolm - Math.min(1, smallest.p * all.length)) < 1e-12 || smallest.pHolm >= smallest.p * all.length - 1e-12);
+});
+
+test('the drift watch flags blocks whose loopback reference strayed', async () => {
+  const s = new RecordingStage();
+  const probes = syntheticProbes(s, []);
+  let k = 0;
+  // 20 µs, except the 4th block at 40 µs.
+  const r = await runPaper(s, { runs: 5, experiments: [1], probes, reference: async () => (++k === 4 ? 40_000 : 20_000), seed: 1 });
+  assert.ok(r.drift);
+  assert.is(r.drift!.series.length, 5);
+  assert.is(r.drift!.medianReferenceP50Ns, 20_000);
+  assert.equal(r.drift!.flagged.map((f) => [f.block, Math.round(f.deviationPercent)]), [[3, 100]]);
+  assert.match(r.drift!.flagged[0].step, /experiment 1/);
+});
+
+test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {
+  const order = async (seed: number) => {
+    const s = new RecordingStage();
+    await runPaper(s, { runs: 8, experiments: [1], probes: syntheticProbes(s, []), reference: false, seed });
+    return s.asked.filter((_, i) => i % 2 === 0).join(',');
+  };
+  const a = await order(3);
+  assert.is(a, await order(3));
+  assert.is.not(a, await order(4));
+});
+
+test('adaptive runs: blocks are added until the CIs are narrow enough, up to the maximum', async () => {
+  // Every measurement wobbles by up to 1%, so no ratio's CI can shrink to a millionth of a percent.
+  const noisy = (st: RecordingStage): Probes => {
+    const p = syntheticProbes(st, []);
+    let k = 0;
+    return { ...p, responseTime: async (o) => {
+      const r = await p.responseTime(o);
+      return { ...r, stats: { ...r.stats, p50Ns: r.stats.p50Ns * (1 + 0.01 * Math.sin(++k)) } };
+    } };
+  };
+  const s = new RecordingStage();
+  const r = await runPaper(s, { runs: 3, experiments: [1], probes: noisy(s), reference: false, ciTargetPercent: 0.0001, maxRuns: 6, seed: 2 });
+  assert.is(r.measurements[0].responseRunP50Ns.length, 6, 'the target cannot be met: every allowed block is run');
+  const s2 = new RecordingStage();
+  const r2 = await runPaper(s2, { runs: 3, experiments: [1], probes: noisy(s2), reference: false, ciTargetPercent: 50, maxRuns: 6, seed: 2 });
+  assert.is(r2.measurements[0].responseRunP50Ns.length, 3, 'met at once: no block added');
+  assert.is(r2.config.ciTargetPercent, 50);
 });
 
 test('the default run count is 10 (enough for Mann-Whitney to find a difference)', () => {
@@ -347,7 +425,7 @@ test('the default run count is 10 (enough for Mann-Whitney to find a difference)
   assert.is('probeCpu' in cfg, false);
   assert.equal(checkPaperOptions({ experiments: [3, 1, 3], guestsSweep: [8, 0, 8] }).experiments, [1, 3]);
   assert.equal(checkPaperOptions({ guestsSweep: [8, 0, 8, 10] }).guestsSweep, [0, 8, 10]);
-  for (const bad of [{ runs: 0 }, { runs: 1001 }, { runs: 2.5 }, { experiments: [] }, { experiments: [4] }, { guestsSweep: [] }, { guestsSweep: [65] }, { guestsSweep: [-1] }, { servers: ['ftp'] }, { probeCpu: -1 }, { probeCpu: 1.5 }])
+  for (const bad of [{ runs: 0 }, { runs: 1001 }, { runs: 2.5 }, { ciTargetPercent: 0 }, { ciTargetPercent: 101 }, { runs: 10, maxRuns: 5 }, { seed: -1 }, { seed: 1.5 }, { experiments: [] }, { experiments: [4] }, { guestsSweep: [] }, { guestsSweep: [65] }, { guestsSweep: [-1] }, { servers: ['ftp'] }, { probeCpu: -1 }, { probeCpu: 1.5 }])
     assert.throws(() => checkPaperOptions(bad as never), (e: { code?: string }) => e.code === 'ERR_UMLPERF_USAGE', JSON.stringify(bad));
   assert.is(checkPaperOptions({ runs: 1000, guestsSweep: [64, 0], probeCpu: 0 }).runs, 1000);
 });
@@ -358,7 +436,7 @@ test('a probe failing part-way: the run keeps what it measured and names the err
   const probes = syntheticProbes(s, c);
   let n = 0;
   const failing: Probes = { ...probes, throughput: async (o) => (++n === 7 ? Promise.reject(new Error('peer went away\nsecond line')) : probes.throughput(o)) };
-  const r = await runPaper(s, { runs: 3, experiments: [1, 3], guestsSweep: [0], probes: failing });
+  const r = await runPaper(s, { runs: 3, experiments: [1, 3], guestsSweep: [0], probes: failing, reference: false });
   assert.is(r.complete, false);
   assert.is(r.error, 'peer went away');
   assert.ok(s.closed);

@@ -12,7 +12,8 @@ import { runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { paperHtml } from '../src/report/paper-html.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from '../src/report/paper.js';
-import { mannWhitney, mean } from '../src/stats.js';
+import { pairedRatio } from '../src/paper/paired.js';
+import { mean } from '../src/stats.js';
 
 class LoopbackStage implements Stage {
   arranged: { servers: string; guests: number; experiment: number }[] = [];
@@ -87,20 +88,21 @@ test('JSON schema: tables 1-5 with side, servers, guests, response and throughpu
 test('comparisons read host and guest from their own measurements, per run', () => {
   for (const t of result.tables.filter((x) => x.id !== 'table5')) {
     assert.ok(t.comparisons.length > 0, t.id);
-    for (const c of t.comparisons) {
+    for (const c of t.comparisons.filter((x) => !x.aa)) {
       const m = (side: string) => result.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side)!;
       const runs = (side: string) => (c.metric === 'throughput' ? m(side).throughputRunsMbps : m(side).responseRunP50Ns);
       assert.is(runs('host').length, 3);
       assert.is(c.host, mean(runs('host')), `${t.id} ${c.servers} ${c.metric} host`);
       assert.is(c.guest, mean(runs('guest')), `${t.id} ${c.servers} ${c.metric} guest`);
-      assert.is(c.p, mannWhitney(runs('host'), runs('guest')).p);
+      assert.is(c.p, pairedRatio(runs('host'), runs('guest')).p, 'paired by block');
     }
   }
   // The two loopback endpoints stand in for host and guest, so each side's probes went to its
   // own endpoint: one TCP connection per response and per throughput probe of a TCP cell.
   const tcpProbes = (side: string) => result.measurements.filter((m) => m.side === side && m.protocol === 'tcp').length * 3 * 2;
   assert.is(guest.stats().tcpConnections, tcpProbes('guest'));
-  assert.is(host.stats().tcpConnections, tcpProbes('host'));
+  // ...and the host endpoint twice per block in each experiment's first step (the A/A control).
+  assert.is(host.stats().tcpConnections, tcpProbes('host') + 3 * 3 * 2, 'A/A in experiments 1, 2 and 3');
   assert.is(tcpProbes('guest'), 5 * 3 * 2, 'experiments 1 and 2: five steps, three runs, two probes');
 });
 
@@ -148,7 +150,7 @@ test('Markdown: a table per study table', () => {
 test('an interrupted run keeps what it measured and says so', async () => {
   const ac = new AbortController();
   const s = new LoopbackStage(host, guest);
-  const p = runPaper(s, { runs: 5, responseIterations: 200, throughputSeconds: 0.05, experiments: [1, 2], signal: ac.signal, progress: (l) => l.startsWith('experiment 2') && ac.abort() });
+  const p = runPaper(s, { runs: 5, responseIterations: 200, throughputSeconds: 0.05, experiments: [1, 2], signal: ac.signal, progress: (l) => l.includes('experiment 2') && ac.abort() });
   const r = await p;
   assert.is(r.complete, false);
   assert.is(r.error, 'interrupted');

@@ -32,7 +32,8 @@ function measurement(experiment: 1 | 2 | 3, r: TableRow, samples: number[]): Mea
   };
 }
 
-const cmp = (metric: Comparison['metric'], host: number, guest: number, p: number, verdict: Comparison['verdict']): Comparison => ({ metric, host, guest, ratio: guest / host, p, verdict });
+const cmp = (metric: Comparison['metric'], host: number, guest: number, p: number, verdict: Comparison['verdict']): Comparison =>
+  ({ metric, host, guest, ratio: guest / host, ci95Low: NaN, ci95High: NaN, paired: true, n: 10, p, pHolm: p, floorPercent: null, verdict });
 
 const H1 = row('host', 'tcp', 'none', 1, { min: 1_000_123, mean: 1_100_456, max: 9_876_543, p50: 1_234_567, p99: 3_456_789, mbps: 941.5, ci: 12.25 });
 const G1 = row('guest', 'tcp', 'none', 1, { min: 5_000_001, mean: 7_000_002, max: 19_999_999, p50: 7_654_321, p99: 12_345_678, mbps: 123.456, ci: 7.891 });
@@ -53,7 +54,7 @@ const tables: PaperTable[] = [
     { servers: 'none', protocol: 'tcp', ...cmp('throughput', 941.5, 123.456, 0.0432, 'differs') },
   ] },
   { id: 'table2', experiment: 1, title: 'Experiment 1, UDP: host OS vs UML guest, no servers running', rows: [H2, G2], comparisons: [
-    { servers: 'none', protocol: 'udp', ...cmp('response p50', 2_111_222, 6_222_111, 0.5, 'no evidence of a difference') },
+    { servers: 'none', protocol: 'udp', ...cmp('response p50', 2_111_222, 6_222_111, 0.5, 'no effect beyond noise') },
   ] },
   { id: 'table3', experiment: 2, title: 'Experiment 2, TCP: host OS vs UML guest, one server started on each side in turn', rows: [H3n, G3n, H3d, G3d], comparisons: [
     { servers: 'named', protocol: 'tcp', ...cmp('throughput', 840, 196, 0.001, 'differs') },
@@ -119,15 +120,15 @@ test('plain tables: first columns left, the rest right-aligned, two spaces apart
 
 test('grid: host and guest in their own columns; response in ms; ratio and verdict', () => {
   const g = paperGrids(result).find((x) => x.id === 'table1')!;
-  assert.equal(g.header, ['', '', 'hostOS TCP', 'guestOS TCP', 'guest/host', 'difference']);
-  assert.is(g.title, 'Experiment 1, TCP: host OS vs UML guest, no servers running (10 runs each)');
+  assert.equal(g.header, ['', '', 'hostOS TCP', 'guestOS TCP', 'guest/host [95% CI]', 'verdict']);
+  assert.is(g.title, 'Experiment 1, TCP: host OS vs UML guest, no servers running (10 blocks each)');
   assert.equal(g.rows[0], ['', 'Response min, avg, max (ms)', '1.000, 1.100, 9.877', '5.000, 7.000, 20.000', '', '']);
-  assert.equal(g.rows[1], ['', 'Response p50, p99 (ms)', '1.235, 3.457', '7.654, 12.346', '6.220', 'differs (p=1.8e-5)']);
-  assert.equal(g.rows[2], ['', 'Throughput (Mbps, ±95% CI)', '941.500 ± 12.250', '123.456 ± 7.891', '0.131', 'differs (p=0.0432)']);
+  assert.equal(g.rows[1], ['', 'Response p50, p99 (ms)', '1.235, 3.457', '7.654, 12.346', '6.220', 'differs (Holm p=1.8e-5)']);
+  assert.equal(g.rows[2], ['', 'Throughput (Mbps, ±95% CI)', '941.500 ± 12.250', '123.456 ± 7.891', '0.131', 'differs (Holm p=0.0432)']);
   assert.is(g.rows.length, 3, 'no UDP row in a TCP table');
   const u = paperGrids(result).find((x) => x.id === 'table2')!;
   assert.equal(u.header.slice(2, 4), ['hostOS UDP', 'guestOS UDP']);
-  assert.equal(u.rows[1].slice(2), ['2.111, 2.800', '6.222, 6.800', '2.947', 'no evidence of a difference (p=0.5000)']);
+  assert.equal(u.rows[1].slice(2), ['2.111, 2.800', '6.222, 6.800', '2.947', 'no effect beyond noise (Holm p=0.5000)']);
   assert.equal(u.rows[2].slice(4), ['', ''], 'no throughput comparison given: empty cells');
   assert.equal(u.rows[3], ['', 'UDP sent (Mbps), loss', '1000.500 sent, 2.50% lost', '800.250 sent, 86.13% lost', '', '']);
 });
@@ -136,7 +137,7 @@ test('grid: experiment 2 labels each server, comparisons land on their own serve
   assert.equal(gridRow('table3', 'no server', 'Response min, avg, max (ms)'), ['no server', 'Response min, avg, max (ms)', '0.000, 0.000, 0.000', '0.000, 0.000, 0.000', '', '']);
   assert.equal(gridRow('table3', 'named (BIND)', 'Response min, avg, max (ms)')[0], 'named (BIND)');
   assert.equal(gridRow('table3', '*', 'Throughput (Mbps, ±95% CI)', 0).slice(2), ['850.000 ± 1.000', '280.000 ± 1.000', '', '']);
-  assert.equal(gridRow('table3', '*', 'Throughput (Mbps, ±95% CI)', 1).slice(2), ['840.000 ± 1.000', '196.000 ± 1.000', '0.233', 'differs (p=0.0010)']);
+  assert.equal(gridRow('table3', '*', 'Throughput (Mbps, ±95% CI)', 1).slice(2), ['840.000 ± 1.000', '196.000 ± 1.000', '0.233', 'differs (Holm p=0.0010)']);
 });
 
 test('grid: table 5 has TCP and UDP columns per guest count, ratios against the fewest', () => {
@@ -145,7 +146,7 @@ test('grid: table 5 has TCP and UDP columns per guest count, ratios against the 
   assert.equal(g.rows[0], ['0', 'Response min, avg, max (ms)', '0.001, 0.001, 0.001', '0.001, 0.001, 0.001', '', '']);
   assert.equal(g.rows[1], ['', 'Response p50, p99 (ms)', '1.000, 1.000', '0.001, 0.001', '', '']);
   assert.equal(g.rows[3], ['', 'UDP sent (Mbps), loss', '', '900.000 sent, 1.00% lost', '', '']);
-  assert.equal(g.rows[5], ['', 'Response p50, p99 (ms)', '1.605, 2.000', '0.001, 0.001', '1.605, differs (p=0.0200)', '']);
+  assert.equal(g.rows[5], ['', 'Response p50, p99 (ms)', '1.605, 2.000', '0.001, 0.001', '1.605, differs (Holm p=0.0200)', '']);
   assert.equal(g.rows[6], ['', 'Throughput (Mbps, ±95% CI)', '700.000 ± 3.000', '601.000 ± 0.000', '', '1.020, too few runs']);
   assert.is(g.rows[4][0], '4');
 });
@@ -155,12 +156,12 @@ test('text report: the grid laid out, the preamble and the open questions', () =
   assert.match(t, /^umlperf paper: the study's experiments on \/usr\/bin\/linux\.uml 6\.1, transport vector, image minimal-x\n/);
   assert.match(t, /\n10 runs per figure; response 100 B × 1000; throughput 0\.5 s per run \(UDP 1472 B datagrams, unpaced\)\n/);
   assert.match(t, /clock tsc: resolution 0\.385 ns, 12\.5 ns per timestamp/);
-  assert.match(t, /\nTable 1\. Experiment 1, TCP: host OS vs UML guest, no servers running \(10 runs each\)\n/);
+  assert.match(t, /\nTable 1\. Experiment 1, TCP: host OS vs UML guest, no servers running \(10 blocks each\)\n/);
   const line = t.split('\n').find((l) => l.includes('Response p50, p99') && l.includes('1.235'))!;
-  assert.match(line, /^\s+Response p50, p99 \(ms\)\s{2,}1\.235, 3\.457\s{2,}7\.654, 12\.346\s{2,}6\.220\s{2,}differs \(p=1\.8e-5\)$/);
+  assert.match(line, /^\s+Response p50, p99 \(ms\)\s{2,}1\.235, 3\.457\s{2,}7\.654, 12\.346\s{2,}6\.220\s{2,}differs \(Holm p=1\.8e-5\)$/);
   assert.match(t, /\n {2}host: TCP 941\.5 Mbps; UDP sent unpaced at 1000\.5 Mbps, 2\.5% lost, 654\.3 Mbps arrived; highest rate with < 0\.1% loss: 512\.3 Mbps\n/);
   assert.match(t, /\n {2}guest: TCP 123\.5 Mbps; UDP sent unpaced at 800\.3 Mbps, 86\.1% lost, 98\.8 Mbps arrived\n/);
-  assert.match(t, /\n {2}guest TCP: 280\.0 → 196\.0 Mbps \(-30\.0%, p=0\.0002, a real difference\)\n/);
+  assert.match(t, /\n {2}guest TCP: 280\.0 → 196\.0 Mbps \(-30\.0%, p=0\.0002 before Holm's correction; see Tables 3-4 for the verdicts\)\n/);
   assert.match(t, /\n {2}TCP with 4 guest\(s\): p50 1\.605 ms, 700\.0 Mbps\n$/);
   assert.not.match(t, /INCOMPLETE/);
   assert.match(paperText({ ...result, complete: false, error: 'interrupted', warnings: ['g1 retried'] }), /\nINCOMPLETE: interrupted; everything below was measured\nwarning: g1 retried\n/);
@@ -169,8 +170,8 @@ test('text report: the grid laid out, the preamble and the open questions', () =
 test('Markdown: the same cells, escaped, one table per study table', () => {
   const md = paperMarkdown(result);
   assert.match(md, /^# umlperf paper\n\n- umlperf paper: the study's/);
-  assert.ok(md.includes('\n| | | hostOS TCP | guestOS TCP | guest/host | difference |\n|---|---|---|---|---|---|\n'.replace('| | |', '|  |  |')), md.slice(0, 900));
-  assert.ok(md.includes('\n|  | Response p50, p99 (ms) | 1.235, 3.457 | 7.654, 12.346 | 6.220 | differs (p=1.8e-5) |\n'));
+  assert.ok(md.includes('\n| | | hostOS TCP | guestOS TCP | guest/host [95% CI] | verdict |\n|---|---|---|---|---|---|\n'.replace('| | |', '|  |  |')), md.slice(0, 900));
+  assert.ok(md.includes('\n|  | Response p50, p99 (ms) | 1.235, 3.457 | 7.654, 12.346 | 6.220 | differs (Holm p=1.8e-5) |\n'));
   assert.ok(md.includes('\n| 4 | Response min, avg, max (ms) | 0.001, 0.002, 0.002 | 0.001, 0.001, 0.001 |  |  |\n'));
   assert.is((md.match(/^## Table \d/gm) ?? []).length, 4);
   assert.match(md, /\n## What the study left open\n\n```\n/);
@@ -220,9 +221,9 @@ test('CSV: every line as many fields as the header; exact cells; integer ns', ()
 
 test('HTML: the same cells in the tables; charts keep host and guest apart', () => {
   const html = paperHtml(result);
-  assert.ok(html.includes('<tr><td></td><td>Response p50, p99 (ms)</td><td>1.235, 3.457</td><td>7.654, 12.346</td><td>6.220</td><td>differs (p=1.8e-5)</td></tr>'));
+  assert.ok(html.includes('<tr><td></td><td>Response p50, p99 (ms)</td><td>1.235, 3.457</td><td>7.654, 12.346</td><td>6.220</td><td>differs (Holm p=1.8e-5)</td></tr>'));
   assert.ok(html.includes('<th>hostOS TCP</th><th>guestOS TCP</th>'));
-  assert.ok(html.includes('<h2>Table 1. Experiment 1, TCP: host OS vs UML guest, no servers running (10 runs each)</h2>'));
+  assert.ok(html.includes('<h2>Table 1. Experiment 1, TCP: host OS vs UML guest, no servers running (10 blocks each)</h2>'));
   assert.ok(html.includes('<title>exp. 1 hostOS: 941.500 ± 12.250</title>'));
   assert.ok(html.includes('<title>exp. 1 guestOS: 123.456 ± 7.891</title>'));
   assert.ok(html.includes('<title>named (BIND) guestOS: 196.000 ± 1.000</title>'));
@@ -231,7 +232,7 @@ test('HTML: the same cells in the tables; charts keep host and guest apart', () 
   assert.match(html, /<polyline fill="none" stroke="#1f77b4"[^>]*points="[^"]+"\/>/);
   assert.is((html.match(/<svg /g) ?? []).length, 6);
   assert.match(html, /resolution 0\.385 ns,\n12\.5 ns per timestamp/);
-  assert.ok(html.includes('guest TCP: 280.0 → 196.0 Mbps (-30.0%, p=0.0002, a real difference)'));
+  assert.ok(html.includes('guest TCP: 280.0 → 196.0 Mbps (-30.0%, p=0.0002 before Holm'), html.slice(html.indexOf('guest TCP: 280'), html.indexOf('guest TCP: 280') + 120));
   assert.not.match(html, /class="warn"/);
   const bad = paperHtml({ ...result, complete: false, error: 'a <b> & c', warnings: ['w<1>'] });
   assert.ok(bad.includes('<p class="warn">Incomplete: a &lt;b&gt; &amp; c. Everything shown was measured.</p>'));
@@ -244,6 +245,7 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
   assert.is(c.p, null, 'JSON keeps NaN as null');
   saved.tables[0].comparisons[0].ratio = null as unknown as number;
   saved.tables[0].comparisons[0].p = null as unknown as number;
+  saved.tables[0].comparisons[0].pHolm = null as unknown as number;
   saved.openQuestions.namedCost[0].p = null as unknown as number;
   saved.tables[0].rows[0].throughputMbps.mean = null as unknown as number;
   saved.measurements[0].throughputMbps.mean = null as unknown as number;

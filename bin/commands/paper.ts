@@ -2,21 +2,21 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { UmlperfError } from '../../src/errors.js';
+import { UmlperfError, UsageError } from '../../src/errors.js';
 import { checkMem } from '../../src/lab/lab.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
 import { LabStage } from '../../src/paper/lab-stage.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
-import { paperHtml } from '../../src/report/paper-html.js';
-import { paperCsv, paperJson, paperMarkdown, paperText } from '../../src/report/paper.js';
+import { renderPaper, type PaperFormat } from '../../src/report/render.js';
 import { executableFlag, intFlag, intListFlag, nameListFlag, outFileFlag, textWith } from '../args.js';
+import { progressSink } from '../progress.js';
 import { reportError } from '../fail.js';
 import { saveResult } from '../results.js';
 import { interruptible } from '../progress.js';
 
-type Format = 'table' | 'json' | 'csv' | 'md' | 'html';
+type Format = PaperFormat;
 
 function experimentFlag(v: unknown): Experiment[] {
   if (v === 'all') return [1, 2, 3];
@@ -47,21 +47,20 @@ interface Args {
   samples: boolean;
   pin: boolean;
   yes: boolean;
+  ciTarget?: number;
+  maxRuns?: number;
+  seed?: number;
 }
 
-export function render(r: PaperResult, format: Format, samples: boolean): string {
-  switch (format) {
-    case 'json':
-      return paperJson(r, samples);
-    case 'csv':
-      return paperCsv(r);
-    case 'md':
-      return paperMarkdown(r);
-    case 'html':
-      return paperHtml(r);
-    default:
-      return paperText(r);
-  }
+export const render = renderPaper;
+
+function percentFlag(name: string) {
+  return (v: unknown): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(String(v).replace(/%$/, ''));
+    if (!(Number.isFinite(n) && n > 0 && n <= 100)) throw new UsageError(`--${name} takes a percentage above 0 and at most 100 (got ${JSON.stringify(v)})`);
+    return n;
+  };
 }
 
 const command: CommandModule<object, Args> = {
@@ -76,11 +75,17 @@ const command: CommandModule<object, Args> = {
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network transport (tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: 'guest memory (default 64M, 128M with servers)' })
-      .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true })
-      .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'write the report to this file instead of stdout (checked before the run starts)' })
+      .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true, describe: 'the report printed on stdout' })
+      .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file (checked before the run starts); re-render it with umlperf report' })
+      .option('ci-target', { type: 'string', requiresArg: true, coerce: percentFlag('ci-target'), describe: 'adaptive: add blocks until every ratio\'s 95% CI is within ±PCT (up to --max-runs)' })
+      .option('max-runs', { type: 'string', requiresArg: true, coerce: intFlag('max-runs', 1, 1000), describe: 'adaptive: at most this many blocks per step (default 3 × --runs)' })
+      .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
       .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
       .option('pin', { type: 'boolean', default: false, describe: 'probes on the last CPU, the lab on the others (fixed placement; but a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
-      .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' }) as unknown as Argv<Args>,
+      .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' })
+      .example('$0 paper', 'the three experiments, Tables 1-5 on the terminal (a few minutes)')
+      .example('$0 paper --experiment 1 --out r.json', 'experiment 1 only; the result saved as JSON for umlperf report and compare')
+      .example('$0 paper --ci-target 2 --max-runs 40', 'add blocks until every ratio is known within ±2%') as unknown as Argv<Args>,
   handler: async (a) => {
     const experiments = a.experiment;
     const servers = a.servers;
@@ -91,39 +96,36 @@ const command: CommandModule<object, Args> = {
     const pin = a.pin && ncpu >= 2;
     const probeCpu = pin ? ncpu - 1 : undefined;
     const labCpus = pin ? (ncpu === 2 ? '0' : `0-${ncpu - 2}`) : undefined;
-    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu };
+    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu, ciTargetPercent: a.ciTarget, maxRuns: a.maxRuns, seed: a.seed };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
-    const say = (line: string) => tty && process.stderr.write(`\r\x1b[K${line}`);
+    const progress = progressSink('umlperf paper');
+    const say = (line: string) => progress.line(line);
     const needServers = cfg.experiments.includes(2);
     await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes, say });
     const result = await interruptible(async (signal) => {
       const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
+    progress.done();
     if (tty) process.stderr.write('\r\x1b[K');
     // The JSON first, somewhere safe: a report that fails to render or to write loses nothing.
+    // --out names where; without it the result goes to the private results directory.
     let saved: string | undefined;
-    if (a.out && a.format === 'json') {
-      writeOrExplain(a.out, render(result, 'json', a.samples), undefined);
+    if (a.out) {
+      writeOrExplain(a.out, render(result, 'json', true), undefined);
       saved = a.out;
-      process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
     } else {
       saved = saveResult(result);
-      if (saved) process.stderr.write(`umlperf paper: result saved in ${saved}\n`);
     }
+    if (saved) process.stderr.write(`umlperf paper: result saved in ${saved} (umlperf report ${saved} --format html --out page.html)\n`);
     let text: string;
     try {
       text = render(result, a.format, a.samples);
     } catch (e) {
       throw new UmlperfError('ERR_UMLPERF_RENDER', `cannot render the ${a.format} report (${firstLine(e)})${saved ? `; the result is saved in ${saved}` : ''}`);
     }
-    if (a.out && a.format !== 'json') {
-      writeOrExplain(a.out, text, saved);
-      process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
-    } else if (!(a.out && a.format === 'json')) {
-      process.stdout.write(text);
-    }
+    process.stdout.write(text);
     if (!result.complete) {
       const e = Object.assign(new Error(`paper ${result.error === 'interrupted' ? 'interrupted' : `failed: ${result.error}`}; the report holds what was measured`), {
         name: result.error === 'interrupted' ? 'AbortError' : 'Error',

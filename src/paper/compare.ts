@@ -5,7 +5,7 @@
 // interval is of the ratio of geometric means. ("Each run's value lies in the other's CI" holds
 // only ~83% of the time for honest intervals, so it is not the criterion.) Verdicts agree when
 // the two runs print the same verdict for the same comparison.
-import { mean, tCritical95 } from '../stats.js';
+import { unpairedRatio } from './paired.js';
 import type { Measurement, PaperResult, PaperTable } from './model.js';
 
 export interface FigureRow {
@@ -47,28 +47,10 @@ function median(xs: number[]): number {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-function variance(xs: number[]): number {
-  const m = mean(xs);
-  return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
-}
-
-/**
- * The ratio B/A of two samples of positive figures with a 95% CI (Welch's t on logs). With
- * fewer than two values on a side the interval is unbounded: nothing can be concluded.
- */
+/** The ratio B/A of two runs' per-run figures with its 95% CI (Welch's t on logs). */
 export function ratioCi(a: number[], b: number[]): { ratio: number; low: number; high: number } {
-  const la = a.filter((x) => x > 0).map(Math.log);
-  const lb = b.filter((x) => x > 0).map(Math.log);
-  if (la.length === 0 || lb.length === 0) return { ratio: NaN, low: NaN, high: NaN };
-  const d = mean(lb) - mean(la);
-  if (la.length < 2 || lb.length < 2) return { ratio: Math.exp(d), low: 0, high: Infinity };
-  const va = variance(la) / la.length;
-  const vb = variance(lb) / lb.length;
-  const se = Math.sqrt(va + vb);
-  if (se === 0) return { ratio: Math.exp(d), low: Math.exp(d), high: Math.exp(d) };
-  const df = (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1));
-  const t = tCritical95(Math.max(1, df));
-  return { ratio: Math.exp(d), low: Math.exp(d - t * se), high: Math.exp(d + t * se) };
+  const r = unpairedRatio(a, b);
+  return { ratio: r.ratio, low: r.ci95Low, high: r.ci95High };
 }
 
 const measurementKey = (m: Measurement) => `experiment ${m.experiment} ${m.side} ${m.protocol} servers=${m.servers} guests=${m.guests}`;

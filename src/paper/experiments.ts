@@ -2,6 +2,7 @@
 // an interrupt or a failure part-way returns everything measured until then.
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
 import { runSummary, summarize } from '../stats.js';
+import { pairedRatio } from './paired.js';
 import type { Experiment, Measurement, RateSearch, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
 
@@ -30,11 +31,73 @@ export interface PaperRunOptions {
   signal?: AbortSignal;
   progress?: (line: string) => void;
   probes?: Probes;
+  /** Seed of the per-block side order (default: random, recorded in the result). */
+  seed?: number;
+  /** Measure the A/A control (the host a second time in every block of each experiment's first step). Default true. */
+  aa?: boolean;
+  /** Adaptive runs: add blocks until every ratio's CI half-width is within this percent. */
+  ciTargetPercent?: number;
+  /** ...up to this many blocks per step (default 3 × runs). */
+  maxRuns?: number;
+  /** The drift watch's reference probe (a loopback p50 in ns), run before every block. */
+  reference?: () => Promise<number>;
 }
 
 export interface Collected {
   measurements: Measurement[];
   rateSearches: RateSearch[];
+  /** The drift watch's reference figure before each block. */
+  references: { atMs: number; step: string; block: number; referenceP50Ns: number }[];
+}
+
+/** A small deterministic PRNG (mulberry32): the block order is reproducible from the seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(xs: T[], rnd: () => number): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** The steps a run will take, known before it starts (for progress and its ETA). */
+export function planSteps(o: Pick<PaperRunOptions, 'experiments' | 'servers' | 'guestsSweep'>): { experiment: Experiment; servers: ServerRole; guests: number }[] {
+  const steps: { experiment: Experiment; servers: ServerRole; guests: number }[] = [];
+  if (o.experiments.includes(1)) steps.push({ experiment: 1, servers: 'none', guests: 1 });
+  if (o.experiments.includes(2)) for (const servers of ['none', ...o.servers] as ServerRole[]) steps.push({ experiment: 2, servers, guests: 1 });
+  if (o.experiments.includes(3)) for (const guests of o.guestsSweep) steps.push({ experiment: 3, servers: 'none', guests });
+  return steps;
+}
+
+/** Where the run is: step k of n, block b, elapsed and an estimate of what is left. */
+export class RunClock {
+  private t0 = performance.now();
+  private blocksDone = 0;
+  constructor(private totalSteps: number, private blocksPerStep: number, private say?: (line: string) => void) {}
+  block(step: number, label: string, block: number, blocks: number): void {
+    const elapsed = performance.now() - this.t0;
+    const done = step * this.blocksPerStep + block;
+    const total = this.totalSteps * this.blocksPerStep;
+    const eta = this.blocksDone > 0 ? (elapsed / done) * (total - done) : NaN;
+    this.blocksDone = done;
+    this.say?.(`step ${step + 1}/${this.totalSteps} (${label}): block ${block + 1}/${blocks}; ${mmss(elapsed)} elapsed${Number.isFinite(eta) ? `, about ${mmss(eta)} left` : ''}`);
+  }
+}
+
+function mmss(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 const MAX_KEPT_SAMPLES = 2000;
@@ -47,6 +110,8 @@ function thin(xs: number[], max: number): number[] {
 
 interface Cell {
   side: Side;
+  /** The A/A replica of this side: measured again in the same block. */
+  aa: boolean;
   protocol: Protocol;
   samples: number[];
   p50s: number[];
@@ -57,35 +122,67 @@ interface Cell {
   loss: number[];
 }
 
-/**
- * Measures the given sides and protocols `runs` times, interleaving sides within each run so
- * that drift over time falls on both alike.
- */
-async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; servers: ServerRole; guests: number; sides: Side[] }, out: Collected): Promise<void> {
-  const cells: Cell[] = [];
-  for (const side of what.sides)
-    for (const protocol of ['tcp', 'udp'] as const)
-      cells.push({ side, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sendMbps: [], loss: [] });
-  const probes = o.probes ?? REAL_PROBES;
-  for (let run = 0; run < o.runs; run++) {
-    o.progress?.(`experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s), run ${run + 1}/${o.runs}`);
-    for (const c of cells) {
-      const t = stage.target(c.side);
-      const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
-      const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
-      c.samples.push(...(rt.samplesNs ?? []));
-      c.p50s.push(rt.stats.p50Ns);
-      c.sent += rt.sent;
-      c.lost += rt.lost;
-      const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
-      c.mbps.push(tp.throughputMbps);
-      c.sendMbps.push(tp.sendMbps);
-      c.loss.push(tp.lossPercent ?? 0);
+type Slot = { side: Side; aa: boolean };
+
+/** Half-width of the widest within-step ratio CI (guest/host and A/A), percent. */
+function widestCiPercent(cells: Cell[]): number {
+  let widest = 0;
+  const of = (side: Side, aa: boolean, protocol: Protocol) => cells.find((c) => c.side === side && c.aa === aa && c.protocol === protocol);
+  for (const protocol of ['tcp', 'udp'] as const) {
+    const host = of('host', false, protocol);
+    if (!host) continue;
+    for (const other of [of('guest', false, protocol), of('host', true, protocol)]) {
+      if (!other) continue;
+      for (const [a, b] of [[host.p50s, other.p50s], [host.mbps, other.mbps]]) {
+        const r = pairedRatio(a, b);
+        if (!(r.n >= 2)) return Infinity;
+        widest = Math.max(widest, (r.ci95High / r.ratio - 1) * 100, (1 - r.ci95Low / r.ratio) * 100);
+      }
     }
   }
-  for (const c of cells) {
+  return widest;
+}
+
+/**
+ * Measures the given sides in blocks: in every block each side once (and the host a second
+ * time, the A/A control), in an order drawn anew for every block, so that drift over time falls
+ * on every side alike and each block yields a paired ratio.
+ */
+async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; servers: ServerRole; guests: number; sides: Side[] }, out: Collected, ctx: { rnd: () => number; clock?: RunClock; step: number }): Promise<void> {
+  const slots: Slot[] = what.sides.map((side) => ({ side, aa: false }));
+  if (o.aa ?? true) slots.push({ side: 'host', aa: true });
+  const cells: Cell[] = [];
+  for (const slot of slots)
+    for (const protocol of ['tcp', 'udp'] as const)
+      cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sendMbps: [], loss: [] });
+  const probes = o.probes ?? REAL_PROBES;
+  const label = `experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s)`;
+  const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
+  for (let run = 0; run < maxRuns; run++) {
+    if (run >= o.runs && (!o.ciTargetPercent || widestCiPercent(cells) <= o.ciTargetPercent)) break;
+    if (ctx.clock) ctx.clock.block(ctx.step, label, run, Math.max(o.runs, run + 1));
+    else o.progress?.(`${label}, block ${run + 1}/${o.runs}`);
+    if (o.reference) out.references.push({ atMs: Date.now(), step: label, block: run, referenceP50Ns: await o.reference() });
+    for (const slot of shuffle(slots, ctx.rnd)) {
+      for (const c of cells.filter((x) => x.side === slot.side && x.aa === slot.aa)) {
+        const t = stage.target(c.side);
+        const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
+        const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
+        c.samples.push(...(rt.samplesNs ?? []));
+        c.p50s.push(rt.stats.p50Ns);
+        c.sent += rt.sent;
+        c.lost += rt.lost;
+        const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
+        c.mbps.push(tp.throughputMbps);
+        c.sendMbps.push(tp.sendMbps);
+        c.loss.push(tp.lossPercent ?? 0);
+      }
+    }
+  }
+  for (const c of cells.filter((x) => !x.aa)) {
     // Over every run's samples, with the one quantile definition of stats.ts.
     const s = summarize(c.samples);
+    const aa = cells.find((x) => x.aa && x.side === c.side && x.protocol === c.protocol);
     out.measurements.push({
       experiment: what.experiment,
       side: c.side,
@@ -99,34 +196,30 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
       throughputRunsMbps: c.mbps,
       throughputMbps: runSummary(c.mbps),
       ...(c.protocol === 'udp' ? { udp: { sendMbps: runSummary(c.sendMbps), lossPercent: runSummary(c.loss) } } : {}),
+      ...(aa ? { aa: { responseRunP50Ns: aa.p50s, throughputRunsMbps: aa.mbps } } : {}),
     });
   }
 }
 
 /** Runs the chosen experiments; throws only after `out` holds everything measured so far. */
 export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
-  if (o.experiments.includes(1)) {
-    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
-    await measure(stage, o, { experiment: 1, servers: 'none', guests: 1, sides: ['host', 'guest'] }, out);
-    // The UDP puzzle: the highest rate each side takes with loss under 0.1%.
-    for (const side of ['host', 'guest'] as const) {
-      o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
-      const t = stage.target(side);
-      const s = await (o.probes ?? REAL_PROBES).streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
-      out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
-    }
-  }
-  if (o.experiments.includes(2)) {
-    // First no server on the same image and memory: the baseline each server's cost is read from.
-    for (const servers of ['none', ...o.servers] as ServerRole[]) {
-      await stage.arrange({ experiment: 2, servers, guests: 1 });
-      await measure(stage, o, { experiment: 2, servers, guests: 1, sides: ['host', 'guest'] }, out);
-    }
-  }
-  if (o.experiments.includes(3)) {
-    for (const guests of o.guestsSweep) {
-      await stage.arrange({ experiment: 3, servers: 'none', guests });
-      await measure(stage, o, { experiment: 3, servers: 'none', guests, sides: ['host'] }, out);
+  const rnd = prng(o.seed ?? 1);
+  const steps = planSteps(o);
+  const clock = o.progress ? new RunClock(steps.length, o.runs, o.progress) : undefined;
+  for (const [i, step] of steps.entries()) {
+    await stage.arrange(step);
+    const sides: Side[] = step.experiment === 3 ? ['host'] : ['host', 'guest'];
+    // One A/A control per experiment (its first step) keeps the default run within 5 minutes.
+    const aa = (o.aa ?? true) && steps.findIndex((x) => x.experiment === step.experiment) === i;
+    await measure(stage, { ...o, aa }, { ...step, sides }, out, { rnd, clock, step: i });
+    if (step.experiment === 1) {
+      // The UDP puzzle: the highest rate each side takes with loss under 0.1%.
+      for (const side of ['host', 'guest'] as const) {
+        o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
+        const t = stage.target(side);
+        const s = await (o.probes ?? REAL_PROBES).streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+        out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
+      }
     }
   }
 }

@@ -47,18 +47,38 @@ export interface Measurement {
   throughputMbps: MeanCi;
   /** UDP: what was sent and what was lost, beside what arrived. */
   udp?: { sendMbps: MeanCi; lossPercent: MeanCi };
+  /**
+   * The A/A control: this side measured a second time in every block, as if it were the other
+   * side of a comparison. Its ratio to the first measurement is the run's noise floor.
+   */
+  aa?: { responseRunP50Ns: number[]; throughputRunsMbps: number[] };
 }
 
 export interface Comparison {
   metric: 'response p50' | 'throughput';
+  /** Mean of the per-run figures of the baseline side (host; no server; the fewest guests). */
   host: number;
+  /** ...and of the compared side (guest; the server; N guests). */
   guest: number;
-  /** guest / host */
+  /**
+   * guest / host: paired (geometric mean of the per-block ratios) when both were measured in
+   * the same blocks, else the ratio of geometric means of the runs.
+   */
   ratio: number;
-  /** Mann-Whitney U over the per-run figures, two-sided. */
+  ci95Low: number;
+  ci95High: number;
+  paired: boolean;
+  /** Blocks (paired) or the smaller side's runs (unpaired) behind the ratio. */
+  n: number;
+  /** Two-sided p of no difference (t on log-ratios), and after Holm across the run's comparisons. */
   p: number;
-  /** differs slightly: the difference is real (p < 0.05) but under 5%. */
-  verdict: 'differs' | 'differs slightly' | 'no evidence of a difference' | 'too few runs';
+  pHolm: number;
+  /** The A/A noise floor this comparison was judged against, percent (null for A/A rows). */
+  floorPercent: number | null;
+  /** true: an A/A control row (the same side against itself), judged by pHolm alone. */
+  aa?: boolean;
+  /** differs: pHolm < 0.05 and the effect beyond the A/A floor. */
+  verdict: 'differs' | 'no effect beyond noise' | 'too few runs';
 }
 
 export interface TableRow {
@@ -99,6 +119,16 @@ export interface OpenQuestions {
   rateSearches: RateSearch[];
 }
 
+/** A short loopback reference probe between blocks: how far the machine itself drifted. */
+export interface DriftWatch {
+  /** One entry per block, in the order measured. */
+  series: { atMs: number; step: string; block: number; referenceP50Ns: number }[];
+  medianReferenceP50Ns: number;
+  thresholdPercent: number;
+  /** Blocks whose reference strayed beyond the threshold: what was measured then is suspect. */
+  flagged: { step: string; block: number; deviationPercent: number }[];
+}
+
 export interface PaperResult {
   tool: 'umlperf';
   version: string;
@@ -120,6 +150,11 @@ export interface PaperResult {
     responseIterations: number;
     throughputSeconds: number;
     udpDatagramBytes: number;
+    /** Seed of the per-block side order (ABBA, randomised per block). */
+    seed?: number;
+    /** Adaptive runs: blocks were added until every ratio's CI half-width was within this, up to maxRuns. */
+    ciTargetPercent?: number | null;
+    maxRuns?: number;
     /** CPU the probes ran on, or null when unpinned. */
     probeCpu: number | null;
     /** CPUs the lab (guests, host endpoint, host-side servers) ran on, or null. */
@@ -129,6 +164,7 @@ export interface PaperResult {
   };
   clock: ClockInfo;
   measurements: Measurement[];
+  drift?: DriftWatch;
   tables: PaperTable[];
   openQuestions: OpenQuestions;
 }

@@ -85,6 +85,29 @@ export function pairedRatio(a: number[], b: number[]): PairedRatio {
   return { ratio: Math.exp(m), ci95Low: Math.exp(m - half), ci95High: Math.exp(m + half), n, p: tTwoSidedP(m / se, n - 1) };
 }
 
+/**
+ * The ratio b/a of two independent samples (runs measured at different times): ratio of
+ * geometric means with Welch's t on the logs. Fewer than two values on a side: unbounded.
+ */
+export function unpairedRatio(a: number[], b: number[]): PairedRatio {
+  const la = a.filter((x) => x > 0).map(Math.log);
+  const lb = b.filter((x) => x > 0).map(Math.log);
+  const n = Math.min(la.length, lb.length);
+  if (n === 0) return { ratio: NaN, ci95Low: NaN, ci95High: NaN, n, p: NaN };
+  const d = mean(lb) - mean(la);
+  if (la.length < 2 || lb.length < 2) return { ratio: Math.exp(d), ci95Low: 0, ci95High: Infinity, n, p: NaN };
+  const v = (xs: number[]) => {
+    const m = mean(xs);
+    return xs.reduce((acc, x) => acc + (x - m) ** 2, 0) / (xs.length - 1);
+  };
+  const va = v(la) / la.length, vb = v(lb) / lb.length;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { ratio: Math.exp(d), ci95Low: Math.exp(d), ci95High: Math.exp(d), n, p: d === 0 ? 1 : 0 };
+  const df = Math.max(1, (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1)));
+  const half = tCritical95(df) * se;
+  return { ratio: Math.exp(d), ci95Low: Math.exp(d - half), ci95High: Math.exp(d + half), n, p: tTwoSidedP(d / se, df) };
+}
+
 /** Holm's step-down adjustment: adjusted p-values in the input order (NaN stays NaN). */
 export function holm(ps: number[]): number[] {
   const idx = ps.map((p, i) => [p, i] as const).filter(([p]) => Number.isFinite(p)).sort((x, y) => x[0] - y[0]);

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { native, packageRoot } from '../native.js';
 import { UsageError } from '../errors.js';
 import { runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
-import type { Experiment, PaperResult, ServerRole } from './model.js';
+import type { DriftWatch, Experiment, PaperResult, ServerRole } from './model.js';
+import { startEndpoint } from '../endpoint.js';
+import { responseTime } from '../probes.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
 
@@ -24,6 +26,16 @@ export interface PaperOptions {
   progress?: (line: string) => void;
   /** Stand-ins for the probes (tests); default the real ones. */
   probes?: Probes;
+  /** Seed of the per-block side order; default random (recorded in the result). */
+  seed?: number;
+  /** Adaptive runs: keep adding blocks until every ratio's CI half-width is within this percent. */
+  ciTargetPercent?: number;
+  /** ...up to this many blocks per step (default 3 × runs). */
+  maxRuns?: number;
+  /** The drift watch: a reference figure (ns) taken before every block; default a loopback probe. */
+  reference?: (() => Promise<number>) | false;
+  /** A block whose reference strays beyond this from the run's median is flagged (default 25%). */
+  driftThresholdPercent?: number;
 }
 
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
@@ -44,6 +56,9 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
   if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new UsageError(`runs must be an integer from 1 to 1000 (got ${runs})`);
   const guestsSweep = o.guestsSweep ?? DEFAULT_SWEEP;
   if (guestsSweep.length === 0 || guestsSweep.some((g) => !Number.isInteger(g) || g < 0 || g > 64)) throw new UsageError('guest counts are integers from 0 to 64');
+  if (o.ciTargetPercent !== undefined && !(o.ciTargetPercent > 0 && o.ciTargetPercent <= 100)) throw new UsageError(`the CI target is a percentage above 0 and at most 100 (got ${o.ciTargetPercent})`);
+  if (o.maxRuns !== undefined && (!Number.isInteger(o.maxRuns) || o.maxRuns < runs || o.maxRuns > 1000)) throw new UsageError(`max runs must be an integer from runs (${runs}) to 1000 (got ${o.maxRuns})`);
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new UsageError(`the seed is an integer from 0 to 2^32-1 (got ${o.seed})`);
   const servers = o.servers ?? ['httpd', 'named', 'mail'];
   if (servers.some((s) => !['httpd', 'named', 'mail'].includes(s))) throw new UsageError('servers are httpd, named and mail');
   return {
@@ -56,6 +71,29 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     throughputSeconds: o.throughputSeconds ?? 0.5,
     udpDatagramBytes: o.udpDatagramBytes ?? 1472,
     ...(o.probeCpu !== undefined ? { probeCpu: o.probeCpu } : {}),
+    seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
+    ...(o.ciTargetPercent !== undefined ? { ciTargetPercent: o.ciTargetPercent } : {}),
+    maxRuns: o.ciTargetPercent !== undefined ? o.maxRuns ?? 3 * runs : runs,
+  };
+}
+
+/** The drift watch from the reference series: blocks whose reference strayed, by how much. */
+export function driftWatch(series: Collected['references'], thresholdPercent: number): DriftWatch {
+  const sorted = series.map((x) => x.referenceP50Ns).sort((a, b) => a - b);
+  const n = sorted.length;
+  const med = n === 0 ? 0 : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const flagged = series
+    .map((x) => ({ step: x.step, block: x.block, deviationPercent: med > 0 ? (x.referenceP50Ns / med - 1) * 100 : 0 }))
+    .filter((x) => Math.abs(x.deviationPercent) > thresholdPercent);
+  return { series, medianReferenceP50Ns: med, thresholdPercent, flagged };
+}
+
+/** The default reference: TCP 64 B ping-pong on loopback against an endpoint of our own. */
+async function loopbackReference(signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
+  const ep = await startEndpoint({ bind: '127.0.0.1', port: 0 });
+  return {
+    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).stats.p50Ns,
+    close: () => ep.close(),
   };
 }
 
@@ -63,13 +101,17 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
 export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<PaperResult> {
   const cfg = checkPaperOptions(o);
   const startedAt = new Date().toISOString();
-  const collected: Collected = { measurements: [], rateSearches: [] };
+  const collected: Collected = { measurements: [], rateSearches: [], references: [] };
   let error: string | undefined;
+  let ref: { probe: () => Promise<number>; close: () => Promise<void> } | undefined;
   try {
-    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes }, collected);
+    if (o.reference === undefined) ref = await loopbackReference(o.signal);
+    const reference = o.reference === false ? undefined : o.reference ?? ref?.probe;
+    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes, reference }, collected);
   } catch (e) {
     error = (e as { name?: string }).name === 'AbortError' ? 'interrupted' : ((e as Error).message ?? String(e)).split('\n')[0];
   } finally {
+    await ref?.close().catch(() => undefined);
     try {
       await stage.close();
     } catch (e) {
@@ -88,6 +130,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
+    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25) } : {}),
     tables: buildTables(collected.measurements),
     openQuestions: openQuestions(collected.measurements, collected.rateSearches),
   };

@@ -1,11 +1,13 @@
 // From measurements to the study's Tables 1-5 and the answers to what it left open. Pure.
 import type { Protocol } from '../probes.js';
-import { mannWhitney, mean } from '../stats.js';
+import { mean } from '../stats.js';
+import { holm, noiseFloor, pairedRatio, pairedVerdict, unpairedRatio } from './paired.js';
 import type { Comparison, Measurement, OpenQuestions, PaperTable, RateSearch, ServerRole, TableRow } from './model.js';
 
-const ALPHA = 0.05;
-/** Below this relative change a real difference is reported as slight. */
-const SLIGHT = 0.05;
+type TableComparison = PaperTable['comparisons'][number];
+
+/** A comparison before Holm's correction and the A/A floor are known. */
+type Pending = Omit<Comparison, 'pHolm' | 'floorPercent' | 'verdict'>;
 
 function row(m: Measurement): TableRow {
   const r = m.response;
@@ -21,15 +23,23 @@ function row(m: Measurement): TableRow {
   return out;
 }
 
-/** Host (a) against guest (b) on per-run figures. */
-export function compare(metric: Comparison['metric'], a: number[], b: number[]): Comparison {
-  const host = mean(a);
-  const guest = mean(b);
-  const ratio = host !== 0 ? guest / host : NaN;
-  if (a.length < 3 || b.length < 3) return { metric, host, guest, ratio, p: NaN, verdict: 'too few runs' };
-  const { p } = mannWhitney(a, b);
-  const verdict = p >= ALPHA ? 'no evidence of a difference' : Math.abs(ratio - 1) < SLIGHT ? 'differs slightly' : 'differs';
-  return { metric, host, guest, ratio, p, verdict };
+/**
+ * Baseline (a) against compared side (b) on per-run figures: paired by block when both were
+ * measured in the same blocks, else as independent samples.
+ */
+export function measureRatio(metric: Comparison['metric'], a: number[], b: number[], paired: boolean): Pending {
+  const r = paired ? pairedRatio(a, b) : unpairedRatio(a, b);
+  return { metric, host: mean(a), guest: mean(b), ratio: r.ratio, ci95Low: r.ci95Low, ci95High: r.ci95High, paired, n: r.n, p: r.p };
+}
+
+const perRun = (m: Measurement, metric: Comparison['metric']) => (metric === 'response p50' ? m.responseRunP50Ns : m.throughputRunsMbps);
+const perRunAa = (m: Measurement, metric: Comparison['metric']) => (metric === 'response p50' ? m.aa?.responseRunP50Ns : m.aa?.throughputRunsMbps) ?? [];
+const METRICS: Comparison['metric'][] = ['response p50', 'throughput'];
+
+/** The A/A rows of a measurement (host against its own second measurement in each block). */
+function aaRows(m: Measurement): Pending[] {
+  if (!m.aa) return [];
+  return METRICS.map((metric) => ({ ...measureRatio(metric, perRun(m, metric), perRunAa(m, metric), true), aa: true }));
 }
 
 function hostGuestTable(id: PaperTable['id'], experiment: 1 | 2, protocol: Protocol, ms: Measurement[]): PaperTable | undefined {
@@ -41,8 +51,8 @@ function hostGuestTable(id: PaperTable['id'], experiment: 1 | 2, protocol: Proto
     const h = mine.find((m) => m.servers === s && m.side === 'host');
     const g = mine.find((m) => m.servers === s && m.side === 'guest');
     if (!h || !g) continue;
-    comparisons.push({ servers: s, protocol, ...compare('response p50', h.responseRunP50Ns, g.responseRunP50Ns) });
-    comparisons.push({ servers: s, protocol, ...compare('throughput', h.throughputRunsMbps, g.throughputRunsMbps) });
+    for (const metric of METRICS) comparisons.push({ servers: s, protocol, ...measureRatio(metric, perRun(h, metric), perRun(g, metric), true) } as TableComparison);
+    for (const aa of aaRows(h)) comparisons.push({ servers: s, protocol, ...aa } as TableComparison);
   }
   const what = experiment === 1 ? 'no servers running' : 'one server started on each side in turn';
   return {
@@ -61,10 +71,9 @@ function guestsTable(ms: Measurement[]): PaperTable | undefined {
   for (const protocol of ['tcp', 'udp'] as const) {
     const byGuests = mine.filter((m) => m.protocol === protocol).sort((a, b) => a.guests - b.guests);
     const base = byGuests[0];
-    for (const m of byGuests.slice(1)) {
-      comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...compare('response p50', base.responseRunP50Ns, m.responseRunP50Ns) });
-      comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...compare('throughput', base.throughputRunsMbps, m.throughputRunsMbps) });
-    }
+    for (const m of byGuests.slice(1))
+      for (const metric of METRICS) comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...measureRatio(metric, perRun(base, metric), perRun(m, metric), false) } as TableComparison);
+    for (const m of byGuests) for (const aa of aaRows(m)) comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...aa } as TableComparison);
   }
   return {
     id: 'table5',
@@ -75,14 +84,39 @@ function guestsTable(ms: Measurement[]): PaperTable | undefined {
   };
 }
 
+/** How far the A/A rows of the same experiment, protocol and metric stray: a log-ratio. */
+function floorFor(t: PaperTable, c: TableComparison): number {
+  const aas = t.comparisons.filter((x) => x.aa && x.metric === c.metric && x.protocol === c.protocol);
+  if (aas.length === 0) return 0;
+  return Math.max(...aas.map((x) => noiseFloor(x)));
+}
+
+/**
+ * Holm's correction across every comparison of the run (A/A rows as a family of their own),
+ * then each verdict against its experiment's A/A floor.
+ */
+export function judge(tables: PaperTable[]): PaperTable[] {
+  const all = tables.flatMap((t) => t.comparisons.map((c) => ({ t, c })));
+  for (const family of [all.filter((x) => !x.c.aa), all.filter((x) => x.c.aa)]) {
+    const adj = holm(family.map((x) => x.c.p));
+    family.forEach((x, i) => (x.c.pHolm = adj[i]));
+  }
+  for (const { t, c } of all) {
+    const floor = c.aa ? 0 : floorFor(t, c);
+    c.floorPercent = c.aa ? null : Number.isFinite(floor) ? (Math.exp(floor) - 1) * 100 : null;
+    c.verdict = pairedVerdict(c, c.pHolm, floor);
+  }
+  return tables;
+}
+
 export function buildTables(ms: Measurement[]): PaperTable[] {
-  return [
+  return judge([
     hostGuestTable('table1', 1, 'tcp', ms),
     hostGuestTable('table2', 1, 'udp', ms),
     hostGuestTable('table3', 2, 'tcp', ms),
     hostGuestTable('table4', 2, 'udp', ms),
     guestsTable(ms),
-  ].filter((t): t is PaperTable => t !== undefined);
+  ].filter((t): t is PaperTable => t !== undefined));
 }
 
 export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQuestions {
@@ -110,7 +144,7 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
       const none = find(2, side, protocol, 'none');
       const named = find(2, side, protocol, 'named');
       if (!none || !named) continue;
-      const c = compare('throughput', none.throughputRunsMbps, named.throughputRunsMbps);
+      const c = measureRatio('throughput', none.throughputRunsMbps, named.throughputRunsMbps, false);
       namedCost.push({ side, protocol, noneMbps: c.host, namedMbps: c.guest, changePercent: (c.ratio - 1) * 100, p: c.p });
     }
   }

@@ -18,15 +18,20 @@ const udpLine = (r: TableRow) => (r.udp ? `${fixed(r.udp.sendMbps, 3)} sent, ${f
 // A saved result holds NaN as null.
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+const pText = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
+
+/** The ratio with its 95% CI, and the verdict with Holm's p (and the A/A floor it was read against). */
 function verdict(c: Comparison | undefined): [string, string] {
   if (!c) return ['', ''];
-  const p = finite(c.p) ? ` (p=${c.p < 0.0001 ? c.p.toExponential(1) : c.p.toFixed(4)})` : '';
-  return [fixed(c.ratio, 3), `${c.verdict}${p}`];
+  const ci = finite(c.ci95Low) && finite(c.ci95High) ? ` [${fixed(c.ci95Low, 3)}, ${fixed(c.ci95High, 3)}]` : '';
+  const p = finite(c.pHolm) ? ` (Holm p=${pText(c.pHolm)})` : finite(c.p) ? ` (p=${pText(c.p)})` : '';
+  const floor = c.verdict === 'no effect beyond noise' && finite(c.floorPercent) ? ` (±${fixed(c.floorPercent, 1)}%)` : '';
+  return [`${fixed(c.ratio, 3)}${ci}`, `${c.verdict}${floor}${p}`];
 }
 
 function hostGuest(t: PaperTable, runs: number): Grid {
   const proto = t.rows[0]?.protocol.toUpperCase() ?? '';
-  const header = ['', '', `hostOS ${proto}`, `guestOS ${proto}`, 'guest/host', 'difference'];
+  const header = ['', '', `hostOS ${proto}`, `guestOS ${proto}`, 'guest/host [95% CI]', 'verdict'];
   const rows: string[][] = [];
   const servers = [...new Set(t.rows.map((r) => r.servers))];
   for (const s of servers) {
@@ -34,14 +39,18 @@ function hostGuest(t: PaperTable, runs: number): Grid {
     const g = t.rows.find((r) => r.servers === s && r.side === 'guest');
     if (!h || !g) continue;
     const label = t.experiment === 2 ? (s === 'none' ? 'no server' : SERVER_LABEL[s]) : '';
-    const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50');
-    const ct = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput');
+    const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50' && !c.aa);
+    const ct = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput' && !c.aa);
+    const ar = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50' && c.aa);
+    const at = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput' && c.aa);
     rows.push([label, 'Response min, avg, max (ms)', triple(h), triple(g), '', '']);
     rows.push(['', 'Response p50, p99 (ms)', tails(h), tails(g), ...verdict(cr)]);
     rows.push(['', 'Throughput (Mbps, ±95% CI)', tput(h), tput(g), ...verdict(ct)]);
     if (h.udp && g.udp) rows.push(['', 'UDP sent (Mbps), loss', udpLine(h), udpLine(g), '', '']);
+    if (ar) rows.push(['', 'A/A control: response p50, host/host', '', '', ...verdict(ar)]);
+    if (at) rows.push(['', 'A/A control: throughput, host/host', '', '', ...verdict(at)]);
   }
-  return { id: t.id, title: `${t.title} (${runs} runs each)`, header, rows };
+  return { id: t.id, title: `${t.title} (${runs} blocks each)`, header, rows };
 }
 
 function guestsGrid(t: PaperTable, runs: number): Grid {
@@ -52,15 +61,22 @@ function guestsGrid(t: PaperTable, runs: number): Grid {
     const tcp = t.rows.find((r) => r.guests === n && r.protocol === 'tcp');
     const udp = t.rows.find((r) => r.guests === n && r.protocol === 'udp');
     const cmp = (p: string, m: string) => {
-      const c = t.comparisons.find((x) => x.guests === n && x.protocol === p && x.metric === m);
+      const c = t.comparisons.find((x) => x.guests === n && x.protocol === p && x.metric === m && !x.aa);
+      return c ? verdict(c).join(', ') : '';
+    };
+    const aaCell = (p: string, m: string) => {
+      const c = t.comparisons.find((x) => x.guests === n && x.protocol === p && x.metric === m && x.aa);
       return c ? verdict(c).join(', ') : '';
     };
     rows.push([String(n), 'Response min, avg, max (ms)', tcp ? triple(tcp) : '', udp ? triple(udp) : '', '', '']);
     rows.push(['', 'Response p50, p99 (ms)', tcp ? tails(tcp) : '', udp ? tails(udp) : '', cmp('tcp', 'response p50'), cmp('udp', 'response p50')]);
     rows.push(['', 'Throughput (Mbps, ±95% CI)', tcp ? tput(tcp) : '', udp ? tput(udp) : '', cmp('tcp', 'throughput'), cmp('udp', 'throughput')]);
     if (udp?.udp) rows.push(['', 'UDP sent (Mbps), loss', '', udpLine(udp), '', '']);
+    for (const m of ['response p50', 'throughput']) {
+      if (aaCell('tcp', m) || aaCell('udp', m)) rows.push(['', `A/A control: ${m}, host/host`, '', '', aaCell('tcp', m), aaCell('udp', m)]);
+    }
   }
-  return { id: t.id, title: `${t.title} (${runs} runs each)`, header, rows };
+  return { id: t.id, title: `${t.title} (${runs} blocks each)`, header, rows };
 }
 
 export function paperGrids(r: PaperResult): Grid[] {
@@ -83,7 +99,7 @@ export function openQuestionLines(r: PaperResult): string[] {
   if (q.namedCost.length) {
     lines.push('What running named costs (throughput, named running vs no server, both on the Debian image):');
     for (const n of q.namedCost) {
-      const p = finite(n.p) ? `p=${n.p.toFixed(4)}${n.p < 0.05 ? ', a real difference' : ', no evidence of a difference'}` : 'too few runs';
+      const p = finite(n.p) ? `p=${n.p.toFixed(4)} before Holm's correction; see Tables 3-4 for the verdicts` : 'too few runs';
       lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${fixed(n.noneMbps, 1)} → ${fixed(n.namedMbps, 1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${fixed(n.changePercent, 1)}%, ${p})`);
     }
   }
