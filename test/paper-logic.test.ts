@@ -8,6 +8,7 @@ import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
+import { paperText } from '../src/report/paper.js';
 import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
 import { mean } from '../src/stats.js';
 
@@ -383,6 +384,9 @@ test('the drift watch flags blocks whose loopback reference strayed', async () =
   assert.is(r.drift!.medianReferenceP50Ns, 20_000);
   assert.equal(r.drift!.flagged.map((f) => [f.block, Math.round(f.deviationPercent)]), [[3, 100]]);
   assert.match(r.drift!.flagged[0].step, /experiment 1/);
+  const text = paperText(r);
+  assert.match(text, /warning: the machine drifted: 1 of 5 blocks had the loopback reference 20\.0 µs \(median of 5 blocks\) off by more than ±25%/);
+  assert.match(text, /\n  experiment 1: servers none, 1 guest\(s\), block 4: reference \+100%\n/);
 });
 
 test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {

@@ -154,7 +154,7 @@ test('grid: table 5 has TCP and UDP columns per guest count, ratios against the 
 test('text report: the grid laid out, the preamble and the open questions', () => {
   const t = paperText(result);
   assert.match(t, /^umlperf paper: the study's experiments on \/usr\/bin\/linux\.uml 6\.1, transport vector, image minimal-x\n/);
-  assert.match(t, /\n10 runs per figure; response 100 B × 1000; throughput 0\.5 s per run \(UDP 1472 B datagrams, unpaced\)\n/);
+  assert.match(t, /\n10 blocks per figure, sides in random order per block \(seed -\), an A\/A control per experiment; response 100 B × 1000; throughput 0\.5 s per block \(UDP 1472 B datagrams, unpaced\)\n/);
   assert.match(t, /clock tsc: resolution 0\.385 ns, 12\.5 ns per timestamp/);
   assert.match(t, /\nTable 1\. Experiment 1, TCP: host OS vs UML guest, no servers running \(10 blocks each\)\n/);
   const line = t.split('\n').find((l) => l.includes('Response p50, p99') && l.includes('1.235'))!;

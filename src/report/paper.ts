@@ -7,13 +7,26 @@ function preamble(r: PaperResult): string[] {
   const c = r.config;
   return [
     `umlperf paper: the study's experiments on ${c.kernel}, transport ${c.transport}, image ${c.image}`,
-    `${c.runs} runs per figure; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per run (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
+    `${c.runs} blocks per figure${c.ciTargetPercent ? ` (adaptive: up to ${c.maxRuns}, until every ratio's CI is within ±${c.ciTargetPercent}%)` : ''}, sides in random order per block (seed ${c.seed ?? '-'}), an A/A control per experiment; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per block (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
     `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
     'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
     ...(c.experiments.includes(2) ? ['experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
     ...(r.complete ? [] : [`INCOMPLETE: ${r.error ?? 'stopped part-way'}; everything below was measured`]),
     ...(r.warnings ?? []).map((w) => `warning: ${w}`),
+    ...driftLines(r),
+  ];
+}
+
+/** The drift watch, as hyperfine warns of outliers: which blocks ran while the machine itself moved. */
+export function driftLines(r: PaperResult): string[] {
+  const d = r.drift;
+  if (!d || !d.series?.length) return [];
+  const ref = `loopback reference ${(d.medianReferenceP50Ns / 1e3).toPrecision(3)} µs (median of ${d.series.length} blocks)`;
+  if (!d.flagged.length) return [`drift watch: ${ref}; no block strayed beyond ±${d.thresholdPercent}%`];
+  return [
+    `warning: the machine drifted: ${d.flagged.length} of ${d.series.length} blocks had the ${ref} off by more than ±${d.thresholdPercent}%; figures measured then are suspect:`,
+    ...d.flagged.map((f) => `  ${f.step}, block ${f.block + 1}: reference ${f.deviationPercent >= 0 ? '+' : ''}${f.deviationPercent.toFixed(0)}%`),
   ];
 }
 
