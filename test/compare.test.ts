@@ -47,6 +47,11 @@ test('figures and verdicts are counted per run pair, B over A', () => {
   const c = compareResults(a, b);
   assert.equal(c.figures, { total: 4, agree: 3 });
   assert.equal(c.verdicts, { total: 1, agree: 0 });
+  // The paired guest/host throughput ratio moved from 0.3 to 0.2: the runs disagree on it.
+  assert.equal(c.ratios, { total: 1, agree: 0 });
+  const rr = c.rows.find((r) => r.kind === 'ratio');
+  assert.ok(rr && rr.kind === 'ratio' && Math.abs(rr.ratioOfRatios - 2 / 3) < 0.01, JSON.stringify(rr));
+  assert.equal(compareResults(a, a).ratios, { total: 1, agree: 1 });
   const moved = c.rows.find((r) => r.kind === 'figure' && !r.agree);
   assert.ok(moved && moved.kind === 'figure');
   assert.is(moved.metric, 'throughput');

@@ -2,7 +2,7 @@
 // verdict by verdict? A report, not a test: exit 0 whether they agree or not.
 import type { Argv, CommandModule } from 'yargs';
 
-import { compareResults, type FigureRow, type VerdictRow } from '../../src/paper/compare.js';
+import { compareResults, type FigureRow, type RatioRow, type VerdictRow } from '../../src/paper/compare.js';
 import { loadPaperResult } from '../../src/paper/load.js';
 import { table } from '../../src/report/table.js';
 
@@ -22,7 +22,7 @@ const command: CommandModule<object, Args> = {
     y
       .positional('a', { type: 'string', demandOption: true, describe: 'a saved result (paper --format json --out A.json)' })
       .positional('b', { type: 'string', demandOption: true, describe: 'another saved result' })
-      .option('json', { type: 'boolean', default: false, describe: 'print { figures, verdicts, rows, unmatched } as JSON' })
+      .option('json', { type: 'boolean', default: false, describe: 'print { figures, verdicts, ratios, rows, unmatched } as JSON' })
       .example('$0 compare monday.json tuesday.json', 'how many figures and verdicts the two runs agree on') as unknown as Argv<Args>,
   handler: (a) => {
     const c = compareResults(loadPaperResult(a.a), loadPaperResult(a.b));
@@ -32,12 +32,17 @@ const command: CommandModule<object, Args> = {
     }
     const figures = c.rows.filter((r): r is FigureRow => r.kind === 'figure');
     const verdicts = c.rows.filter((r): r is VerdictRow => r.kind === 'verdict');
+    const ratios = c.rows.filter((r): r is RatioRow => r.kind === 'ratio');
+    if (ratios.length)
+      process.stdout.write(`${table(['paired ratio (guest/host)', 'A', 'B', 'B/A', '95% CI of B/A', ''],
+        ratios.map((r) => [r.key, r.a.toFixed(3), r.b.toFixed(3), r.ratioOfRatios.toFixed(3), Number.isFinite(r.ci95High) ? `[${r.ci95Low.toFixed(3)}, ${r.ci95High.toFixed(3)}]` : '[too few runs]', r.agree ? 'agree' : 'DIFFER']), 1)}\n\n`);
     process.stdout.write(`${table(['figure', 'metric', 'A (median)', 'B (median)', 'B/A', '95% CI of B/A', ''],
       figures.map((r) => [r.key, r.metric, fig(r, r.a), fig(r, r.b), r.ratio.toFixed(3), ci(r), r.agree ? 'agree' : 'DIFFER']), 2)}\n\n`);
     if (verdicts.length)
       process.stdout.write(`${table(['comparison', 'A', 'B', ''], verdicts.map((r) => [r.key, r.a, r.b, r.agree ? 'same' : 'DIFFER']), 3)}\n\n`);
     for (const u of c.unmatched) process.stdout.write(`not in both: ${u}\n`);
     process.stdout.write(`${c.figures.agree} of ${c.figures.total} figures agree (the 95% CI of their ratio contains 1); ` +
+      `${c.ratios.agree} of ${c.ratios.total} paired ratios agree; ` +
       `${c.verdicts.agree} of ${c.verdicts.total} verdicts are the same\n`);
   },
 };

@@ -24,6 +24,20 @@ export interface FigureRow {
   agree: boolean;
 }
 
+/** A paired comparison's ratio (guest/host) in each run, and whether the runs agree on it. */
+export interface RatioRow {
+  kind: 'ratio';
+  key: string;
+  metric: string;
+  a: number;
+  b: number;
+  /** (B's ratio) / (A's ratio) and its 95% CI, from the per-block log-ratios of each run. */
+  ratioOfRatios: number;
+  ci95Low: number;
+  ci95High: number;
+  agree: boolean;
+}
+
 export interface VerdictRow {
   kind: 'verdict';
   key: string;
@@ -36,7 +50,9 @@ export interface VerdictRow {
 export interface RunComparison {
   figures: { total: number; agree: number };
   verdicts: { total: number; agree: number };
-  rows: (FigureRow | VerdictRow)[];
+  /** The paired ratios (guest/host per block) of tables 1-4. */
+  ratios: { total: number; agree: number };
+  rows: (FigureRow | RatioRow | VerdictRow)[];
   /** Figures or verdicts only one of the runs has. */
   unmatched: string[];
 }
@@ -60,7 +76,7 @@ function comparisonKey(t: PaperTable, c: PaperTable['comparisons'][number]): str
 }
 
 export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
-  const rows: (FigureRow | VerdictRow)[] = [];
+  const rows: (FigureRow | RatioRow | VerdictRow)[] = [];
   const unmatched: string[] = [];
   const bm = new Map(b.measurements.map((m) => [measurementKey(m), m]));
   const seen = new Set<string>();
@@ -84,6 +100,27 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
   }
   for (const m of b.measurements) if (!seen.has(measurementKey(m))) unmatched.push(`figure ${measurementKey(m)} (only in B)`);
 
+  // Paired ratios: per-block guest/host of each run, compared between the runs.
+  const blockRatios = (r: PaperResult, t: PaperTable, c: PaperTable['comparisons'][number]): number[] => {
+    const m = (side: string) => r.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side);
+    const h = m('host'), g = m('guest');
+    if (!h || !g) return [];
+    const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.responseRunP50Ns, g.responseRunP50Ns];
+    return gr.map((x, i) => x / hr[i]).filter((x) => x > 0 && Number.isFinite(x));
+  };
+  const bt = new Map(b.tables.flatMap((t) => t.comparisons.filter((c) => c.paired && !c.aa && t.id !== 'table5').map((c) => [comparisonKey(t, c), { t, c }] as const)));
+  for (const t of a.tables) {
+    if (t.id === 'table5') continue;
+    for (const c of t.comparisons.filter((x) => x.paired && !x.aa)) {
+      const o = bt.get(comparisonKey(t, c));
+      if (!o) continue;
+      const ra = blockRatios(a, t, c), rb = blockRatios(b, o.t, o.c);
+      if (!ra.length || !rb.length) continue;
+      const r = unpairedRatio(ra, rb);
+      rows.push({ kind: 'ratio', key: comparisonKey(t, c), metric: c.metric, a: c.ratio, b: o.c.ratio, ratioOfRatios: r.ratio, ci95Low: r.ci95Low, ci95High: r.ci95High, agree: r.ci95Low <= 1 && 1 <= r.ci95High });
+    }
+  }
+
   const bv = new Map<string, string>();
   for (const t of b.tables) for (const c of t.comparisons) bv.set(comparisonKey(t, c), c.verdict);
   const seenV = new Set<string>();
@@ -103,7 +140,9 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
 
   const figures = rows.filter((r): r is FigureRow => r.kind === 'figure');
   const verdicts = rows.filter((r): r is VerdictRow => r.kind === 'verdict');
+  const ratios = rows.filter((r): r is RatioRow => r.kind === 'ratio');
   return {
+    ratios: { total: ratios.length, agree: ratios.filter((r) => r.agree).length },
     figures: { total: figures.length, agree: figures.filter((r) => r.agree).length },
     verdicts: { total: verdicts.length, agree: verdicts.filter((r) => r.agree).length },
     rows,
