@@ -10,7 +10,7 @@ import { RUN_ROOT, labDir } from './names.js';
 export type Transport = 'vector' | 'tuntap';
 
 export interface ProcessRecord {
-  role: 'guest' | 'endpoint' | 'server';
+  role: 'guest' | 'endpoint' | 'server' | 'health';
   id: string;
   pid: number;
   /** Process group (= pid: spawned as a session leader). */
@@ -27,6 +27,14 @@ export interface GuestRecord {
   tap: string;
   transport: Transport;
   umid: string;
+  /** The host uid the guest's UML process runs as (confine.ts). */
+  uid?: number;
+  /** The guest's own directory (its uid's): uml_dir, COW file, hostfs Maildir. */
+  dir?: string;
+  /** Mount point of the guest's own root (in its private mount namespace only). */
+  jail?: string;
+  /** The exec channel's FIFOs (root's): requests in, replies out. */
+  exec: { in: string; out: string };
   /** The guest's mconsole socket (from its notify message, else the expected path). */
   mconsole: string;
   log: string;
@@ -49,6 +57,12 @@ export interface LabState {
   /** The process that made the lab (it may be long gone). */
   creatorPid: number;
   dir: string;
+  /** Per-lab files on disk (COW files, guest directories, logs): <DATA_ROOT>/<lab>. */
+  dataDir?: string;
+  /** The guests' host ids (confine.ts), drawn before the first guest directory is made. */
+  ids?: { base: number };
+  /** Whether the lab's processes live in a cgroup tree umlperf/<lab>/{host,gN}. */
+  cgroups?: boolean;
   kernel?: string;
   image?: { name: string; base: string; root: string };
   mem?: string;
