@@ -23,7 +23,7 @@ import {
   clientNetns, dataDir, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
-import { isAlive } from './process.js';
+import { isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
 import { teardownLab } from './teardown.js';
 
@@ -266,10 +266,12 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
         g.pid = sg.proc.pid;
       });
       waits.push(watcher.wait(g.id, sg.child, sg.spawnedAt, g.log, timeoutMs, signal).then((ms) => {
-        rec.record(() => {
+        const kpid = kernelPid(sg.proc.pid);
+        rec.record((s) => {
           g.bootMs = ms;
-          g.pid = kernelPid(sg.proc.pid) ?? g.pid;
+          g.pid = kpid ?? g.pid;
           g.mconsole = watcher?.sockets.get(g.umid) ?? g.mconsole;
+          if (kpid) s.processes.push({ role: 'kernel', id: g.id, pid: kpid, pgid: kpid, startTime: startTimeOf(kpid) });
         });
         say(`  ${g.id} ${g.address} ready in ${ms} ms`);
       }));

@@ -10,7 +10,8 @@ import { RUN_ROOT, labDir } from './names.js';
 export type Transport = 'vector' | 'tuntap';
 
 export interface ProcessRecord {
-  role: 'guest' | 'endpoint' | 'server' | 'health';
+  /** guest: a guest's supervisor (its group); kernel: UML's main process (its own session). */
+  role: 'guest' | 'kernel' | 'endpoint' | 'server' | 'health';
   id: string;
   pid: number;
   /** Process group (= pid: spawned as a session leader). */

@@ -96,11 +96,13 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
       await endGroup(p, 0);
       report.processes++;
     }),
-    ...procs.filter((p) => p.role !== 'guest').map(async (p) => {
+    ...procs.filter((p) => p.role !== 'guest' && p.role !== 'kernel').map(async (p) => {
       if (isAlive(p)) report.processes++;
       await endGroup(p, 1000);
     }),
   ]);
+  // A kernel the stop above did not end (its supervisor was killed first): its own session.
+  await Promise.all(procs.filter((p) => p.role === 'kernel').map((p) => endGroup(p, 0)));
   // Whatever left its process group (a daemon's own session, a guest's helper) is still in
   // the lab's cgroup: end the rest there.
   if (cgroupPids(lab).length) report.processes++;
