@@ -111,9 +111,9 @@ export interface SpawnedGuest {
  * UML's helper processes (its I/O threads and the ptraced address spaces, one of which spins)
  * would otherwise outlive their kernel.
  */
-// UML's main process makes a session of its own (setsid), taking its helpers along: the
-// supervisor kills that group, then its own.
-const SUPERVISE = '"$@" & uml=$!; trap "" INT TERM HUP; wait "$uml"; kill -KILL -"$uml" 2>/dev/null; kill -KILL 0';
+// UML's main process makes a session of its own (setsid) before it starts any helper, so its
+// helpers are all in that group: the supervisor kills it, then exits with the kernel's status.
+const SUPERVISE = '"$@" & uml=$!; trap "" INT TERM HUP; wait "$uml"; st=$?; kill -KILL -"$uml" 2>/dev/null; exit $st';
 
 /** The shell the supervisor runs in (a real path: the guest's root holds no symlinks). */
 const SHELL = fs.realpathSync('/bin/sh');
