@@ -71,7 +71,8 @@ exec chroot "$M" /bin/sh -c 'for s; do ${SERVER_HOOK_DIR}/$s start || exit $?; d
 
 export async function startHostServers(o: HostServersOptions): Promise<HostServers> {
   const S = path.resolve(o.stateDir);
-  for (const d of ['upper', 'work', 'merged']) await fs.mkdir(path.join(S, d), { recursive: true, mode: 0o700 });
+  // 0755: the upper layer's root is the merged root, which the daemons' users must enter.
+  for (const d of ['upper', 'work', 'merged']) await fs.mkdir(path.join(S, d), { recursive: true, mode: 0o755 });
   const maildir = await prepareMailHostDir(path.join(S, 'mail'));
   const groups: ServerProcess[] = [];
   const record = (p: ServerProcess) => {

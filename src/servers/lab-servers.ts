@@ -48,10 +48,9 @@ export async function guestServerArgs(plan: LabServersPlan, guest: { dir: string
   if (!plan.servers.includes('mail')) return [];
   const dir = guestMailDir(guest.dir);
   const maildir = await prepareMailHostDir(dir);
-  for (const d of [dir, maildir, ...['tmp', 'new', 'cur'].map((x) => path.join(maildir, x))]) {
-    await fs.chown(d, guest.uid, guest.gid);
-    await fs.chmod(d, 0o700);
-  }
+  // 0777 as prepareMailHostDir makes them: the guest's kernel checks its mail uid against
+  // these modes. On the host, the guest's own directory (0700) closes them to everyone else.
+  for (const d of [dir, maildir, ...['tmp', 'new', 'cur'].map((x) => path.join(maildir, x))]) await fs.chown(d, guest.uid, guest.gid);
   return [`umlperf.mailhostfs=${dir}`];
 }
 
