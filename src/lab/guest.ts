@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { GuestImage } from '../images/minimal.js';
 import { EXEC_CONSOLE, GUEST_INIT_PATH } from '../guest/init.js';
 import { inCgroupArgs } from './cgroup.js';
+import { faultPoint } from './fault.js';
 import { jailArgs, programFiles, type LabIds } from './confine.js';
 import { Mconsole } from './mconsole.js';
 import { dataDir, guestAddress, guestDir, guestId, guestMac, hostNetns, labDir, SUBNET_PREFIX, tapName } from './names.js';
@@ -157,6 +158,7 @@ export function spawnGuest(s: GuestSpec, g: GuestRecord): SpawnedGuest {
       env,
     });
     if (child.pid === undefined) throw new Error(`cannot spawn ${s.kernel}`);
+    faultPoint('guest-spawned');
     const pid = child.pid;
     return { child, spawnedAt, proc: { role: 'guest', id: g.id, pid, pgid: pid, startTime: startTimeOf(pid) } };
   } finally {

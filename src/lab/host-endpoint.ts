@@ -7,6 +7,7 @@ import { abortError, UmlperfError } from '../errors.js';
 import { DEFAULT_ECHO_PORT } from '../probes.js';
 import { endpointBinary } from '../images/minimal.js';
 import { inCgroupArgs } from './cgroup.js';
+import { faultPoint } from './fault.js';
 import { HOST_ADDRESS, hostNetns } from './names.js';
 import { netnsExecArgs } from './netns.js';
 import { startTimeOf } from './process.js';
@@ -27,6 +28,7 @@ export function spawnHostEndpoint(lab: string, log: string, onSpawn: (p: Process
     fs.closeSync(fd);
   }
   if (child.pid === undefined) return Promise.reject(new UmlperfError('ERR_UMLPERF_ENDPOINT', 'cannot spawn umlperf-endpoint'));
+  faultPoint('endpoint-spawned');
   const proc: ProcessRecord = { role: 'endpoint', id: 'host', pid: child.pid, pgid: child.pid, startTime: startTimeOf(child.pid) };
   onSpawn(proc);
   // Its stdout is a file (a pipe would break when we exit): watch the file for the ready line.

@@ -13,6 +13,7 @@ import { native } from '../native.js';
 import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { cgroupCreate, cgroupMode } from './cgroup.js';
+import { faultPoint } from './fault.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
 import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
@@ -96,20 +97,6 @@ function info(s: LabState, withStatus = false): LabInfo {
 
 const MEM = /^[1-9][0-9]{0,5}[kKmMgG]?$/;
 
-/**
- * Test hook for crash safety: `UMLPERF_FAULT=<step>:fail` makes `lab up` fail, and
- * `<step>:kill` SIGKILLs the process, right after that step made its objects (steps: state,
- * cgroup, netns-first, netns, links, endpoint, servers, datadir, tap-first, tap, guest, booted,
- * health; `-first`: right after the first object of its kind).
- */
-export const FAULT_STEPS = ['state', 'cgroup', 'netns-first', 'netns', 'links', 'endpoint', 'servers', 'datadir', 'tap-first', 'tap', 'guest', 'booted', 'health'] as const;
-function faultPoint(step: (typeof FAULT_STEPS)[number]): void {
-  const f = process.env.UMLPERF_FAULT;
-  if (!f || f.split(':')[0] !== step) return;
-  if (f.endsWith(':kill')) process.kill(process.pid, 'SIGKILL');
-  throw new UmlperfError('ERR_UMLPERF_FAULT', `injected fault after step ${step}`);
-}
-
 /** Guest-id ranges of the labs that exist now (a new lab draws another). */
 function takenIds(): Set<number> {
   const out = new Set<number>();
@@ -176,7 +163,6 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   try {
     faultPoint('state');
     const hostCg = cgroupCreate(name, 'host');
-    faultPoint('cgroup');
     const cns = clientNetns(name), hns = hostNetns(name);
     for (const ns of [cns, hns]) {
       if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
@@ -185,9 +171,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     for (const ns of [cns, hns]) {
       rec.record((s) => s.netns.push(ns));
       await netnsAdd(ns);
-      if (ns === cns) faultPoint('netns-first');
     }
-    faultPoint('netns');
     rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
     await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
     await bridgeAdd(hns, BRIDGE, HOST_MAC);
@@ -202,7 +186,6 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
 
     say(`lab ${name}: host endpoint on ${HOST_ADDRESS}`);
     await spawnHostEndpoint(name, rec.state.host.endpointLog!, addProcess, signal, cpus, hostCg);
-    faultPoint('endpoint');
     check();
     prepareDataDir(name, ids);
     if (count === 0 && !plan.servers.length) {
@@ -226,7 +209,6 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     rec.record((s) => s.files.push(notifyPath));
     // Guests (other uids, in the lab's group) write to it; the data directory admits only them.
     watcher = new BootWatcher(notifyPath, 0o666);
-    faultPoint('datadir');
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
       const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
@@ -243,14 +225,13 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
         extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
       // Only the guest's uid may attach to its TAP: its UML process has no capabilities.
       native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
-      if (n === 1) faultPoint('tap-first');
+      faultPoint('tap-created');
       native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
       native().linkSetUp({ name: g.tap, netns: hns });
       await neighPermanent(cns, VETH, g.address, g.mac);
       await neighPermanent(hns, BRIDGE, g.address, g.mac);
       specs.push(spec);
     }
-    if (count) faultPoint('tap');
     check();
 
     say(`lab ${name}: booting ${count} guest${count > 1 ? 's' : ''} (${transport})`);
@@ -276,7 +257,6 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
         say(`  ${g.id} ${g.address} ready in ${ms} ms`);
       }));
     }
-    if (count) faultPoint('guest');
     // The first failure ends the wait (the guests that are still booting go in the teardown).
     await Promise.all(waits);
     faultPoint('booted');

@@ -154,14 +154,19 @@ function dataLabs(): string[] {
  */
 export async function teardownAll(o: { graceful?: boolean } = {}): Promise<TeardownReport[]> {
   const out: TeardownReport[] = [];
+  for (const lab of knownLabs()) out.push(await teardownLab(lab, o));
+  return out;
+}
+
+/** Every lab this host has a trace of: state, data directory, cgroup tree or both namespaces. */
+export function knownLabs(): string[] {
   const labs = [...new Set([...listLabs(), ...dataLabs(), ...cgroupLabs(), ...netnsLabs()])].sort();
-  for (const lab of labs) {
+  return labs.filter((lab) => {
     try {
       validateLabName(lab);
+      return true;
     } catch {
-      continue;  // not a name of ours
+      return false;  // not a name of ours
     }
-    out.push(await teardownLab(lab, o));
-  }
-  return out;
+  });
 }

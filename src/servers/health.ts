@@ -3,6 +3,7 @@
 // the Maildir. Used by `lab up` before it returns, and by the tests.
 import { randomBytes } from 'node:crypto';
 import { UmlperfError } from '../errors.js';
+import { faultPoint } from '../lab/fault.js';
 import type { ServerHealth } from './client-main.js';
 import { runClientJob } from './netns-child.js';
 import { SERVERS } from './start.js';
@@ -55,7 +56,7 @@ export async function waitHealthy(o: HealthOptions): Promise<HealthReport> {
     maildir: o.maildir, token: randomBytes(8).toString('hex'),
   }, timeoutMs + 15_000, o.signal, {
     cgroupProcs: o.cgroupProcs,
-    onSpawn: o.onProcess && ((pid, startTime) => o.onProcess!({ role: 'health', id: `health-${o.label ?? o.addr}`, pid, pgid: pid, startTime })),
+    onSpawn: o.onProcess && ((pid, startTime) => faultPoint('health-spawned') ?? o.onProcess!({ role: 'health', id: `health-${o.label ?? o.addr}`, pid, pgid: pid, startTime })),
   });
   const bad = res.filter((r) => !r.ok);
   if (bad.length) {

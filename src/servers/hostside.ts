@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UmlperfError } from '../errors.js';
 import { inCgroupArgs } from '../lab/cgroup.js';
+import { faultPoint } from '../lab/fault.js';
 import { netnsExecArgs } from '../lab/netns.js';
 import { endGroup, startTimeOf } from '../lab/process.js';
 import { MAILDIR, prepareMailHostDir } from './mail.js';
@@ -90,6 +91,7 @@ export async function startHostServers(o: HostServersOptions): Promise<HostServe
   const [cmd, ...args] = inCgroupArgs(o.cgroupProcs ?? [], ['ip', ...netnsExecArgs(o.netns, o.cpus), '/bin/sh', '-c', SETUP, 'sh', o.root, S, ...o.servers]);
   const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new UmlperfError('ERR_UMLPERF_SERVERS', 'cannot spawn the host-side servers');
+  faultPoint('servers-spawned');
   record({ role: 'server', id: 'host-servers', pid: child.pid, pgid: child.pid, startTime: startTimeOf(child.pid) });
   let out = '';
   let err = '';
