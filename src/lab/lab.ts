@@ -306,13 +306,17 @@ function keepLog(lab: string, e: unknown): unknown {
   }
 }
 
-export function keepFile(src: string, stem: string): string {
-  fs.mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
-  fs.mkdirSync(KEPT_LOGS_DIR, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(KEPT_LOGS_DIR);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) throw new Error(`${KEPT_LOGS_DIR} is not root's 0700 directory`);
+/** Copies `src` (its last 4 MiB) to a fresh file in `dir`; keeps the newest KEPT_LOGS there. */
+export function keepFile(src: string, stem: string, dir = KEPT_LOGS_DIR): string {
+  if (dir === KEPT_LOGS_DIR) {
+    fs.mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(KEPT_LOGS_DIR, { recursive: true, mode: 0o700 });
+  }
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0)
+    throw new UmlperfError('ERR_UMLPERF_UNSAFE', `${dir} is not root's 0700 directory: not keeping logs there`);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const kept = path.join(KEPT_LOGS_DIR, `${stem}-${stamp}-${randomBytes(3).toString('hex')}.log`);
+  const kept = path.join(dir, `${stem}-${stamp}-${randomBytes(3).toString('hex')}.log`);
   const fd = fs.openSync(kept, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
     const data = fs.readFileSync(src);
@@ -321,9 +325,9 @@ export function keepFile(src: string, stem: string): string {
   } finally {
     fs.closeSync(fd);
   }
-  const old = fs.readdirSync(KEPT_LOGS_DIR).filter((f) => f.endsWith('.log'))
-    .map((f) => ({ f, t: fs.statSync(path.join(KEPT_LOGS_DIR, f)).mtimeMs })).sort((a, b) => b.t - a.t);
-  for (const x of old.slice(KEPT_LOGS)) fs.rmSync(path.join(KEPT_LOGS_DIR, x.f), { force: true });
+  const old = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
+    .map((f) => ({ f, t: fs.lstatSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t || (a.f < b.f ? 1 : -1));
+  for (const x of old.slice(KEPT_LOGS)) fs.rmSync(path.join(dir, x.f), { force: true });
   return kept;
 }
 
