@@ -15,9 +15,12 @@ import { dataDir, labDir } from '../src/lab/names.js';
 import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
 import { runCli } from './helpers.js';
-import { labSnapshot, leftovers, uniqueLab } from './lab-helpers.js';
+import { labSnapshot, leftovers, uniqueLab, until } from './lab-helpers.js';
+import { cgroupDirs } from '../src/lab/cgroup.js';
 
 const LAB = uniqueLab('hlc');
+/** Low enough for a quick fork bomb, high enough for the guest's init, endpoint and exec agent. */
+const PIDS_MAX = 64;
 const secret = randomBytes(8).toString('hex');
 const canaries = [`/tmp/umlperf-hlc-${process.pid}`, `/var/tmp/umlperf-hlc-${process.pid}`];
 
@@ -28,7 +31,7 @@ const sh = async (guest: string, script: string, timeoutMs = 20_000) => {
 
 test.before(async () => {
   for (const c of canaries) fs.writeFileSync(c, `${secret}\n`, { mode: 0o666 });
-  await labUp({ name: LAB, guests: 2 });
+  await labUp({ name: LAB, guests: 2, guestPidsMax: PIDS_MAX });
   fs.writeFileSync(`${dataDir(LAB)}/canary`, `${secret}\n`, { mode: 0o644 });
 });
 
@@ -135,6 +138,27 @@ test('lab exec --side gN on the CLI: output and status; bad sides exit 2', () =>
     assert.is(b.status, 2, `${side}: ${b.stderr}`);
     assert.is(b.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processes); the guest recovers', async () => {
+  const g2 = readState(LAB)!.guests[1];
+  assert.is(g2.pidsMax, PIDS_MAX);
+  const dir = cgroupDirs(LAB, 'g2').find((d) => fs.existsSync(`${d}/pids.max`))!;
+  const events = () => Number(/max (\d+)/.exec(fs.readFileSync(`${dir}/pids.events`, 'utf8'))?.[1] ?? 0);
+  const before = events();
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, Number(fs.readFileSync(`${dir}/pids.current`, 'utf8')))), 20);
+  try {
+    // The agent itself may be starved of processes meanwhile: its reply is not the point.
+    await sh('g2', 'for i in $(seq 200); do sleep 3 & done 2>/dev/null; true', 20_000).catch(() => undefined);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(events() > before, 'forks were refused at the limit');
+  assert.ok(peak <= PIDS_MAX, `peak ${peak} host processes`);
+  assert.ok(await until(() => Number(fs.readFileSync(`${dir}/pids.current`, 'utf8')) < PIDS_MAX / 2, 15_000), 'the sleeps end');
+  const r = await sh('g2', 'echo alive');
+  assert.is(r.out, 'alive\n');
 });
 
 test('lab down leaves nothing of the confined guests', async () => {

@@ -18,16 +18,23 @@ export type CgroupMode = { version: 2; root: string } | { version: 1; roots: str
 
 let cached: CgroupMode | undefined;
 
+/** The hierarchy mounted at `root`: v2 unified, v1 per-controller mounts, or none. */
+export function detectCgroupMode(root = CGROUP_ROOT): CgroupMode {
+  const isV2 = (p: string) => fs.existsSync(path.join(p, 'cgroup.controllers')) && fs.existsSync(path.join(p, 'cgroup.subtree_control'));
+  if (isV2(root)) return { version: 2, root };
+  const roots = V1_CONTROLLERS.map((c) => path.join(root, c)).filter((p) => fs.existsSync(path.join(p, 'cgroup.procs')));
+  return roots.length ? { version: 1, roots } : { version: 0 };
+}
+
 /** Which hierarchy this host has (detected once). */
 export function cgroupMode(): CgroupMode {
-  if (cached) return cached;
-  const isV2 = (p: string) => fs.existsSync(path.join(p, 'cgroup.controllers')) && fs.existsSync(path.join(p, 'cgroup.subtree_control'));
-  if (isV2(CGROUP_ROOT)) cached = { version: 2, root: CGROUP_ROOT };
-  else {
-    const roots = V1_CONTROLLERS.map((c) => path.join(CGROUP_ROOT, c)).filter((p) => fs.existsSync(path.join(p, 'cgroup.procs')));
-    cached = roots.length ? { version: 1, roots } : { version: 0 };
-  }
+  cached ??= detectCgroupMode();
   return cached;
+}
+
+/** Tests only: run the module against another tree (a fake one of either version), or reset. */
+export function setCgroupModeForTests(m: CgroupMode | undefined): void {
+  cached = m;
 }
 
 /** The directories (one per mounted hierarchy) of `umlperf/<lab>[/leaf]`. */
@@ -41,12 +48,35 @@ export function cgroupDirs(lab: string, leaf?: string): string[] {
   return [];
 }
 
-/** Makes the lab's leaf (and its parents); returns the `cgroup.procs` files to join. */
-export function cgroupCreate(lab: string, leaf: string): string[] {
-  const out: string[] = [];
+export interface CgroupLimits {
+  /** pids.max: every guest address space is a host process, so a guest's fork bomb is bounded here. */
+  pidsMax?: number;
+}
+
+/**
+ * Makes the lab's leaf (and its parents) with its limits; returns the `cgroup.procs` files to
+ * join and the limits it could not apply (e.g. no pids controller), which the caller reports
+ * as unsupported.
+ */
+export function cgroupCreate(lab: string, leaf: string, limits: CgroupLimits = {}): string[] & { unsupported?: string[] } {
+  const out: string[] & { unsupported?: string[] } = [];
+  const m = cgroupMode();
   for (const d of cgroupDirs(lab, leaf)) {
     fs.mkdirSync(d, { recursive: true });
     out.push(path.join(d, 'cgroup.procs'));
+  }
+  if (limits.pidsMax !== undefined) {
+    let dir: string | undefined;
+    if (m.version === 1) dir = m.roots.map((r) => path.join(r, CGROUP_TREE, lab, leaf)).find((d) => d.includes('/pids/'));
+    if (m.version === 2) {
+      // v2: the controller must be enabled in every ancestor's subtree_control (best effort).
+      const rel = [CGROUP_TREE, path.join(CGROUP_TREE, lab)];
+      writeQuiet(path.join(m.root, 'cgroup.subtree_control'), '+pids');
+      for (const r of rel) writeQuiet(path.join(m.root, r, 'cgroup.subtree_control'), '+pids');
+      dir = path.join(m.root, CGROUP_TREE, lab, leaf);
+    }
+    if (!dir || !fs.existsSync(path.join(dir, 'pids.max')) || !writeQuiet(path.join(dir, 'pids.max'), String(limits.pidsMax)))
+      out.unsupported = ['pids.max'];
   }
   return out;
 }

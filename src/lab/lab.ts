@@ -29,6 +29,8 @@ import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, 
 import { teardownLab } from './teardown.js';
 
 export const DEFAULT_MEM = '64M';
+/** Default pids.max of a guest's cgroup: far above what its servers use, far below the host's pid space. */
+export const GUEST_PIDS_MAX = 2048;
 /** The Debian image's servers need more (named does not start at 64M). */
 export const SERVERS_MEM = `${SERVERS_MIN_MEM_MB}M`;
 
@@ -50,6 +52,11 @@ export interface LabUpOptions {
   servers?: string | string[];
   /** Per guest, added to a base of 30 s. */
   bootTimeoutMs?: number;
+  /**
+   * Host processes a guest may hold (its cgroup's pids.max; every guest process is a host
+   * process), default GUEST_PIDS_MAX; 0: no limit.
+   */
+  guestPidsMax?: number;
   signal?: AbortSignal;
   /** Progress lines (the CLI shows them on a TTY only). */
   progress?: (line: string) => void;
@@ -123,6 +130,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   const cpus = o.cpus;
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
+  const pidsMax = o.guestPidsMax ?? GUEST_PIDS_MAX;
+  if (!Number.isInteger(pidsMax) || pidsMax < 0 || pidsMax > 4_194_304) throw new UsageError(`bad guest pids limit ${JSON.stringify(pidsMax)}: 0 (none) or a count`);
   const signal = o.signal;
   // One abort listener per booting guest: up to 64 are expected, not a leak.
   if (signal) setMaxListeners(Math.max(getMaxListeners(signal), count + 10), signal);
@@ -221,7 +230,9 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
       prepareGuestDir(name, n, ids);
       makeFifo(g.exec.in);
       makeFifo(g.exec.out);
-      const spec: GuestSpec = { ...base, cgroupProcs: cgroupCreate(name, g.id),
+      const cg = cgroupCreate(name, g.id, pidsMax ? { pidsMax } : {});
+      if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
+      const spec: GuestSpec = { ...base, cgroupProcs: [...cg],
         extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
       // Only the guest's uid may attach to its TAP: its UML process has no capabilities.
       native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });

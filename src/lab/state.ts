@@ -32,6 +32,8 @@ export interface GuestRecord {
   uid?: number;
   /** The guest's own directory (its uid's): uml_dir, COW file, hostfs Maildir. */
   dir?: string;
+  /** pids.max of the guest's cgroup, when the host could apply it. */
+  pidsMax?: number;
   /** Mount point of the guest's own root (in its private mount namespace only). */
   jail?: string;
   /** The exec channel's FIFOs (root's): requests in, replies out. */
