@@ -15,6 +15,8 @@ import { cgroupPids } from '../src/lab/cgroup.js';
 import { FAULT_POINTS, type FaultPoint } from '../src/lab/fault.js';
 import { readState, stateFile, type LabState } from '../src/lab/state.js';
 import { knownLabs } from '../src/lab/teardown.js';
+import { resolveLabTarget, targetDownError } from '../src/lab/lab.js';
+import { responseTime } from '../src/probes.js';
 import { cliPath, runCli } from './helpers.js';
 import { labSnapshot, leftovers, until } from './lab-helpers.js';
 
@@ -129,14 +131,22 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
 /** The snapshot taken at the signal, plus what was recorded until the CLI died. */
 function labSnapshotMerge(a: ReturnType<typeof labSnapshot>, lab: string): ReturnType<typeof labSnapshot> {
   const b = labSnapshot(lab);
-  return { processes: [...a.processes, ...b.processes], idsBase: a.idsBase ?? b.idsBase };
+  return { processes: [...a.processes, ...b.processes], idsBase: a.idsBase ?? b.idsBase, netnsInodes: [...new Set([...(a.netnsInodes ?? []), ...(b.netnsInodes ?? [])])] };
 }
 
-test('state file lost: cleanup finds the lab by its names and cgroups and removes it whole, host servers included', async () => {
+test('guest SIGKILLed mid-probe, then the state file lost: cleanup finds the lab by its names and cgroups and removes it whole', async () => {
   const lab = nextLab();
   const r = await exited(up(lab));
   assert.is(r.code, 0, r.stderr);
   const snap = labSnapshot(lab);
+  const g1 = readState(lab)!.guests[0];
+  const probe = responseTime({ ...resolveLabTarget(lab, 'g1'), protocol: 'tcp', iterations: 1_000_000, warmup: 0, timeoutMs: 300 });
+  await new Promise((res) => setTimeout(res, 300));
+  process.kill(g1.pid!, 'SIGKILL');
+  // Bounded here whatever the probe does (TCP: a probe's own wait on a dead UDP peer is another matter).
+  const failed = await Promise.race([probe.then(() => 'succeeded', () => 'failed'), new Promise((res) => setTimeout(() => res('hung'), 30_000).unref())]);
+  assert.is(failed, 'failed', 'the probe of a killed guest fails');
+  assert.ok(await until(() => targetDownError(lab, 'g1') !== undefined, 5000), 'the lab sees the guest gone');
   assert.ok(snap.processes.some((p) => p.id === 'host-mail'), 'Postfix master runs on the host side');
   assert.ok(cgroupPids(lab).length > 5, 'the lab\'s processes are in its cgroup tree');
   fs.rmSync(stateFile(lab));

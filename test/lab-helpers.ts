@@ -17,6 +17,8 @@ export interface LabSnapshot {
   processes: ProcessRecord[];
   /** The guests' host id range (uid base+1…, gid base). */
   idsBase?: number;
+  /** Inodes of the lab's network namespaces: a process still in one keeps it alive. */
+  netnsInodes?: number[];
 }
 
 /** The processes a lab recorded, read while it is up (for the leftover check after). */
@@ -26,7 +28,15 @@ export function recordedProcesses(lab: string): ProcessRecord[] {
 
 export function labSnapshot(lab: string): LabSnapshot {
   const s = readState(lab);
-  return { processes: s?.processes ?? [], idsBase: s?.ids?.base };
+  const netnsInodes: number[] = [];
+  for (const ns of [`${lab}-client`, `${lab}-host`]) {
+    try {
+      netnsInodes.push(fs.statSync(`/run/netns/${ns}`).ino);
+    } catch {
+      // not made (yet)
+    }
+  }
+  return { processes: s?.processes ?? [], idsBase: s?.ids?.base, netnsInodes };
 }
 
 /** The uid of a live process (undefined for a zombie: nothing of it runs any more). */
@@ -60,11 +70,20 @@ export function leftovers(lab: string, recorded: ProcessRecord[] | LabSnapshot =
       left.push(`process ${line.trim().slice(0, 80)}`);
   }
   for (const p of snap.processes) if (isAlive(p)) left.push(`recorded ${p.role} ${p.id} pid ${p.pid}`);
-  if (snap.idsBase !== undefined) {
-    for (const e of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      const uid = uidOf(e);
-      if (uid !== undefined && uid > snap.idsBase && uid <= snap.idsBase + 255) left.push(`guest-uid process ${e} (uid ${uid})`);
+  const inodes = new Set((snap.netnsInodes ?? []).map((i) => `net:[${i}]`));
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const uid = uidOf(e);
+    if (uid === undefined) continue;  // gone or a zombie
+    if (snap.idsBase !== undefined && uid > snap.idsBase && uid <= snap.idsBase + 255) left.push(`guest-uid process ${e} (uid ${uid})`);
+    if (inodes.size) {
+      let ns = '';
+      try {
+        ns = fs.readlinkSync(`/proc/${e}/ns/net`);
+      } catch {
+        continue;
+      }
+      if (inodes.has(ns)) left.push(`process ${e} in a namespace of the lab (${ns}): ${fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 60)}`);
     }
   }
   return left;
