@@ -31,8 +31,10 @@ test('a guest that dies as on an AMX host without the adapter: doctor names the 
     // A stand-in kernel: answers --help like UML, and dies at boot the way Debian's 6.1 does when
     // the host's XSAVE area outgrows its buffer.
     const fake = path.join(dir, 'linux');
+    // Its interpreter by its real path: guests run in a root of their own holding only the
+    // kernel's and the shell's files.
     fs.writeFileSync(fake, [
-      '#!/bin/sh',
+      `#!${fs.realpathSync('/bin/sh')}`,
       'case "$1" in --help) printf "User Mode Linux v6.1.0\\nvec[0-9]+:transport=tap\\nubd<n><flags>=\\nhostfs=<root dir>\\nmconsole=notify:<socket>\\n"; exit 0;; --showconfig) exit 0;; esac',
       'echo "[    0.400000] Run /sbin/umlperf-init as init process"',
       'echo "userspace - ptrace set fp regs failed, errno = 14"',

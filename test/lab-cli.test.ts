@@ -106,6 +106,8 @@ test('a guest that dies during boot: exit 1, one line with its status and consol
   const m = /^umlperf: guest g1 exited during boot \(status \d+\); console log: (\S+)/.exec(r.stderr);
   assert.ok(m, r.stderr);
   assert.ok(fs.existsSync(m![1]), 'the log is kept outside the removed lab directory');
+  assert.match(m![1], /^\/var\/lib\/umlperf\/logs\//, 'in root\'s own directory, not a shared one');
+  assert.is(fs.statSync(m![1]).mode & 0o777, 0o600);
   fs.rmSync(m![1]);
   assert.equal(leftovers(FAIL), []);
 });

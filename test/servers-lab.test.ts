@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { runCli } from './helpers.js';
 import { debianImage } from '../src/images/debian.js';
-import { labDown, labUp, type LabInfo } from '../src/lab/lab.js';
+import { labDown, labGuestExec, labUp, type LabInfo } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
 import { serveBench } from '../src/servers/bench.js';
 
@@ -27,8 +27,17 @@ test('lab up --servers dns,www,mail: healthy on both sides before it returns', a
   assert.ok(lab.serversHealthyMs?.host !== undefined && lab.serversHealthyMs?.g1 !== undefined, JSON.stringify(lab));
   const procs = readState(name)!.processes.filter((p) => p.role === 'server').map((p) => p.id);
   assert.equal(procs.sort(), ['host-mail', 'host-servers']);
-  // The health check's message went through the guest's Postfix into the hostfs Maildir.
-  assert.ok(fs.readdirSync(`/run/umlperf/${name}/g1-mail/inbox/new`).length >= 1);
+  // The health check's message went through the guest's Postfix into the hostfs Maildir, which
+  // lives in the guest's own directory and belongs to its uid.
+  const g1 = readState(name)!.guests[0];
+  assert.ok(fs.readdirSync(`${g1.dir}/mail/inbox/new`).length >= 1);
+  for (const f of fs.readdirSync(`${g1.dir}/mail/inbox/new`)) assert.is(fs.statSync(`${g1.dir}/mail/inbox/new/${f}`).uid, g1.uid);
+});
+
+test('exec in a Debian guest: its own files, its servers running', async () => {
+  const r = await labGuestExec(name, 'g1', ['sh', '-c', 'cat /etc/debian_version; ls /proc/*/exe -l 2>/dev/null | grep -c named']);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.match(r.stdout.toString(), /^12\./);
 });
 
 test('each server answers in the guest under load (small bounded runs)', async () => {
@@ -47,6 +56,7 @@ test('lab down leaves nothing behind', async () => {
   for (const p of pids) assert.not.ok(fs.existsSync(`/proc/${p}`), `PID ${p} still runs`);
   assert.not.match(execFileSync('ip', ['netns', 'list']).toString(), name);
   assert.not.ok(fs.existsSync(`/run/umlperf/${name}`));
+  assert.not.ok(fs.existsSync(`/var/lib/umlperf/${name}`));
   assert.not.match(fs.readFileSync('/proc/self/mountinfo', 'utf8'), name);
 });
 

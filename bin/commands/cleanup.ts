@@ -1,5 +1,6 @@
-// umlperf cleanup [--lab L | --all]: remove a lab's guests, processes, links, namespaces and
-// files from its state file, after any crash. Idempotent.
+// umlperf cleanup [--lab L | --all]: remove a lab's guests, processes, links, namespaces,
+// cgroups and files, after any crash, from its state file or, when that is lost, from its
+// names. Idempotent.
 import type { Argv, CommandModule } from 'yargs';
 
 import { UsageError } from '../../src/errors.js';
@@ -18,7 +19,7 @@ const command: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     y
       .option('lab', { type: 'string', describe: `the lab (default ${DEFAULT_LAB})` })
-      .option('all', { type: 'boolean', default: false, describe: 'every lab under /run/umlperf' })
+      .option('all', { type: 'boolean', default: false, describe: 'every lab found: state files, data directories, cgroups, namespaces' })
       .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args>,
   handler: async (a) => {
     if (a.all && a.lab !== undefined) throw new UsageError('--lab and --all exclude each other');

@@ -5,9 +5,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../src/errors.js';
 import { debianImage } from '../../src/images/debian.js';
 import { parseServers } from '../../src/servers/start.js';
-import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
+import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labGuestExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
-import { DEFAULT_LAB, MAX_GUESTS, validateGuestCount, validateLabName } from '../../src/lab/names.js';
+import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateGuestCount, validateLabName } from '../../src/lab/names.js';
 import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
@@ -25,7 +25,8 @@ interface Args {
   mem?: string;
   cpus?: string;
   kernel: string;
-  side: 'client' | 'host';
+  side: string;
+  timeout: number;
   json: boolean;
   cmd?: string[];
   _: (string | number)[];
@@ -79,7 +80,16 @@ async function handler(a: Args): Promise<void> {
       // Words after `--` land in argv._ (after the command name) or in argv['--'].
       const cmd = [...(a.cmd ?? []), ...(a['--'] ?? a._.slice(1))].map(String);
       if (!cmd.length) throw new UsageError('lab exec: name a command after --, e.g. umlperf lab exec --side host -- ip addr');
-      process.exitCode = await labExec(name, a.side, cmd);
+      if (a.side === 'client' || a.side === 'host') {
+        process.exitCode = await labExec(name, a.side, cmd);
+        return;
+      }
+      guestNumber(a.side);  // a UsageError for anything but gN
+      if (!(Number.isFinite(a.timeout) && a.timeout >= 1 && a.timeout <= 3600)) throw new UsageError(`bad --timeout ${JSON.stringify(a.timeout)}: seconds, 1 to 3600`);
+      const r = await interruptible((signal) => labGuestExec(name, a.side, cmd, { timeoutMs: a.timeout * 1000, signal }));
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      process.exitCode = r.status;
       return;
     }
   }
@@ -87,7 +97,7 @@ async function handler(a: Args): Promise<void> {
 
 const command: CommandModule<object, Args> = {
   command: 'lab <action> [cmd..]',
-  describe: 'a lab of UML guests: up, status, down, exec -- CMD (in the client or host namespace)',
+  describe: 'a lab of UML guests: up, status, down, exec -- CMD (in the client or host namespace, or in a guest)',
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['up', 'status', 'down', 'exec'] as const, describe: 'what to do' })
@@ -100,7 +110,8 @@ const command: CommandModule<object, Args> = {
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'up: UML kernel' })
       .option('cpus', { type: 'string', requiresArg: true, coerce: textWith('cpus', checkCpus), describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
-      .option('side', { choices: ['client', 'host'] as const, default: 'client' as const, describe: 'exec: which namespace' })
+      .option('side', { type: 'string', default: 'client', requiresArg: true, describe: 'exec: the client or host namespace, or inside guest gN (over its console, not the network)' })
+      .option('timeout', { type: 'string', default: '60', requiresArg: true, coerce: intFlag('timeout', 1, 3600), describe: 'exec in a guest: seconds before the command is killed' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,
   handler,
 };

@@ -50,8 +50,9 @@ export class BootWatcher {
   /** umid → the mconsole socket UML announced. */
   readonly sockets = new Map<string, string>();
 
-  constructor(readonly notifyPath: string) {
-    this.listener = new NotifyListener(notifyPath, (n) => this.onNotify(n));
+  /** `mode`: of the socket file (guests that run as other uids need write access). */
+  constructor(readonly notifyPath: string, mode?: number) {
+    this.listener = new NotifyListener(notifyPath, (n) => this.onNotify(n), mode);
   }
 
   private onNotify(n: Notification): void {

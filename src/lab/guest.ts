@@ -5,10 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { GuestImage } from '../images/minimal.js';
-import { GUEST_INIT_PATH } from '../guest/init.js';
+import { EXEC_CONSOLE, GUEST_INIT_PATH } from '../guest/init.js';
+import { inCgroupArgs } from './cgroup.js';
+import { faultPoint } from './fault.js';
+import { jailArgs, programFiles, type LabIds } from './confine.js';
 import { fpuAdapterPath } from './fpu.js';
 import { Mconsole } from './mconsole.js';
-import { guestAddress, guestId, guestMac, hostNetns, SUBNET_PREFIX, tapName } from './names.js';
+import { dataDir, guestAddress, guestDir, guestId, guestMac, hostNetns, labDir, SUBNET_PREFIX, tapName } from './names.js';
 import { netnsExecArgs } from './netns.js';
 import { endGroup, startTimeOf, waitGone } from './process.js';
 import type { GuestRecord, ProcessRecord, Transport } from './state.js';
@@ -23,8 +26,12 @@ export interface GuestSpec {
   image: Pick<GuestImage, 'base' | 'root'>;
   /** UML's mem= (e.g. "64M"). */
   mem: string;
-  /** The lab's run directory: uml_dir, COW file, console log. */
+  /** The lab's run directory (root's: exec FIFOs). */
   dir: string;
+  /** The lab's guest ids: the guest runs as uid base+n, gid base (see confine.ts). */
+  ids: LabIds;
+  /** `cgroup.procs` files of the guest's cgroup leaf (joined before the kernel starts). */
+  cgroupProcs?: string[];
   notifyPath: string;
   servers?: string[];
   rootfs?: RootFs;
@@ -45,9 +52,13 @@ export function guestRecord(s: GuestSpec): GuestRecord {
     tap: tapName(s.lab, s.n),
     transport: s.transport,
     umid: id,
-    mconsole: path.join(s.dir, id, 'mconsole'),
-    log: path.join(s.dir, `${id}.log`),
-    cow: (s.rootfs ?? 'cow') === 'cow' ? path.join(s.dir, `${id}.cow`) : undefined,
+    uid: s.ids.base + s.n,
+    dir: guestDir(s.lab, s.n),
+    mconsole: path.join(guestDir(s.lab, s.n), id, 'mconsole'),
+    log: path.join(dataDir(s.lab), `${id}.log`),
+    exec: { in: path.join(labDir(s.lab), `${id}.exec-in`), out: path.join(labDir(s.lab), `${id}.exec-out`) },
+    jail: path.join(labDir(s.lab), `${id}.root`),
+    cow: (s.rootfs ?? 'cow') === 'cow' ? path.join(guestDir(s.lab, s.n), 'disk.cow') : undefined,
   };
 }
 
@@ -61,12 +72,15 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
     : ['rootfstype=hostfs', `rootflags=${s.image.root}`, 'ro'];
   return [
     `umid=${g.umid}`,
-    `uml_dir=${s.dir}`,
+    `uml_dir=${g.dir}`,
     `mem=${s.mem}`,
     `mconsole=notify:${s.notifyPath}`,
     'con0=null,fd:1',
     'con=null',
     'ssl=null',
+    // The exec channel (guest/init.ts): host FIFOs passed as fds 3 (in) and 4 (out), never a
+    // network port.
+    `${EXEC_CONSOLE}=fd:3,fd:4`,
     ...root,
     ...net,
     // Boot time, measured (printk.time): the RAID6/xor speed test alone took 0.85 s of a 1.4 s
@@ -83,6 +97,7 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
     `umlperf.id=${g.id}`,
     `umlperf.ip=${g.address}/${SUBNET_PREFIX}`,
     `umlperf.dev=${s.transport === 'vector' ? 'vec0' : 'eth0'}`,
+    `umlperf.exec=${EXEC_CONSOLE}`,
     ...(s.servers?.length ? [`umlperf.servers=${s.servers.join(',')}`] : []),
     ...(s.extraArgs ?? []),
   ];
@@ -90,6 +105,7 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
 
 export interface SpawnedGuest {
   child: ChildProcess;
+  /** The supervisor: leader of the guest's process group (its pid is the group's). */
   proc: ProcessRecord;
   spawnedAt: number;
 }
@@ -107,21 +123,71 @@ export function guestEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The guest's supervisor, run as the guest's uid: it starts the kernel, and when the kernel's
+ * main process ends — halted, crashed or SIGKILLed — it kills the rest of the process group:
+ * UML's helper processes (its I/O threads and the ptraced address spaces, one of which spins)
+ * would otherwise outlive their kernel.
+ */
+// UML's main process makes a session of its own (setsid) before it starts any helper, so its
+// helpers are all in that group: the supervisor kills it, then exits with the kernel's status.
+const SUPERVISE = '"$@" & uml=$!; trap "" INT TERM HUP; wait "$uml"; st=$?; kill -KILL -"$uml" 2>/dev/null; exit $st';
+
+/** The shell the supervisor runs in (a real path: the guest's root holds no symlinks). */
+const SHELL = fs.realpathSync('/bin/sh');
+
+/**
+ * How the guest is run, outermost first: cgroup, netns (+CPUs), its own root and uid,
+ * supervisor, kernel. `env` is the kernel's environment: a preload library in it is put in
+ * the guest's root too.
+ */
+export function guestCommand(s: GuestSpec, g: GuestRecord, env: NodeJS.ProcessEnv = {}): string[] {
+  const preload = (env.LD_PRELOAD ?? '').split(/[: ]/).filter((p) => p.startsWith('/'));
+  const files = [...new Set([s.kernel, SHELL, ...preload].flatMap(programFiles))];
+  // The image the guest boots from: read-only, like everything else it did not make.
+  files.push(g.cow ? s.image.base : s.image.root);
+  return inCgroupArgs(s.cgroupProcs ?? [], [
+    'ip', ...netnsExecArgs(hostNetns(s.lab), s.cpus),
+    ...jailArgs({ root: g.jail ?? path.join(s.dir, `${g.id}.root`), dataDir: path.dirname(g.dir ?? s.dir), files, uid: g.uid ?? s.ids.base + s.n, gid: s.ids.base }),
+    SHELL, '-c', SUPERVISE, 'umlperf-guest', s.kernel, ...guestArgs(s, g),
+  ]);
+}
+
+const OPEN_LOG = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+const OPEN_FIFO = fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+
 /** Spawns the guest detached (a session and process group of its own) in `<lab>-host`. */
 export function spawnGuest(s: GuestSpec, g: GuestRecord): SpawnedGuest {
-  const log = fs.openSync(g.log, 'a');
+  const fds: number[] = [];
   try {
+    fds.push(fs.openSync(g.log, OPEN_LOG, 0o600));
+    // Opened read-write: neither end ever sees EOF or SIGPIPE when the host side is away.
+    fds.push(fs.openSync(g.exec.in, OPEN_FIFO), fs.openSync(g.exec.out, OPEN_FIFO));
+    const env = guestEnv();
+    fs.mkdirSync(g.jail ?? path.join(s.dir, `${g.id}.root`), { recursive: true, mode: 0o700 });
     const spawnedAt = performance.now();
-    const child = spawn('ip', [...netnsExecArgs(hostNetns(s.lab), s.cpus), s.kernel, ...guestArgs(s, g)], {
+    const [cmd, ...args] = guestCommand(s, g, env);
+    const child = spawn(cmd, args, {
       detached: true,
-      stdio: ['ignore', log, log],
-      env: guestEnv(),
+      stdio: ['ignore', fds[0], fds[0], fds[1], fds[2]],
+      env,
     });
     if (child.pid === undefined) throw new Error(`cannot spawn ${s.kernel}`);
+    faultPoint('guest-spawned');
     const pid = child.pid;
     return { child, spawnedAt, proc: { role: 'guest', id: g.id, pid, pgid: pid, startTime: startTimeOf(pid) } };
   } finally {
-    fs.closeSync(log);
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+/** The kernel's main process: the supervisor's child (undefined until it is forked). */
+export function kernelPid(supervisor: number): number | undefined {
+  try {
+    const kids = fs.readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -139,11 +205,12 @@ export function lastLogLine(file: string): string {
  * Shuts a guest down: mconsole `cad` (its init powers off), then `halt`, then SIGKILL to its
  * process group. Returns how it ended.
  */
-export async function stopGuest(g: GuestRecord, p: ProcessRecord, dir: string, graceful = true): Promise<'cad' | 'halt' | 'kill'> {
+export async function stopGuest(g: GuestRecord, p: ProcessRecord, graceful = true): Promise<'cad' | 'halt' | 'kill'> {
   if (graceful && fs.existsSync(g.mconsole)) {
     let mc: Mconsole | undefined;
     try {
-      mc = new Mconsole(g.mconsole, dir);
+      // Our reply socket goes where the guest's uid can answer to it (and nobody else can).
+      mc = g.dir ? new Mconsole(g.mconsole, path.dirname(g.dir), 0o666) : new Mconsole(g.mconsole, path.dirname(g.mconsole));
       if ((await mc.cad().catch(() => undefined))?.ok && (await waitGone(p, 3000))) return 'cad';
       if ((await mc.halt().catch(() => undefined))?.ok !== undefined && (await waitGone(p, 2000))) return 'halt';
     } catch {

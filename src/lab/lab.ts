@@ -3,8 +3,8 @@
 // what was made.
 import { spawn } from 'node:child_process';
 import { getMaxListeners, setMaxListeners } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
@@ -12,20 +12,26 @@ import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
 import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
-import { guestRecord, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
+import { cgroupCreate, cgroupMode } from './cgroup.js';
+import { faultPoint } from './fault.js';
+import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
+import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
+import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
 import { fpuStateOf, type FpuState } from './fpu.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
 import {
-  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, RUN_ROOT, SUBNET_PREFIX, VETH,
-  clientNetns, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
+  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DATA_ROOT, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, KEPT_LOGS_DIR, RUN_ROOT, SUBNET_PREFIX, VETH,
+  clientNetns, dataDir, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
-import { isAlive } from './process.js';
-import { readState, StateRecorder, type LabState, type Transport } from './state.js';
+import { isAlive, startTimeOf } from './process.js';
+import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
 import { teardownLab } from './teardown.js';
 
 export const DEFAULT_MEM = '64M';
+/** Default pids.max of a guest's cgroup: far above what its servers use, far below the host's pid space. */
+export const GUEST_PIDS_MAX = 2048;
 /** The Debian image's servers need more (named does not start at 64M). */
 export const SERVERS_MEM = `${SERVERS_MIN_MEM_MB}M`;
 
@@ -47,6 +53,11 @@ export interface LabUpOptions {
   servers?: string | string[];
   /** Per guest, added to a base of 30 s. */
   bootTimeoutMs?: number;
+  /**
+   * Host processes a guest may hold (its cgroup's pids.max; every guest process is a host
+   * process), default GUEST_PIDS_MAX; 0: no limit.
+   */
+  guestPidsMax?: number;
   signal?: AbortSignal;
   /** Progress lines (the CLI shows them on a TTY only). */
   progress?: (line: string) => void;
@@ -102,18 +113,34 @@ export function checkMem(mem: string): string {
   return mem;
 }
 
+/** Guest-id ranges of the labs that exist now (a new lab draws another). */
+function takenIds(): Set<number> {
+  const out = new Set<number>();
+  for (const l of listLabs()) {
+    try {
+      const b = readState(l)?.ids?.base;
+      if (b !== undefined) out.add(b);
+    } catch {
+      // corrupt: its range stays unknown
+    }
+  }
+  return out;
+}
+
 /** Brings a lab up and leaves it running (guests detached); returns where everything is. */
 export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const name = validateLabName(o.name ?? DEFAULT_LAB);
   const count = validateGuestCount(o.guests ?? 1);
   const transport = o.transport ?? 'vector';
   if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
-  const plan = planLabServers(labDir(name), o.servers);
+  const plan = planLabServers(dataDir(name), o.servers);
   const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
   checkMem(mem);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   const cpus = o.cpus;
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
+  const pidsMax = o.guestPidsMax ?? GUEST_PIDS_MAX;
+  if (!Number.isInteger(pidsMax) || pidsMax < 0 || pidsMax > 4_194_304) throw new UsageError(`bad guest pids limit ${JSON.stringify(pidsMax)}: 0 (none) or a count`);
   const signal = o.signal;
   // One abort listener per booting guest: up to 64 are expected, not a leak.
   if (signal) setMaxListeners(Math.max(getMaxListeners(signal), count + 10), signal);
@@ -129,7 +156,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     if (!caps.mconsoleNotify) throw new UmlperfError('ERR_UMLPERF_UNSUPPORTED', `kernel ${kernel} has no mconsole notify (CONFIG_MCONSOLE)`);
   }
   const dir = labDir(name);
-  fs.mkdirSync(RUN_ROOT, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(RUN_ROOT, { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(dir, { mode: 0o700 });  // also the lock: one `lab up` per name
   } catch (e) {
@@ -137,8 +164,12 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
       throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `lab ${name} exists already (umlperf lab down --name ${name}, or umlperf cleanup --lab ${name})`);
     throw e;
   }
+  const ids = allocateIds(takenIds());
+  // Everything the lab will make under fixed names is in the first write: its data directory,
+  // its cgroup tree, its namespaces (so a crash at any later point leaves a record of them).
   const rec = new StateRecorder({
     version: 1, name, status: 'starting', createdAt: new Date().toISOString(), creatorPid: process.pid, dir,
+    dataDir: dataDir(name), ids, cgroups: cgroupMode().version !== 0,
     kernel, mem, netns: [], links: [], processes: [], files: [], guests: [],
     client: { netns: clientNetns(name), address: CLIENT_ADDRESS },
     host: { netns: hostNetns(name), address: HOST_ADDRESS, endpointLog: path.join(dir, 'endpoint.log') },
@@ -146,7 +177,10 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   rec.record(() => undefined);
   let watcher: BootWatcher | undefined;
   const spawned: SpawnedGuest[] = [];
+  const addProcess = (p: ProcessRecord) => rec.record((s) => s.processes.push(p));
   try {
+    faultPoint('state');
+    const hostCg = cgroupCreate(name, 'host');
     const cns = clientNetns(name), hns = hostNetns(name);
     for (const ns of [cns, hns]) {
       if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
@@ -165,11 +199,13 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
     await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
     await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+    faultPoint('links');
     check();
 
     say(`lab ${name}: host endpoint on ${HOST_ADDRESS}`);
-    await spawnHostEndpoint(name, rec.state.host.endpointLog!, (p) => rec.record((s) => s.processes.push(p)), signal, cpus);
+    await spawnHostEndpoint(name, rec.state.host.endpointLog!, addProcess, signal, cpus, hostCg);
     check();
+    prepareDataDir(name, ids);
     if (count === 0 && !plan.servers.length) {
       rec.record((s) => (s.status = 'up'));
       return info(rec.state);
@@ -183,23 +219,33 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     // The host side's servers start now and come up while the guests boot.
     const tServersNs = process.hrtime.bigint();
     if (plan.servers.length) say(`lab ${name}: servers ${plan.servers.join(',')} on the host side`);
-    await startLabHostServers(plan, { netns: hns, root: image.root, cpus, onProcess: (p) => rec.record((s) => s.processes.push(p)) });
+    await startLabHostServers(plan, { netns: hns, root: image.root, cpus, onProcess: addProcess, cgroupProcs: hostCg });
+    if (plan.servers.length) faultPoint('servers');
     check();
 
-    const notifyPath = path.join(dir, 'notify.sock');
+    const notifyPath = path.join(dataDir(name), 'notify.sock');
     rec.record((s) => s.files.push(notifyPath));
-    watcher = new BootWatcher(notifyPath);
+    // Guests (other uids, in the lab's group) write to it; the data directory admits only them.
+    watcher = new BootWatcher(notifyPath, 0o666);
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
-      const spec: GuestSpec = { lab: name, n, transport, kernel, image, mem, dir, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus,
-        extraArgs: await guestServerArgs(plan, guestId(n)) };
-      const g = guestRecord(spec);
+      const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
+      const g = guestRecord({ ...base, extraArgs: [] });
       rec.record((s) => {
         s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
-        s.files.push(g.log, ...(g.cow ? [g.cow] : []), path.join(dir, g.umid));
+        s.files.push(g.log, g.exec.in, g.exec.out);
         s.guests.push(g);
       });
-      native().tapCreate({ name: g.tap, netns: hns });
+      prepareGuestDir(name, n, ids);
+      makeFifo(g.exec.in);
+      makeFifo(g.exec.out);
+      const cg = cgroupCreate(name, g.id, pidsMax ? { pidsMax } : {});
+      if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
+      const spec: GuestSpec = { ...base, cgroupProcs: [...cg],
+        extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
+      // Only the guest's uid may attach to its TAP: its UML process has no capabilities.
+      native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
+      faultPoint('tap-created');
       native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
       native().linkSetUp({ name: g.tap, netns: hns });
       await neighPermanent(cns, VETH, g.address, g.mac);
@@ -221,24 +267,34 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
         g.pid = sg.proc.pid;
       });
       waits.push(watcher.wait(g.id, sg.child, sg.spawnedAt, g.log, timeoutMs, signal).then((ms) => {
-        rec.record(() => {
+        const kpid = kernelPid(sg.proc.pid);
+        rec.record((s) => {
           g.bootMs = ms;
           g.fpuState = fpuStateOf(g.log);
+          g.pid = kpid ?? g.pid;
           g.mconsole = watcher?.sockets.get(g.umid) ?? g.mconsole;
+          if (kpid) s.processes.push({ role: 'kernel', id: g.id, pid: kpid, pgid: kpid, startTime: startTimeOf(kpid) });
         });
         say(`  ${g.id} ${g.address} ready in ${ms} ms`);
       }));
     }
     // The first failure ends the wait (the guests that are still booting go in the teardown).
     await Promise.all(waits);
+    faultPoint('booted');
     const guestsUpMs = Math.round(performance.now() - t0);
     let serversHealthyMs: Record<string, number> | undefined;
     if (plan.servers.length) {
       say(`lab ${name}: health checks (${plan.servers.join(',')})`);
-      const h = await waitLabHealthy(plan, { clientNetns: cns, host: true, guests: rec.state.guests, sinceNs: tServersNs, signal });
+      const h = await waitLabHealthy(plan, { clientNetns: cns, host: true, guests: rec.state.guests, sinceNs: tServersNs, signal,
+        cgroupProcs: hostCg, onProcess: addProcess });
+      faultPoint('health');
       serversHealthyMs = Object.fromEntries(Object.entries(h.targets).map(([t, r]) => [t, r.okAfterMs]));
     }
-    rec.record((s) => (s.status = 'up'));
+    rec.record((s) => {
+      s.status = 'up';
+      // The health checks are over: their records would only hold PIDs that others may reuse.
+      s.processes = s.processes.filter((p) => p.role !== 'health');
+    });
     for (const sg of spawned) sg.child.unref();
     return { ...info(rec.state), guestsUpMs, ...(serversHealthyMs ? { serversHealthyMs } : {}) };
   } catch (e) {
@@ -253,17 +309,47 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   }
 }
 
-/** The lab's directory goes in the teardown: a failed guest's console log is kept in $TMPDIR. */
+/** How many failed guests' console logs are kept in KEPT_LOGS_DIR (the oldest go first). */
+export const KEPT_LOGS = 20;
+
+/**
+ * The lab's directories go in the teardown: a failed guest's console log is kept in
+ * KEPT_LOGS_DIR (root's, 0700), under a fresh name made with O_EXCL|O_NOFOLLOW.
+ */
 function keepLog(lab: string, e: unknown): unknown {
   const err = e as GuestLogError;
   if (!(err instanceof UmlperfError) || !err.log) return e;
-  const kept = path.join(os.tmpdir(), `umlperf-${lab}-${path.basename(err.log)}`);
   try {
-    fs.copyFileSync(err.log, kept);
+    const kept = keepFile(err.log, `${lab}-${path.basename(err.log, '.log')}`);
+    return new UmlperfError(err.code, err.message.split(err.log).join(kept), { cause: e });
   } catch {
     return e;
   }
-  return new UmlperfError(err.code, err.message.split(err.log).join(kept), { cause: e });
+}
+
+/** Copies `src` (its last 4 MiB) to a fresh file in `dir`; keeps the newest KEPT_LOGS there. */
+export function keepFile(src: string, stem: string, dir = KEPT_LOGS_DIR): string {
+  if (dir === KEPT_LOGS_DIR) {
+    fs.mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(KEPT_LOGS_DIR, { recursive: true, mode: 0o700 });
+  }
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0)
+    throw new UmlperfError('ERR_UMLPERF_UNSAFE', `${dir} is not root's 0700 directory: not keeping logs there`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const kept = path.join(dir, `${stem}-${stamp}-${randomBytes(3).toString('hex')}.log`);
+  const fd = fs.openSync(kept, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    const data = fs.readFileSync(src);
+    // The tail is what tells why a guest died; a runaway console is cut.
+    fs.writeSync(fd, data.subarray(Math.max(0, data.length - (4 << 20))));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const old = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
+    .map((f) => ({ f, t: fs.lstatSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t || (a.f < b.f ? 1 : -1));
+  for (const x of old.slice(KEPT_LOGS)) fs.rmSync(path.join(dir, x.f), { force: true });
+  return kept;
 }
 
 function requireState(name: string): LabState {
@@ -296,6 +382,20 @@ export function labExec(name: string, side: 'client' | 'host', cmd: string[]): P
 }
 
 /**
+ * Runs a command (argv) in guest `gN` of the lab over its exec channel (a console line, not
+ * the network); resolves with its exit status and outputs.
+ */
+export async function labGuestExec(name: string, guest: string, cmd: string[], o: GuestExecOptions = {}): Promise<GuestExecResult> {
+  const s = requireState(name);
+  const n = guestNumber(guest);
+  const g = s.guests.find((x) => x.n === n);
+  if (!g) throw new UsageError(`lab ${name} has no guest ${guest} (it has ${s.guests.map((x) => x.id).join(', ') || 'none'})`);
+  const p = s.processes.find((x) => x.role === 'guest' && x.id === g.id);
+  if (!g.exec || !p || !isAlive(p)) throw new UmlperfError('ERR_UMLPERF_GUEST_EXIT', `guest ${g.id} of lab ${name} is not running; log: ${g.log}`);
+  return guestExec(g, cmd, o);
+}
+
+/**
  * `--lab L --target host|gN` for the probes: the namespace to probe from and the address, after
  * checking that the lab and the guest exist.
  */
@@ -316,7 +416,8 @@ export function targetDownError(lab: string, target: string): UmlperfError | und
   if (!s) return new UmlperfError('ERR_UMLPERF_LAB_GONE', `lab ${lab} is gone (torn down during the probe?)`);
   const p = s.processes.find((x) => x.id === target);
   if (!p || isAlive(p)) return undefined;
-  const log = target === 'host' ? s.host.endpointLog : s.guests.find((g) => g.id === target)?.log;
+  const g = s.guests.find((x) => x.id === target);
+  const log = target === 'host' ? s.host.endpointLog : g?.log;
   const what = target === 'host' ? 'host endpoint' : `guest ${target}`;
-  return new UmlperfError('ERR_UMLPERF_GUEST_EXIT', `${what} (pid ${p.pid}) is not running; log: ${log}`);
+  return new UmlperfError('ERR_UMLPERF_GUEST_EXIT', `${what} (pid ${g?.pid ?? p.pid}) is not running; log: ${log}`);
 }

@@ -5,6 +5,7 @@
 //   notify  {u32 magic, u32 version, u32 type, u32 len, char data[512]}
 // A guest's mconsole socket is a filesystem path (<uml_dir>/<umid>/mconsole); our side binds a
 // filesystem path too, since abstract names are per network namespace.
+import fs from 'node:fs';
 import os from 'node:os';
 
 import { UmlperfError } from '../errors.js';
@@ -74,11 +75,16 @@ export class Mconsole {
   private pending?: { parts: string[]; resolve: (r: McReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `target`: the guest's mconsole socket; `dir`: where our own socket goes. */
-  constructor(readonly target: string, dir: string) {
+  /**
+   * `target`: the guest's mconsole socket; `dir`: where our own socket goes; `mode`: its
+   * permissions (a guest that runs as another uid needs write access to answer; `dir` must
+   * then be a root directory that only the lab's guests can enter).
+   */
+  constructor(readonly target: string, dir: string, mode?: number) {
     const own = `${dir}/mc-${process.pid}-${++seq}.sock`;
     this.sock = new (native().UnixDgramSocket)(own, (data) => this.onReply(data));
     this.sock.unref();
+    if (mode !== undefined) fs.chmodSync(own, mode);
   }
 
   private onReply(data: Buffer): void {
@@ -147,12 +153,13 @@ export class Mconsole {
 /** The socket that guests' `mconsole=notify:PATH` messages arrive on. */
 export class NotifyListener {
   private sock: NativeUnixDgramSocket;
-  constructor(readonly path: string, onNotify: (n: Notification) => void) {
+  constructor(readonly path: string, onNotify: (n: Notification) => void, mode?: number) {
     this.sock = new (native().UnixDgramSocket)(path, (data) => {
       const n = decodeNotify(data);
       if (n) onNotify(n);
     });
     this.sock.unref();
+    if (mode !== undefined) fs.chmodSync(path, mode);
   }
   close(): void {
     this.sock.close();

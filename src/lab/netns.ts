@@ -2,6 +2,7 @@
 // iproute2. TAPs are made natively (tap.ts).
 import fs from 'node:fs';
 
+import { faultPoint } from './fault.js';
 import { ip } from './run.js';
 
 /**
@@ -18,6 +19,7 @@ export function netnsExists(name: string): boolean {
 
 export async function netnsAdd(name: string): Promise<void> {
   await ip(['netns', 'add', name]);
+  faultPoint('netns-add');
   await ip(['-n', name, 'link', 'set', 'lo', 'up']);
 }
 

@@ -11,7 +11,8 @@ import { RUN_ROOT, labDir } from './names.js';
 export type Transport = 'vector' | 'tuntap';
 
 export interface ProcessRecord {
-  role: 'guest' | 'endpoint' | 'server';
+  /** guest: a guest's supervisor (its group); kernel: UML's main process (its own session). */
+  role: 'guest' | 'kernel' | 'endpoint' | 'server' | 'health';
   id: string;
   pid: number;
   /** Process group (= pid: spawned as a session leader). */
@@ -28,6 +29,16 @@ export interface GuestRecord {
   tap: string;
   transport: Transport;
   umid: string;
+  /** The host uid the guest's UML process runs as (confine.ts). */
+  uid?: number;
+  /** The guest's own directory (its uid's): uml_dir, COW file, hostfs Maildir. */
+  dir?: string;
+  /** pids.max of the guest's cgroup, when the host could apply it. */
+  pidsMax?: number;
+  /** Mount point of the guest's own root (in its private mount namespace only). */
+  jail?: string;
+  /** The exec channel's FIFOs (root's): requests in, replies out. */
+  exec: { in: string; out: string };
   /** The guest's mconsole socket (from its notify message, else the expected path). */
   mconsole: string;
   log: string;
@@ -52,6 +63,12 @@ export interface LabState {
   /** The process that made the lab (it may be long gone). */
   creatorPid: number;
   dir: string;
+  /** Per-lab files on disk (COW files, guest directories, logs): <DATA_ROOT>/<lab>. */
+  dataDir?: string;
+  /** The guests' host ids (confine.ts), drawn before the first guest directory is made. */
+  ids?: { base: number };
+  /** Whether the lab's processes live in a cgroup tree umlperf/<lab>/{host,gN}. */
+  cgroups?: boolean;
   kernel?: string;
   image?: { name: string; base: string; root: string };
   mem?: string;

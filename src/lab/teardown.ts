@@ -1,13 +1,15 @@
-// Removing a lab from its state file alone: guests, the host endpoint, TAPs, namespaces, files.
-// Idempotent, and it works after any crash of the process that made the lab: what the file
-// does not list (a guest spawned just before a SIGKILL) is found by the pid files UML writes
-// under the lab's uml_dir, and checked to be that guest before it is ended.
+// Removing a lab: guests, host-side processes, TAPs, namespaces, cgroups, files. Idempotent,
+// and it works after any crash of the process that made the lab: it starts from the state file,
+// and finds what the file does not list through the lab's fixed names — its cgroup tree (every
+// process the lab started runs in it), its namespaces, its directories, and the pid files UML
+// writes under each guest's uml_dir (checked to be that guest before it is ended).
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { native } from '../native.js';
+import { cgroupKill, cgroupLabs, cgroupPids, cgroupRemove } from './cgroup.js';
 import { stopGuest } from './guest.js';
-import { clientNetns, hostNetns, labDir, validateLabName } from './names.js';
+import { clientNetns, DATA_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
 import { netnsDelete, netnsExists } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, writeState, type LabState, type ProcessRecord } from './state.js';
@@ -20,17 +22,18 @@ export interface TeardownReport {
   found: boolean;
 }
 
-/** Guests UML itself recorded: <dir>/<umid>/pid, verified against the process's command line. */
-function discoveredGuests(dir: string, known: Set<number>): ProcessRecord[] {
+/** Guests UML itself recorded: <guest dir>/<umid>/pid, verified against the process's command line. */
+function discoveredGuests(lab: string, known: Set<number>): ProcessRecord[] {
   const out: ProcessRecord[] = [];
   let entries: fs.Dirent[] = [];
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries = fs.readdirSync(dataDir(lab), { withFileTypes: true });
   } catch {
     return out;
   }
   for (const e of entries) {
-    if (!e.isDirectory()) continue;
+    if (!e.isDirectory() || !/^g\d+$/.test(e.name)) continue;
+    const dir = path.join(dataDir(lab), e.name);
     let pid: number;
     try {
       pid = Number(fs.readFileSync(path.join(dir, e.name, 'pid'), 'utf8').trim());
@@ -39,28 +42,36 @@ function discoveredGuests(dir: string, known: Set<number>): ProcessRecord[] {
     }
     if (!(pid > 1) || known.has(pid)) continue;
     let cmdline = '';
+    let stat = '';
     try {
       cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     } catch {
       continue;
     }
     const args = cmdline.split('\0');
+    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
     if (args.includes(`uml_dir=${dir}`) && args.includes(`umid=${e.name}`))
-      out.push({ role: 'guest', id: e.name, pid, pgid: pid, startTime: startTimeOf(pid) });
+      out.push({ role: 'guest', id: e.name, pid, pgid: pgid > 1 ? pgid : pid, startTime: startTimeOf(pid) });
   }
   return out;
+}
+
+function readStateQuiet(lab: string): LabState | undefined {
+  try {
+    return readState(lab);
+  } catch {
+    return undefined;  // corrupt: fall back to names, cgroups and pid files
+  }
 }
 
 export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): Promise<TeardownReport> {
   validateLabName(lab);
   const dir = labDir(lab);
-  let state: LabState | undefined;
-  try {
-    state = readState(lab);
-  } catch {
-    state = undefined;  // corrupt: fall back to names and pid files
-  }
-  const report: TeardownReport = { lab, processes: 0, links: 0, netns: 0, found: !!state || fs.existsSync(dir) };
+  const state = readStateQuiet(lab);
+  const namespaces = [...new Set([...(state?.netns ?? []), clientNetns(lab), hostNetns(lab)])];
+  const found = !!state || fs.existsSync(dir) || fs.existsSync(dataDir(lab)) || namespaces.some(netnsExists) || cgroupLabs().includes(lab);
+  const report: TeardownReport = { lab, processes: 0, links: 0, netns: 0, found };
   if (state && state.status !== 'stopping') {
     state.status = 'stopping';
     try {
@@ -72,12 +83,12 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
 
   const procs = state?.processes ?? [];
   const guests = procs.filter((p) => p.role === 'guest');
-  const extra = discoveredGuests(dir, new Set(procs.map((p) => p.pid)));
+  const extra = discoveredGuests(lab, new Set([...procs.map((p) => p.pid), ...(state?.guests.map((g) => g.pid ?? 0) ?? [])]));
   await Promise.all([
     ...guests.map(async (p) => {
       const g = state?.guests.find((x) => x.id === p.id);
       const alive = isAlive(p);
-      if (g && alive) await stopGuest(g, p, dir, o.graceful ?? true);
+      if (g && alive) await stopGuest(g, p, o.graceful ?? true);
       else await endGroup(p, 0);
       if (alive) report.processes++;
     }),
@@ -85,40 +96,77 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
       await endGroup(p, 0);
       report.processes++;
     }),
-    ...procs.filter((p) => p.role !== 'guest').map(async (p) => {
+    ...procs.filter((p) => p.role !== 'guest' && p.role !== 'kernel').map(async (p) => {
       if (isAlive(p)) report.processes++;
       await endGroup(p, 1000);
     }),
   ]);
+  // A kernel the stop above did not end (its supervisor was killed first): its own session.
+  await Promise.all(procs.filter((p) => p.role === 'kernel').map((p) => endGroup(p, 0)));
+  // Whatever left its process group (a daemon's own session, a guest's helper) is still in
+  // the lab's cgroup: end the rest there.
+  if (cgroupPids(lab).length) report.processes++;
+  await cgroupKill(lab);
 
-  for (const l of state?.links ?? []) {
-    if (l.kind !== 'tap' || !netnsExists(l.netns)) continue;
+  const taps = new Set((state?.links ?? []).filter((l) => l.kind === 'tap').map((l) => l.name));
+  if (!state) for (let n = 1; n <= MAX_GUESTS; n++) taps.add(tapName(lab, n));
+  for (const name of taps) {
+    const ns = hostNetns(lab);
+    if (!netnsExists(ns)) break;
     try {
-      if (native().tapDelete({ name: l.name, netns: l.netns })) report.links++;
+      if (native().tapDelete({ name, netns: ns })) report.links++;
     } catch {
       // its namespace goes next, and the TAP with it
     }
   }
-  const namespaces = state ? state.netns : [clientNetns(lab), hostNetns(lab)];
   for (const ns of namespaces) {
     if (!netnsExists(ns)) continue;
     await netnsDelete(ns);
     report.netns++;
   }
+  cgroupRemove(lab);
+  fs.rmSync(dataDir(lab), { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   return report;
 }
 
-/** `umlperf cleanup --all`: every lab with a directory under /run/umlperf. */
+/** Lab names seen in /run/netns: both `<lab>-client` and `<lab>-host` exist. */
+function netnsLabs(): string[] {
+  try {
+    const names = new Set(fs.readdirSync('/run/netns'));
+    return [...names].map((n) => /^(.+)-client$/.exec(n)?.[1]).filter((x): x is string => !!x && names.has(`${x}-host`));
+  } catch {
+    return [];
+  }
+}
+
+function dataLabs(): string[] {
+  try {
+    return fs.readdirSync(DATA_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'logs').map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `umlperf cleanup --all`: every lab with a run directory, a data directory, a cgroup tree or
+ * namespaces of a lab's names (the state file may be lost).
+ */
 export async function teardownAll(o: { graceful?: boolean } = {}): Promise<TeardownReport[]> {
   const out: TeardownReport[] = [];
-  for (const lab of listLabs()) {
+  for (const lab of knownLabs()) out.push(await teardownLab(lab, o));
+  return out;
+}
+
+/** Every lab this host has a trace of: state, data directory, cgroup tree or both namespaces. */
+export function knownLabs(): string[] {
+  const labs = [...new Set([...listLabs(), ...dataLabs(), ...cgroupLabs(), ...netnsLabs()])].sort();
+  return labs.filter((lab) => {
     try {
       validateLabName(lab);
+      return true;
     } catch {
-      continue;  // not a directory of ours
+      return false;  // not a name of ours
     }
-    out.push(await teardownLab(lab, o));
-  }
-  return out;
+  });
 }

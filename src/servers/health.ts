@@ -3,6 +3,7 @@
 // the Maildir. Used by `lab up` before it returns, and by the tests.
 import { randomBytes } from 'node:crypto';
 import { UmlperfError } from '../errors.js';
+import { faultPoint } from '../lab/fault.js';
 import type { ServerHealth } from './client-main.js';
 import { runClientJob } from './netns-child.js';
 import { SERVERS } from './start.js';
@@ -23,6 +24,19 @@ export interface HealthOptions {
   signal?: AbortSignal;
   /** What the error message calls the target (e.g. "g1", "host side"). */
   label?: string;
+  /** `cgroup.procs` files the check's child joins first (a lab's host leaf). */
+  cgroupProcs?: string[];
+  /** Called with the child's process group as soon as it exists (for the lab's state file). */
+  onProcess?: (p: HealthProcess) => void;
+}
+
+/** A health-check child, in the shape of the lab's ProcessRecord. */
+export interface HealthProcess {
+  role: 'health';
+  id: string;
+  pid: number;
+  pgid: number;
+  startTime: string;
 }
 
 export interface HealthReport {
@@ -40,7 +54,10 @@ export async function waitHealthy(o: HealthOptions): Promise<HealthReport> {
   const res = await runClientJob<ServerHealth[]>(o.netns, {
     kind: 'health', addr: o.addr, servers: [...o.servers], deadlineMs: timeoutMs, intervalMs: o.intervalMs ?? 50,
     maildir: o.maildir, token: randomBytes(8).toString('hex'),
-  }, timeoutMs + 15_000, o.signal);
+  }, timeoutMs + 15_000, o.signal, {
+    cgroupProcs: o.cgroupProcs,
+    onSpawn: o.onProcess && ((pid, startTime) => faultPoint('health-spawned') ?? o.onProcess!({ role: 'health', id: `health-${o.label ?? o.addr}`, pid, pgid: pid, startTime })),
+  });
   const bad = res.filter((r) => !r.ok);
   if (bad.length) {
     const what = bad.map((r) => `${SERVERS[r.server].label}: ${r.detail}`).join('; ');

@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { UmlperfError } from '../errors.js';
+import { inCgroupArgs } from '../lab/cgroup.js';
+import { startTimeOf } from '../lab/process.js';
 import { packageRoot } from '../native.js';
 import type { BenchJob, HealthJob } from './client-main.js';
 
@@ -11,15 +13,33 @@ export function clientMainPath(): string {
   return path.join(packageRoot, 'dist', 'src', 'servers', 'client-main.js');
 }
 
-export function runClientJob<T>(netns: string, job: HealthJob | BenchJob, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+export interface ClientJobPlacement {
+  /** `cgroup.procs` files the child joins before it starts (a lab's cgroup leaf). */
+  cgroupProcs?: string[];
+  /**
+   * Called with the child's pid (and start time) right after the spawn: the child then leads a
+   * process group of its own, so a record of it can end it after a crash of ours.
+   */
+  onSpawn?: (pid: number, startTime: string) => void;
+}
+
+export function runClientJob<T>(netns: string, job: HealthJob | BenchJob, timeoutMs: number, signal?: AbortSignal, place: ClientJobPlacement = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, clientMainPath(), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [cmd, ...args] = inCgroupArgs(place.cgroupProcs ?? [], ['ip', 'netns', 'exec', netns, process.execPath, clientMainPath(), JSON.stringify(job)]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: !!place.onSpawn });
+    if (place.onSpawn && child.pid !== undefined) place.onSpawn(child.pid, startTimeOf(child.pid));
     let out = '';
     let err = '';
     let killedFor: string | undefined;
-    const kill = (why: string) => { killedFor = why; child.kill('SIGKILL'); };
+    const kill = (why: string) => {
+      killedFor = why;
+      try {
+        if (place.onSpawn && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // gone already
+      }
+    };
     const timer = setTimeout(() => kill(`took longer than ${timeoutMs} ms`), timeoutMs);
     const onAbort = () => kill('aborted');
     signal?.addEventListener('abort', onAbort, { once: true });

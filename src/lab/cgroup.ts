@@ -1,0 +1,196 @@
+// One cgroup tree per lab, `umlperf/<lab>/{host,gN}`, with processes in the leaves only (v2
+// forbids processes in a cgroup that has children). Teardown kills a leaf's processes, so a
+// daemon that left its process group (Postfix's master) or a helper that outlived its parent
+// (a UML guest's) is still found. Works on the v2 unified hierarchy (stock Debian 12) and on
+// v1 (this machine kind: one mount per controller; `pids` and `freezer` are used, freezer to
+// stop a fork loop while its members are killed).
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { validateLabName } from './names.js';
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+export const CGROUP_TREE = 'umlperf';
+/** v1 controllers a lab's tree is made in (the first one that is mounted holds the truth). */
+const V1_CONTROLLERS = ['pids', 'freezer'] as const;
+
+export type CgroupMode = { version: 2; root: string } | { version: 1; roots: string[] } | { version: 0 };
+
+let cached: CgroupMode | undefined;
+
+/** The hierarchy mounted at `root`: v2 unified, v1 per-controller mounts, or none. */
+export function detectCgroupMode(root = CGROUP_ROOT): CgroupMode {
+  const isV2 = (p: string) => fs.existsSync(path.join(p, 'cgroup.controllers')) && fs.existsSync(path.join(p, 'cgroup.subtree_control'));
+  if (isV2(root)) return { version: 2, root };
+  const roots = V1_CONTROLLERS.map((c) => path.join(root, c)).filter((p) => fs.existsSync(path.join(p, 'cgroup.procs')));
+  return roots.length ? { version: 1, roots } : { version: 0 };
+}
+
+/** Which hierarchy this host has (detected once). */
+export function cgroupMode(): CgroupMode {
+  cached ??= detectCgroupMode();
+  return cached;
+}
+
+/** Tests only: run the module against another tree (a fake one of either version), or reset. */
+export function setCgroupModeForTests(m: CgroupMode | undefined): void {
+  cached = m;
+}
+
+/** The directories (one per mounted hierarchy) of `umlperf/<lab>[/leaf]`. */
+export function cgroupDirs(lab: string, leaf?: string): string[] {
+  validateLabName(lab);
+  if (leaf !== undefined && !/^(host|g[1-9][0-9]*)$/.test(leaf)) throw new Error(`bad cgroup leaf ${leaf}`);
+  const rel = path.join(CGROUP_TREE, lab, leaf ?? '');
+  const m = cgroupMode();
+  if (m.version === 2) return [path.join(m.root, rel)];
+  if (m.version === 1) return m.roots.map((r) => path.join(r, rel));
+  return [];
+}
+
+export interface CgroupLimits {
+  /** pids.max: every guest address space is a host process, so a guest's fork bomb is bounded here. */
+  pidsMax?: number;
+}
+
+/**
+ * Makes the lab's leaf (and its parents) with its limits; returns the `cgroup.procs` files to
+ * join and the limits it could not apply (e.g. no pids controller), which the caller reports
+ * as unsupported.
+ */
+export function cgroupCreate(lab: string, leaf: string, limits: CgroupLimits = {}): string[] & { unsupported?: string[] } {
+  const out: string[] & { unsupported?: string[] } = [];
+  const m = cgroupMode();
+  for (const d of cgroupDirs(lab, leaf)) {
+    fs.mkdirSync(d, { recursive: true });
+    out.push(path.join(d, 'cgroup.procs'));
+  }
+  if (limits.pidsMax !== undefined) {
+    let dir: string | undefined;
+    if (m.version === 1) dir = m.roots.map((r) => path.join(r, CGROUP_TREE, lab, leaf)).find((d) => d.includes('/pids/'));
+    if (m.version === 2) {
+      // v2: the controller must be enabled in every ancestor's subtree_control (best effort).
+      const rel = [CGROUP_TREE, path.join(CGROUP_TREE, lab)];
+      writeQuiet(path.join(m.root, 'cgroup.subtree_control'), '+pids');
+      for (const r of rel) writeQuiet(path.join(m.root, r, 'cgroup.subtree_control'), '+pids');
+      dir = path.join(m.root, CGROUP_TREE, lab, leaf);
+    }
+    if (!dir || !fs.existsSync(path.join(dir, 'pids.max')) || !writeQuiet(path.join(dir, 'pids.max'), String(limits.pidsMax)))
+      out.unsupported = ['pids.max'];
+  }
+  return out;
+}
+
+/**
+ * argv that runs `argv` inside the cgroup: a shell joins first, then execs (so the command and
+ * everything it starts is in the leaf from its first instruction). Paths go as arguments,
+ * never into the script text.
+ */
+export function inCgroupArgs(procsFiles: string[], argv: string[]): string[] {
+  if (!procsFiles.length) return argv;
+  return ['/bin/sh', '-c', 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"',
+    'umlperf-cgexec', String(procsFiles.length), ...procsFiles, ...argv];
+}
+
+function readPids(dir: string): number[] {
+  try {
+    return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Processes in the lab's tree (every leaf), or in one leaf. */
+export function cgroupPids(lab: string, leaf?: string): number[] {
+  const dirs = cgroupDirs(lab, leaf);
+  if (!dirs.length) return [];
+  const first = dirs[0];
+  const all = new Set<number>();
+  const walk = (d: string) => {
+    for (const p of readPids(d)) all.add(p);
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
+  };
+  walk(first);
+  return [...all];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function writeQuiet(file: string, text: string): boolean {
+  try {
+    fs.writeFileSync(file, text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills every process in the lab's tree (or one leaf) and waits until it is empty; false on timeout. */
+export async function cgroupKill(lab: string, leaf?: string, timeoutMs = 5000): Promise<boolean> {
+  const dirs = cgroupDirs(lab, leaf);
+  if (!dirs.length || !fs.existsSync(dirs[0])) return true;
+  const m = cgroupMode();
+  const end = Date.now() + timeoutMs;
+  for (let round = 0; round < 1000 && Date.now() < end; round++) {
+    if (!cgroupPids(lab, leaf).length) return true;
+    // v2 (5.14+): cgroup.kill ends the whole subtree at once, forks in flight included.
+    if (m.version === 2 && writeQuiet(path.join(dirs[0], 'cgroup.kill'), '1')) {
+      await sleep(20);
+      continue;
+    }
+    // v1 (or v2 without cgroup.kill): freeze so nothing forks while we kill, kill, thaw.
+    const freezer = m.version === 1 ? dirs.find((d) => d.includes('/freezer/')) : undefined;
+    if (freezer) writeQuiet(path.join(freezer, 'freezer.state'), 'FROZEN');
+    for (const pid of cgroupPids(lab, leaf)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    if (freezer) writeQuiet(path.join(freezer, 'freezer.state'), 'THAWED');
+    await sleep(20);
+  }
+  return !cgroupPids(lab, leaf).length;
+}
+
+/** Removes the lab's tree (leaves first); what still holds processes stays. */
+export function cgroupRemove(lab: string): void {
+  for (const d of cgroupDirs(lab)) {
+    const rm = (dir: string) => {
+      let entries: fs.Dirent[] = [];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) if (e.isDirectory()) rm(path.join(dir, e.name));
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // busy or gone
+      }
+    };
+    rm(d);
+  }
+}
+
+/** Labs that have a cgroup tree (found even when their state file is lost). */
+export function cgroupLabs(): string[] {
+  const dirs = cgroupDirs('x').map((d) => path.dirname(d));
+  const out = new Set<string>();
+  for (const d of dirs) {
+    try {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) out.add(e.name);
+    } catch {
+      // no tree yet
+    }
+  }
+  return [...out].sort();
+}
