@@ -11,6 +11,11 @@ import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateGuestCount, validateLabNa
 import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
+const checkSide = (side: string) => {
+  if (side === 'client' || side === 'host' || /^g[1-9][0-9]*$/.test(side) && Number(side.slice(1)) <= MAX_GUESTS) return;
+  throw new UsageError(`bad --side ${JSON.stringify(side)}: client, host or g1..g${MAX_GUESTS}`);
+};
+
 const checkCpus = (c: string) => {
   if (!/^\d+([-,]\d+)*$/.test(c)) throw new UsageError(`bad CPU list ${JSON.stringify(c)}: e.g. 0 or 0-1 or 0,2`);
 };
@@ -110,7 +115,7 @@ const command: CommandModule<object, Args> = {
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'up: UML kernel' })
       .option('cpus', { type: 'string', requiresArg: true, coerce: textWith('cpus', checkCpus), describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
-      .option('side', { type: 'string', default: 'client', requiresArg: true, describe: 'exec: the client or host namespace, or inside guest gN (over its console, not the network)' })
+      .option('side', { type: 'string', default: 'client', requiresArg: true, coerce: textWith('side', checkSide), describe: 'exec: the client or host namespace, or inside guest gN (over its console, not the network)' })
       .option('timeout', { type: 'string', default: '60', requiresArg: true, coerce: intFlag('timeout', 1, 3600), describe: 'exec in a guest: seconds before the command is killed' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,
   handler,
