@@ -94,7 +94,7 @@ test('hostfs reaches nothing of the host: /etc, .. escapes, the root, other gues
   assert.not.ok(seen.some((p) => /^\/(etc|home|root|tmp|work|proc|sys|boot)(\/|$)/.test(p)), seen.join(' '));
   assert.not.ok(seen.some((p) => p.includes('canary') || p.endsWith('.log') || p.includes('/g2/')), seen.join(' '));
   // Nothing it sees is writable, except its own directory.
-  const w = await sh('g1', `mount -t hostfs none /x -o / && for d in / /usr /usr/bin /dev /var/lib/umlperf/${LAB}; do touch "/x$d/hl-pwn" 2>/dev/null && echo "wrote $d"; done; `
+  const w = await sh('g1', `mount -t hostfs none /x -o / && for d in / /usr /usr/bin /dev ${dataDir(LAB)}; do touch "/x$d/hl-pwn" 2>/dev/null && echo "wrote $d"; done; `
     + `echo x > /x/usr/bin/linux.uml 2>/dev/null && echo "wrote kernel"; umount /x`);
   assert.is(w.out, '');
 });

@@ -56,7 +56,7 @@ test('lab down leaves nothing behind', async () => {
   for (const p of pids) assert.not.ok(fs.existsSync(`/proc/${p}`), `PID ${p} still runs`);
   assert.not.match(execFileSync('ip', ['netns', 'list']).toString(), name);
   assert.not.ok(fs.existsSync(`/run/umlperf/${name}`));
-  assert.not.ok(fs.existsSync(`/var/lib/umlperf/${name}`));
+  assert.not.ok(fs.existsSync(`/var/lib/umlperf/labs/${name}`));
   assert.not.match(fs.readFileSync('/proc/self/mountinfo', 'utf8'), name);
 });
 

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { native } from '../native.js';
-import { cgroupKill, cgroupLabs, cgroupPids, cgroupRemove } from './cgroup.js';
+import { cgroupEnd, cgroupLabs, cgroupPids } from './cgroup.js';
 import { stopGuest } from './guest.js';
-import { clientNetns, DATA_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
+import { clientNetns, LABS_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
 import { netnsDelete, netnsExists } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, writeState, type LabState, type ProcessRecord } from './state.js';
@@ -106,7 +106,7 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
   // Whatever left its process group (a daemon's own session, a guest's helper) is still in
   // the lab's cgroup: end the rest there.
   if (cgroupPids(lab).length) report.processes++;
-  await cgroupKill(lab);
+  await cgroupEnd(lab);
 
   const taps = new Set((state?.links ?? []).filter((l) => l.kind === 'tap').map((l) => l.name));
   if (!state) for (let n = 1; n <= MAX_GUESTS; n++) taps.add(tapName(lab, n));
@@ -124,7 +124,6 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
     await netnsDelete(ns);
     report.netns++;
   }
-  cgroupRemove(lab);
   fs.rmSync(dataDir(lab), { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   return report;
@@ -142,7 +141,7 @@ function netnsLabs(): string[] {
 
 function dataLabs(): string[] {
   try {
-    return fs.readdirSync(DATA_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'logs').map((d) => d.name);
+    return fs.readdirSync(LABS_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch {
     return [];
   }
