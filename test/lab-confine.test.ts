@@ -5,7 +5,7 @@
 // honours its deadline and is no network service.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 
 import { DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT } from '../src/probes.js';
@@ -47,6 +47,10 @@ test('guest exec returns stdout, stderr and the exit status; binary output intac
   assert.is(r.stderr.toString(), 'err\n');
   const bin = await labGuestExec(LAB, 'g2', ['sh', '-c', 'printf "\\000\\001\\377\\r\\n"; hostname']);
   assert.equal([...bin.stdout], [0, 1, 255, 13, 10, ...Buffer.from('g2\n')]);
+  // A large output arrives byte for byte (the guest's own checksum on stderr).
+  const big = await labGuestExec(LAB, 'g1', ['sh', '-c', 'head -c 300000 /dev/urandom > /tmp/r; md5sum /tmp/r >&2; cat /tmp/r']);
+  assert.is(big.stdout.length, 300_000);
+  assert.is(createHash('md5').update(big.stdout).digest('hex'), big.stderr.toString().split(' ')[0]);
 });
 
 test('guest exec: the deadline kills the command; the channel serves the next request', async () => {
