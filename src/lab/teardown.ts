@@ -22,37 +22,48 @@ export interface TeardownReport {
   found: boolean;
 }
 
-/** Guests UML itself recorded: <guest dir>/<umid>/pid, verified against the process's command line. */
+/**
+ * Guests UML itself recorded: <uml_dir>/<umid>/pid, verified against the process's command
+ * line. uml_dir is each guest's own directory; labs made by earlier versions used the lab's
+ * run directory for all guests.
+ */
 function discoveredGuests(lab: string, known: Set<number>): ProcessRecord[] {
   const out: ProcessRecord[] = [];
-  let entries: fs.Dirent[] = [];
+  const umlDirs: string[] = [labDir(lab)];
   try {
-    entries = fs.readdirSync(dataDir(lab), { withFileTypes: true });
+    for (const e of fs.readdirSync(dataDir(lab), { withFileTypes: true })) if (e.isDirectory() && /^g\d+$/.test(e.name)) umlDirs.push(path.join(dataDir(lab), e.name));
   } catch {
-    return out;
+    // no data directory
   }
-  for (const e of entries) {
-    if (!e.isDirectory() || !/^g\d+$/.test(e.name)) continue;
-    const dir = path.join(dataDir(lab), e.name);
-    let pid: number;
+  for (const dir of umlDirs) {
+    let entries: fs.Dirent[] = [];
     try {
-      pid = Number(fs.readFileSync(path.join(dir, e.name, 'pid'), 'utf8').trim());
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
-    if (!(pid > 1) || known.has(pid)) continue;
-    let cmdline = '';
-    let stat = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
+    for (const e of entries) {
+      if (!e.isDirectory() || !/^g\d+$/.test(e.name)) continue;
+      let pid: number;
+      try {
+        pid = Number(fs.readFileSync(path.join(dir, e.name, 'pid'), 'utf8').trim());
+      } catch {
+        continue;
+      }
+      if (!(pid > 1) || known.has(pid)) continue;
+      let cmdline = '';
+      let stat = '';
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const args = cmdline.split('\0');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (args.includes(`uml_dir=${dir}`) && args.includes(`umid=${e.name}`))
+        out.push({ role: 'guest', id: e.name, pid, pgid: pgid > 1 ? pgid : pid, startTime: startTimeOf(pid) });
     }
-    const args = cmdline.split('\0');
-    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-    if (args.includes(`uml_dir=${dir}`) && args.includes(`umid=${e.name}`))
-      out.push({ role: 'guest', id: e.name, pid, pgid: pgid > 1 ? pgid : pid, startTime: startTimeOf(pid) });
   }
   return out;
 }
