@@ -9,7 +9,7 @@ import path from 'node:path';
 import { native } from '../native.js';
 import { cgroupEnd, cgroupLabs, cgroupPids } from './cgroup.js';
 import { stopGuest } from './guest.js';
-import { clientNetns, LABS_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
+import { clientNetns, DATA_ROOT, LABS_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
 import { netnsDelete, netnsExists } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, writeState, type LabState, type ProcessRecord } from './state.js';
@@ -27,13 +27,15 @@ export interface TeardownReport {
  * line. uml_dir is each guest's own directory; labs made by earlier versions used the lab's
  * run directory for all guests.
  */
-function discoveredGuests(lab: string, known: Set<number>): ProcessRecord[] {
+function discoveredGuests(lab: string, dataDirs: string[], known: Set<number>): ProcessRecord[] {
   const out: ProcessRecord[] = [];
   const umlDirs: string[] = [labDir(lab)];
-  try {
-    for (const e of fs.readdirSync(dataDir(lab), { withFileTypes: true })) if (e.isDirectory() && /^g\d+$/.test(e.name)) umlDirs.push(path.join(dataDir(lab), e.name));
-  } catch {
-    // no data directory
+  for (const d of dataDirs) {
+    try {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && /^g\d+$/.test(e.name)) umlDirs.push(path.join(d, e.name));
+    } catch {
+      // no data directory
+    }
   }
   for (const dir of umlDirs) {
     let entries: fs.Dirent[] = [];
@@ -94,7 +96,10 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
 
   const procs = state?.processes ?? [];
   const guests = procs.filter((p) => p.role === 'guest');
-  const extra = discoveredGuests(lab, new Set([...procs.map((p) => p.pid), ...(state?.guests.map((g) => g.pid ?? 0) ?? [])]));
+  // The data directory the state names (an earlier layout had it right under DATA_ROOT), and
+  // today's; never anything else, whatever the file says.
+  const dataDirs = [...new Set([dataDir(lab), ...(state?.dataDir === `${DATA_ROOT}/${lab}` ? [state.dataDir] : [])])];
+  const extra = discoveredGuests(lab, dataDirs, new Set([...procs.map((p) => p.pid), ...(state?.guests.map((g) => g.pid ?? 0) ?? [])]));
   await Promise.all([
     ...guests.map(async (p) => {
       const g = state?.guests.find((x) => x.id === p.id);
@@ -135,7 +140,7 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
     await netnsDelete(ns);
     report.netns++;
   }
-  fs.rmSync(dataDir(lab), { recursive: true, force: true });
+  for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   return report;
 }
