@@ -3,7 +3,6 @@
 // what was made.
 import { spawn } from 'node:child_process';
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -16,11 +15,12 @@ import { cgroupCreate, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
+import { keepFile } from './logs.js';
 import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
 import {
-  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DATA_ROOT, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, KEPT_LOGS_DIR, RUN_ROOT, SUBNET_PREFIX, VETH,
+  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, RUN_ROOT, SUBNET_PREFIX, VETH,
   clientNetns, dataDir, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
@@ -156,8 +156,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     throw e;
   }
   const ids = allocateIds(takenIds());
-  // Everything the lab will make under fixed names is in the first write: its data directory,
-  // its cgroup tree, its namespaces (so a crash at any later point leaves a record of them).
+  // The first write names the data directory, the guests' ids and whether there is a cgroup
+  // tree (all under fixed names); every namespace, link and file is added before it is made.
   const rec = new StateRecorder({
     version: 1, name, status: 'starting', createdAt: new Date().toISOString(), creatorPid: process.pid, dir,
     dataDir: dataDir(name), ids, cgroups: cgroupMode().version !== 0,
@@ -299,12 +299,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   }
 }
 
-/** How many failed guests' console logs are kept in KEPT_LOGS_DIR (the oldest go first). */
-export const KEPT_LOGS = 20;
-
 /**
- * The lab's directories go in the teardown: a failed guest's console log is kept in
- * KEPT_LOGS_DIR (root's, 0700), under a fresh name made with O_EXCL|O_NOFOLLOW.
+ * The lab's directories go in the teardown: a failed guest's console log is kept (logs.ts).
  */
 function keepLog(lab: string, e: unknown): unknown {
   const err = e as GuestLogError;
@@ -315,31 +311,6 @@ function keepLog(lab: string, e: unknown): unknown {
   } catch {
     return e;
   }
-}
-
-/** Copies `src` (its last 4 MiB) to a fresh file in `dir`; keeps the newest KEPT_LOGS there. */
-export function keepFile(src: string, stem: string, dir = KEPT_LOGS_DIR): string {
-  if (dir === KEPT_LOGS_DIR) {
-    fs.mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
-    fs.mkdirSync(KEPT_LOGS_DIR, { recursive: true, mode: 0o700 });
-  }
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0)
-    throw new UmlperfError('ERR_UMLPERF_UNSAFE', `${dir} is not root's 0700 directory: not keeping logs there`);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const kept = path.join(dir, `${stem}-${stamp}-${randomBytes(3).toString('hex')}.log`);
-  const fd = fs.openSync(kept, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    const data = fs.readFileSync(src);
-    // The tail is what tells why a guest died; a runaway console is cut.
-    fs.writeSync(fd, data.subarray(Math.max(0, data.length - (4 << 20))));
-  } finally {
-    fs.closeSync(fd);
-  }
-  const old = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
-    .map((f) => ({ f, t: fs.lstatSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t || (a.f < b.f ? 1 : -1));
-  for (const x of old.slice(KEPT_LOGS)) fs.rmSync(path.join(dir, x.f), { force: true });
-  return kept;
 }
 
 function requireState(name: string): LabState {
