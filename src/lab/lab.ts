@@ -9,7 +9,7 @@ import path from 'node:path';
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
-import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
+import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy, type LabServersPlan } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { cgroupCreate, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
@@ -173,23 +173,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     faultPoint('state');
     const hostCg = cgroupCreate(name, 'host');
     const cns = clientNetns(name), hns = hostNetns(name);
-    for (const ns of [cns, hns]) {
-      if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
-    }
     say(`lab ${name}: namespaces, veth, bridge`);
-    for (const ns of [cns, hns]) {
-      rec.record((s) => s.netns.push(ns));
-      await netnsAdd(ns);
-    }
-    rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
-    await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
-    await bridgeAdd(hns, BRIDGE, HOST_MAC);
-    await linkMaster(hns, VETH, BRIDGE);
-    await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
-    await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
-    for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
-    await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
-    await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+    await makeNetwork(rec, cns, hns);
     faultPoint('links');
     check();
 
@@ -221,26 +206,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
       const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
-      const g = guestRecord({ ...base, extraArgs: [] });
-      rec.record((s) => {
-        s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
-        s.files.push(g.log, g.exec.in, g.exec.out);
-        s.guests.push(g);
-      });
-      prepareGuestDir(name, n, ids);
-      makeFifo(g.exec.in);
-      makeFifo(g.exec.out);
-      const cg = cgroupCreate(name, g.id, pidsMax ? { pidsMax } : {});
-      if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
-      const spec: GuestSpec = { ...base, cgroupProcs: [...cg],
-        extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
-      // Only the guest's uid may attach to its TAP: its UML process has no capabilities.
-      native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
-      faultPoint('tap-created');
-      native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
-      native().linkSetUp({ name: g.tap, netns: hns });
-      await neighPermanent(cns, VETH, g.address, g.mac);
-      await neighPermanent(hns, BRIDGE, g.address, g.mac);
+      const spec = await prepareGuest(rec, base, plan, pidsMax);
       specs.push(spec);
     }
     check();
@@ -297,6 +263,54 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   } finally {
     watcher?.close();
   }
+}
+
+/** Step: the two namespaces, the veth between them, the bridge; each recorded before it is made. */
+async function makeNetwork(rec: StateRecorder, cns: string, hns: string): Promise<void> {
+  for (const ns of [cns, hns]) {
+    if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
+  }
+  for (const ns of [cns, hns]) {
+    rec.record((s) => s.netns.push(ns));
+    await netnsAdd(ns);
+  }
+  rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
+  await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
+  await bridgeAdd(hns, BRIDGE, HOST_MAC);
+  await linkMaster(hns, VETH, BRIDGE);
+  await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
+  await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
+  for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
+  await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
+  await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+}
+
+/**
+ * Step, per guest: its record (TAP, files) first, then its own directory, exec FIFOs, cgroup
+ * leaf, server arguments, and its TAP — owned by the guest's uid, the only one that may attach.
+ */
+async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs' | 'cgroupProcs'>, plan: LabServersPlan, pidsMax: number): Promise<GuestSpec> {
+  const { lab, n, ids } = base;
+  const cns = clientNetns(lab), hns = hostNetns(lab);
+  const g = guestRecord({ ...base, extraArgs: [] });
+  rec.record((s) => {
+    s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
+    s.files.push(g.log, g.exec.in, g.exec.out);
+    s.guests.push(g);
+  });
+  prepareGuestDir(lab, n, ids);
+  makeFifo(g.exec.in);
+  makeFifo(g.exec.out);
+  const cg = cgroupCreate(lab, g.id, pidsMax ? { pidsMax } : {});
+  if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
+  const spec: GuestSpec = { ...base, cgroupProcs: [...cg], extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
+  native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
+  faultPoint('tap-created');
+  native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
+  native().linkSetUp({ name: g.tap, netns: hns });
+  await neighPermanent(cns, VETH, g.address, g.mac);
+  await neighPermanent(hns, BRIDGE, g.address, g.mac);
+  return spec;
 }
 
 /**
