@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import { fpuAdapterPath } from '../src/lab/fpu.js';
 import * as assert from 'uvu/assert';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 
 import { DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT } from '../src/probes.js';
@@ -48,6 +48,10 @@ test('guest exec returns stdout, stderr and the exit status; binary output intac
   assert.is(r.stderr.toString(), 'err\n');
   const bin = await labGuestExec(LAB, 'g2', ['sh', '-c', 'printf "\\000\\001\\377\\r\\n"; hostname']);
   assert.equal([...bin.stdout], [0, 1, 255, 13, 10, ...Buffer.from('g2\n')]);
+  // A large output arrives byte for byte (the guest's own checksum on stderr).
+  const big = await labGuestExec(LAB, 'g1', ['sh', '-c', 'head -c 300000 /dev/urandom > /tmp/r; md5sum /tmp/r >&2; cat /tmp/r']);
+  assert.is(big.stdout.length, 300_000);
+  assert.is(createHash('md5').update(big.stdout).digest('hex'), big.stderr.toString().split(' ')[0]);
 });
 
 test('guest exec: the deadline kills the command; the channel serves the next request', async () => {
@@ -100,7 +104,7 @@ test('hostfs reaches nothing of the host: /etc, .. escapes, the root, other gues
   assert.not.ok(seen.some((p) => !adapterPath.has(p) && /^\/(etc|home|root|tmp|work|proc|sys|boot)(\/|$)/.test(p)), seen.join(' '));
   assert.not.ok(seen.some((p) => p.includes('canary') || p.endsWith('.log') || p.includes('/g2/')), seen.join(' '));
   // Nothing it sees is writable, except its own directory.
-  const w = await sh('g1', `mount -t hostfs none /x -o / && for d in / /usr /usr/bin /dev /var/lib/umlperf/${LAB}; do touch "/x$d/hl-pwn" 2>/dev/null && echo "wrote $d"; done; `
+  const w = await sh('g1', `mount -t hostfs none /x -o / && for d in / /usr /usr/bin /dev ${dataDir(LAB)}; do touch "/x$d/hl-pwn" 2>/dev/null && echo "wrote $d"; done; `
     + `echo x > /x/usr/bin/linux.uml 2>/dev/null && echo "wrote kernel"; umount /x`);
   assert.is(w.out, '');
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { KEPT_LOGS, keepFile } from '../src/lab/lab.js';
+import { KEPT_LOGS, keepFile } from '../src/lab/logs.js';
 import { KEPT_LOGS_DIR } from '../src/lab/names.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hll-'));

@@ -93,7 +93,7 @@ test('a guest killed with SIGKILL mid-probe: the probe fails, the lab says the g
   assert.ok(await until(() => targetDownError(LAB, 'g4') !== undefined, 3000));
   const err = targetDownError(LAB, 'g4')!;
   assert.is(err.code, 'ERR_UMLPERF_GUEST_EXIT');
-  assert.match(err.message, new RegExp(`guest g4 \\(pid ${g4.pid}\\) is not running; log: /var/lib/umlperf/${LAB}/g4.log`));
+  assert.match(err.message, new RegExp(`guest g4 \\(pid ${g4.pid}\\) is not running; log: /var/lib/umlperf/labs/${LAB}/g4.log`));
   assert.is(targetDownError(LAB, 'g1'), undefined, 'the others still run');
   // UML's helpers (I/O threads, ptraced address spaces: one of them spins) go with the kernel.
   assert.ok(await until(() => pidsOfUid(uid).length === 0, 5000), `left: ${pidsOfUid(uid).join(' ')}`);

@@ -11,6 +11,7 @@ import { debianImage } from '../src/images/debian.js';
 import { labDown, labGuestExec, labUp, type LabInfo } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
 import { serveBench } from '../src/servers/bench.js';
+import { waitHealthy } from '../src/servers/health.js';
 
 const name = `sv${randomBytes(3).toString('hex')}`;
 let lab: LabInfo | undefined;
@@ -40,6 +41,21 @@ test('exec in a Debian guest: its own files, its servers running', async () => {
   assert.match(r.stdout.toString(), /^12\./);
 });
 
+test('what a guest plants in its Maildir (symlinks to endless files, FIFOs) does not stall or fool the host\'s mail check', async () => {
+  const g1 = readState(name)!.guests[0];
+  const newDir = `${g1.dir}/mail/inbox/new`;
+  for (const f of fs.readdirSync(newDir)) fs.rmSync(`${newDir}/${f}`);
+  // As the guest would make them through hostfs (its uid's files on the host).
+  fs.symlinkSync('/dev/zero', `${newDir}/1.zero`);
+  fs.symlinkSync('/etc/shadow', `${newDir}/2.shadow`);
+  execFileSync('mkfifo', [`${newDir}/3.fifo`]);
+  const t0 = Date.now();
+  const h = await waitHealthy({ netns: `${name}-client`, addr: g1.address, servers: ['mail'], maildir: `${g1.dir}/mail/inbox`, timeoutMs: 20_000 });
+  assert.ok(h.servers[0].ok, h.servers[0].detail);
+  assert.match(h.servers[0].detail, /delivered to the Maildir/);
+  assert.ok(Date.now() - t0 < 20_000);
+});
+
 test('each server answers in the guest under load (small bounded runs)', async () => {
   for (const [proto, requests] of [['dns', 100], ['http', 50], ['smtp', 10]] as const) {
     const r = await serveBench({ proto, netns: `${name}-client`, addr: '198.18.0.11', target: 'g1', requests, timeoutMs: 3000 });
@@ -56,7 +72,7 @@ test('lab down leaves nothing behind', async () => {
   for (const p of pids) assert.not.ok(fs.existsSync(`/proc/${p}`), `PID ${p} still runs`);
   assert.not.match(execFileSync('ip', ['netns', 'list']).toString(), name);
   assert.not.ok(fs.existsSync(`/run/umlperf/${name}`));
-  assert.not.ok(fs.existsSync(`/var/lib/umlperf/${name}`));
+  assert.not.ok(fs.existsSync(`/var/lib/umlperf/labs/${name}`));
   assert.not.match(fs.readFileSync('/proc/self/mountinfo', 'utf8'), name);
 });
 

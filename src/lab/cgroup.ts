@@ -160,8 +160,8 @@ export async function cgroupKill(lab: string, leaf?: string, timeoutMs = 5000): 
   return !cgroupPids(lab, leaf).length;
 }
 
-/** Removes the lab's tree (leaves first); what still holds processes stays. */
-export function cgroupRemove(lab: string): void {
+/** Removes the lab's tree (leaves first); what still holds processes stays. True when all is gone. */
+export function cgroupRemove(lab: string): boolean {
   for (const d of cgroupDirs(lab)) {
     const rm = (dir: string) => {
       let entries: fs.Dirent[] = [];
@@ -179,6 +179,23 @@ export function cgroupRemove(lab: string): void {
     };
     rm(d);
   }
+  return cgroupDirs(lab).every((d) => !fs.existsSync(d));
+}
+
+/**
+ * Kills the tree's processes and removes it, again while a process joins late (one spawned
+ * just before a crash joins its leaf as its first act; once the leaf is gone, it cannot, and
+ * never runs). True when the tree is gone.
+ */
+export async function cgroupEnd(lab: string, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < 200; i++) {
+    await cgroupKill(lab, undefined, Math.max(100, end - Date.now()));
+    if (cgroupRemove(lab)) return true;
+    if (Date.now() > end) break;
+    await sleep(25);
+  }
+  return false;
 }
 
 /** Labs that have a cgroup tree (found even when their state file is lost). */

@@ -7,7 +7,7 @@
 //   few devices, a private /dev/shm and the lab's data directory; the host's other files are
 //   not in its view at all;
 // - it runs as a uid and gid of its own (no passwd entry needed, no capabilities), owns only
-//   its TAP (TUNSETOWNER) and its own directory `<DATA_ROOT>/<lab>/gN` (uml_dir, COW file,
+//   its TAP (TUNSETOWNER) and its own directory `<LABS_ROOT>/<lab>/gN` (uml_dir, COW file,
 //   hostfs Maildir), and reaches the lab's notify socket through the lab's group. Everything
 //   else of the lab is root's and closed to it.
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 
 import { UmlperfError } from '../errors.js';
-import { DATA_ROOT, dataDir, guestDir } from './names.js';
+import { DATA_ROOT, LABS_ROOT, dataDir, guestDir } from './names.js';
 
 /**
  * Per-lab ids: guest N runs as uid `base + N`, every guest of the lab in group `base`. Drawn at
@@ -52,9 +52,14 @@ function ensureDir(p: string, mode: number, uid: number, gid: number): void {
   fs.chmodSync(p, mode);
 }
 
-/** `<DATA_ROOT>` (root, traversable) and `<DATA_ROOT>/<lab>` (root:<lab group>, 0710), fresh. */
+/** `<LABS_ROOT>` (root, traversable) and `<LABS_ROOT>/<lab>` (root:<lab group>, 0710), fresh. */
 export function prepareDataDir(lab: string, ids: LabIds): string {
-  ensureDir(DATA_ROOT, 0o711, 0, 0);
+  for (const d of [DATA_ROOT, LABS_ROOT]) {
+    fs.mkdirSync(d, { recursive: true, mode: 0o711 });
+    const st = fs.lstatSync(d);
+    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new UmlperfError('ERR_UMLPERF_UNSAFE', `${d} must be root's directory, writable by root alone`);
+  }
+  ensureDir(LABS_ROOT, 0o711, 0, 0);
   const d = dataDir(lab);
   // Our `lab up` holds the lab's lock (its run directory): what is here is a crash's leftover.
   fs.rmSync(d, { recursive: true, force: true });

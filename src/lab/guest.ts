@@ -125,12 +125,11 @@ export function guestEnv(): NodeJS.ProcessEnv {
 
 /**
  * The guest's supervisor, run as the guest's uid: it starts the kernel, and when the kernel's
- * main process ends — halted, crashed or SIGKILLed — it kills the rest of the process group:
- * UML's helper processes (its I/O threads and the ptraced address spaces, one of which spins)
- * would otherwise outlive their kernel.
+ * main process ends — halted, crashed or SIGKILLed — it kills the kernel's process group, then
+ * exits with the kernel's status. UML's helper processes (its I/O threads and the ptraced
+ * address spaces, one of which spins) would otherwise outlive their kernel; UML's main process
+ * makes a session of its own (setsid) before it starts any helper, so they are all in it.
  */
-// UML's main process makes a session of its own (setsid) before it starts any helper, so its
-// helpers are all in that group: the supervisor kills it, then exits with the kernel's status.
 const SUPERVISE = '"$@" & uml=$!; trap "" INT TERM HUP; wait "$uml"; st=$?; kill -KILL -"$uml" 2>/dev/null; exit $st';
 
 /** The shell the supervisor runs in (a real path: the guest's root holds no symlinks). */
@@ -163,6 +162,7 @@ export function spawnGuest(s: GuestSpec, g: GuestRecord): SpawnedGuest {
     fds.push(fs.openSync(g.log, OPEN_LOG, 0o600));
     // Opened read-write: neither end ever sees EOF or SIGPIPE when the host side is away.
     fds.push(fs.openSync(g.exec.in, OPEN_FIFO), fs.openSync(g.exec.out, OPEN_FIFO));
+    // RAM in the guest's own /dev/shm; the FPU-state adapter (LD_PRELOAD) is put in the guest's root.
     const env = guestEnv();
     fs.mkdirSync(g.jail ?? path.join(s.dir, `${g.id}.root`), { recursive: true, mode: 0o700 });
     const spawnedAt = performance.now();

@@ -3,25 +3,25 @@
 // what was made.
 import { spawn } from 'node:child_process';
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
-import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy } from '../servers/lab-servers.js';
+import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy, type LabServersPlan } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { cgroupCreate, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
+import { keepFile } from './logs.js';
 import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
 import { fpuStateOf, type FpuState } from './fpu.js';
 import { spawnHostEndpoint } from './host-endpoint.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
 import {
-  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DATA_ROOT, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, KEPT_LOGS_DIR, RUN_ROOT, SUBNET_PREFIX, VETH,
+  BRIDGE, CLIENT_ADDRESS, CLIENT_MAC, DEFAULT_LAB, HOST_ADDRESS, HOST_MAC, RUN_ROOT, SUBNET_PREFIX, VETH,
   clientNetns, dataDir, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
@@ -165,8 +165,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     throw e;
   }
   const ids = allocateIds(takenIds());
-  // Everything the lab will make under fixed names is in the first write: its data directory,
-  // its cgroup tree, its namespaces (so a crash at any later point leaves a record of them).
+  // The first write names the data directory, the guests' ids and whether there is a cgroup
+  // tree (all under fixed names); every namespace, link and file is added before it is made.
   const rec = new StateRecorder({
     version: 1, name, status: 'starting', createdAt: new Date().toISOString(), creatorPid: process.pid, dir,
     dataDir: dataDir(name), ids, cgroups: cgroupMode().version !== 0,
@@ -182,23 +182,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     faultPoint('state');
     const hostCg = cgroupCreate(name, 'host');
     const cns = clientNetns(name), hns = hostNetns(name);
-    for (const ns of [cns, hns]) {
-      if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
-    }
     say(`lab ${name}: namespaces, veth, bridge`);
-    for (const ns of [cns, hns]) {
-      rec.record((s) => s.netns.push(ns));
-      await netnsAdd(ns);
-    }
-    rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
-    await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
-    await bridgeAdd(hns, BRIDGE, HOST_MAC);
-    await linkMaster(hns, VETH, BRIDGE);
-    await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
-    await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
-    for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
-    await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
-    await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+    await makeNetwork(rec, cns, hns);
     faultPoint('links');
     check();
 
@@ -230,26 +215,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
       const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
-      const g = guestRecord({ ...base, extraArgs: [] });
-      rec.record((s) => {
-        s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
-        s.files.push(g.log, g.exec.in, g.exec.out);
-        s.guests.push(g);
-      });
-      prepareGuestDir(name, n, ids);
-      makeFifo(g.exec.in);
-      makeFifo(g.exec.out);
-      const cg = cgroupCreate(name, g.id, pidsMax ? { pidsMax } : {});
-      if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
-      const spec: GuestSpec = { ...base, cgroupProcs: [...cg],
-        extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
-      // Only the guest's uid may attach to its TAP: its UML process has no capabilities.
-      native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
-      faultPoint('tap-created');
-      native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
-      native().linkSetUp({ name: g.tap, netns: hns });
-      await neighPermanent(cns, VETH, g.address, g.mac);
-      await neighPermanent(hns, BRIDGE, g.address, g.mac);
+      const spec = await prepareGuest(rec, base, plan, pidsMax);
       specs.push(spec);
     }
     check();
@@ -309,12 +275,56 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   }
 }
 
-/** How many failed guests' console logs are kept in KEPT_LOGS_DIR (the oldest go first). */
-export const KEPT_LOGS = 20;
+/** Step: the two namespaces, the veth between them, the bridge; each recorded before it is made. */
+async function makeNetwork(rec: StateRecorder, cns: string, hns: string): Promise<void> {
+  for (const ns of [cns, hns]) {
+    if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
+  }
+  for (const ns of [cns, hns]) {
+    rec.record((s) => s.netns.push(ns));
+    await netnsAdd(ns);
+  }
+  rec.record((s) => s.links.push({ netns: cns, name: VETH, kind: 'veth' }, { netns: hns, name: BRIDGE, kind: 'bridge' }));
+  await vethAdd(cns, hns, VETH, CLIENT_MAC, HOST_MAC.replace(/01$/, '03'));
+  await bridgeAdd(hns, BRIDGE, HOST_MAC);
+  await linkMaster(hns, VETH, BRIDGE);
+  await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
+  await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
+  for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
+  await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
+  await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
+}
 
 /**
- * The lab's directories go in the teardown: a failed guest's console log is kept in
- * KEPT_LOGS_DIR (root's, 0700), under a fresh name made with O_EXCL|O_NOFOLLOW.
+ * Step, per guest: its record (TAP, files) first, then its own directory, exec FIFOs, cgroup
+ * leaf, server arguments, and its TAP — owned by the guest's uid, the only one that may attach.
+ */
+async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs' | 'cgroupProcs'>, plan: LabServersPlan, pidsMax: number): Promise<GuestSpec> {
+  const { lab, n, ids } = base;
+  const cns = clientNetns(lab), hns = hostNetns(lab);
+  const g = guestRecord({ ...base, extraArgs: [] });
+  rec.record((s) => {
+    s.links.push({ netns: hns, name: g.tap, kind: 'tap' });
+    s.files.push(g.log, g.exec.in, g.exec.out);
+    s.guests.push(g);
+  });
+  prepareGuestDir(lab, n, ids);
+  makeFifo(g.exec.in);
+  makeFifo(g.exec.out);
+  const cg = cgroupCreate(lab, g.id, pidsMax ? { pidsMax } : {});
+  if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
+  const spec: GuestSpec = { ...base, cgroupProcs: [...cg], extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
+  native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
+  faultPoint('tap-created');
+  native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
+  native().linkSetUp({ name: g.tap, netns: hns });
+  await neighPermanent(cns, VETH, g.address, g.mac);
+  await neighPermanent(hns, BRIDGE, g.address, g.mac);
+  return spec;
+}
+
+/**
+ * The lab's directories go in the teardown: a failed guest's console log is kept (logs.ts).
  */
 function keepLog(lab: string, e: unknown): unknown {
   const err = e as GuestLogError;
@@ -325,31 +335,6 @@ function keepLog(lab: string, e: unknown): unknown {
   } catch {
     return e;
   }
-}
-
-/** Copies `src` (its last 4 MiB) to a fresh file in `dir`; keeps the newest KEPT_LOGS there. */
-export function keepFile(src: string, stem: string, dir = KEPT_LOGS_DIR): string {
-  if (dir === KEPT_LOGS_DIR) {
-    fs.mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
-    fs.mkdirSync(KEPT_LOGS_DIR, { recursive: true, mode: 0o700 });
-  }
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0)
-    throw new UmlperfError('ERR_UMLPERF_UNSAFE', `${dir} is not root's 0700 directory: not keeping logs there`);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const kept = path.join(dir, `${stem}-${stamp}-${randomBytes(3).toString('hex')}.log`);
-  const fd = fs.openSync(kept, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    const data = fs.readFileSync(src);
-    // The tail is what tells why a guest died; a runaway console is cut.
-    fs.writeSync(fd, data.subarray(Math.max(0, data.length - (4 << 20))));
-  } finally {
-    fs.closeSync(fd);
-  }
-  const old = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
-    .map((f) => ({ f, t: fs.lstatSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t || (a.f < b.f ? 1 : -1));
-  for (const x of old.slice(KEPT_LOGS)) fs.rmSync(path.join(dir, x.f), { force: true });
-  return kept;
 }
 
 function requireState(name: string): LabState {

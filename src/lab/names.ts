@@ -18,11 +18,13 @@ export const VETH = 'veth0';
 export const BRIDGE = 'br0';
 /** State file, sockets and FIFOs of our own (root, 0700): small, on tmpfs. */
 export const RUN_ROOT = '/run/umlperf';
+/** umlperf's files on disk (root's). */
+export const DATA_ROOT = '/var/lib/umlperf';
 /**
  * Per-lab files on disk (COW files, guest directories, console logs): a guest writing its
- * disk must not fill /run. `<DATA_ROOT>/<lab>` is root's, open to the lab's guest group only.
+ * disk must not fill /run. `<LABS_ROOT>/<lab>` is root's, open to the lab's guest group only.
  */
-export const DATA_ROOT = '/var/lib/umlperf';
+export const LABS_ROOT = `${DATA_ROOT}/labs`;
 /** Console logs of failed guests, kept after their lab is gone (root, 0700, bounded). */
 export const KEPT_LOGS_DIR = `${DATA_ROOT}/logs`;
 
@@ -41,9 +43,9 @@ export function validateGuestCount(n: unknown): number {
 export const clientNetns = (lab: string): string => `${lab}-client`;
 export const hostNetns = (lab: string): string => `${lab}-host`;
 export const labDir = (lab: string): string => `${RUN_ROOT}/${lab}`;
-export const dataDir = (lab: string): string => `${DATA_ROOT}/${lab}`;
+export const dataDir = (lab: string): string => `${LABS_ROOT}/${lab}`;
 /** A guest's own directory (its uid's, 0700): uml_dir, COW file, hostfs Maildir. */
-export const guestDir = (lab: string, n: number): string => `${DATA_ROOT}/${lab}/g${n}`;
+export const guestDir = (lab: string, n: number): string => `${LABS_ROOT}/${lab}/g${n}`;
 export const guestId = (n: number): string => `g${n}`;
 export const tapName = (lab: string, n: number): string => `${lab}g${n}`;
 export const guestAddress = (n: number): string => `198.18.0.${10 + n}`;

@@ -63,7 +63,7 @@ export interface LabState {
   /** The process that made the lab (it may be long gone). */
   creatorPid: number;
   dir: string;
-  /** Per-lab files on disk (COW files, guest directories, logs): <DATA_ROOT>/<lab>. */
+  /** Per-lab files on disk (COW files, guest directories, logs): <LABS_ROOT>/<lab>. */
   dataDir?: string;
   /** The guests' host ids (confine.ts), drawn before the first guest directory is made. */
   ids?: { base: number };

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { native } from '../native.js';
-import { cgroupKill, cgroupLabs, cgroupPids, cgroupRemove } from './cgroup.js';
+import { cgroupEnd, cgroupLabs, cgroupPids } from './cgroup.js';
 import { stopGuest } from './guest.js';
-import { clientNetns, DATA_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
+import { clientNetns, DATA_ROOT, LABS_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
 import { netnsDelete, netnsExists } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, writeState, type LabState, type ProcessRecord } from './state.js';
@@ -22,37 +22,50 @@ export interface TeardownReport {
   found: boolean;
 }
 
-/** Guests UML itself recorded: <guest dir>/<umid>/pid, verified against the process's command line. */
-function discoveredGuests(lab: string, known: Set<number>): ProcessRecord[] {
+/**
+ * Guests UML itself recorded: <uml_dir>/<umid>/pid, verified against the process's command
+ * line. uml_dir is each guest's own directory; labs made by earlier versions used the lab's
+ * run directory for all guests.
+ */
+function discoveredGuests(lab: string, dataDirs: string[], known: Set<number>): ProcessRecord[] {
   const out: ProcessRecord[] = [];
-  let entries: fs.Dirent[] = [];
-  try {
-    entries = fs.readdirSync(dataDir(lab), { withFileTypes: true });
-  } catch {
-    return out;
+  const umlDirs: string[] = [labDir(lab)];
+  for (const d of dataDirs) {
+    try {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && /^g\d+$/.test(e.name)) umlDirs.push(path.join(d, e.name));
+    } catch {
+      // no data directory
+    }
   }
-  for (const e of entries) {
-    if (!e.isDirectory() || !/^g\d+$/.test(e.name)) continue;
-    const dir = path.join(dataDir(lab), e.name);
-    let pid: number;
+  for (const dir of umlDirs) {
+    let entries: fs.Dirent[] = [];
     try {
-      pid = Number(fs.readFileSync(path.join(dir, e.name, 'pid'), 'utf8').trim());
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
-    if (!(pid > 1) || known.has(pid)) continue;
-    let cmdline = '';
-    let stat = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
+    for (const e of entries) {
+      if (!e.isDirectory() || !/^g\d+$/.test(e.name)) continue;
+      let pid: number;
+      try {
+        pid = Number(fs.readFileSync(path.join(dir, e.name, 'pid'), 'utf8').trim());
+      } catch {
+        continue;
+      }
+      if (!(pid > 1) || known.has(pid)) continue;
+      let cmdline = '';
+      let stat = '';
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const args = cmdline.split('\0');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (args.includes(`uml_dir=${dir}`) && args.includes(`umid=${e.name}`))
+        out.push({ role: 'guest', id: e.name, pid, pgid: pgid > 1 ? pgid : pid, startTime: startTimeOf(pid) });
     }
-    const args = cmdline.split('\0');
-    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-    if (args.includes(`uml_dir=${dir}`) && args.includes(`umid=${e.name}`))
-      out.push({ role: 'guest', id: e.name, pid, pgid: pgid > 1 ? pgid : pid, startTime: startTimeOf(pid) });
   }
   return out;
 }
@@ -83,7 +96,10 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
 
   const procs = state?.processes ?? [];
   const guests = procs.filter((p) => p.role === 'guest');
-  const extra = discoveredGuests(lab, new Set([...procs.map((p) => p.pid), ...(state?.guests.map((g) => g.pid ?? 0) ?? [])]));
+  // The data directory the state names (an earlier layout had it right under DATA_ROOT), and
+  // today's; never anything else, whatever the file says.
+  const dataDirs = [...new Set([dataDir(lab), ...(state?.dataDir === `${DATA_ROOT}/${lab}` ? [state.dataDir] : [])])];
+  const extra = discoveredGuests(lab, dataDirs, new Set([...procs.map((p) => p.pid), ...(state?.guests.map((g) => g.pid ?? 0) ?? [])]));
   await Promise.all([
     ...guests.map(async (p) => {
       const g = state?.guests.find((x) => x.id === p.id);
@@ -106,7 +122,7 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
   // Whatever left its process group (a daemon's own session, a guest's helper) is still in
   // the lab's cgroup: end the rest there.
   if (cgroupPids(lab).length) report.processes++;
-  await cgroupKill(lab);
+  await cgroupEnd(lab);
 
   const taps = new Set((state?.links ?? []).filter((l) => l.kind === 'tap').map((l) => l.name));
   if (!state) for (let n = 1; n <= MAX_GUESTS; n++) taps.add(tapName(lab, n));
@@ -124,8 +140,7 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
     await netnsDelete(ns);
     report.netns++;
   }
-  cgroupRemove(lab);
-  fs.rmSync(dataDir(lab), { recursive: true, force: true });
+  for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   return report;
 }
@@ -142,7 +157,7 @@ function netnsLabs(): string[] {
 
 function dataLabs(): string[] {
   try {
-    return fs.readdirSync(DATA_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'logs').map((d) => d.name);
+    return fs.readdirSync(LABS_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch {
     return [];
   }

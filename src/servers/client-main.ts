@@ -4,6 +4,7 @@
 // one JSON line with the result. Timestamps are CLOCK_MONOTONIC (process.hrtime), the same
 // clock as the parent's.
 import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { DnsClient, httpGet, smtpSend } from './protocols.js';
 import { HOST_ADDR, VHOSTS, ZONE } from './zone.js';
@@ -88,12 +89,30 @@ async function checkOnce(server: ServerName, job: HealthJob, dnsClient: () => Dn
   }
 }
 
+/** Messages are at most 1 MiB (Postfix's message_size_limit in the image). */
+const MAX_MESSAGE = 1 << 20;
+
+/**
+ * Whether a message holding `needle` is in the Maildir. A guest's Maildir is the guest's to
+ * write (hostfs), and we run as root: regular files only, no symlink followed, no FIFO waited
+ * on, at most one message's size read.
+ */
 async function maildirHas(maildir: string, needle: string): Promise<boolean> {
   const dir = path.join(maildir, 'new');
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   for (const n of names) {
-    const text = await fs.readFile(path.join(dir, n), 'latin1').catch(() => '');
-    if (text.includes(needle)) return true;
+    let fh: fs.FileHandle | undefined;
+    try {
+      fh = await fs.open(path.join(dir, n), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+      if (!(await fh.stat()).isFile()) continue;
+      const buf = Buffer.alloc(MAX_MESSAGE);
+      const { bytesRead } = await fh.read(buf, 0, MAX_MESSAGE, 0);
+      if (buf.subarray(0, bytesRead).toString('latin1').includes(needle)) return true;
+    } catch {
+      // not a regular file of its own, or gone
+    } finally {
+      await fh?.close();
+    }
   }
   return false;
 }
