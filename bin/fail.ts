@@ -1,10 +1,12 @@
 // How the CLI ends on an error: one line on stderr, exit 2 for usage, 1 for failures, 130 for
 // an interrupt. A stack trace only with UMLPERF_DEBUG=1.
 import { isUsageError } from '../src/errors.js';
+import { interruptedBy } from './progress.js';
 
 export function exitCodeFor(e: unknown): number {
   const err = e as { name?: string; code?: string };
-  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') return 130;
+  // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') return interruptedBy === 'SIGTERM' ? 143 : 130;
   return isUsageError(e) ? 2 : 1;
 }
 

@@ -44,13 +44,21 @@ export function progressSink(prefix: string, everyMs = 10_000): { line(text: str
 /** An AbortSignal fired by SIGINT/SIGTERM while `fn` runs. */
 export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  const stop = (sig: NodeJS.Signals) => {
+    interruptedBy = sig;
+    ac.abort(Object.assign(new Error(`interrupted by ${sig}`), { name: 'AbortError', code: 'ABORT_ERR', signal: sig }));
+  };
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
   try {
     return await fn(ac.signal);
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
 }
+
+/** The signal that interrupted the last interruptible job, if any: the CLI exits 128 + its number. */
+export let interruptedBy: NodeJS.Signals | undefined;
