@@ -192,14 +192,19 @@ test('bad options are usage errors', async () => {
 
 test('an AbortSignal cancels a running probe promptly', async () => {
   const ac = new AbortController();
-  const p = responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 100_000_000, signal: ac.signal });
-  setTimeout(() => ac.abort(), 100);
+  const p = responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 10_000_000, signal: ac.signal });
+  setTimeout(() => ac.abort(), 300);
   const t0 = Date.now();
   try {
     await p;
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).name, 'AbortError');
+    const err = e as Error & { partial?: { sent: number; received: number; samplesNs?: number[] } };
+    assert.is(err.name, 'AbortError');
+    assert.ok(err.cause !== undefined, 'the abort reason is the cause');
+    // What was measured before the abort is kept.
+    assert.ok(err.partial && err.partial.sent > 0, 'partial result');
+    assert.is(err.partial!.samplesNs!.length, err.partial!.received);
   }
   assert.ok(Date.now() - t0 < 5000);
   // The endpoint still serves after the cancelled connection.
