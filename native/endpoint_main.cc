@@ -27,7 +27,7 @@ static const char* kUsage =
     "Limits: --max-connections per TCP service (default 256; at the limit the longest-idle\n"
     "connection makes room), --max-connections-per-source per service and client address\n"
     "(default half of it), --idle-timeout-ms closes silent TCP connections (default 60000),\n"
-    "--udp-rate caps UDP replies per second to one client address (default 200000; 0: none).\n"
+    "--udp-rate caps UDP replies per second to one client address (default 1000000; 0: none).\n"
     "UDP datagrams from ports below 1024 or from echo/discard ports get no answer.\n";
 
 // Bad usage: one line on stderr, exit status 2.

@@ -26,7 +26,7 @@ export interface EndpointOptions {
   maxConnectionsPerSource?: number;
   /** A TCP connection that sends nothing for this long is closed. Default 60000. */
   idleTimeoutMs?: number;
-  /** UDP replies per second to one source address (echo and counts); 0: no limit. Default 200000. */
+  /** UDP replies per second to one source address (echo and counts); 0: no limit. Default 1000000. */
   udpRepliesPerSecond?: number;
 }
 

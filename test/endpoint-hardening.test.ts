@@ -114,6 +114,28 @@ test('TCP: a silent connection is closed after the idle timeout; an active one s
   }
 });
 
+test('TCP echo: a client that writes but never reads is dropped once it has taken nothing for the idle timeout', async () => {
+  const ep = await startEndpoint({ port: 0, idleTimeoutMs: 300 });
+  const c = net.connect(ep.echoPort, '127.0.0.1');
+  c.pause();
+  c.on('error', () => {});
+  try {
+    const big = Buffer.alloc(1 << 20, 1);
+    c.on('connect', () => {
+      for (let i = 0; i < 32; i++) c.write(big);
+    });
+    const closedAfter = await new Promise<number>((res) => {
+      const t0 = Date.now();
+      c.once('close', () => res(Date.now() - t0));
+      setTimeout(() => res(-1), 5000);
+    });
+    assert.ok(closedAfter > 0, 'the endpoint let go of the connection');
+  } finally {
+    c.destroy();
+    await ep.close();
+  }
+});
+
 function startBinary(args: string[], prefix: string[] = []): Promise<{ child: ChildProcess; echo: number }> {
   const cmd = [...prefix, endpointBinary(), ...args];
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });

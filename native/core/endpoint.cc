@@ -56,13 +56,18 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what)
   return fd;
 }
 
-bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping) {
+// Sends all of p; false when the peer is gone, stop() was called, or the peer has taken
+// nothing for stallNs (a client that writes but never reads must not hold a thread forever).
+bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping, uint64_t stallNs) {
+  uint64_t progressNs = monoNs();
   while (n) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w > 0) {
       p += w;
       n -= size_t(w);
-    } else if (w < 0 && (errno == EAGAIN || errno == EINTR) && !stopping.load(std::memory_order_relaxed)) {
+      progressNs = monoNs();
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+               !stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {
       continue;
     } else {
       return false;
@@ -188,6 +193,7 @@ void Endpoint::acceptLoop(int lfd, bool echo) {
       continue;
     }
     setRecvTimeout(fd, kWakeNs);
+    setSendTimeout(fd, kWakeNs);
     auto c = std::make_unique<Conn>();
     c->fd = fd;
     c->echo = echo;
@@ -236,7 +242,7 @@ void Endpoint::tcpEcho(Conn* c) {
     if (n > 0) {
       c->activeNs.store(monoNs(), std::memory_order_relaxed);
       // Exactly the bytes read, never more.
-      if (!sendAll(c->fd, buf.get(), size_t(n), stopping_)) break;
+      if (!sendAll(c->fd, buf.get(), size_t(n), stopping_, o_.idleTimeoutNs)) break;
       stats_.echoedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
     } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       break;

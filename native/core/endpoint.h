@@ -25,7 +25,7 @@ struct EndpointOptions {
   unsigned maxConnections = 256;          // per TCP service; at the limit the longest-idle one makes room
   unsigned maxConnectionsPerSource = 0;   // per TCP service and source address; 0: maxConnections / 2
   uint64_t idleTimeoutNs = 60000000000ull;  // a TCP connection silent this long is closed
-  uint32_t udpRepliesPerSecond = 200000;  // per source address; 0: no limit (see udp_guard.h)
+  uint32_t udpRepliesPerSecond = 1000000;  // per source address; 0: no limit (see udp_guard.h)
 };
 
 struct EndpointStats {

@@ -22,7 +22,7 @@ MUTANTS=$(cat <<'EOF'
 native/core/probe_response.cc	      L.sendAll(sbuf.data(), o.size, deadline);\n	      L.sendAll(sbuf.data(), o.size, deadline);\n      uint64_t t1early = clk.now();\n
 native/core/probe_response.cc	      uint64_t t1 = clk.now();	      uint64_t t1 = t1early;
 == echo-plus-one: the TCP echo returns one byte more than it read
-native/core/endpoint.cc	if (!sendAll(c->fd, buf.get(), size_t(n), stopping_)) break;	if (!sendAll(c->fd, buf.get(), size_t(n) + 1, stopping_)) break;
+native/core/endpoint.cc	if (!sendAll(c->fd, buf.get(), size_t(n), stopping_, o_.idleTimeoutNs)) break;	if (!sendAll(c->fd, buf.get(), size_t(n) + 1, stopping_, o_.idleTimeoutNs)) break;
 == mbps-off: streaming's bits -> Mbit/s conversion off by 1000
 native/core/probe_stream.cc	    r.sentMbps = double(sent) * bits / secs / 1e6;	    r.sentMbps = double(sent) * bits / secs / 1e3;
 native/core/probe_stream.cc	    r.receivedMbps = double(rx.received) * bits / secs / 1e6;	    r.receivedMbps = double(rx.received) * bits / secs / 1e3;
@@ -65,6 +65,8 @@ native/core/endpoint.cc	  if (fromSource >= o_.maxConnectionsPerSource) return f
 native/core/endpoint.cc	  if (!idlest || monoNs() - idlest->activeNs.load() < kEvictableNs) return false;	  return false;
 == idle-timeout: silent TCP connections are never closed
 native/core/endpoint.cc	  if (nowNs - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) return false;	  return false;
+== send-stall: the echo waits forever on a client that never reads
+native/core/endpoint.cc	!stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {	!stopping.load(std::memory_order_relaxed)) {
 == thread-failure: a failed thread creation ends the endpoint
 native/core/endpoint.cc	    } catch (const std::system_error&) {\n      // No thread for it	    } catch (const std::bad_alloc&) {\n      // No thread for it
 EOF
