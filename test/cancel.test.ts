@@ -13,7 +13,7 @@ const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures'
 const SETTLE_LIMIT_MS = 3000;
 
 test('every probe, protocol, phase and wait mode: abort settles with AbortError, and the process exits', async () => {
-  const p = spawn(process.execPath, [child, String(SETTLE_LIMIT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [child, 'abort', String(SETTLE_LIMIT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -30,6 +30,22 @@ test('every probe, protocol, phase and wait mode: abort settles with AbortError,
   assert.ok(out.includes('done\n'), 'the child finished its cases');
   assert.is(signal, null, 'the child was not killed: its process exit did not hang');
   assert.is(code, 0);
+});
+
+test('process.exit() while every kind of probe runs: the process exits at once', async () => {
+  const p = spawn(process.execPath, [child, 'exit'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const killer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+  const exited = new Promise<[number | null, string | null]>((r) => p.once('exit', (c, s) => r([c, s])));
+  // Time from the child's exit call to its end.
+  await new Promise<void>((r) => p.stdout.on('data', () => out.includes('exiting') && r()));
+  const t0 = Date.now();
+  const [code, signal] = await exited;
+  clearTimeout(killer);
+  assert.is(signal, null, `the child did not exit within the bound (${Date.now() - t0} ms)`);
+  assert.is(code, 0);
+  assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
 });
 
 test.run();
