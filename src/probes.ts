@@ -225,10 +225,10 @@ const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole :
 export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTimeResult> {
   const c = common(o, DEFAULT_ECHO_PORT);
   const udp = c.protocol === 'udp';
-  if (udp && typeof o.size === 'number' && Number.isInteger(o.size) && o.size >= 1 && o.size < MIN_UDP_REQUEST) {
-    throw new UsageError(`size must be at least ${MIN_UDP_REQUEST} bytes for UDP: each request carries its sequence number (got ${o.size})`);
+  const size = int('size', o.size ?? 64, 1, udp ? MAX_UDP_PAYLOAD : 1 << 20);
+  if (udp && size < MIN_UDP_REQUEST) {
+    throw new UsageError(`size must be at least ${MIN_UDP_REQUEST} bytes for UDP: each request carries its sequence number (got ${size})`);
   }
-  const size = int('size', o.size ?? 64, udp ? MIN_UDP_REQUEST : 1, udp ? MAX_UDP_PAYLOAD : 1 << 20);
   const iterations = int('iterations', o.iterations ?? 1000, 1, 100_000_000);
   const warmup = int('warmup', o.warmup ?? Math.min(100, iterations), 0, 100_000_000);
   const intervalUs = num('intervalUs', o.intervalUs ?? 0, 0, 60_000_000);
