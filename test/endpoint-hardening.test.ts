@@ -243,12 +243,13 @@ test('one source cannot take every connection: a second source is served while t
 });
 
 test('thread creation failure (RLIMIT_NPROC as an unprivileged user) refuses connections, never ends the endpoint', async () => {
-  // RLIMIT_NPROC counts every task of the user; root ignores it, so run the endpoint as nobody.
-  const tasks = spawnSync('ps', ['-L', '-u', 'nobody', '--no-headers'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
-  const nproc = tasks + 5 + 2; // main + 4 service threads + 2 connection threads
+  // RLIMIT_NPROC counts every task of the user and root ignores it: run the endpoint as an
+  // unprivileged uid of its own (no other process counts against its limit).
+  const uid = 200_000 + Math.floor(Math.random() * 100_000);
+  const nproc = 5 + 2; // main + 4 service threads + 2 connection threads
   const port = await freePort();
   const { child, echo } = await startBinary(['--port', String(port)], [
-    'prlimit', `--nproc=${nproc}:${nproc}`, '--', 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+    'prlimit', `--nproc=${nproc}:${nproc}`, '--', 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
   ]);
   const held: net.Socket[] = [];
   try {
