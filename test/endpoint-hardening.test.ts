@@ -9,7 +9,7 @@ import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, startEndpoint, type Endpoint } from '../src/index.js';
-import { freePort } from './helpers.js';
+import { freePort, requireTool } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A loopback address of this run's own, so sockets bound to well-known ports do not clash.
@@ -49,6 +49,7 @@ test('UDP echo: no answer to reserved source ports, its own ports or the default
 });
 
 test('spoofed loop datagram between two endpoints: answered at most once each way, then ignored', async () => {
+  requireTool('python3');
   const a = await startEndpoint({ port: 0 });
   const b = await startEndpoint({ port: 0 });
   try {

@@ -58,13 +58,15 @@ native/core/udp_guard.h	    if (port < 1024 ||	    if (port < 1 ||
 == loop-guard: the endpoint answers its own reflected reply
 native/core/udp_guard.h	l.hash == sampleHash(data, n)) return Loop;	l.hash == sampleHash(data, n)) (void)0;
 == rate-limit: no per-source UDP rate limit
-native/core/udp_guard.h	      if (r.tokens < 1) return Limited;	      if (r.tokens < 0) return Limited;
+native/core/udp_guard.h	    if (perSecond_) {	    if (false) {
 == per-source-tcp: no per-source TCP connection limit
 native/core/endpoint.cc	  if (fromSource >= o_.maxConnectionsPerSource) return false;	  if (false) return false;
 == eviction: at the global limit a new client is refused instead of an idle one making room
 native/core/endpoint.cc	  if (!idlest || monoNs() - idlest->activeNs.load() < kEvictableNs) return false;	  return false;
 == idle-timeout: silent TCP connections are never closed
 native/core/endpoint.cc	  if (nowNs - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) return false;	  return false;
+== rss-zeroed: connection buffers zero-filled (memory touched for every silent connection)
+native/core/endpoint.cc	return std::unique_ptr<char[]>(new char[n]);	return std::unique_ptr<char[]>(new char[n]());
 == send-stall: the echo waits forever on a client that never reads
 native/core/endpoint.cc	!stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {	!stopping.load(std::memory_order_relaxed)) {
 == thread-failure: a failed thread creation ends the endpoint
@@ -137,6 +139,11 @@ for name in $names; do
     *) survived=$((survived + 1)) ;;
   esac
   printf '%-24s %-26s %s\n' "$name" "$verdict" "$what"
+  # Which tests caught it (uvu names each failing test on a FAIL line).
+  if [ "$verdict" = killed ]; then
+    sed -n 's/\x1b\[[0-9;]*m//g; s/^ *FAIL *"\(.*\)"$/    caught by: \1/p' run.log | head -3
+    grep -q 'FAIL' run.log || echo "    caught by: a run that hung or crashed (timeout ${per_run_timeout}s)"
+  fi
   changed=$(diff -rq native.orig native | sed -n 's/^Files native.orig\/\(.*\) and .*/\1/p')
   rm -rf native && mv native.orig native
   # The restored files are older than the mutant's objects: touch them so the next build
