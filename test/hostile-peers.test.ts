@@ -115,6 +115,7 @@ test('UDP throughput to a closed port is an error (port unreachable)', async () 
   const port = await freePort();
   const e = await rejection(throughput({ host, port, protocol: 'udp', durationS: 0.2, size: 1000 }));
   assert.is(e.code, 'ECONNREFUSED', e.message);
+  assert.match(e.message, /nothing is listening on 127\.0\.0\.1:\d+/);
 });
 
 test('UDP throughput to a blackhole (a discard that never reports): unconfirmed by the receiver, not an error', () =>

@@ -51,7 +51,7 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what)
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0)
     throwErrno("bind", std::string("cannot serve ") + what + " on " + a.str());
-  if (p == Proto::TCP && listen(fd.get(), 128) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
+  if (p == Proto::TCP && listen(fd.get(), SOMAXCONN) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
   setRecvTimeout(fd.get(), kWakeNs);
   return fd;
 }
