@@ -5,9 +5,9 @@
 //   umlperf echo/discard ports (two endpoints on the same ports, e.g. two guests, would
 //   otherwise answer each other);
 // - never answer a datagram that is byte for byte our last reply to the same source, arriving
-//   within kLoopWindowNs of it: that is our own reply coming back through a reflector. A loop
-//   slower than that runs at most 1/kLoopWindowNs per second. (A client repeating one payload
-//   faster than that sees every other repeat unanswered.)
+//   within kLoopWindowNs (50 ms) of it: that is our own reply coming back through a reflector.
+//   Whatever the round trip, a loop then gets at most one answer per window (20/s). (A client
+//   repeating one payload faster than that sees every other repeat unanswered.)
 // - at most perSecond replies to one source address (a token bucket, burst perSecond / 10).
 // Memory is fixed: sources share hashed slots, and a newcomer takes over a slot.
 #pragma once
@@ -26,7 +26,7 @@ constexpr uint16_t kDefaultDiscardPort = 7008;
 class UdpGuard {
  public:
   enum Verdict { Answer, Reserved, Loop, Limited };
-  static constexpr uint64_t kLoopWindowNs = 10000000;
+  static constexpr uint64_t kLoopWindowNs = 50000000;
 
   UdpGuard(uint16_t echoPort, uint16_t discardPort, uint32_t perSecond)
       : echoPort_(echoPort), discardPort_(discardPort), perSecond_(perSecond),
