@@ -1,5 +1,6 @@
 // umlperf-endpoint: the endpoint as a static program, for guests and other hosts.
 // Prints one "ready" line on stdout when every service is bound; exits 0 on SIGINT/SIGTERM.
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -16,14 +17,22 @@ using namespace umlperf;
 
 static const char* kUsage =
     "usage: umlperf-endpoint [--bind ADDR] [--port N] [--discard-port N] [--tcp-only|--udp-only]\n"
-    "                        [--wait block|spin|busy-poll] [--max-connections N] [--parent PID]\n"
+    "                        [--wait block|spin|busy-poll] [--max-connections N]\n"
+    "                        [--max-connections-per-source N] [--idle-timeout-ms N]\n"
+    "                        [--udp-rate N] [--parent PID]\n"
     "Serves echo (RFC 862) on --port (default 7007) and discard (RFC 863) on --discard-port\n"
     "(default: port + 1), over TCP and UDP, until SIGINT or SIGTERM. ADDR is numeric\n"
     "(default 127.0.0.1; 0.0.0.0 or :: for every address). With --parent, exits when process PID\n"
-    "(its parent) ends.\n";
+    "(its parent) ends.\n"
+    "Limits: --max-connections per TCP service (default 256; at the limit the longest-idle\n"
+    "connection makes room), --max-connections-per-source per service and client address\n"
+    "(default half of it), --idle-timeout-ms closes silent TCP connections (default 60000),\n"
+    "--udp-rate caps UDP replies per second to one client address (default 1000000; 0: none).\n"
+    "UDP datagrams from ports below 1024 or from echo/discard ports get no answer.\n";
 
+// Bad usage: one line on stderr, exit status 2.
 [[noreturn]] static void usage(const std::string& why) {
-  fprintf(stderr, "umlperf-endpoint: %s\n%s", why.c_str(), kUsage);
+  fprintf(stderr, "umlperf-endpoint: %s (see --help)\n", why.c_str());
   exit(2);
 }
 
@@ -31,8 +40,13 @@ static unsigned long number(const char* flag, const char* v, unsigned long max) 
   char* end = nullptr;
   errno = 0;
   unsigned long n = strtoul(v, &end, 10);
-  if (!*v || *end || errno || n > max) usage(std::string("bad value for ") + flag + ": " + v);
+  if (!*v || *v == '-' || *end || errno || n > max) usage(std::string("bad value for ") + flag + ": " + v);
   return n;
+}
+
+static bool numericAddress(const std::string& a) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
 }
 
 int main(int argc, char** argv) {
@@ -52,6 +66,9 @@ int main(int argc, char** argv) {
     else if (a == "--tcp-only") o.udp = false;
     else if (a == "--udp-only") o.tcp = false;
     else if (a == "--max-connections") o.maxConnections = unsigned(number(a.c_str(), value(), 65536));
+    else if (a == "--max-connections-per-source") o.maxConnectionsPerSource = unsigned(number(a.c_str(), value(), 65536));
+    else if (a == "--idle-timeout-ms") o.idleTimeoutNs = uint64_t(number(a.c_str(), value(), 86400000)) * 1000000ull;
+    else if (a == "--udp-rate") o.udpRepliesPerSecond = uint32_t(number(a.c_str(), value(), 100000000));
     else if (a == "--wait") {
       std::string w = value();
       if (w == "block") o.wait = Wait::Block;
@@ -66,7 +83,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!o.tcp && !o.udp) usage("--tcp-only and --udp-only exclude each other");
+  if (!numericAddress(o.bind)) usage("--bind takes a numeric IPv4 or IPv6 address, not " + o.bind);
+  if (o.maxConnections == 0) usage("--max-connections must be at least 1");
+  if (o.idleTimeoutNs == 0) usage("--idle-timeout-ms must be at least 1");
+  if (!discardSet && o.echoPort == 65535) usage("--port 65535 leaves no room for the discard port (port + 1); give --discard-port");
   if (!discardSet) o.discardPort = o.echoPort ? uint16_t(o.echoPort + 1) : 0;
+  if (o.echoPort && o.echoPort == o.discardPort) usage("the echo and discard ports must differ");
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t set;
@@ -87,6 +109,9 @@ int main(int argc, char** argv) {
   } catch (const Failure& f) {
     fprintf(stderr, "umlperf-endpoint: %s\n", f.what());
     return f.code == "EADDRINUSE" || f.code == "EADDRNOTAVAIL" || f.code == "EINVAL" ? 2 : 1;
+  } catch (const std::exception& e) {
+    fprintf(stderr, "umlperf-endpoint: %s\n", e.what());
+    return 1;
   }
   printf("umlperf-endpoint ready bind=%s echo=%u discard=%u tcp=%d udp=%d\n", o.bind.c_str(), ep.echoPort(),
          ep.discardPort(), o.tcp, o.udp);

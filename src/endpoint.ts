@@ -2,7 +2,8 @@
 // umlperf-endpoint program (endpointBinary) for guests and other hosts.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UmlperfError } from './errors.js';
+import { isIP } from 'node:net';
+import { UmlperfError, UsageError } from './errors.js';
 import { native, packageRoot, type NativeEndpointStats } from './native.js';
 import { DEFAULT_ECHO_PORT, type WaitMode } from './probes.js';
 import { int, oneOf, text } from './validate.js';
@@ -19,7 +20,14 @@ export interface EndpointOptions {
   /** Default block: in a one-CPU guest, spinning would distort what is measured. */
   wait?: WaitMode;
   netns?: string;
+  /** Open TCP connections per service; at the limit, the longest-idle connection makes room. Default 256. */
   maxConnections?: number;
+  /** Open TCP connections per service from one source address. Default maxConnections / 2. */
+  maxConnectionsPerSource?: number;
+  /** A TCP connection that sends nothing for this long is closed. Default 60000. */
+  idleTimeoutMs?: number;
+  /** UDP replies per second to one source address (echo and counts); 0: no limit. Default 1000000. */
+  udpRepliesPerSecond?: number;
 }
 
 export type EndpointStats = NativeEndpointStats;
@@ -39,20 +47,31 @@ export interface Endpoint {
 
 /** Starts an endpoint in this process; resolves once every service is bound. */
 export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> {
+  if (o === null || typeof o !== 'object') throw new UsageError(`endpoint options must be an object (got ${o === null ? 'null' : typeof o})`);
   const bind = text('bind', o.bind ?? '127.0.0.1');
+  if (isIP(bind) === 0) throw new UsageError(`bind must be a numeric IPv4 or IPv6 address (got ${JSON.stringify(bind)})`);
   const port = int('port', o.port ?? DEFAULT_ECHO_PORT, 0, 65535);
+  if (o.discardPort === undefined && port === 65535) {
+    throw new UsageError('port 65535 leaves no room for the discard port (port + 1): give discardPort, or a lower port');
+  }
   const discardPort = int('discardPort', o.discardPort ?? (port === 0 ? 0 : port + 1), 0, 65535);
-  if (port !== 0 && port === discardPort) throw new UmlperfError('ERR_UMLPERF_USAGE', 'the echo and discard ports must differ');
+  if (port !== 0 && port === discardPort) throw new UsageError('the echo and discard ports must differ');
+  const tcp = flag('tcp', o.tcp);
+  const udp = flag('udp', o.udp);
+  if (!tcp && !udp) throw new UsageError('an endpoint serves TCP, UDP or both: tcp and udp cannot both be false');
   const wait = oneOf('wait', o.wait ?? 'block', ['block', 'spin', 'busy-poll'] as const);
   const ep = new (native().NativeEndpoint)({
     bind,
     echoPort: port,
     discardPort,
-    tcp: o.tcp ?? true,
-    udp: o.udp ?? true,
+    tcp,
+    udp,
     wait,
-    ...(o.netns ? { netns: o.netns } : {}),
-    ...(o.maxConnections ? { maxConnections: int('maxConnections', o.maxConnections, 1, 65536) } : {}),
+    ...(o.netns !== undefined ? { netns: text('netns', o.netns) } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: int('maxConnections', o.maxConnections, 1, 65536) } : {}),
+    ...(o.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: int('maxConnectionsPerSource', o.maxConnectionsPerSource, 1, 65536) } : {}),
+    ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: int('idleTimeoutMs', o.idleTimeoutMs, 1, 86_400_000) } : {}),
+    ...(o.udpRepliesPerSecond !== undefined ? { udpRepliesPerSecond: int('udpRepliesPerSecond', o.udpRepliesPerSecond, 0, 100_000_000) } : {}),
   });
   const api: Endpoint = {
     bind,
@@ -71,6 +90,12 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     [Symbol.asyncDispose]: async () => ep.close(),
   };
   return api;
+}
+
+function flag(name: string, v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'boolean') throw new UsageError(`${name} must be true or false (got ${String(v)})`);
+  return v;
 }
 
 /** Path of the static umlperf-endpoint program (prebuilt, or built by node-gyp). */

@@ -25,8 +25,9 @@ export function isUsageError(e: unknown): boolean {
   return e instanceof UsageError || USAGE_CODES.has((e as { code?: string })?.code ?? '');
 }
 
-export function abortError(): Error {
-  const e = new Error('the operation was aborted') as Error & { code: string };
+/** An AbortError (code ABORT_ERR); `cause` is the signal's reason when there is one. */
+export function abortError(cause?: unknown): Error {
+  const e = new Error('the operation was aborted', cause === undefined ? undefined : { cause }) as Error & { code: string };
   e.name = 'AbortError';
   e.code = 'ABORT_ERR';
   return e;

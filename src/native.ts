@@ -92,6 +92,9 @@ export interface NativeEndpointOptions {
   wait?: 'block' | 'spin' | 'busy-poll';
   netns?: string;
   maxConnections?: number;
+  maxConnectionsPerSource?: number;
+  idleTimeoutMs?: number;
+  udpRepliesPerSecond?: number;
 }
 export interface NativeEndpointStats {
   tcpConnections: number;
@@ -101,6 +104,10 @@ export interface NativeEndpointStats {
   udpEchoed: number;
   udpDiscarded: number;
   udpQueries: number;
+  /** TCP connections closed for idling (or to make room for a new one). */
+  tcpIdleClosed: number;
+  /** UDP datagrams not answered: from a reserved or service port, a reflection loop, or over the rate limit. */
+  udpIgnored: number;
 }
 export interface NativeEndpoint {
   readonly echoPort: number;
@@ -133,6 +140,7 @@ export interface NativeUnixDgramSocket {
 
 export interface NativeAddon {
   clockInfo(): NativeClock;
+  /** A failed job's error carries `partial`: the requests measured until then. */
   responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
   throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;
   streaming(o: NativeStreamOptions, progress?: ProgressFn): NativeJob<NativeStreamResult>;

@@ -1,13 +1,15 @@
 // The measurement API: response time, throughput and streaming. Each validates its options,
 // runs the native probe on a thread of its own, and returns a plain JSON-serialisable result.
 import { UsageError, abortError } from './errors.js';
-import { native, type NativeClock, type NativeCommon, type NativeJob, type NativeStreamResult } from './native.js';
+import { native, type NativeClock, type NativeCommon, type NativeJob, type NativeResponseResult, type NativeStreamResult } from './native.js';
 import { summarize, type Stats } from './stats.js';
 import { int, num, oneOf, text } from './validate.js';
 
 export const DEFAULT_ECHO_PORT = 7007;
 export const DEFAULT_DISCARD_PORT = 7008;
 export const MAX_UDP_PAYLOAD = 65507;
+/** A UDP request carries its 8-byte sequence number, so that a late or foreign reply is recognised. */
+export const MIN_UDP_REQUEST = 8;
 
 export type Protocol = 'tcp' | 'udp';
 export type WaitMode = 'block' | 'spin' | 'busy-poll';
@@ -36,14 +38,14 @@ export interface CommonOptions {
 }
 
 export interface ResponseTimeOptions extends CommonOptions {
-  /** Request size in bytes (UDP: 1..65507). Default 64. */
+  /** Request size in bytes (TCP: 1..1048576, UDP: 8..65507). Default 64. */
   size?: number;
   iterations?: number;
   /** Requests sent first and not measured. Default min(100, iterations). */
   warmup?: number;
   /** Gap from the start of one request to the start of the next, in µs. Default 0. */
   intervalUs?: number;
-  /** Per-request timeout in ms: a UDP request without reply is lost; a TCP one fails. */
+  /** Per-request timeout in ms, however slowly a reply trickles in: a UDP request without reply is lost (three in a row fail the probe); a TCP one fails. */
   timeoutMs?: number;
   /** Keep every RTT in the result (samplesNs). Default true. */
   keepSamples?: boolean;
@@ -148,7 +150,9 @@ const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
 type Checked = Omit<Config, 'peer'> & { busyPollUs: number };
 
 function common(o: CommonOptions, defaultPort: number): Checked {
-  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  if (o === null || typeof o !== 'object') throw new UsageError(`options must be an object with at least host (got ${o === null ? 'null' : typeof o})`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new UsageError(`signal must be an AbortSignal (got ${typeof o.signal})`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new UsageError(`onProgress must be a function (got ${typeof o.onProgress})`);
   const cpu = o.cpu === undefined ? null : int('cpu', o.cpu, 0, 4095);
   const netns = o.netns === undefined ? null : text('netns', o.netns);
   return {
@@ -173,15 +177,35 @@ function configOf(c: Checked, peer: string): Config {
   return { protocol: c.protocol, host: c.host, port: c.port, peer, wait: c.wait, cpu: c.cpu, netns: c.netns };
 }
 
-/** Runs a native job, wiring AbortSignal and progress. */
+/**
+ * Runs a native job, wiring AbortSignal and progress. An abort rejects with an AbortError whose
+ * cause is the signal's reason. A callback that throws is not called again, and its error is
+ * reported once as a process warning (it must not flood stderr nor end the probe).
+ */
 async function run<R>(o: CommonOptions, start: (progress: (d: number, t: number) => void) => NativeJob<R>): Promise<R> {
-  if (o.signal?.aborted) throw abortError();
-  const onProgress = o.onProgress;
-  const job = start((done, total) => onProgress?.({ done, total }));
+  if (o.signal?.aborted) throw abortError(o.signal.reason);
+  let onProgress = o.onProgress;
+  const progress = (done: number, total: number) => {
+    if (!onProgress) return;
+    try {
+      onProgress({ done, total });
+    } catch (e) {
+      onProgress = undefined;
+      process.emitWarning(`onProgress threw and is no longer called: ${(e as Error)?.message ?? String(e)}`, { code: 'ERR_UMLPERF_PROGRESS' });
+    }
+  };
+  const job = start(progress);
   const abort = () => job.cancel();
   o.signal?.addEventListener('abort', abort, { once: true });
   try {
     return await job.promise;
+  } catch (e) {
+    if (o.signal?.aborted && (e as { code?: string })?.code === 'ABORT_ERR') {
+      const err = abortError(o.signal.reason) as Error & { partial?: unknown };
+      if ((e as { partial?: unknown }).partial !== undefined) err.partial = (e as { partial?: unknown }).partial;
+      throw err;
+    }
+    throw e;
   } finally {
     o.signal?.removeEventListener('abort', abort);
   }
@@ -192,37 +216,56 @@ const perS = (count: number, ns: number) => (ns > 0 ? (count * 1e9) / ns : 0);
 const mbps = (bytes: number, ns: number) => (ns > 0 ? (bytes * 8e3) / ns : 0);
 const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
 
-/** Ping-pong of `size` bytes, every round trip timed in integer nanoseconds. */
+/**
+ * Ping-pong of `size` bytes, every round trip timed in integer nanoseconds. Every reply must be
+ * exactly its request's bytes; a peer that answers otherwise, or (UDP) not at all three times in
+ * a row, fails the probe with a code ERR_UMLPERF_PEER_*. A failed or aborted probe's error
+ * carries what was measured until then as `partial` (a ResponseTimeResult).
+ */
 export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTimeResult> {
   const c = common(o, DEFAULT_ECHO_PORT);
-  const size = int('size', o.size ?? 64, 1, c.protocol === 'udp' ? MAX_UDP_PAYLOAD : 1 << 20);
+  const udp = c.protocol === 'udp';
+  const size = int('size', o.size ?? 64, 1, udp ? MAX_UDP_PAYLOAD : 1 << 20);
+  if (udp && size < MIN_UDP_REQUEST) {
+    throw new UsageError(`size must be at least ${MIN_UDP_REQUEST} bytes for UDP: each request carries its sequence number (got ${size})`);
+  }
   const iterations = int('iterations', o.iterations ?? 1000, 1, 100_000_000);
   const warmup = int('warmup', o.warmup ?? Math.min(100, iterations), 0, 100_000_000);
   const intervalUs = num('intervalUs', o.intervalUs ?? 0, 0, 60_000_000);
-  const timeoutMs = num('timeoutMs', o.timeoutMs ?? (c.protocol === 'udp' ? 200 : 5000), 0.001, 600_000);
+  const timeoutMs = num('timeoutMs', o.timeoutMs ?? (udp ? 200 : 5000), 0.001, 600_000);
   const startedAt = new Date().toISOString();
-  const r = await run(o, (p) =>
-    native().responseTime(
-      { ...nativeCommon(c), size, iterations, warmup, intervalNs: Math.round(intervalUs * 1e3), timeoutNs: Math.round(timeoutMs * 1e6) },
-      p,
-    ),
-  );
-  const result: ResponseTimeResult = {
-    kind: 'response',
-    config: { ...configOf(c, r.peer), size, iterations, warmup, intervalUs, timeoutMs },
-    clock: clock(),
-    startedAt,
-    stats: summarize(r.rttNs),
-    sent: r.sent,
-    received: r.rttNs.length,
-    lost: r.lost,
-    lossPercent: pct(r.lost, r.sent),
-    stale: r.stale,
-    durationNs: r.durationNs,
-    requestsPerSecond: perS(r.rttNs.length, r.durationNs),
+  const build = (r: NativeResponseResult): ResponseTimeResult => {
+    const result: ResponseTimeResult = {
+      kind: 'response',
+      config: { ...configOf(c, r.peer), size, iterations, warmup, intervalUs, timeoutMs },
+      clock: clock(),
+      startedAt,
+      stats: summarize(r.rttNs),
+      sent: r.sent,
+      received: r.rttNs.length,
+      lost: r.lost,
+      lossPercent: pct(r.lost, r.sent),
+      stale: r.stale,
+      durationNs: r.durationNs,
+      requestsPerSecond: perS(r.rttNs.length, r.durationNs),
+    };
+    if (o.keepSamples !== false) result.samplesNs = Array.from(r.rttNs);
+    return result;
   };
-  if (o.keepSamples !== false) result.samplesNs = Array.from(r.rttNs);
-  return result;
+  try {
+    return build(
+      await run(o, (p) =>
+        native().responseTime(
+          { ...nativeCommon(c), size, iterations, warmup, intervalNs: Math.round(intervalUs * 1e3), timeoutNs: Math.round(timeoutMs * 1e6) },
+          p,
+        ),
+      ),
+    );
+  } catch (e) {
+    const err = e as { partial?: NativeResponseResult };
+    if (err?.partial && typeof err.partial === 'object' && 'rttNs' in err.partial) err.partial = build(err.partial) as never;
+    throw e;
+  }
 }
 
 /** Bulk transfer into a discard service, by byte count or for a duration. */

@@ -50,18 +50,24 @@ test('response time: TCP requests larger than one segment are reassembled', asyn
   assert.ok(ep.stats().echoedBytes >= 22 * 200_000);
 });
 
-test('response time: UDP with nobody answering counts losses instead of hanging', async () => {
-  // A UDP socket that receives but never replies: requests time out and are counted lost.
+test('response time: a UDP target that never answers fails after three timeouts, not iterations x timeout', async () => {
   const dgram = await import('node:dgram');
   const sink = dgram.createSocket('udp4');
   await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
   const port = (sink.address() as { port: number }).port;
   try {
-    const r = await responseTime({ host: '127.0.0.1', port, protocol: 'udp', iterations: 5, warmup: 0, timeoutMs: 20 });
-    assert.is(r.sent, 5);
-    assert.is(r.lost, 5);
-    assert.is(r.received, 0);
-    assert.is(r.lossPercent, 100);
+    const t0 = Date.now();
+    type Failed = Error & { code?: string; partial?: { sent: number; lost: number; received: number } };
+    const e = await responseTime({ host: '127.0.0.1', port, protocol: 'udp', iterations: 1000, warmup: 0, timeoutMs: 100 }).then(
+      (): Failed => assert.unreachable('a silent target is not a result') as never,
+      (err: Failed) => err,
+    );
+    assert.is(e.code, 'ERR_UMLPERF_PEER_SILENT');
+    assert.match(e.message, /3 requests in a row/);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.is(e.partial?.sent, 3);
+    assert.is(e.partial?.lost, 3);
+    assert.is(e.partial?.received, 0);
   } finally {
     sink.close();
   }
@@ -177,14 +183,19 @@ test('bad options are usage errors', async () => {
 
 test('an AbortSignal cancels a running probe promptly', async () => {
   const ac = new AbortController();
-  const p = responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 100_000_000, signal: ac.signal });
-  setTimeout(() => ac.abort(), 100);
+  const p = responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 10_000_000, signal: ac.signal });
+  setTimeout(() => ac.abort(), 300);
   const t0 = Date.now();
   try {
     await p;
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).name, 'AbortError');
+    const err = e as Error & { partial?: { sent: number; received: number; samplesNs?: number[] } };
+    assert.is(err.name, 'AbortError');
+    assert.ok(err.cause !== undefined, 'the abort reason is the cause');
+    // What was measured before the abort is kept.
+    assert.ok(err.partial && err.partial.sent > 0, 'partial result');
+    assert.is(err.partial!.samplesNs!.length, err.partial!.received);
   }
   assert.ok(Date.now() - t0 < 5000);
   // The endpoint still serves after the cancelled connection.

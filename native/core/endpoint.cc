@@ -4,9 +4,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <arpa/inet.h>
 
+#include <cstring>
+#include <system_error>
+
+#include "clock.h"
 #include "error.h"
+#include "udp_guard.h"
 #include "wire.h"
 
 namespace umlperf {
@@ -15,6 +20,20 @@ namespace {
 
 constexpr size_t kBuf = 65536;
 constexpr uint64_t kWakeNs = 200000000;  // blocked calls wake this often to notice stop()
+constexpr uint64_t kEvictableNs = 1000000000;  // at the limit, a connection idle this long makes room
+
+std::string addressOf(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+// Uninitialised: a connection's buffer costs memory only once data arrives (bounded RSS
+// under many silent connections).
+std::unique_ptr<char[]> buffer(size_t n) { return std::unique_ptr<char[]>(new char[n]); }
 
 uint16_t portOf(int fd) {
   sockaddr_storage ss{};
@@ -32,18 +51,23 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what)
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0)
     throwErrno("bind", std::string("cannot serve ") + what + " on " + a.str());
-  if (p == Proto::TCP && listen(fd.get(), 128) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
+  if (p == Proto::TCP && listen(fd.get(), SOMAXCONN) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
   setRecvTimeout(fd.get(), kWakeNs);
   return fd;
 }
 
-bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping) {
+// Sends all of p; false when the peer is gone, stop() was called, or the peer has taken
+// nothing for stallNs (a client that writes but never reads must not hold a thread forever).
+bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping, uint64_t stallNs) {
+  uint64_t progressNs = monoNs();
   while (n) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w > 0) {
       p += w;
       n -= size_t(w);
-    } else if (w < 0 && (errno == EAGAIN || errno == EINTR) && !stopping.load(std::memory_order_relaxed)) {
+      progressNs = monoNs();
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+               !stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {
       continue;
     } else {
       return false;
@@ -58,6 +82,19 @@ Endpoint::Endpoint(EndpointOptions o) : o_(std::move(o)) {}
 Endpoint::~Endpoint() { stop(); }
 
 void Endpoint::start() {
+  if (!o_.tcp && !o_.udp) throwCode("EINVAL", "an endpoint serves TCP, UDP or both");
+  if (!o_.maxConnections) o_.maxConnections = 1;
+  if (!o_.maxConnectionsPerSource) o_.maxConnectionsPerSource = o_.maxConnections > 1 ? o_.maxConnections / 2 : 1;
+  try {
+    startThreads();
+  } catch (const std::system_error& e) {
+    // No threads left (RLIMIT_NPROC, memory): fail the start, never the process.
+    stop();
+    throwErrno("pthread_create", "cannot start the endpoint's threads", e.code().value() ? e.code().value() : EAGAIN);
+  }
+}
+
+void Endpoint::startThreads() {
   // Sockets belong to the namespace they are created in: make them on a thread that entered it.
   std::exception_ptr err;
   std::thread setup([&] {
@@ -120,29 +157,70 @@ void Endpoint::reap(bool all) {
   for (auto& c : gone) c->thread.join();
 }
 
+// Whether a new connection from `source` may be served: under the per-source limit, and under
+// the global one, or else the longest-idle connection (silent for kEvictableNs at least) is
+// woken to close, so that held connections cannot lock fresh clients out.
+bool Endpoint::admit(const std::string& source, bool echo) {
+  unsigned service = 0, fromSource = 0;
+  Conn* idlest = nullptr;
+  for (auto& c : conns_) {
+    if (c->echo != echo || c->done.load() || c->evicted) continue;
+    service++;
+    if (c->source == source) fromSource++;
+    if (!idlest || c->activeNs.load() < idlest->activeNs.load()) idlest = c.get();
+  }
+  if (fromSource >= o_.maxConnectionsPerSource) return false;
+  if (service < o_.maxConnections) return true;
+  if (!idlest || monoNs() - idlest->activeNs.load() < kEvictableNs) return false;
+  idlest->evicted = true;
+  shutdown(idlest->fd, SHUT_RDWR);
+  stats_.tcpIdleClosed++;
+  return true;
+}
+
 void Endpoint::acceptLoop(int lfd, bool echo) {
   while (!stopping_.load()) {
-    int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_storage from{};
+    socklen_t len = sizeof from;
+    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC);
     if (fd < 0) continue;  // timeout slice, EINTR, or shutdown by stop()
     reap(false);
     std::lock_guard<std::mutex> lock(connsMutex_);
-    if (conns_.size() >= o_.maxConnections || stopping_.load()) {
+    std::string source = addressOf(from);
+    if (stopping_.load() || !admit(source, echo)) {
+      stats_.tcpRefused++;
+      close(fd);
+      continue;
+    }
+    setRecvTimeout(fd, kWakeNs);
+    setSendTimeout(fd, kWakeNs);
+    auto c = std::make_unique<Conn>();
+    c->fd = fd;
+    c->echo = echo;
+    c->source = std::move(source);
+    c->activeNs = monoNs();
+    Conn* raw = c.get();
+    try {
+      c->thread = std::thread([this, raw, echo] {
+        nameThread(echo ? "umlperf-echo" : "umlperf-discard");
+        echo ? tcpEcho(raw) : tcpDiscard(raw);
+        finish(raw);
+      });
+    } catch (const std::system_error&) {
+      // No thread for it (RLIMIT_NPROC, memory): refuse this connection, keep serving the rest.
       stats_.tcpRefused++;
       close(fd);
       continue;
     }
     stats_.tcpConnections++;
-    setRecvTimeout(fd, kWakeNs);
-    auto c = std::make_unique<Conn>();
-    c->fd = fd;
-    Conn* raw = c.get();
-    c->thread = std::thread([this, raw, echo] {
-      nameThread(echo ? "umlperf-echo" : "umlperf-discard");
-      echo ? tcpEcho(raw) : tcpDiscard(raw);
-      finish(raw);
-    });
     conns_.push_back(std::move(c));
   }
+}
+
+bool Endpoint::idleTooLong(Conn* c, uint64_t nowNs) {
+  if (nowNs - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) return false;
+  stats_.tcpIdleClosed++;
+  return true;
 }
 
 // Closes at once when the peer is done: a throughput probe waits for this close.
@@ -154,46 +232,62 @@ void Endpoint::finish(Conn* c) {
 }
 
 void Endpoint::tcpEcho(Conn* c) {
-  std::vector<char> buf(kBuf);
+  auto buf = buffer(kBuf);
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const bool spin = o_.wait == Wait::Spin;
   if (spin) setNonBlocking(c->fd, true);
   while (!stopping_.load(std::memory_order_relaxed)) {
-    ssize_t n = recv(c->fd, buf.data(), buf.size(), 0);
+    ssize_t n = recv(c->fd, buf.get(), kBuf, 0);
     if (n > 0) {
-      if (!sendAll(c->fd, buf.data(), size_t(n), stopping_)) break;
+      c->activeNs.store(monoNs(), std::memory_order_relaxed);
+      // Exactly the bytes read, never more.
+      if (!sendAll(c->fd, buf.get(), size_t(n), stopping_, o_.idleTimeoutNs)) break;
       stats_.echoedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      break;
+    } else if (idleTooLong(c, monoNs())) {
       break;
     }
   }
 }
 
 void Endpoint::tcpDiscard(Conn* c) {
-  std::vector<char> buf(128 * 1024);
+  constexpr size_t kDiscardBuf = 128 * 1024;
+  auto buf = buffer(kDiscardBuf);
   while (!stopping_.load(std::memory_order_relaxed)) {
-    ssize_t n = recv(c->fd, buf.data(), buf.size(), 0);
-    if (n > 0)
+    ssize_t n = recv(c->fd, buf.get(), kDiscardBuf, 0);
+    if (n > 0) {
+      c->activeNs.store(monoNs(), std::memory_order_relaxed);
       stats_.discardedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
-    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       break;
+    } else if (idleTooLong(c, monoNs())) {
+      break;
+    }
   }
 }
 
 void Endpoint::udpEcho() {
   int fd = udpEchoFd_.get();
-  std::vector<char> buf(kBuf);
+  auto buf = buffer(kBuf);
+  UdpGuard guard(echoPort_, discardPort_, o_.udpRepliesPerSecond);
   const bool spin = o_.wait == Wait::Spin;
   if (spin) setNonBlocking(fd, true);
   else if (o_.wait == Wait::BusyPoll) setBusyPoll(fd, 50);
   while (!stopping_.load(std::memory_order_relaxed)) {
     sockaddr_storage from;
     socklen_t len = sizeof from;
-    ssize_t n = recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    ssize_t n = recvfrom(fd, buf.get(), kBuf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) continue;
+    uint64_t now = monoNs();
+    if (guard.check(from, buf.get(), size_t(n), now) != UdpGuard::Answer) {
+      stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     // The reply is exactly the request: never more bytes than were received.
-    sendto(fd, buf.data(), size_t(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    sendto(fd, buf.get(), size_t(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    guard.replied(from, buf.get(), size_t(n), now);
     stats_.udpEchoed.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -205,6 +299,7 @@ void Endpoint::udpDiscard() {
     uint64_t id = 0, datagrams = 0, bytes = 0, lastUse = 0;
   };
   std::vector<Session> sessions(kSessions);
+  UdpGuard guard(echoPort_, discardPort_, o_.udpRepliesPerSecond);
   uint64_t useClock = 0;
   std::vector<char> bufs(kBatch * kBuf);
   mmsghdr msgs[kBatch];
@@ -241,6 +336,10 @@ void Endpoint::udpDiscard() {
         s->datagrams++;
         s->bytes += len;
       } else if (h.kind == kWireQuery && len >= kWireQuerySize) {
+        if (guard.check(from[i], static_cast<const char*>(iov[i].iov_base), len, monoNs()) != UdpGuard::Answer) {
+          stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
         WireReport rep{{kWireMagic, kWireReport, {0, 0, 0}, h.session, 0}, s->datagrams, s->bytes};
         sendto(fd, &rep, sizeof rep, 0, reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
         stats_.udpQueries.fetch_add(1, std::memory_order_relaxed);

@@ -22,12 +22,17 @@ struct EndpointOptions {
   bool tcp = true, udp = true;
   Wait wait = Wait::Block;
   std::string netns;
-  unsigned maxConnections = 256;  // per TCP service; more are closed at once
+  unsigned maxConnections = 256;          // per TCP service; at the limit the longest-idle one makes room
+  unsigned maxConnectionsPerSource = 0;   // per TCP service and source address; 0: maxConnections / 2
+  uint64_t idleTimeoutNs = 60000000000ull;  // a TCP connection silent this long is closed
+  uint32_t udpRepliesPerSecond = 1000000;  // per source address; 0: no limit (see udp_guard.h)
 };
 
 struct EndpointStats {
   std::atomic<uint64_t> tcpConnections{0}, tcpRefused{0}, echoedBytes{0}, discardedBytes{0};
   std::atomic<uint64_t> udpEchoed{0}, udpDiscarded{0}, udpQueries{0};
+  std::atomic<uint64_t> tcpIdleClosed{0};  // closed for silence, or to make room for a new client
+  std::atomic<uint64_t> udpIgnored{0};     // reserved or own source port, reflection loop, rate limit
 };
 
 class Endpoint {
@@ -45,9 +50,16 @@ class Endpoint {
   struct Conn {
     std::thread thread;
     int fd;
+    bool echo;
+    std::string source;                // the peer's address, without port
+    std::atomic<uint64_t> activeNs{0};  // last time it sent anything
     std::atomic<bool> done{false};
+    bool evicted = false;
   };
+  void startThreads();
   void acceptLoop(int lfd, bool echo);
+  bool admit(const std::string& source, bool echo);  // with connsMutex_ held
+  bool idleTooLong(Conn* c, uint64_t nowNs);
   void tcpEcho(Conn* c);
   void tcpDiscard(Conn* c);
   void udpEcho();

@@ -44,7 +44,7 @@ struct ResponseOptions : CommonOptions {
   uint64_t iterations = 1000;
   uint64_t warmup = 100;
   uint64_t intervalNs = 0;
-  uint64_t timeoutNs = 200000000;  // per request (UDP); TCP: a stalled connection fails
+  uint64_t timeoutNs = 200000000;  // per request: UDP: lost (3 in a row fail the probe); TCP: fails
 };
 struct ResponseResult {
   std::vector<int64_t> rttNs;  // one per answered measured request, in order
@@ -53,6 +53,7 @@ struct ResponseResult {
   uint64_t stale = 0;          // late replies to earlier requests, discarded
   int64_t durationNs = 0;      // the measured phase
   std::string peer;
+  bool partial = false;        // the probe failed; these are the requests measured until then
 };
 
 struct ThroughputOptions : CommonOptions {

@@ -28,11 +28,20 @@ struct Receiver {
   double jitter = 0, lastTransit = 0;
   bool haveTransit = false;
 
+  const char* sent = nullptr;  // the request bytes after the header (the same for every datagram)
+  size_t size = 0;
+
+  // Datagrams of other senders are ignored; an echo of ours must be exactly what was sent.
   void take(const char* p, size_t n, uint64_t now) {
     if (n < sizeof(WireHeader)) return;
     WireHeader h;
     memcpy(&h, p, sizeof h);
-    if (h.magic != kWireMagic || h.kind != kWireStream || h.session != session || h.seq >= sentSoFar) return;
+    if (h.magic != kWireMagic || h.kind != kWireStream || h.session != session) return;
+    if (h.seq >= sentSoFar)
+      throwPeer("WRONG_SEQUENCE", "the echo service returned datagram " + std::to_string(h.seq) + ", never sent");
+    if (n != size || memcmp(p + sizeof h, sent, size - sizeof h) != 0)
+      throwPeer("BAD_REPLY", "the echo of datagram " + std::to_string(h.seq) + " differs from what was sent (" +
+                                 std::to_string(n) + " of " + std::to_string(size) + " bytes)");
     if (recvTick[h.seq]) {
       duplicates++;
       return;
@@ -50,14 +59,15 @@ struct Receiver {
   }
 };
 
-// Reads whatever is queued, without blocking.
+// Reads what is queued, without blocking; at most a bounded batch, so that a peer flooding
+// datagrams cannot keep the probe from its schedule and its cancel checks.
 void drain(int fd, Receiver& rx, char* buf, Control& c) {
-  for (;;) {
+  for (int k = 0; k < 1024; k++) {
     ssize_t n = recv(fd, buf, 65536, MSG_DONTWAIT);
+    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a 0-byte datagram
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
-      if (errno == ECONNREFUSED) throwErrno("recv", "nothing is listening on the echo port");
-      if (c.cancelled()) throwCancelled();
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      if (errno == ECONNREFUSED) throwErrno("recv", "nothing is listening on the echo port (port unreachable)");
       throwErrno("recv", "cannot receive echoes");
     }
     rx.take(buf, size_t(n), rx.clk.now());
@@ -79,7 +89,7 @@ void runStream(const StreamOptions& o, Control& c, StreamResult& r) {
   const Clock& clk = Clock::get();
   Address a = resolve(o.host, o.port);
   r.peer = a.str();
-  Fd fd = connectTo(a, Proto::UDP, o.wait, o.busyPollUs, 1000000000);
+  Fd fd = connectTo(a, Proto::UDP, o.wait, o.busyPollUs, 1000000000, true, cancelledFn(c));
   Attached att(c, fd.get());
   setBuffers(fd.get(), 4 << 20);
 
@@ -96,6 +106,8 @@ void runStream(const StreamOptions& o, Control& c, StreamResult& r) {
   while (getrandom(&session, sizeof session, 0) != sizeof session) {}
   WireHeader h{kWireMagic, kWireStream, {0, 0, 0}, session, 0};
   Receiver rx{clk, session, 0, sendTick, recvTick};
+  rx.sent = buf.data() + sizeof h;
+  rx.size = o.size;
 
   const bool spin = o.wait == Wait::Spin;
   const double intervalTicks = o.rateMbps > 0 ? double(clk.fromNs(1000000000)) * bits / (o.rateMbps * 1e6) : 0;
@@ -115,6 +127,7 @@ void runStream(const StreamOptions& o, Control& c, StreamResult& r) {
       sendTick[i] = now;
       ssize_t n = send(fd.get(), buf.data(), o.size, 0);
       if (n < 0) {
+        if (c.cancelled()) throwCancelled();
         if (errno == ECONNREFUSED) throwErrno("send", "nothing is listening on " + r.peer);
         if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR) throwErrno("send", "cannot send to " + r.peer);
         drain(fd.get(), rx, rbuf.data(), c);  // the queue is full: retry this seq

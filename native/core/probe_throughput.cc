@@ -15,11 +15,6 @@ namespace {
 
 constexpr uint64_t kSliceNs = 100000000;
 
-void setSendTimeout(int fd, uint64_t ns) {
-  timeval tv{time_t(ns / 1000000000ull), suseconds_t((ns % 1000000000ull) / 1000)};
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
 // Stops the send loop by byte count or by time, and fails a stalled peer.
 struct Budget {
   const ThroughputOptions& o;
@@ -48,6 +43,7 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   uint64_t t0 = clk.now(), now = t0;
   Budget b(o, clk, t0);
   while (b.more(sent, now)) {
+    if (c.cancelled()) throwCancelled();
     size_t n = o.bytes && o.bytes - sent < size ? size_t(o.bytes - sent) : size;
     ssize_t rc = send(fd, buf.data(), n, MSG_NOSIGNAL);
     now = clk.now();
@@ -73,12 +69,12 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   char sink[4096];
   for (;;) {
     ssize_t rc = recv(fd, sink, sizeof sink, 0);
+    if (c.cancelled()) throwCancelled();  // before rc == 0: cancel's shutdown reads as a close
     if (rc == 0) {
       r.drained = true;
       break;
     }
-    if (c.cancelled()) throwCancelled();
-    if (rc < 0 && errno != EAGAIN && errno != EINTR) break;  // reset: the receiver is gone
+    if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;  // reset: the receiver is gone
     if (clk.now() > giveUp) break;
   }
   uint64_t t2 = clk.now();
@@ -116,6 +112,7 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   uint64_t t0 = clk.now(), now = t0;
   Budget b(o, clk, t0);
   while (b.more(sent, now)) {
+    if (c.cancelled()) throwCancelled();
     unsigned n = kBatch;
     if (o.bytes) {
       uint64_t left = (o.bytes - sent + size - 1) / size;
@@ -147,22 +144,41 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   if (!header) return;
 
   // Ask the receiver what arrived. The query is queued behind the data, so the answer covers it.
+  // A standard discard service never answers: then the count stays unconfirmed. A closed port
+  // (ICMP port unreachable) is an error, and so is a count larger than what was sent.
   setNonBlocking(fd, false);
-  setRecvTimeout(fd, 200000000);
+  setRecvTimeout(fd, 20000000);
   char q[kWireQuerySize] = {};
   WireHeader qh{kWireMagic, kWireQuery, {0, 0, 0}, session, 0};
   memcpy(q, &qh, sizeof qh);
+  auto refused = [&](const char* syscall) {
+    if (errno == ECONNREFUSED) throwErrno(syscall, "nothing is listening on " + r.peer + " (port unreachable)");
+  };
   for (int attempt = 0; attempt < 5 && !r.receiverCounted; attempt++) {
     if (c.cancelled()) throwCancelled();
-    if (send(fd, q, sizeof q, 0) < 0) break;
+    if (send(fd, q, sizeof q, 0) < 0) {
+      if (c.cancelled()) throwCancelled();
+      refused("send");
+      break;
+    }
+    const uint64_t attemptEnd = clk.now() + clk.fromNs(200000000);
     char a[kWireQuerySize];
-    for (;;) {
+    while (clk.now() < attemptEnd) {
       ssize_t n = recv(fd, a, sizeof a, 0);
-      if (n < 0) break;  // timeout or refused: a standard discard service never answers
+      if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a 0-byte datagram
+      if (n < 0) {
+        refused("recv");
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive the count from " + r.peer);
+        continue;
+      }
       WireReport rep;
       if (size_t(n) < sizeof rep) continue;
       memcpy(&rep, a, sizeof rep);
       if (rep.h.magic != kWireMagic || rep.h.kind != kWireReport || rep.h.session != session) continue;
+      if (rep.datagrams > dgrams || rep.bytes > sent)
+        throwPeer("BAD_REPORT", "the receiver reports " + std::to_string(rep.datagrams) + " datagrams (" +
+                                    std::to_string(rep.bytes) + " bytes) received of " + std::to_string(dgrams) +
+                                    " sent (" + std::to_string(sent) + " bytes)");
       r.receiverCounted = true;
       r.datagramsReceived = rep.datagrams;
       r.bytesReceived = rep.bytes;
@@ -177,7 +193,7 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputResult& r) 
   const Clock& clk = Clock::get();
   Address a = resolve(o.host, o.port);
   r.peer = a.str();
-  Fd fd = connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false);
+  Fd fd = connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false, cancelledFn(c));
   Attached att(c, fd.get());
   if (o.proto == Proto::TCP)
     tcp(o, c, r, fd.get(), clk);

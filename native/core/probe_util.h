@@ -9,6 +9,16 @@ namespace umlperf {
 
 [[noreturn]] inline void throwCancelled() { throwCode("ABORT_ERR", "the probe was cancelled"); }
 
+// A peer that did something an echo/discard service never does. The code names what it did:
+// ERR_UMLPERF_PEER_SILENT, _CLOSED, _EXTRA_BYTES, _BAD_REPLY, _WRONG_SEQUENCE, _BAD_REPORT.
+[[noreturn]] inline void throwPeer(const char* what, const std::string& message) {
+  throwCode((std::string("ERR_UMLPERF_PEER_") + what).c_str(), message);
+}
+
+inline std::function<bool()> cancelledFn(const Control& c) {
+  return [&c] { return c.cancelled(); };
+}
+
 struct Attached {
   Control& c;
   Attached(Control& c, int fd) : c(c) { c.attach(fd); }

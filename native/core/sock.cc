@@ -105,6 +105,13 @@ void setRecvTimeout(int fd, uint64_t ns) {
     throwErrno("setsockopt", "cannot set SO_RCVTIMEO");
 }
 
+void setSendTimeout(int fd, uint64_t ns) {
+  timeval tv{time_t(ns / 1000000000ull), suseconds_t((ns % 1000000000ull) / 1000)};
+  if (tv.tv_sec == 0 && tv.tv_usec == 0) tv.tv_usec = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+    throwErrno("setsockopt", "cannot set SO_SNDTIMEO");
+}
+
 void setBusyPoll(int fd, uint32_t us) {
   int v = int(us);
   if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof v) < 0)
@@ -123,7 +130,8 @@ void setBuffers(int fd, int bytes) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
-Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay) {
+Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay,
+             const std::function<bool()>& cancelled) {
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
   if (!fd) throwErrno("socket", "cannot create socket");
   if (p == Proto::TCP) {
@@ -133,10 +141,19 @@ Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t ti
     setNonBlocking(fd.get(), true);
     if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0) {
       if (errno != EINPROGRESS) throwErrno("connect", "cannot connect to " + a.str());
-      pollfd pfd{fd.get(), POLLOUT, 0};
-      int ms = int(timeoutNs / 1000000ull);
-      int rc = poll(&pfd, 1, ms > 0 ? ms : 1);
-      if (rc == 0) throwErrno("connect", "cannot connect to " + a.str(), ETIMEDOUT);
+      // Waits in slices, so a cancel ends the wait for a peer that never answers the SYN.
+      const uint64_t deadline = monoNs() + timeoutNs;
+      for (;;) {
+        if (cancelled()) throwCode("ABORT_ERR", "the probe was cancelled");
+        uint64_t now = monoNs();
+        if (now >= deadline) throwErrno("connect", "cannot connect to " + a.str(), ETIMEDOUT);
+        uint64_t left = deadline - now;
+        int ms = int((left < 20000000ull ? left : 20000000ull) / 1000000ull);
+        pollfd pfd{fd.get(), POLLOUT, 0};
+        int rc = poll(&pfd, 1, ms > 0 ? ms : 1);
+        if (rc > 0) break;
+        if (rc < 0 && errno != EINTR) throwErrno("poll", "cannot connect to " + a.str());
+      }
       int err = 0;
       socklen_t len = sizeof err;
       getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace umlperf {
@@ -44,10 +45,13 @@ class Fd {
 
 // A connected client socket for probes; applies the wait mode.
 // noDelay: TCP_NODELAY, for request/response; bulk transfers leave Nagle on, as iperf3 does.
-Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay = true);
+// A TCP connect waits at most timeoutNs, and ends (ABORT_ERR) once cancelled() says so.
+Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay,
+             const std::function<bool()>& cancelled);
 
 void setNonBlocking(int fd, bool on);
 void setRecvTimeout(int fd, uint64_t ns);
+void setSendTimeout(int fd, uint64_t ns);
 void setBusyPoll(int fd, uint32_t us);
 void setBuffers(int fd, int bytes);  // SO_SNDBUF/SO_RCVBUF, forced when privileged
 

@@ -31,6 +31,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
       ep_->start();
     } catch (const Failure& f) {
       throw toJsError(env, f);
+    } catch (const std::exception& e) {
+      throw toJsError(env, Failure("ERR_UMLPERF_NATIVE", 0, "", e.what()));
     }
     env_ = env;
     alive_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
@@ -88,6 +90,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
     o.Set("udpEchoed", double(s.udpEchoed.load()));
     o.Set("udpDiscarded", double(s.udpDiscarded.load()));
     o.Set("udpQueries", double(s.udpQueries.load()));
+    o.Set("tcpIdleClosed", double(s.tcpIdleClosed.load()));
+    o.Set("udpIgnored", double(s.udpIgnored.load()));
     return o;
   }
 

@@ -1,5 +1,7 @@
 #include "job.h"
 
+#include <system_error>
+
 namespace umlperf {
 
 Napi::Error toJsError(Napi::Env env, const Failure& f) {
@@ -29,22 +31,31 @@ Napi::Object Job::start(Napi::Env env, Napi::Value onProgress, const char* threa
   control_.progress = [this](uint64_t done, uint64_t total) {
     napi_call_threadsafe_function(tsfn_, new Message{false, done, total}, napi_tsfn_nonblocking);
   };
-  thread_ = std::thread([this] {
-    try {
-      enterProbeThread(common(), threadName_);
-      run(control_);
-    } catch (const Failure& f) {
-      failed_ = true;
-      failure_ = f;
-    } catch (const std::exception& e) {
-      failed_ = true;
-      failure_ = Failure("ERR_UMLPERF_NATIVE", 0, "", e.what());
-    }
-    if (napi_call_threadsafe_function(tsfn_, new Message{true, 0, 0}, napi_tsfn_nonblocking) != napi_ok) {
-      // The environment is closing: nobody will read the message.
-    }
+  try {
+    thread_ = std::thread([this] {
+      try {
+        enterProbeThread(common(), threadName_);
+        run(control_);
+      } catch (const Failure& f) {
+        failed_ = true;
+        failure_ = f;
+      } catch (const std::exception& e) {
+        failed_ = true;
+        failure_ = Failure("ERR_UMLPERF_NATIVE", 0, "", e.what());
+      }
+      if (napi_call_threadsafe_function(tsfn_, new Message{true, 0, 0}, napi_tsfn_nonblocking) != napi_ok) {
+        // The environment is closing: nobody will read the message.
+      }
+      napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+    });
+  } catch (const std::system_error& e) {
+    // No thread (RLIMIT_NPROC, memory): the probe fails; the process goes on. The promise is
+    // settled through the same path as a thread's end, which also releases the function.
+    failed_ = true;
+    failure_ = Failure("EAGAIN", e.code().value(), "pthread_create", std::string("cannot start the probe thread: ") + e.what());
+    napi_call_threadsafe_function(tsfn_, new Message{true, 0, 0}, napi_tsfn_nonblocking);
     napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
-  });
+  }
 
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", deferred_->Promise());
@@ -56,7 +67,11 @@ void Job::callJs(Napi::Env env, Napi::Function progress, Job* job, Message* m) {
   std::unique_ptr<Message> msg(m);
   if (env == nullptr) return;  // teardown: drop it
   if (!msg->done) {
-    progress.Call({Napi::Number::New(env, double(msg->doneCount)), Napi::Number::New(env, double(msg->total))});
+    // A throwing callback must not take the process down from here: the JS side guards it too.
+    try {
+      progress.Call({Napi::Number::New(env, double(msg->doneCount)), Napi::Number::New(env, double(msg->total))});
+    } catch (const Napi::Error&) {
+    }
     return;
   }
   {
@@ -64,7 +79,14 @@ void Job::callJs(Napi::Env env, Napi::Function progress, Job* job, Message* m) {
     if (job->thread_.joinable()) job->thread_.join();  // it has nothing left but release
   }
   if (job->failed_) {
-    job->deferred_->Reject(toJsError(env, job->failure_).Value());
+    Napi::Error e = toJsError(env, job->failure_);
+    if (job->partial()) {
+      try {
+        e.Set("partial", job->result(env));
+      } catch (const Napi::Error&) {
+      }
+    }
+    job->deferred_->Reject(e.Value());
     return;
   }
   try {

@@ -24,6 +24,8 @@ class Job : public Stoppable {
   virtual void run(Control& c) = 0;                  // on the job's thread
   virtual Napi::Value result(Napi::Env env) = 0;     // on the JS thread, after run
   virtual const CommonOptions& common() const = 0;
+  // After a failure: whether result() holds what was measured until then (attached as `partial`).
+  virtual bool partial() const { return false; }
 
  private:
   struct Message {

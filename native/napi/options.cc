@@ -82,6 +82,11 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   e.wait = readWait(o);
   str(o, "netns", e.netns);
   num(o, "maxConnections", e.maxConnections);
+  num(o, "maxConnectionsPerSource", e.maxConnectionsPerSource);
+  double idleMs = double(e.idleTimeoutNs) / 1e6;
+  num(o, "idleTimeoutMs", idleMs);
+  e.idleTimeoutNs = uint64_t(idleMs * 1e6);
+  num(o, "udpRepliesPerSecond", e.udpRepliesPerSecond);
 }
 
 Napi::Value nsArray(Napi::Env env, const std::vector<int64_t>& v) {

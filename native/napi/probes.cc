@@ -12,6 +12,7 @@ class ResponseJob : public Job {
   ResponseResult r;
   void run(Control& c) override { runResponse(o, c, r); }
   const CommonOptions& common() const override { return o; }
+  bool partial() const override { return r.partial; }
   Napi::Value result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("rttNs", nsArray(env, r.rttNs));
