@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isIP } from 'node:net';
+import { nativeArtifact } from './artifacts.js';
 import { UmlperfError, UsageError } from './errors.js';
 import { native, packageRoot, type NativeEndpointStats } from './native.js';
 import { DEFAULT_ECHO_PORT, type WaitMode } from './probes.js';
@@ -100,15 +101,7 @@ function flag(name: string, v: unknown): boolean {
 
 /** Path of the static umlperf-endpoint program (prebuilt, or built by node-gyp). */
 export function endpointBinary(): string {
-  const candidates = [
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'umlperf-endpoint'),
-    path.join(packageRoot, 'build', 'Release', 'umlperf-endpoint'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    throw new UmlperfError('ENOENT', `umlperf-endpoint is not built; run npm run build (looked in ${candidates.join(', ')})`);
-  }
-  return found;
+  return nativeArtifact('umlperf-endpoint');
 }
 
 export interface EndpointProcess {

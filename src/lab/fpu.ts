@@ -1,24 +1,10 @@
 // The FPU-state adapter every guest runs with (native/preload/fpu_adapter.c): where it is, and
 // what it said in a guest's console log about how that guest ran.
 import fs from 'node:fs';
-import path from 'node:path';
 
-import { UmlperfError } from '../errors.js';
-import { packageRoot } from '../native.js';
+import { nativeArtifact } from '../artifacts.js';
 
-/**
- * A native file we build: the local build first (as node-gyp-build looks for the addon), then
- * the prebuilds an installed package ships.
- */
-export function nativeArtifact(file: string): string {
-  const candidates = [
-    path.join(packageRoot, 'build', 'Release', file),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new UmlperfError('ENOENT', `${file} is not built; run npx node-gyp rebuild (looked in ${candidates.join(', ')})`);
-  return found;
-}
+export { nativeArtifact };
 
 export const FPU_ADAPTER_FILE = 'umlperf-fpu.so';
 
