@@ -26,7 +26,7 @@ test('response: statistics of the samples kept, requests per second, loss as a p
   assert.equal(r.stats, summarize(r.samplesNs!));
   assert.ok(close(r.lossPercent, (100 * r.lost) / r.sent));
   assert.ok(close(r.requestsPerSecond, (r.received * 1e9) / r.durationNs), `${r.requestsPerSecond}/s`);
-  assert.equal([r.config.size, r.config.iterations, r.config.warmup, r.config.protocol], [48, 300, 7, 'udp']);
+  assert.equal([r.kind, r.config.size, r.config.iterations, r.config.warmup, r.config.protocol], ['response', 48, 300, 7, 'udp']);
   const lean = await responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 10, keepSamples: false });
   assert.is(lean.samplesNs, undefined);
   assert.is(lean.stats.count, 10);
@@ -42,6 +42,7 @@ test('TCP throughput: bytes the endpoint discarded, Mbit/s = bytes × 8 / µs', 
   assert.ok(close(r.throughputMbps, (r.bytes * 8) / (r.durationNs / 1e3)), `${r.throughputMbps} Mbps`);
   assert.ok(close(r.sendMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.equal([r.lost, r.lossPercent, r.datagramsSent, r.datagramsReceived], [null, null, null, null]);
+  assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 131072, 3_000_000, null, ep.discardPort]);
 });
 
 test('UDP throughput: what the receiver counted, and loss from datagram counts', async () => {
@@ -53,6 +54,7 @@ test('UDP throughput: what the receiver counted, and loss from datagram counts',
   assert.ok(close(r.throughputMbps, (r.bytesReceived! * 8) / (r.durationNs / 1e3)));
   assert.ok(close(r.sendMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.is(r.bytesSent, r.datagramsSent! * 1000);
+  assert.equal([r.config.size, r.config.bytes, r.config.durationS], [1000, null, 0.05]);
 });
 
 test('streaming: loss as a percentage of what was sent; RTT statistics', async () => {
@@ -60,7 +62,7 @@ test('streaming: loss as a percentage of what was sent; RTT statistics', async (
   assert.is(r.received + r.lost, r.sent);
   assert.ok(close(r.lossPercent, (100 * r.lost) / r.sent));
   assert.is(r.rtt.count, r.received);
-  assert.equal([r.config.size, r.config.targetRateMbps, r.config.durationS, r.config.protocol], [500, 5, 0.05, 'udp']);
+  assert.equal([r.kind, r.config.size, r.config.targetRateMbps, r.config.durationS, r.config.protocol], ['stream', 500, 5, 0.05, 'udp']);
 });
 
 test.run();
