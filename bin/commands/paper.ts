@@ -103,26 +103,30 @@ const command: CommandModule<object, Args> = {
     });
     if (tty) process.stderr.write('\r\x1b[K');
     // The JSON first, somewhere safe: a report that fails to render or to write loses nothing.
-    let saved: string | undefined;
     if (a.out && a.format === 'json') {
-      writeOrExplain(a.out, render(result, 'json', a.samples), undefined);
-      saved = a.out;
+      try {
+        writeFileSync(a.out, render(result, 'json', a.samples));
+      } catch (e) {
+        // The file went away or the disk filled during the run: keep the result anyway.
+        const saved = saveResult(result);
+        throw new UmlperfError('ERR_UMLPERF_WRITE', `cannot write ${a.out}: ${firstLine(e)}${saved ? `; the result is saved in ${saved}` : ''}`);
+      }
       process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
     } else {
-      saved = saveResult(result);
+      const saved = saveResult(result);
       if (saved) process.stderr.write(`umlperf paper: result saved in ${saved}\n`);
-    }
-    let text: string;
-    try {
-      text = render(result, a.format, a.samples);
-    } catch (e) {
-      throw new UmlperfError('ERR_UMLPERF_RENDER', `cannot render the ${a.format} report (${firstLine(e)})${saved ? `; the result is saved in ${saved}` : ''}`);
-    }
-    if (a.out && a.format !== 'json') {
-      writeOrExplain(a.out, text, saved);
-      process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
-    } else if (!(a.out && a.format === 'json')) {
-      process.stdout.write(text);
+      let text: string;
+      try {
+        text = render(result, a.format, a.samples);
+      } catch (e) {
+        throw new UmlperfError('ERR_UMLPERF_RENDER', `cannot render the ${a.format} report (${firstLine(e)})${saved ? `; the result is saved in ${saved}` : ''}`);
+      }
+      if (a.out) {
+        writeOrExplain(a.out, text, saved);
+        process.stderr.write(`umlperf paper: wrote ${a.out}\n`);
+      } else {
+        process.stdout.write(text);
+      }
     }
     if (!result.complete) {
       const e = Object.assign(new Error(`paper ${result.error === 'interrupted' ? 'interrupted' : `failed: ${result.error}`}; the report holds what was measured`), {
