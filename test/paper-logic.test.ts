@@ -419,6 +419,8 @@ test('tables from partial measurements: a side missing, guests out of order', ()
   const q = openQuestions(onlyHost, []);
   assert.equal(q.namedCost.map((n) => `${n.side} ${n.protocol}`), ['host tcp', 'host udp']);
   const reversed = [...result.measurements].reverse();
+  for (const t of buildTables(reversed).filter((x) => x.id !== 'table5'))
+    for (const c of t.comparisons) assert.is(c.host, mean((c.metric === 'throughput' ? find(t.experiment, 'host', c.protocol, c.servers).throughputRunsMbps : find(t.experiment, 'host', c.protocol, c.servers).responseRunP50Ns)), `${t.id} host whatever the order`);
   const t5 = buildTables(reversed).find((t) => t.id === 'table5')!;
   const c = t5.comparisons.find((x) => x.guests === 4 && x.protocol === 'tcp' && x.metric === 'throughput')!;
   assert.is(c.host, find(3, 'host', 'tcp', 'none', 0).throughputMbps.mean, 'against 0 guests whatever the order');

@@ -370,6 +370,10 @@ test('HTML charts: a CDF per protocol (host blue, guest red), throughput bars pe
   // TCP CDF: host 3 samples + the closing point, guest likewise; in µs on a log axis.
   const lines = [...svgs[0].matchAll(/<polyline fill="none" stroke="([^"]+)" stroke-width="2" points="([^"]+)"\/>/g)].map((m) => [m[1], m[2].split(' ').length]);
   assert.equal(lines, [['#1f77b4', 4], ['#d62728', 4]]);
+  // Each line holds its own side's samples: the guest's highest (9000 µs) ends at the right edge.
+  const ends = [...svgs[0].matchAll(/points="[^"]* ([\d.]+),16\.0"\/>/g)].map((m) => Number(m[1]));
+  assert.is(ends.length, 2);
+  assert.ok(ends[0] < 600 && ends[1] === 624, `line ends at x ${ends}`);
   assert.match(svgs[0], /fill="#1f77b4"\/><text x="510" y="31" font-size="11">hostOS TCP<\/text>/);
   assert.match(svgs[0], /fill="#d62728"\/><text x="510" y="47" font-size="11">guestOS TCP<\/text>/);
   assert.match(svgs[0], />round trip \(µs, log scale\)</);
@@ -384,6 +388,9 @@ test('HTML charts: a CDF per protocol (host blue, guest red), throughput bars pe
   // Host p50 in µs against guests 0 and 4: TCP 999.999 → 1605 µs, UDP 0.65 → 0.651 µs.
   assert.equal(e3.map((x) => x[0]), ['#1f77b4', '#2ca02c']);
   assert.is(e3[0][1], '64.0,112.5 624.0,16.0');
+  // In µs: the axis runs 0..1605, ticks every 500.
+  assert.match(svgs[4], /font-size="11">1500<\/text>/);
+  assert.match(svgs[5], /font-size="11">1000<\/text>/);
   assert.match(svgs[4], />hostOS UDP</);
   assert.match(svgs[4], />p50 round trip \(µs\)</);
   assert.match(svgs[5], />guests running</);
