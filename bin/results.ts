@@ -22,8 +22,7 @@ function privateDir(dir: string): boolean {
 }
 
 /** Saves the whole result (samples too, so every report can be made from it); its path, or undefined with a warning. */
-export function saveResult(r: PaperResult): string | undefined {
-  const dir = resultsDir();
+export function saveResult(r: PaperResult, dir = resultsDir()): string | undefined {
   try {
     if (!privateDir(dir)) {
       process.stderr.write(`umlperf paper: not saving the result in ${dir}: not a private directory of this user\n`);

@@ -2,10 +2,19 @@
 // and Ctrl-C part-way: what was measured is printed, and nothing is left behind.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paperLabPrefix } from '../src/paper/lab-stage.js';
 import { cliPath, runCli } from './helpers.js';
+
+// Every paper run saves its result before rendering: here, into a directory of this test.
+const results = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-paper-results-'));
+process.env.UMLPERF_RESULTS_DIR = results;
+test.after(() => {
+  fs.rmSync(results, { recursive: true, force: true });
+});
 
 function leftoversOf(pid: number): string[] {
   const p = paperLabPrefix(pid);
@@ -32,6 +41,12 @@ test('experiments 1 and 3 on UML guests: tables 1, 2 and 5 in the documented JSO
   assert.match(j.config.transport, /vector/);
   assert.equal([...new Set(j.tables[2].rows.map((x: { guests: number }) => x.guests))], [0, 2]);
   assert.is(j.openQuestions.rateSearches.length, 2);
+  // The whole result was saved before it was rendered, and the stderr line says where.
+  const saved = /result saved in (\S+)/.exec(r.stderr)?.[1];
+  assert.ok(saved && saved.startsWith(results), r.stderr);
+  const kept = JSON.parse(fs.readFileSync(saved!, 'utf8'));
+  assert.equal(kept.tables, j.tables);
+  assert.ok(kept.measurements.every((m: { responseSamplesNs?: number[] }) => Array.isArray(m.responseSamplesNs)), 'samples kept for re-rendering');
 });
 
 test('Ctrl-C part-way: exit 130, the runs measured so far are printed, nothing is left', async () => {

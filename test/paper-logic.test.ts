@@ -1,6 +1,8 @@
 // The study's logic on synthetic runs with known effects: stand-in probes return figures that
 // depend only on the address they were sent to and on the step the stage arranged, so every
 // cell, comparison, baseline and verdict has one right value. No network, no guests.
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Probes } from '../src/paper/experiments.js';
@@ -9,6 +11,7 @@ import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import { paperText } from '../src/report/paper.js';
+import { packageRoot } from '../src/native.js';
 import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
 import { mean } from '../src/stats.js';
 
@@ -113,7 +116,10 @@ function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
       const side = record('response', o as unknown as Record<string, unknown>);
       const protocol = o.protocol as 'tcp' | 'udp';
       const p50 = expectedRunP50(stage.step!, side, protocol, runOf('response', side, protocol));
-      return { stats: { p50Ns: p50 }, samplesNs: [p50 - 1000, p50, p50 + 1000], sent: 3, lost: 0 } as unknown as ResponseTimeResult;
+      // Experiment 3 with 16 guests keeps 250 samples a run: more than the 2000 a cell keeps.
+      const many = stage.step!.experiment === 3 && stage.step!.guests === 16;
+      const samplesNs = many ? Array.from({ length: 250 }, (_, i) => p50 + i) : [p50 - 1000, p50, p50 + 1000];
+      return { stats: { p50Ns: p50 }, samplesNs, sent: samplesNs.length + 1, lost: 1 } as unknown as ResponseTimeResult;
     },
     async throughput(o) {
       const side = record('throughput', o as unknown as Record<string, unknown>);
@@ -132,9 +138,11 @@ let stage: RecordingStage;
 const calls: Call[] = [];
 let result: PaperResult;
 
+const progress: string[] = [];
+
 test.before(async () => {
   stage = new RecordingStage();
-  result = await runPaper(stage, { runs: RUNS, guestsSweep: SWEEP, responseIterations: 77, responseSizeBytes: 333, throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, probes: syntheticProbes(stage, calls), reference: false, seed: 7 });
+  result = await runPaper(stage, { progress: (l) => progress.push(l), runs: RUNS, guestsSweep: SWEEP, responseIterations: 77, responseSizeBytes: 333, throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, probes: syntheticProbes(stage, calls), reference: false, seed: 7 });
 });
 
 const find = (experiment: number, side: Side, protocol: string, servers: ServerRole = 'none', guests = 1) =>
@@ -211,7 +219,8 @@ test('a cell pools every run: min, mean, max over all samples; sent and lost sum
   assert.is(m.response.maxNs, Math.max(...p50s) + 1000);
   assert.is(m.response.meanNs, Math.round(mean(p50s)));
   assert.ok(m.response.p50Ns >= Math.min(...p50s) && m.response.p50Ns <= Math.max(...p50s));
-  assert.is(m.response.sent, 3 * RUNS);
+  assert.is(m.response.sent, 4 * RUNS);
+  assert.is(m.response.lost, RUNS);
   assert.is(m.responseSamplesNs.length, 3 * RUNS);
   assert.is(m.throughputMbps.mean, mean(m.throughputRunsMbps));
   assert.is(m.throughputMbps.n, RUNS);
@@ -446,6 +455,133 @@ test('a probe failing part-way: the run keeps what it measured and names the err
   assert.ok(s.closed);
   assert.is(r.measurements.length, 0, 'experiment 1 did not finish its cells');
   assert.equal(r.tables, []);
+});
+
+test('progress names the step and the run; samples beyond 2000 are thinned evenly', () => {
+  // Step k of n (1 + 4 + 6 steps here), the block, elapsed time, and an estimate once one block is done.
+  assert.match(progress[0], /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 1\/10; 0:\d\d elapsed$/);
+  assert.ok(progress.some((l) => /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
+  assert.ok(progress.includes('experiment 1: loss-free UDP rate, guest'));
+  assert.ok(progress.some((l) => l.startsWith('step 4/11 (experiment 2: servers named, 1 guest(s)): block 3/10;')));
+  assert.ok(progress.some((l) => l.startsWith('step 11/11 (experiment 3: servers none, 16 guest(s)): block 1/10;')));
+  const m = find(3, 'host', 'tcp', 'none', 16);
+  assert.is(m.responseSamplesNs.length, 2000);
+  const all = m.responseRunP50Ns.flatMap((p50) => Array.from({ length: 250 }, (_, i) => p50 + i));
+  // 2500 → 2000: every 1.25th sample, from the first.
+  assert.equal(m.responseSamplesNs.slice(0, 5), [all[0], all[1], all[2], all[3], all[5]]);
+  assert.is(m.responseSamplesNs[1999], all[Math.floor(1999 * 1.25)]);
+  assert.is(find(3, 'host', 'tcp', 'none', 8).responseSamplesNs.length, 30, 'fewer are kept as they are');
+});
+
+test('tables: ids, titles and rows for each experiment', () => {
+  assert.equal(result.tables.map((t) => [t.id, t.experiment]), [['table1', 1], ['table2', 1], ['table3', 2], ['table4', 2], ['table5', 3]]);
+  assert.equal(result.tables.map((t) => t.title), [
+    'Experiment 1, TCP: host OS vs UML guest, no servers running',
+    'Experiment 1, UDP: host OS vs UML guest, no servers running',
+    'Experiment 2, TCP: host OS vs UML guest, one server started on each side in turn',
+    'Experiment 2, UDP: host OS vs UML guest, one server started on each side in turn',
+    'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)',
+  ]);
+  const t4 = result.tables[3];
+  assert.equal(t4.rows.map((r) => `${r.side} ${r.protocol} ${r.servers}`), ['host udp none', 'guest udp none', 'host udp httpd', 'guest udp httpd', 'host udp named', 'guest udp named', 'host udp mail', 'guest udp mail']);
+  assert.equal(t4.rows[1].udp, { sendMbps: SEND_MBPS.guest, lossPercent: LOSS.guest });
+  assert.is(result.tables[2].rows[0].udp, undefined);
+  assert.is(t4.comparisons.filter((c) => !c.aa).length, 8, 'response and throughput for each of four steps');
+  assert.is(t4.comparisons.filter((c) => c.aa).length, 2, 'and the A/A control of the no-server step');
+  assert.equal(result.tables[4].rows.map((r) => `${r.protocol}${r.guests}`).slice(0, 3), ['tcp0', 'udp0', 'tcp1']);
+  const r = t4.rows[0];
+  const m = find(2, 'host', 'udp');
+  assert.equal(r.response, { minNs: m.response.minNs, meanNs: m.response.meanNs, maxNs: m.response.maxNs, p50Ns: m.response.p50Ns, p99Ns: m.response.p99Ns });
+  assert.equal(r.throughputMbps, { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High });
+});
+
+test('tables from partial measurements: a side missing, guests out of order', () => {
+  const onlyHost = result.measurements.filter((m) => !(m.experiment === 2 && m.servers === 'named' && m.side === 'guest'));
+  const t3 = buildTables(onlyHost).find((t) => t.id === 'table3')!;
+  assert.not.ok(t3.comparisons.some((c) => c.servers === 'named'), 'no comparison without both sides');
+  assert.is(t3.comparisons.filter((c) => !c.aa).length, 6);
+  const q = openQuestions(onlyHost, []);
+  assert.equal(q.namedCost.map((n) => `${n.side} ${n.protocol}`), ['host tcp', 'host udp']);
+  const reversed = [...result.measurements].reverse();
+  for (const t of buildTables(reversed).filter((x) => x.id !== 'table5'))
+    for (const c of t.comparisons.filter((x) => !x.aa)) assert.is(c.host, mean((c.metric === 'throughput' ? find(t.experiment, 'host', c.protocol, c.servers).throughputRunsMbps : find(t.experiment, 'host', c.protocol, c.servers).responseRunP50Ns)), `${t.id} host whatever the order`);
+  const t5 = buildTables(reversed).find((t) => t.id === 'table5')!;
+  const c = t5.comparisons.find((x) => x.guests === 4 && x.protocol === 'tcp' && x.metric === 'throughput' && !x.aa)!;
+  assert.is(c.host, find(3, 'host', 'tcp', 'none', 0).throughputMbps.mean, 'against 0 guests whatever the order');
+  assert.equal(t5.comparisons.filter((x) => x.protocol === 'udp' && x.metric === 'throughput' && !x.aa).map((x) => x.guests), [1, 2, 4, 8, 16]);
+  assert.equal(openQuestions(reversed, []).hostVsGuests.map((h) => `${h.protocol}${h.guests}`).slice(0, 3), ['tcp0', 'tcp1', 'tcp2']);
+  assert.equal(buildTables(result.measurements.filter((m) => m.experiment === 1)).map((t) => t.id), ['table1', 'table2']);
+  assert.equal(buildTables([]), []);
+});
+
+test('one experiment alone: only its steps, probes and tables', async () => {
+  for (const [experiments, ids] of [[[2], ['table3', 'table4']], [[3], ['table5']], [[1], ['table1', 'table2']]] as const) {
+    const s = new RecordingStage();
+    const c: Call[] = [];
+    const r = await runPaper(s, { runs: 3, experiments: [...experiments], guestsSweep: [0, 2], probes: syntheticProbes(s, c), reference: false });
+    assert.equal(r.tables.map((t) => t.id), ids);
+    assert.ok(s.steps.every((x) => x.experiment === experiments[0]));
+    assert.equal(r.config.experiments, [...experiments]);
+  }
+});
+
+test('the result records what ran: tool, version, config with the stage, clock, times', async () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  assert.is(result.tool, 'umlperf');
+  assert.is(result.version, pkg.version);
+  assert.is(result.complete, true);
+  assert.not.ok('error' in result);
+  assert.equal(result.warnings, []);
+  assert.equal({ ...result.config }, {
+    experiments: [1, 2, 3], runs: RUNS, guestsSweep: SWEEP, servers: ['httpd', 'named', 'mail'], responseSizeBytes: 333, responseIterations: 77,
+    throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null,
+    seed: 7, maxRuns: RUNS,
+  });
+  assert.ok(['tsc', 'clock_monotonic_raw'].includes(result.clock.source));
+  assert.ok(result.startedAt <= result.finishedAt && /^\d{4}-\d\d-\d\dT/.test(result.startedAt));
+  const s = new RecordingStage();
+  (s as unknown as { describe: () => object }).describe = () => ({ transport: 't', kernel: 'k', image: 'i', labCpus: '0', warnings: ['g1 retried'] });
+  const r = await runPaper(s, { runs: 3, experiments: [3], guestsSweep: [0], probes: syntheticProbes(s, []), reference: false });
+  assert.equal(r.warnings, ['g1 retried']);
+  assert.is(r.config.probeCpu, null);
+  assert.is(r.config.labCpus, '0');
+  assert.not.ok('warnings' in r.config);
+});
+
+test('interrupted, or a teardown that fails: the result says which', async () => {
+  const s = new RecordingStage();
+  const probes = syntheticProbes(s, []);
+  const abort: Probes = { ...probes, throughput: async () => Promise.reject(Object.assign(new Error('the operation was aborted'), { name: 'AbortError' })) };
+  const r = await runPaper(s, { runs: 3, experiments: [1], probes: abort });
+  assert.equal([r.complete, r.error], [false, 'interrupted']);
+  const t = new RecordingStage();
+  t.close = async () => Promise.reject(new Error('netns busy'));
+  const r2 = await runPaper(t, { runs: 3, experiments: [3], guestsSweep: [0], probes: syntheticProbes(t, []) });
+  assert.equal([r2.complete, r2.error], [false, 'teardown failed: netns busy']);
+  assert.is(r2.tables.length, 1, 'what was measured is kept');
+  const u = new RecordingStage();
+  u.close = async () => Promise.reject(new Error('netns busy'));
+  const r3 = await runPaper(u, { runs: 3, experiments: [1], probes: abort });
+  assert.is(r3.error, 'interrupted', 'the first error is the one reported');
+});
+
+test('option errors name the option and its range', () => {
+  const msg = (o: object) => {
+    try {
+      checkPaperOptions(o as never);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  assert.is(msg({ runs: 0 }), 'runs must be an integer from 1 to 1000 (got 0)');
+  assert.is(msg({ runs: 1001 }), 'runs must be an integer from 1 to 1000 (got 1001)');
+  assert.is(msg({ experiments: [0] }), 'experiments are 1, 2 and 3');
+  assert.is(msg({ guestsSweep: [1, 65] }), 'guest counts are integers from 0 to 64');
+  assert.is(msg({ servers: ['named', 'ftp'] }), 'servers are httpd, named and mail');
+  assert.is(msg({ probeCpu: -1 }), 'probeCpu is a CPU number');
+  for (const ok of [{ runs: 1 }, { guestsSweep: [0] }, { guestsSweep: [64] }, { probeCpu: 0 }, { experiments: [2] }, { servers: ['mail'] }, { servers: [] }]) assert.is(msg(ok), 'no error', JSON.stringify(ok));
+  assert.equal(checkPaperOptions({ probeCpu: 0 }).probeCpu, 0);
 });
 
 test.run();

@@ -81,7 +81,7 @@ const result: PaperResult = {
       { side: 'host', tcpMbps: 941.5, udpReceivedMbps: 654.321, udpSendMbps: 1000.5, udpLossPercent: 2.5, lossFreeRateMbps: 512.34 },
       { side: 'guest', tcpMbps: 123.456, udpReceivedMbps: 98.765, udpSendMbps: 800.25, udpLossPercent: 86.126, lossFreeRateMbps: null },
     ],
-    namedCost: [{ side: 'guest', protocol: 'tcp', noneMbps: 280, namedMbps: 196, changePercent: -30, p: 0.00018 }],
+    namedCost: [{ side: 'guest', protocol: 'tcp', noneMbps: 280, namedMbps: 196, changePercent: -30, changeCi95LowPercent: -33.5, changeCi95HighPercent: -26.25, p: 0.00018, pHolm: 0.00072, floorPercent: 4.5, verdict: 'differs' }],
     hostVsGuests: [{ protocol: 'tcp', guests: 4, p50Ns: 1_605_000, throughputMbps: 700 }],
     rateSearches: [],
   },
@@ -161,7 +161,7 @@ test('text report: the grid laid out, the preamble and the open questions', () =
   assert.match(line, /^\s+Response p50, p99 \(ms\)\s{2,}1\.235, 3\.457\s{2,}7\.654, 12\.346\s{2,}6\.220\s{2,}differs \(Holm p=1\.8e-5\)$/);
   assert.match(t, /\n {2}host: TCP 941\.5 Mbps; UDP sent unpaced at 1000\.5 Mbps, 2\.5% lost, 654\.3 Mbps arrived; highest rate with < 0\.1% loss: 512\.3 Mbps\n/);
   assert.match(t, /\n {2}guest: TCP 123\.5 Mbps; UDP sent unpaced at 800\.3 Mbps, 86\.1% lost, 98\.8 Mbps arrived\n/);
-  assert.match(t, /\n {2}guest TCP: 280\.0 → 196\.0 Mbps \(-30\.0%, p=0\.0002 before Holm's correction; see Tables 3-4 for the verdicts\)\n/);
+  assert.match(t, /\n {2}guest TCP: 280\.0 → 196\.0 Mbps \(-30\.0% \[-33\.5%, -26\.3%\]; differs, Holm p=0\.0007\)\n/);
   assert.match(t, /\n {2}TCP with 4 guest\(s\): p50 1\.605 ms, 700\.0 Mbps\n$/);
   assert.not.match(t, /INCOMPLETE/);
   assert.match(paperText({ ...result, complete: false, error: 'interrupted', warnings: ['g1 retried'] }), /\nINCOMPLETE: interrupted; everything below was measured\nwarning: g1 retried\n/);
@@ -232,7 +232,7 @@ test('HTML: the same cells in the tables; charts keep host and guest apart', () 
   assert.match(html, /<polyline fill="none" stroke="#1f77b4"[^>]*points="[^"]+"\/>/);
   assert.is((html.match(/<svg /g) ?? []).length, 6);
   assert.match(html, /resolution 0\.385 ns,\n12\.5 ns per timestamp/);
-  assert.ok(html.includes('guest TCP: 280.0 → 196.0 Mbps (-30.0%, p=0.0002 before Holm'), html.slice(html.indexOf('guest TCP: 280'), html.indexOf('guest TCP: 280') + 120));
+  assert.ok(html.includes('guest TCP: 280.0 → 196.0 Mbps (-30.0% [-33.5%, -26.3%]; differs, Holm p=0.0007)'), html.slice(html.indexOf('guest TCP: 280'), html.indexOf('guest TCP: 280') + 120));
   assert.not.match(html, /class="warn"/);
   const bad = paperHtml({ ...result, complete: false, error: 'a <b> & c', warnings: ['w<1>'] });
   assert.ok(bad.includes('<p class="warn">Incomplete: a &lt;b&gt; &amp; c. Everything shown was measured.</p>'));
@@ -247,13 +247,14 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
   saved.tables[0].comparisons[0].p = null as unknown as number;
   saved.tables[0].comparisons[0].pHolm = null as unknown as number;
   saved.openQuestions.namedCost[0].p = null as unknown as number;
+  saved.openQuestions.namedCost[0].pHolm = null as unknown as number;
   saved.tables[0].rows[0].throughputMbps.mean = null as unknown as number;
   saved.measurements[0].throughputMbps.mean = null as unknown as number;
   saved.openQuestions.hostVsGuests[0].throughputMbps = null as unknown as number;
   const t = paperText(saved);
   assert.match(t, /Response p50, p99 \(ms\)\s+1\.235, 3\.457\s+7\.654, 12\.346\s+-\s+differs\n/);
   assert.match(t, /Throughput \(Mbps, ±95% CI\)\s+- ± 12\.250/);
-  assert.match(t, /280\.0 → 196\.0 Mbps \(-30\.0%, too few runs\)/);
+  assert.match(t, /280\.0 → 196\.0 Mbps \(-30\.0% \[-33\.5%, -26\.3%\]; differs\)/);
   assert.match(t, /p50 1\.605 ms, - Mbps/);
   assert.match(t, /1\.020, too few runs/);
   const csv = parseCsv(paperCsv(saved));
@@ -310,6 +311,121 @@ test('probe throughput and stream reports: Mbps, seconds, loss, confirmation', (
   assert.match(searched, /\n1\s+unpaced\s+90\.000\s+10\.000\s+88\.900%\s+no\n2\s+45\.000\s+45\.000\s+12\.500\s+0\.050%\s+yes\n/);
   assert.match(searched, /highest rate under the threshold: 12\.500 Mbps/);
   assert.match(streamReport([{ ...st, config: { ...st.config, targetRateMbps: 0 } }]), /, unpaced, /);
+});
+
+test('preamble: CPUs, the experiment 2 note only with experiment 2, warnings', () => {
+  const t = paperText(result).split('\n');
+  assert.is(t[2], 'probes on CPU any, guests and servers on CPU any');
+  assert.is(t[4], 'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)');
+  assert.is(t[5], 'experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers');
+  assert.is(t[6], '');
+  const pinned = paperText({ ...result, config: { ...result.config, probeCpu: 3, labCpus: '0-1', experiments: [1, 3] } }).split('\n');
+  assert.is(pinned[2], 'probes on CPU 3, guests and servers on CPU 0-1');
+  assert.is(pinned[5], '');
+  assert.is(paperText({ ...result, complete: false, warnings: ['w'] }).split('\n')[6], 'INCOMPLETE: stopped part-way; everything below was measured');
+  assert.is(paperText({ ...result, warnings: ['w1', 'w2'] }).split('\n').filter((l) => l.startsWith('warning: ')).length, 2);
+  const bare = paperText({ ...result, tables: [], openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] } });
+  assert.ok(bare.endsWith('baseline for the servers\n\n'), JSON.stringify(bare.slice(-60)));
+  const md = paperMarkdown({ ...result, openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] } });
+  assert.not.match(md, /What the study left open/);
+  assert.match(md, /\n- probes on CPU any, guests and servers on CPU any\n/);
+  assert.match(md, /\n## Table 5\. Experiment 3: the host OS measured while UML guests run \(comparisons: against the fewest guests\) \(10 blocks each\)\n\n\| guests \|  \| hostOS TCP/);
+  assert.ok(md.endsWith('|\n'));
+  assert.match(paperText(result), /\nTable 5\. Experiment 3[^\n]*\nguests {2}/);
+});
+
+test('open questions: the reading of the UDP figures and the named verdicts', () => {
+  const lines = paperText(result).split('\n');
+  const at = lines.indexOf('UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):');
+  assert.ok(at > 0);
+  assert.is(lines[at + 3], '  An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the');
+  assert.is(lines[at + 4], '  link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.');
+  assert.is(lines[at + 5], 'What running named costs (throughput, named running vs no server, both on the Debian image):');
+  assert.is(lines[at + 7], 'The host against the number of guests running:');
+  const q = (pHolm: number, changePercent: number, verdict: 'differs' | 'no effect beyond noise') => paperText({ ...result, openQuestions: { ...result.openQuestions, namedCost: [{ side: 'host', protocol: 'udp', noneMbps: 100, namedMbps: 100 + changePercent, changePercent, changeCi95LowPercent: changePercent - 1, changeCi95HighPercent: changePercent + 1, p: pHolm / 4, pHolm, floorPercent: 3.25, verdict }] } });
+  assert.match(q(0.05, 0, 'no effect beyond noise'), /\n {2}host UDP: 100\.0 → 100\.0 Mbps \(\+0\.0% \[-1\.0%, \+1\.0%\]; no effect beyond noise \(±3\.3%\), Holm p=0\.0500\)\n/);
+  assert.match(q(0.0499, 5.5, 'differs'), /\(\+5\.5% \[\+4\.5%, \+6\.5%\]; differs, Holm p=0\.0499\)/);
+  assert.match(q(0.2, -0.04, 'no effect beyond noise'), /\(-0\.0% \[-1\.0%, \+1\.0%\]; no effect beyond noise \(±3\.3%\), Holm p=0\.2000\)/);
+  const g = paperGrids({ ...result, tables: [{ ...tables[0], comparisons: [{ ...tables[0].comparisons[0], p: 0.00002, pHolm: 0.0001 }] }] })[0];
+  assert.is(g.rows[1][5], 'differs (Holm p=0.0001)');
+  assert.is(g.rows[2][5], '', 'no comparison, no verdict');
+});
+
+test('CSV: cells with commas, quotes or line breaks are quoted', () => {
+  const odd = { ...result, tables: [{ ...tables[0], id: 'table1', rows: [{ ...H1, servers: 'a,"b"\nc' as never }] }] } as PaperResult;
+  const text = paperCsv(odd);
+  assert.ok(text.includes(',host,tcp,"a,""b""\nc",1,1000123,'), text);
+  assert.is(paperCsv({ ...result, tables: [] }), 'table,experiment,side,protocol,servers,guests,minNs,meanNs,maxNs,p50Ns,p99Ns,throughputMbps,throughputCi95Mbps,udpSendMbps,udpLossPercent\n');
+});
+
+test('HTML charts: a CDF per protocol (host blue, guest red), throughput bars per protocol, host under guests', () => {
+  const html = paperHtml(result);
+  const figures = [...html.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map((m) => m[1]);
+  assert.equal(figures, [
+    'Response time distribution, TCP, host vs guest (experiment 1)',
+    'Response time distribution, UDP, host vs guest (experiment 1)',
+    'Throughput, TCP, mean ± 95% CI (experiments 1, 2)',
+    'Throughput, UDP (what arrived), mean ± 95% CI (experiments 1, 2)',
+    'Host response p50 against guests running (experiment 3)',
+    'Host throughput against guests running (experiment 3)',
+  ]);
+  const svgs = html.split('<figure>').slice(1);
+  // TCP CDF: host 3 samples + the closing point, guest likewise; in µs on a log axis.
+  const lines = [...svgs[0].matchAll(/<polyline fill="none" stroke="([^"]+)" stroke-width="2" points="([^"]+)"\/>/g)].map((m) => [m[1], m[2].split(' ').length]);
+  assert.equal(lines, [['#1f77b4', 4], ['#d62728', 4]]);
+  // Each line holds its own side's samples: the guest's highest (9000 µs) ends at the right edge.
+  const ends = [...svgs[0].matchAll(/points="[^"]* ([\d.]+),16\.0"\/>/g)].map((m) => Number(m[1]));
+  assert.is(ends.length, 2);
+  assert.ok(ends[0] < 600 && ends[1] === 624, `line ends at x ${ends}`);
+  assert.match(svgs[0], /fill="#1f77b4"\/><text x="510" y="31" font-size="11">hostOS TCP<\/text>/);
+  assert.match(svgs[0], /fill="#d62728"\/><text x="510" y="47" font-size="11">guestOS TCP<\/text>/);
+  assert.match(svgs[0], />round trip \(µs, log scale\)</);
+  assert.match(svgs[0], />fraction of requests</);
+  // The highest sample is reached at fraction 1, at the top of the plot (y 16).
+  assert.match(svgs[0], /points="[^"]* 624\.0,16\.0"\/>/);
+  assert.match(svgs[2], /<title>no server hostOS: 850\.000 ± 1\.000<\/title>/);
+  assert.match(svgs[2], />Mbit\/s</);
+  assert.not.match(svgs[2], /exp\. 1 hostOS: 654/, 'TCP bars hold TCP figures only');
+  assert.match(svgs[3], /<title>exp\. 1 guestOS: 98\.765 ± 0\.250<\/title>/);
+  const e3 = [...svgs[4].matchAll(/<polyline fill="none" stroke="([^"]+)" stroke-width="2" points="([^"]+)"\/>/g)].map((m) => [m[1], m[2]]);
+  // Host p50 in µs against guests 0 and 4: TCP 999.999 → 1605 µs, UDP 0.65 → 0.651 µs.
+  assert.equal(e3.map((x) => x[0]), ['#1f77b4', '#2ca02c']);
+  assert.is(e3[0][1], '64.0,112.5 624.0,16.0');
+  // In µs: the axis runs 0..1605, ticks every 500.
+  assert.match(svgs[4], /font-size="11">1500<\/text>/);
+  assert.match(svgs[5], /font-size="11">1000<\/text>/);
+  assert.match(svgs[4], />hostOS UDP</);
+  assert.match(svgs[4], />p50 round trip \(µs\)</);
+  assert.match(svgs[5], />guests running</);
+  assert.is(paperHtml({ ...result, measurements: result.measurements.filter((m) => m.experiment !== 3) }).split('<figure>').length - 1, 4);
+  assert.is(paperHtml({ ...result, measurements: [] }).split('<figure>').length - 1, 0);
+  assert.not.match(paperHtml({ ...result, openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] } }), /What the study left open/);
+  assert.match(html, /<h2>What the study left open<\/h2><pre>UDP vs TCP/);
+  assert.match(html, /<tbody><tr><td><\/td><td>Response min, avg, max \(ms\)<\/td>/);
+  assert.match(html, /<\/td><\/tr>\n<tr><td><\/td><td>Response p50, p99 \(ms\)/);
+});
+
+test('probe report headings and column names', () => {
+  const stats = { count: 1, minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, stddevNs: 0, madNs: 0, ci95Ns: 0 };
+  const r = { kind: 'response', config: { ...cfg, netns: 'lab-client', protocol: 'tcp', size: 64, iterations: 10, warmup: 1, intervalUs: 0, timeoutMs: 1 }, clock, startedAt: '', stats, sent: 0, received: 0, lost: 0, lossPercent: 0, stale: 0, durationNs: 1, requestsPerSecond: 10 } as unknown as ResponseTimeResult;
+  const t = responseReport([r, { ...r, requestsPerSecond: 30 }]).split('\n');
+  assert.is(t[0], 'response time: TCP 64 B to 127.0.0.1:7007 (netns lab-client), wait block, 10 requests per run (+1 warm-up)');
+  assert.match(t[2], /^µs\s+min\s+avg\s+max\s+p50\s+p90\s+p99\s+p99\.9\s+stddev\s+±95%\s+lost$/);
+  assert.match(t[5], /answered 0 of 0, lost 0 \(0\.000%\), 20 requests\/s/);
+  const tp = { kind: 'throughput', config: { ...cfg, netns: 'ns1', protocol: 'tcp', size: 8, bytes: null, durationS: 1 }, clock, startedAt: '', bytes: 1, bytesSent: 1, bytesReceived: null, datagramsSent: null, datagramsReceived: null, lost: null, lossPercent: null, durationNs: 1, sendDurationNs: 1, throughputMbps: 1, sendMbps: 1, receiverConfirmed: false } as unknown as ThroughputResult;
+  const tt = throughputReport([tp]).split('\n');
+  assert.is(tt[0], 'throughput: TCP to 127.0.0.1:7007 (netns ns1), 8 B per write, 1 s per run, wait block');
+  assert.match(tt[2], /^\s+Mbps\s+sent Mbps\s+bytes\s+seconds\s+loss\s+receiver confirmed$/);
+  assert.is(tt[4], 'the receiver did not close after our FIN: figures are what was sent');
+  assert.is(throughputReport([{ ...tp, receiverConfirmed: true }]).split('\n').length, 4);
+  assert.is(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false }]).split('\n').length, 7);
+  const rtt = { ...stats };
+  const st = { kind: 'stream', config: { ...cfg, netns: 'ns2', protocol: 'udp', size: 100, targetRateMbps: 0, durationS: 1 }, clock, startedAt: '', sent: 1, received: 1, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, jitterNs: 0, durationNs: 1, sentMbps: 1, receivedMbps: 1, rtt, search: { lossThresholdPercent: 0.1, maxRateMbps: 1, trials: [] } } as unknown as StreamingResult;
+  const s = streamReport([st]).split('\n');
+  assert.is(s[0], 'streaming: UDP 100 B through echo at 127.0.0.1:7007 (netns ns2), rate searched, 1 s, wait block');
+  assert.is(s[2], 'run 1: search for the highest rate with loss ≤ 0.1%');
+  assert.match(s[3], /^trial\s+target Mbps\s+sent Mbps\s+received Mbps\s+loss\s+pass$/);
+  assert.match(s[s.length - 2], /^\s+sent\s+received\s+lost\s+loss\s+dup\s+reordered\s+jitter µs\s+sent Mbps\s+recv Mbps\s+rtt p50 µs\s+rtt p99 µs$/);
 });
 
 test.run();

@@ -113,8 +113,14 @@ const command: CommandModule<object, Args> = {
     // --out names where; without it the result goes to the private results directory.
     let saved: string | undefined;
     if (a.out) {
-      writeOrExplain(a.out, render(result, 'json', true), undefined);
-      saved = a.out;
+      try {
+        writeFileSync(a.out, render(result, 'json', true));
+        saved = a.out;
+      } catch (e) {
+        // The file went away or the disk filled during the run: keep the result anyway.
+        saved = saveResult(result);
+        throw new UmlperfError('ERR_UMLPERF_WRITE', `cannot write ${a.out}: ${firstLine(e)}${saved ? `; the result is saved in ${saved}` : ''}`);
+      }
     } else {
       saved = saveResult(result);
     }

@@ -112,7 +112,15 @@ export interface OpenQuestions {
   /** Why UDP looked slower but stable: send rate, loss, and the loss-free rate per side. */
   udpVsTcp: { side: Side; tcpMbps: number; udpReceivedMbps: number; udpSendMbps: number; udpLossPercent: number; lossFreeRateMbps: number | null }[];
   /** What running named cost, per side and protocol: throughput against no server on the same image. */
-  namedCost: { side: Side; protocol: Protocol; noneMbps: number; namedMbps: number; changePercent: number; p: number }[];
+  namedCost: {
+    side: Side; protocol: Protocol; noneMbps: number; namedMbps: number; changePercent: number;
+    /** 95% CI of the change (unpaired: different labs), percent. */
+    changeCi95LowPercent: number; changeCi95HighPercent: number;
+    p: number; pHolm: number;
+    /** Experiment 2's A/A floor for throughput on that protocol, percent. */
+    floorPercent: number | null;
+    verdict: Comparison['verdict'];
+  }[];
   /** The host's figures against the number of guests running. */
   hostVsGuests: { protocol: Protocol; guests: number; p50Ns: number; throughputMbps: number }[];
   /** The loss-free UDP rate searches behind udpVsTcp. */

@@ -138,6 +138,7 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
     });
   }
   const namedCost: OpenQuestions['namedCost'] = [];
+  const pending: { c: ReturnType<typeof measureRatio>; floor: number }[] = [];
   for (const side of ['host', 'guest'] as const) {
     for (const protocol of ['tcp', 'udp'] as const) {
       // The baseline is experiment 2's own no-server step: same image, same memory.
@@ -145,9 +146,23 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
       const named = find(2, side, protocol, 'named');
       if (!none || !named) continue;
       const c = measureRatio('throughput', none.throughputRunsMbps, named.throughputRunsMbps, false);
-      namedCost.push({ side, protocol, noneMbps: c.host, namedMbps: c.guest, changePercent: (c.ratio - 1) * 100, p: c.p });
+      // The floor: experiment 2's A/A control (its no-server host, measured twice per block).
+      const aaHost = find(2, 'host', protocol, 'none');
+      const floor = aaHost?.aa ? noiseFloor(pairedRatio(aaHost.throughputRunsMbps, aaHost.aa.throughputRunsMbps)) : 0;
+      namedCost.push({
+        side, protocol, noneMbps: c.host, namedMbps: c.guest, changePercent: (c.ratio - 1) * 100,
+        changeCi95LowPercent: (c.ci95Low - 1) * 100, changeCi95HighPercent: (c.ci95High - 1) * 100,
+        p: c.p, pHolm: c.p, floorPercent: Number.isFinite(floor) ? (Math.exp(floor) - 1) * 100 : null, verdict: 'too few runs',
+      });
+      pending.push({ c, floor });
     }
   }
+  // Holm across named's four comparisons, then each against its A/A floor.
+  const adj = holm(pending.map((x) => x.c.p));
+  namedCost.forEach((n, i) => {
+    n.pHolm = adj[i];
+    n.verdict = pairedVerdict(pending[i].c, adj[i], pending[i].floor);
+  });
   const hostVsGuests = ms
     .filter((m) => m.experiment === 3)
     .sort((a, b) => a.protocol.localeCompare(b.protocol) || a.guests - b.guests)

@@ -99,8 +99,12 @@ export function openQuestionLines(r: PaperResult): string[] {
   if (q.namedCost.length) {
     lines.push('What running named costs (throughput, named running vs no server, both on the Debian image):');
     for (const n of q.namedCost) {
-      const p = finite(n.p) ? `p=${n.p.toFixed(4)} before Holm's correction; see Tables 3-4 for the verdicts` : 'too few runs';
-      lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${fixed(n.noneMbps, 1)} → ${fixed(n.namedMbps, 1)} Mbps (${n.changePercent >= 0 ? '+' : ''}${fixed(n.changePercent, 1)}%, ${p})`);
+      const sign = (v: number) => `${v >= 0 ? '+' : ''}${fixed(v, 1)}%`;
+      const ci = finite(n.changeCi95LowPercent) && finite(n.changeCi95HighPercent) ? ` [${sign(n.changeCi95LowPercent)}, ${sign(n.changeCi95HighPercent)}]` : '';
+      const floor = n.verdict === 'no effect beyond noise' && finite(n.floorPercent) ? ` (±${fixed(n.floorPercent, 1)}%)` : '';
+      const p = finite(n.pHolm) ? `, Holm p=${n.pHolm.toFixed(4)}` : '';
+      const verdict = n.verdict ?? (finite(n.p) ? `p=${n.p.toFixed(4)}` : 'too few runs');
+      lines.push(`  ${n.side} ${n.protocol.toUpperCase()}: ${fixed(n.noneMbps, 1)} → ${fixed(n.namedMbps, 1)} Mbps (${sign(n.changePercent)}${ci}; ${verdict}${floor}${p})`);
     }
   }
   if (q.hostVsGuests.length) {
