@@ -295,12 +295,13 @@ test('probe throughput and stream reports: Mbps, seconds, loss, confirmation', (
   const tp = { kind: 'throughput', config: { ...cfg, protocol: 'udp', size: 1472, bytes: null, durationS: 2 }, clock, startedAt: '', bytes: 123_456_789, bytesSent: 200_000_000, bytesReceived: 123_456_789, datagramsSent: 1000, datagramsReceived: 617, lost: 383, lossPercent: 38.3, durationNs: 2_000_000_001, sendDurationNs: 2e9, throughputMbps: 493.827, sendMbps: 800, receiverConfirmed: false } as unknown as ThroughputResult;
   const t = throughputReport([tp]);
   assert.match(t, /^throughput: UDP to 127\.0\.0\.1:7007, 1472 B per datagram, 2 s per run, wait block\n/);
-  assert.match(t, /\nrun 1\s+493\.827\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\n/);
-  assert.match(t, /\nthe receiver did not report its count/);
+  // Not confirmed by the receiver: no rate is claimed, only what was sent.
+  assert.match(t, /\nrun 1\s+unconfirmed\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\n/);
+  assert.match(t, /\nunconfirmed by the receiver: it did not report its count/);
   const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, throughputMbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
   assert.match(tcp, /1000 bytes per run/);
   assert.match(tcp, /\nrun 1\s+493\.827\s+800\.000\s+123456789\s+2\.000000\s+-\s+yes\n/);
-  assert.match(tcp, /\nmean over 2 runs: 500\.000 ± 78\.434 Mbps \(95% CI\)$/);
+  assert.match(tcp, /\nmean over 2 runs the receiver confirmed: 500\.000 ± 78\.434 Mbps \(95% CI\)$/);
   const rtt = { count: 1, minNs: 0, meanNs: 0, maxNs: 0, p50Ns: 11_111, p90Ns: 0, p99Ns: 22_222, p999Ns: 0, stddevNs: 0, madNs: 0, ci95Ns: 0 };
   const st = { kind: 'stream', config: { ...cfg, protocol: 'udp', size: 1000, targetRateMbps: 20, durationS: 1 }, clock, startedAt: '', sent: 2500, received: 2400, lost: 100, lossPercent: 4, duplicates: 3, reordered: 7, jitterNs: 4_321, durationNs: 1e9, sentMbps: 20.001, receivedMbps: 19.2, rtt } as unknown as StreamingResult;
   const s = streamReport([st]);

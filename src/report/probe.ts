@@ -37,7 +37,8 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const head = `throughput: ${c.protocol.toUpperCase()} to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : 'write'}, ${what} per run, wait ${c.wait}`;
   const rows = runs.map((r, i) => [
     `run ${i + 1}`,
-    mbps(r.throughputMbps),
+    // A receiver that did not confirm (a standard discard over UDP, or a blackhole) gives no rate.
+    r.receiverConfirmed ? mbps(r.throughputMbps) : 'unconfirmed',
     mbps(r.sendMbps),
     `${r.bytes}`,
     (r.durationNs / 1e9).toFixed(6),
@@ -45,13 +46,14 @@ export function throughputReport(runs: ThroughputResult[]): string {
     r.receiverConfirmed ? 'yes' : 'no',
   ]);
   const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
-  if (runs.length > 1) {
-    const t = meanCi(runs.map((r) => r.throughputMbps));
-    lines.push(`mean over ${runs.length} runs: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
+  const confirmed = runs.filter((r) => r.receiverConfirmed);
+  if (confirmed.length > 1) {
+    const t = meanCi(confirmed.map((r) => r.throughputMbps));
+    lines.push(`mean over ${confirmed.length} runs the receiver confirmed: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
   }
   if (runs.some((r) => !r.receiverConfirmed)) {
     lines.push(c.protocol === 'udp'
-      ? 'the receiver did not report its count (not a umlperf endpoint?): figures are what was sent'
+      ? 'unconfirmed by the receiver: it did not report its count (a standard discard service, or nothing listening): only what was sent is known'
       : 'the receiver did not close after our FIN: figures are what was sent');
   }
   return lines.join('\n');
