@@ -104,4 +104,16 @@ test('umlperf-endpoint: a bad --bind or a --port without room for discard exits 
   assert.is(ok.status, 0);
 });
 
+test('image builders refuse a cache directory on a pseudo file system instead of spinning', async () => {
+  const { minimalImage } = await import('../src/images/minimal.js');
+  const { debianImage } = await import('../src/images/debian.js');
+  for (const build of [() => minimalImage({ cacheDir: '/proc/x' }), () => debianImage({ cacheDir: '/sys/y/z' })]) {
+    const t0 = Date.now();
+    const e = await build().then(() => undefined, (err: Error & { code?: string }) => err);
+    assert.is(e?.code, 'ERR_UMLPERF_USAGE', String(e));
+    assert.match(e!.message, /pseudo file system/);
+    assert.ok(Date.now() - t0 < 30_000);
+  }
+});
+
 test.run();

@@ -2,6 +2,7 @@
 // the endpoint, our init, the server configs and hooks, all prepared at build time. Cached
 // under a directory named by the hash of the recipe, so a base under guests' COW files is
 // never rewritten: a new recipe makes a new directory.
+import { checkCacheDir } from './cache-dir.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -118,7 +119,7 @@ export async function debianImage(o: DebianImageOptions = {}): Promise<DebianIma
   if (await exists(path.join(dir, 'base.img'))) return result(false);
 
   const progress = o.progress ?? (() => undefined);
-  await fs.mkdir(cacheDir, { recursive: true });
+  await fs.mkdir(checkCacheDir(cacheDir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp);

@@ -1,6 +1,7 @@
 // The `minimal` image: static busybox + umlperf-endpoint + our init. Built in well under a
 // second with no network, from files on this machine; cached under a directory named by the
 // hash of everything that goes in, so a base that guests' COW files refer to is never rewritten.
+import { checkCacheDir } from './cache-dir.js';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -90,7 +91,7 @@ export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestIm
   } catch {
     // not cached yet
   }
-  await fs.mkdir(cacheDir, { recursive: true });
+  await fs.mkdir(checkCacheDir(cacheDir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   try {
