@@ -11,8 +11,11 @@ import { validateLabName } from './names.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 export const CGROUP_TREE = 'umlperf';
-/** v1 controllers a lab's tree is made in (the first one that is mounted holds the truth). */
-const V1_CONTROLLERS = ['pids', 'freezer'] as const;
+/**
+ * v1 controllers a lab's tree is made in (the first one that is mounted holds the truth);
+ * cpu, cpuacct, memory and blkio carry the per-guest limits and the usage counters (limits.ts).
+ */
+const V1_CONTROLLERS = ['pids', 'freezer', 'cpu', 'cpuacct', 'memory', 'blkio'] as const;
 
 export type CgroupMode = { version: 2; root: string } | { version: 1; roots: string[] } | { version: 0 };
 
