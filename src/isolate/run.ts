@@ -8,8 +8,8 @@ import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import type { GuestImage } from '../images/minimal.js';
-import { labDown, labGuestExec, labReplaceGuest, labUp } from '../lab/lab.js';
-import { cgroupUsage, formatLimits, resetPeak, type GuestLimits } from '../lab/limits.js';
+import { DEFAULT_MEM, labDown, labGuestExec, labReplaceGuest, labUp, SERVERS_MEM } from '../lab/lab.js';
+import { cgroupUsage, checkMemLimit, formatLimits, resetPeak, type GuestLimits } from '../lab/limits.js';
 import { Mconsole } from '../lab/mconsole.js';
 import { clientNetns, HOST_ADDRESS, validateLabName } from '../lab/names.js';
 import { readState } from '../lab/state.js';
@@ -239,6 +239,8 @@ export function checkIsolateOptions(o: IsolateOptions): { faults: FaultName[]; w
   if (!(Number.isInteger(windowS) && windowS >= 1 && windowS <= 300)) throw new UsageError(`bad fault window ${windowS}: 1 to 300 s`);
   const name = validateLabName(o.name ?? `iso${randomBytes(3).toString('hex')}`);
   if ((o.servers ?? []).length && (o.image === undefined || o.image === 'minimal')) throw new UsageError('isolate: servers need the Debian image (--image debian)');
+  // Checked now, not after the first pass's minutes.
+  if (o.limits) checkMemLimit(o.limits, (o.servers ?? []).length ? SERVERS_MEM : DEFAULT_MEM);
   return { faults, windowS, name };
 }
 

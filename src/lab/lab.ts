@@ -14,7 +14,7 @@ import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB,
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { cgroupCreate, cgroupKill, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
-import { applyLimits, checkMemLimit, type GuestLimits } from './limits.js';
+import { applyLimits, checkMemLimit, type GuestLimits, type LimitReport } from './limits.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
 import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
@@ -73,6 +73,8 @@ export interface LabGuestInfo {
   transport: Transport;
   bootMs: number;
   fpuState?: FpuState;
+  /** Host-side limits (lab up --limit): applied, and unsupported here. */
+  limits?: LimitReport;
   alive?: boolean;
   log?: string;
 }
@@ -96,6 +98,7 @@ function info(s: LabState, withStatus = false): LabInfo {
     guests: s.guests.map((g) => {
       const gi: LabGuestInfo = { id: g.id, address: g.address, pid: g.pid ?? 0, transport: g.transport, bootMs: g.bootMs ?? 0 };
       if (g.fpuState) gi.fpuState = g.fpuState;
+      if (g.limits) gi.limits = g.limits;
       if (withStatus) {
         const p = s.processes.find((x) => x.role === 'guest' && x.id === g.id);
         gi.alive = !!p && isAlive(p);
