@@ -8,6 +8,7 @@ import { FAULTS, parseFaults, type FaultName } from '../../src/isolate/faults.js
 import { checkIsolateOptions, isolate } from '../../src/isolate/run.js';
 import { parseLimits, type GuestLimits } from '../../src/lab/limits.js';
 import { renderIsolate, type IsolateFormat } from '../../src/report/isolate.js';
+import { validateLabName } from '../../src/lab/names.js';
 import { parseServers } from '../../src/servers/start.js';
 import { intFlag, outFileFlag, textWith } from '../args.js';
 import { interruptible, progressSink } from '../progress.js';
@@ -21,6 +22,7 @@ interface Args {
   format: IsolateFormat;
   json: boolean;
   out?: string;
+  lab?: string;
 }
 
 const command: CommandModule<object, Args> = {
@@ -36,12 +38,13 @@ const command: CommandModule<object, Args> = {
       .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true, describe: 'the report printed on stdout' })
       .option('json', { type: 'boolean', default: false, describe: 'the same as --format json' })
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file' })
+      .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'name of the lab it makes (default iso + random; gone when it ends)' })
       .example('$0 isolate', 'every fault, Table 6 on the terminal (about 3 minutes)')
       .example('$0 isolate --faults cpu,fork --limit cpu=50%,pids=256', 'two faults, without and with limits, and what the limits contain') as unknown as Argv<Args>,
   handler: async (a) => {
     const servers = parseServers(a.servers);
     if (servers.length && a.image !== 'debian') throw new UsageError('isolate: --servers needs --image debian');
-    const opts = { faults: a.faults, windowS: a.window, limits: a.limit, servers };
+    const opts = { faults: a.faults, windowS: a.window, limits: a.limit, servers, name: a.lab };
     // Usage errors before an image is built or a lab made (the Debian image stands in as a name).
     checkIsolateOptions({ ...opts, image: a.image === 'debian' ? { name: 'debian', base: '', root: '', built: false, buildMs: 0 } : 'minimal' });
     const progress = progressSink('umlperf isolate', 5000);

@@ -23,7 +23,7 @@ import { analyse, containment, MIN_NOISE_PERCENT } from './verdict.js';
 export const FAULTY = 'g1';
 export const NEIGHBOURS = ['g2', 'host'] as const;
 /** A fault's script may run this long past its window before the guest is replaced. */
-export const GRACE_S = 10;
+export const GRACE_S = 5;
 /** Baseline rounds per neighbour before each fault. */
 export const BASELINE_ROUNDS = 5;
 /** The after phase ends when every neighbour is back (2 rounds) or after this long. */
@@ -143,7 +143,7 @@ async function inject(lab: string, fault: FaultName, windowS: number, servers: s
     const mc = new Mconsole(g.mconsole, path.dirname(g.dir), 0o666);
     try {
       // The guest dies at once: UML may not answer.
-      const r = await mc.sysrq('c').catch((e: Error) => ({ ok: false, text: e.message }));
+      const r = await mc.sysrq('c').catch((e: Error) => ({ ok: false, text: (e as { code?: string }).code === 'ETIMEDOUT' ? 'no reply (the kernel died at once)' : e.message }));
       run.outcome = `sysrq c: ${r.ok ? 'sent' : r.text}`;
     } finally {
       mc.close();

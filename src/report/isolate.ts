@@ -154,11 +154,21 @@ export function faultCharts(r: IsolateResult): { title: string; svg: string }[] 
   return out;
 }
 
-export function isolateHtml(r: IsolateResult): string {
+/** Table 6 and the fault charts as an HTML fragment (its own page, or a section of the paper's). */
+export function isolateSection(r: IsolateResult): string {
   const tables = isolateGrids(r).map((g) => `<h2>${esc(title(g))}</h2>
 <table><thead><tr>${g.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
 <tbody>${g.rows.map((row) => `<tr>${row.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`).join('\n');
   const charts = faultCharts(r);
+  return `${preamble(r).map((l) => `<p>${esc(l)}</p>`).join('\n')}
+${tables}
+<h2>Charts: experiment 4</h2>
+<div class="charts">
+${charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
+</div>`;
+}
+
+export function isolateHtml(r: IsolateResult): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>umlperf isolate</title>
 <style>
@@ -168,12 +178,7 @@ td:first-child,td:nth-child(2),td:nth-child(3),th:first-child{text-align:left}th
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}figcaption{font-weight:600;margin:.3em 0 0}
 </style></head><body>
 <h1>umlperf isolate</h1>
-${preamble(r).map((l) => `<p>${esc(l)}</p>`).join('\n')}
-${tables}
-<h2>Charts</h2>
-<div class="charts">
-${charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
-</div>
+${isolateSection(r)}
 </body></html>
 `;
 }
