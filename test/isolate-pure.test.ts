@@ -2,12 +2,13 @@
 // containment, the --limit parser and writers on fake cgroup trees (v1 and v2), Table 6.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/lab/cgroup.js';
-import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
+import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { analyse, containment, judge, MIN_NOISE_PERCENT, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
@@ -182,6 +183,20 @@ test('limits on a fake v1 tree: each control written where the host has it; a mi
   assert.equal(cgroupUsage('hix', 'g1'), { cpuNs: 123456789, memBytes: 1048576, memPeakBytes: 2097152 });
 });
 
+test('v1: a leaf joins the scheduling controllers (cpu, blkio) only with a limit there; counting ones always', () => {
+  const v1 = path.join(tmp, 'v1j');
+  for (const c of ['pids', 'freezer', 'cpu', 'cpuacct', 'memory', 'blkio']) {
+    fs.mkdirSync(path.join(v1, c), { recursive: true });
+    fs.writeFileSync(path.join(v1, c, 'cgroup.procs'), '');
+  }
+  setCgroupModeForTests(detectCgroupMode(v1));
+  const ctl = (p: string) => path.basename(path.dirname(path.dirname(path.dirname(path.dirname(p)))));
+  assert.equal(cgroupCreate('hij', 'g1').map(ctl), ['pids', 'freezer', 'cpuacct', 'memory']);
+  assert.equal(cgroupCreate('hij', 'g2', { join: limitControllers({ cpuPercent: 50 }) }).map(ctl), ['pids', 'freezer', 'cpu', 'cpuacct', 'memory']);
+  assert.equal(limitControllers({ ioBps: 1 << 20, memBytes: 1 << 30 }), ['blkio']);
+  assert.ok(fs.existsSync(path.join(v1, 'cpu/umlperf/hij/g1')), 'made (and removed) in every controller all the same');
+});
+
 test('limits on a fake v2 tree: cpu.max, memory.max, pids.max; controllers enabled down the tree', () => {
   const v2 = path.join(tmp, 'v2');
   fs.mkdirSync(v2, { recursive: true });
@@ -244,6 +259,33 @@ test('Table 6 as CSV (one line per pass × fault × metric, equal field counts) 
   assert.is((html.match(/<svg /g) ?? []).length, 4);
   assert.is((html.match(/fill="#f4c7c3"/g) ?? []).length, 4);
   assert.not.match(html, /NaN/);
+});
+
+test('Table 6 in headless Chromium: no element wider than the viewport, every fault chart drawn with its window', () => {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+  if (!chromium) throw new Error('chromium is not installed: apt-get install chromium');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hiso-html-'));
+  try {
+    // The page has no script of its own; this one only measures it and writes what it saw.
+    const probe = `<script>addEventListener('load', () => {
+      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('table'));
+      const charts = [...document.querySelectorAll('svg')].filter((s) => s.getBoundingClientRect().width > 100 && s.getBoundingClientRect().height > 50);
+      document.body.setAttribute('data-check', JSON.stringify({ pageWidth: document.documentElement.scrollWidth, viewport: innerWidth, wide: wide.length, charts: charts.length }));
+    });</script>`;
+    const file = path.join(dir, 'isolate.html');
+    fs.writeFileSync(file, isolateHtml(result()).replace('</body>', `${probe}</body>`));
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, 'profile')}`, '--window-size=1000,2000'];
+    const dom = spawnSync(chromium, [...args, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(dom.status, 0, dom.stderr);
+    const m = /data-check="([^"]*)"/.exec(dom.stdout);
+    assert.ok(m, 'the page was laid out');
+    const check = JSON.parse(m![1].replace(/&quot;/g, '"')) as { pageWidth: number; viewport: number; wide: number; charts: number };
+    assert.ok(check.pageWidth <= check.viewport, JSON.stringify(check));
+    assert.is(check.wide, 0);
+    assert.is(check.charts, 4, 'a chart per fault and pass');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -14,7 +14,7 @@ import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB,
 import { BootWatcher, type GuestLogError } from './boot.js';
 import { cgroupCreate, cgroupKill, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
-import { applyLimits, checkMemLimit, type GuestLimits, type LimitReport } from './limits.js';
+import { applyLimits, checkMemLimit, limitControllers, type GuestLimits, type LimitReport } from './limits.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
 import { guestRecord, kernelPid, spawnGuest, type GuestSpec, type RootFs, type SpawnedGuest } from './guest.js';
@@ -246,7 +246,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
       prepareGuestDir(name, n, ids);
       makeFifo(g.exec.in);
       makeFifo(g.exec.out);
-      const cg = cgroupCreate(name, g.id, pidsMax ? { pidsMax } : {});
+      const join = limitControllers(o.limits);
+      const cg = cgroupCreate(name, g.id, { ...(pidsMax ? { pidsMax } : {}), join });
       if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
       if (o.limits) {
         const lr = applyLimits(name, g.id, o.limits, g.dir);
@@ -462,7 +463,8 @@ export async function labReplaceGuest(name: string, guest: string, o: ReplaceGue
   fs.rmSync(notifyPath, { force: true });
   const watcher = new BootWatcher(notifyPath, 0o666);
   try {
-    const cgroupProcs = s.cgroups ? [...cgroupCreate(name, g.id, g.pidsMax ? { pidsMax: g.pidsMax } : {})] : [];
+    const join = limitControllers(g.limits?.limits);
+    const cgroupProcs = s.cgroups ? [...cgroupCreate(name, g.id, { ...(g.pidsMax ? { pidsMax: g.pidsMax } : {}), join })] : [];
     const spec: GuestSpec = {
       lab: name, n, transport: g.transport, kernel: s.kernel, image: s.image, mem: s.mem, dir: s.dir, ids: s.ids, notifyPath,
       servers: plan.servers, rootfs: g.cow ? 'cow' : 'hostfs', cgroupProcs,

@@ -101,6 +101,11 @@ export function formatLimits(l: GuestLimits): string {
   ].filter(Boolean).join(',');
 }
 
+/** The v1 scheduling controllers a guest with these limits joins (cgroup.ts joins no others' by default). */
+export function limitControllers(l: GuestLimits | undefined): ('cpu' | 'blkio')[] {
+  return [...(l?.cpuPercent !== undefined ? ['cpu' as const] : []), ...(l?.ioBps !== undefined ? ['blkio' as const] : [])];
+}
+
 /** Refuses a memory limit that would get the UML process killed by the host (a UsageError). */
 export function checkMemLimit(l: GuestLimits, guestMem: string): void {
   if (l.memBytes === undefined) return;

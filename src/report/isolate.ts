@@ -175,6 +175,7 @@ export function isolateHtml(r: IsolateResult): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;white-space:nowrap}
 td:first-child,td:nth-child(2),td:nth-child(3),th:first-child{text-align:left}thead{background:#f3f3f3}
+td:last-child{white-space:normal;min-width:14em}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}figcaption{font-weight:600;margin:.3em 0 0}
 </style></head><body>
 <h1>umlperf isolate</h1>
