@@ -84,6 +84,8 @@ export interface FaultRun {
   /** It did not end by its window (+ grace): the guest was replaced. */
   outlived: boolean;
   replaced: boolean;
+  /** The guest could not be replaced after this fault (twice): why. The faults after it did not run. */
+  replaceFailed?: string;
   oomKills?: number;
   restarted?: boolean;
   floodBytes?: number;

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
 import type { GuestImage } from '../images/minimal.js';
-import { DEFAULT_MEM, labDown, labGuestExec, labReplaceGuest, labUp, SERVERS_MEM } from '../lab/lab.js';
+import { DEFAULT_MEM, keepFile, labDown, labGuestExec, labReplaceGuest, labUp, SERVERS_MEM } from '../lab/lab.js';
 import { cgroupUsage, checkMemLimit, formatLimits, resetPeak, type GuestLimits } from '../lab/limits.js';
 import { Mconsole } from '../lab/mconsole.js';
 import { clientNetns, HOST_ADDRESS, validateLabName } from '../lab/names.js';
@@ -130,10 +130,31 @@ async function inject(lab: string, fault: FaultName, windowS: number, servers: s
   const signal = o.signal;
   const cost = new CostWatch(lab);
   const run = { fault, windowS, outcome: '', outlived: false, replaced: false } as Omit<FaultRun, 'startMs' | 'endMs' | 'metrics' | 'neighbours' | 'rounds' | 'hostCost'>;
+  // A replacement that fails is tried once more; if that fails too, the faults after this
+  // one cannot run (runPass), and this one says why (its console log kept).
   const replace = async () => {
     o.progress?.(`  ${fault}: replacing ${FAULTY}`);
-    await labReplaceGuest(lab, FAULTY, { servers, signal });
-    run.replaced = true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await labReplaceGuest(lab, FAULTY, { servers, signal });
+        run.replaced = true;
+        return;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        let kept = '';
+        try {
+          const g = readState(lab)?.guests.find((x) => x.id === FAULTY);
+          if (g) kept = `; console log kept in ${keepFile(g.log, `${lab}-${FAULTY}-replace`)}`;
+        } catch {
+          // the message stands without it
+        }
+        if (attempt >= 2) {
+          run.replaceFailed = `${(e as Error).message.split('; console log:')[0]}${kept}`;
+          return;
+        }
+        await sleep(2000, signal);
+      }
+    }
   };
   cost.start();
   let c: ReturnType<CostWatch['stop']>;
@@ -222,9 +243,16 @@ async function runPass(name: string, o: IsolateOptions & { windowS: number }, fa
     await labUp({ name, guests: 2, image: o.image, servers, limits, signal: o.signal, progress: o.progress });
     const s = readState(name);
     if (limits && s) pass.limits = Object.fromEntries(s.guests.filter((g) => g.limits).map((g) => [g.id, g.limits!]));
+    let lost: string | undefined;
     for (const f of faults) {
       if (o.signal?.aborted) throw abortError();
-      pass.faults.push(await runFault(name, f, o, servers));
+      if (lost) {
+        pass.faults.push({ fault: f, startMs: 0, endMs: 0, windowS: o.windowS, outcome: lost, outlived: false, replaced: false, unsupported: lost, hostCost: {}, metrics: [], neighbours: [], rounds: [] });
+        continue;
+      }
+      const r = await runFault(name, f, o, servers);
+      pass.faults.push(r);
+      if (r.replaceFailed) lost = `not run: ${FAULTY} could not be replaced after ${r.fault}`;
     }
     return pass;
   } finally {

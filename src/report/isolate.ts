@@ -36,10 +36,11 @@ export function summaryGrid(r: IsolateResult, p: IsolatePass, id = 'table6'): Gr
   const rows = p.faults.map((f) => {
     const cells = nbs.flatMap((n) => {
       const row = f.neighbours.find((x) => x.neighbour === n);
-      return f.unsupported ? ['unsupported', ''] : [row ? verdictText(row.verdict) : '-', recovery(row, f)];
+      return f.unsupported ? [f.unsupported.startsWith('not run') ? 'not run' : 'unsupported', ''] : [row ? verdictText(row.verdict) : '-', recovery(row, f)];
     });
     const cost = `${cpus(f.hostCost.cpuBefore)} → ${cpus(f.hostCost.cpuDuring)}`;
-    const what = [f.outcome, f.outlived ? 'outlived its window' : '', f.replaced ? `${r.config.faultyGuest} replaced` : ''].filter(Boolean).join('; ');
+    const what = [f.outcome, f.outlived ? 'outlived its window' : '', f.replaced ? `${r.config.faultyGuest} replaced` : '',
+      f.replaceFailed ? `${r.config.faultyGuest} NOT replaced: ${f.replaceFailed}` : ''].filter(Boolean).join('; ');
     return [`${f.fault} (${FAULT_TEXT[f.fault]})`, ...cells, cost, mib(f.hostCost.memPeakBytesDuring), what];
   });
   return { id, title: `A buggy guest and its neighbours, ${passTitle(p)} (${r.config.windowS} s per fault; verdicts during the fault)`, header, rows };
