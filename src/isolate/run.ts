@@ -18,7 +18,7 @@ import type { BenchProtocol } from '../servers/bench.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';
 import type { FaultRun, HostCost, IsolatePass, IsolateResult } from './model.js';
 import { Sampler, type Neighbour, type RoundProbes } from './sample.js';
-import { analyse, containment, MIN_NOISE_PERCENT } from './verdict.js';
+import { analyse, containment, judgeAgainstPass, MIN_NOISE_PERCENT } from './verdict.js';
 
 export const FAULTY = 'g1';
 export const NEIGHBOURS = ['g2', 'host'] as const;
@@ -254,6 +254,7 @@ async function runPass(name: string, o: IsolateOptions & { windowS: number }, fa
       pass.faults.push(r);
       if (r.replaceFailed) lost = `not run: ${FAULTY} could not be replaced after ${r.fault}`;
     }
+    pass.faults = judgeAgainstPass(pass.faults, [...NEIGHBOURS]);
     return pass;
   } finally {
     await labDown(name).catch(() => undefined);

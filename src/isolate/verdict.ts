@@ -72,7 +72,8 @@ function roundOk(r: Round, base: Map<Metric, { value: number; noise: number }>):
  * Judges one fault from its rounds: per neighbour and metric, the three phases, verdicts
  * during and after, and the neighbour's recovery time.
  */
-export function analyse(rounds: Round[], startMs: number, endMs: number, neighbours: string[], floor = MIN_NOISE_PERCENT): Pick<FaultRun, 'metrics' | 'neighbours'> {
+export function analyse(rounds: Round[], startMs: number, endMs: number, neighbours: string[], floor = MIN_NOISE_PERCENT,
+  noiseFor?: (neighbour: string, metric: Metric) => number | undefined): Pick<FaultRun, 'metrics' | 'neighbours'> {
   const metrics: MetricRow[] = [];
   const rows: NeighbourRow[] = [];
   for (const nb of neighbours) {
@@ -93,7 +94,7 @@ export function analyse(rounds: Round[], startMs: number, endMs: number, neighbo
       const ok = (xs: (number | null)[]) => xs.filter((v): v is number => v !== null);
       const b = ok(vals('before'));
       const before = b.length ? median(b) : null;
-      const noise = noisePercent(b, floor);
+      const noise = noiseFor?.(nb, m) ?? noisePercent(b, floor);
       const d = vals('during'), a = vals('after');
       const dv = judge(m, before, d, noise), av = judge(m, before, a, noise);
       metrics.push({
@@ -111,6 +112,24 @@ export function analyse(rounds: Round[], startMs: number, endMs: number, neighbo
     rows.push({ neighbour: nb, verdict, afterVerdict, recoveryMs: back ? Math.max(0, Math.round(back.startMs - endMs)) : null });
   }
   return { metrics, neighbours: rows };
+}
+
+/**
+ * The run's noise per neighbour and metric: the median of every fault's own baseline noise.
+ * Four baseline rounds give an unsteady spread (one stall in them widens it tenfold); the
+ * run's faults together give a steady one.
+ */
+export function pooledNoise(faults: FaultRun[]): Map<string, number> {
+  const by = new Map<string, number[]>();
+  for (const f of faults) for (const m of f.metrics) by.set(`${m.neighbour}/${m.metric}`, [...(by.get(`${m.neighbour}/${m.metric}`) ?? []), m.noisePercent]);
+  return new Map([...by].map(([k, xs]) => [k, median(xs)]));
+}
+
+/** Judges every fault of a pass again against the pass's pooled noise (the verdicts reported). */
+export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor = MIN_NOISE_PERCENT): FaultRun[] {
+  const pooled = pooledNoise(faults.filter((f) => !f.unsupported));
+  return faults.map((f) => (f.unsupported || !f.rounds.length ? f
+    : { ...f, ...analyse(f.rounds, f.startMs, f.endMs, neighbours, floor, (nb, m) => pooled.get(`${nb}/${m}`)) }));
 }
 
 /** The limit that bears on a fault (none for the network and the kernel's own faults). */
