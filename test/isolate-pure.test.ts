@@ -11,7 +11,7 @@ import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/la
 import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
-import { analyse, containment, judge, MIN_NOISE_PERCENT, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
+import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
 import { detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 
 test('faults: all in a fixed order (panic and crash last), a subset keeps that order, bad names and repeats refused', () => {
@@ -125,6 +125,21 @@ test('analyse: a neighbour that never comes back has no recovery time', () => {
   const n = analyse(gone, 4000, 6000, ['g2']).neighbours[0];
   assert.is(n.recoveryMs, null);
   assert.is(n.afterVerdict.kind, 'degraded');
+});
+
+test('the pass\'s pooled noise: one stall in a fault\'s baseline no longer hides a doubling', () => {
+  // Three quiet faults and one whose baseline had a stall (round 2: 5x); in that one, p50 doubles.
+  const quiet = (f: FaultRun['fault']): FaultRun => ({ ...run(f, { kind: 'isolated' }, { kind: 'isolated' }), rounds: rounds('g2', 12, () => base) });
+  const stalled = rounds('g2', 12, (i) => (i === 2 ? { ...base, tcpP50Ns: 250_000 } : i >= 4 && i < 8 ? { ...base, tcpP50Ns: 100_000 } : base));
+  const alone = analyse(stalled, 4000, 8000, ['g2']);
+  assert.is(alone.neighbours[0].verdict.kind, 'isolated', 'against its own baseline (noise ±400%)');
+  const faults = [quiet('cpu'), quiet('fork'), quiet('disk'), { ...quiet('memory'), ...alone, rounds: stalled }];
+  const first = faults.map((f) => ({ ...f, ...analyse(f.rounds, f.startMs, f.endMs, ['g2']) }));
+  const judged = judgeAgainstPass(first, ['g2']);
+  const mem = judged.find((f) => f.fault === 'memory')!;
+  assert.equal(mem.neighbours[0].verdict, { kind: 'degraded', worsePercent: 100 });
+  assert.is(mem.metrics.find((m) => m.metric === 'tcpP50Ns')!.noisePercent, MIN_NOISE_PERCENT);
+  assert.is(judged.find((f) => f.fault === 'cpu')!.neighbours[0].verdict.kind, 'isolated');
 });
 
 const run = (fault: FaultRun['fault'], g2: FaultRun['neighbours'][0]['verdict'], host: FaultRun['neighbours'][0]['verdict']): FaultRun => ({
