@@ -30,6 +30,8 @@ export interface SamplerOptions {
   signal?: AbortSignal;
 }
 
+/** More failed requests than this share of a serve-bench round: the neighbour's server is not answering. */
+const SERVER_MAX_ERRORS = 0.1;
 /** Fewer replies than this share of a UDP round's requests: the neighbour is not answering. */
 const UDP_MIN_RECEIVED = 0.5;
 
@@ -73,7 +75,9 @@ export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number):
   if (o.bench) {
     try {
       const r = await p.serveBench({ proto: o.bench, netns: n.netns, addr: n.address, target: n.id, requests: 50, concurrency: 1, warmup: 5, timeoutMs: 1000, signal: o.signal });
-      const ok = r.errors === 0;
+      // A UML guest's server drops a query now and then when the host is busy (seen in
+      // baselines): a round fails only when more than a tenth of its requests do.
+      const ok = r.errors <= r.requests * SERVER_MAX_ERRORS;
       if (!ok) errors.push(`${o.bench}: ${r.errors} errors${r.firstError ? `: ${r.firstError}` : ''}`);
       values.serverP50Ns = ok ? r.latency.p50Ns : null;
       values.serverP99Ns = ok ? r.latency.p99Ns : null;
