@@ -11,6 +11,7 @@ import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/la
 import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
+import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
 import { detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 
@@ -140,6 +141,31 @@ test('the pass\'s pooled noise: one stall in a fault\'s baseline no longer hides
   assert.equal(mem.neighbours[0].verdict, { kind: 'degraded', worsePercent: 100 });
   assert.is(mem.metrics.find((m) => m.metric === 'tcpP50Ns')!.noisePercent, MIN_NOISE_PERCENT);
   assert.is(judged.find((f) => f.fault === 'cpu')!.neighbours[0].verdict.kind, 'isolated');
+});
+
+test('a round: each probe\'s figures, null where it failed (timeout, half the datagrams lost, a tenth of the server\'s requests)', async () => {
+  const stats = (p50: number) => ({ p50Ns: p50, p99Ns: p50 * 3 });
+  let udpLost = 0, tcpFails = false, benchErrors = 0;
+  const probes = {
+    responseTime: async (o: { protocol?: string }) => {
+      if (o.protocol === 'tcp' && tcpFails) throw new Error('timed out');
+      return { stats: stats(o.protocol === 'tcp' ? 50_000 : 40_000), sent: 100, received: 100 - udpLost, lost: udpLost };
+    },
+    throughput: async () => ({ throughputMbps: 4000 }),
+    serveBench: async () => ({ requests: 50, errors: benchErrors, latency: stats(200_000) }),
+  } as unknown as RoundProbes;
+  const nb = { id: 'g2', netns: 'x-client', address: '198.18.0.12' };
+  const o = { neighbours: [nb], probes, bench: 'dns' as const };
+  let r = await measureRound(nb, o, performance.now());
+  assert.equal(r.values, { tcpP50Ns: 50_000, tcpP99Ns: 150_000, udpP50Ns: 40_000, udpP99Ns: 120_000, tcpMbps: 4000, serverP50Ns: 200_000, serverP99Ns: 600_000 });
+  assert.is(r.errors, undefined);
+  udpLost = 60; tcpFails = true; benchErrors = 5;
+  r = await measureRound(nb, o, performance.now());
+  assert.equal([r.values.tcpP50Ns, r.values.udpP50Ns, r.values.serverP50Ns, r.values.tcpMbps], [null, null, 200_000, 4000], 'five of fifty server errors still pass');
+  assert.is(r.errors!.length, 2, 'the TCP timeout and the UDP loss');
+  benchErrors = 6;
+  r = await measureRound(nb, o, performance.now());
+  assert.is(r.values.serverP50Ns, null);
 });
 
 const run = (fault: FaultRun['fault'], g2: FaultRun['neighbours'][0]['verdict'], host: FaultRun['neighbours'][0]['verdict']): FaultRun => ({
