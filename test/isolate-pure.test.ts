@@ -12,7 +12,7 @@ import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
-import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
+import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
 import { detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 
 test('faults: all in a fixed order (panic and crash last), a subset keeps that order, bad names and repeats refused', () => {
@@ -129,18 +129,33 @@ test('analyse: a neighbour that never comes back has no recovery time', () => {
 });
 
 test('the pass\'s pooled noise: one stall in a fault\'s baseline no longer hides a doubling', () => {
-  // Three quiet faults and one whose baseline had a stall (round 2: 5x); in that one, p50 doubles.
+  // Six quiet faults and one whose baseline had a stall (round 2: 5x); in that one, p50 doubles.
   const quiet = (f: FaultRun['fault']): FaultRun => ({ ...run(f, { kind: 'isolated' }, { kind: 'isolated' }), rounds: rounds('g2', 12, () => base) });
   const stalled = rounds('g2', 12, (i) => (i === 2 ? { ...base, tcpP50Ns: 250_000 } : i >= 4 && i < 8 ? { ...base, tcpP50Ns: 100_000 } : base));
   const alone = analyse(stalled, 4000, 8000, ['g2']);
   assert.is(alone.neighbours[0].verdict.kind, 'isolated', 'against its own baseline (noise ±400%)');
-  const faults = [quiet('cpu'), quiet('fork'), quiet('disk'), { ...quiet('memory'), ...alone, rounds: stalled }];
+  const faults = [quiet('cpu'), quiet('fork'), quiet('disk'), quiet('flood'), quiet('panic'), quiet('crash'), { ...quiet('memory'), ...alone, rounds: stalled }];
   const first = faults.map((f) => ({ ...f, ...analyse(f.rounds, f.startMs, f.endMs, ['g2']) }));
   const judged = judgeAgainstPass(first, ['g2']);
   const mem = judged.find((f) => f.fault === 'memory')!;
   assert.equal(mem.neighbours[0].verdict, { kind: 'degraded', worsePercent: 100 });
   assert.is(mem.metrics.find((m) => m.metric === 'tcpP50Ns')!.noisePercent, MIN_NOISE_PERCENT);
   assert.is(judged.find((f) => f.fault === 'cpu')!.neighbours[0].verdict.kind, 'isolated');
+});
+
+test('the pass\'s pooled noise spans the levels a neighbour moves between from fault to fault', () => {
+  // The neighbour sits at 50 µs in some faults' baselines and at 100 µs in others (scheduler
+  // placement): a fault during which it sits at 100 µs is within the run's noise.
+  const at = (f: FaultRun['fault'], level: number, during: number): FaultRun => ({
+    ...run(f, { kind: 'isolated' }, { kind: 'isolated' }),
+    rounds: rounds('g2', 12, (i) => ({ ...base, tcpP50Ns: i >= 4 && i < 8 ? during : level })),
+  });
+  const faults = [at('cpu', 50_000, 50_000), at('fork', 100_000, 100_000), at('disk', 50_000, 100_000), at('flood', 100_000, 100_000), at('memory', 50_000, 300_000)];
+  const noise = pooledNoise(faults).get('g2/tcpP50Ns')!;
+  assert.ok(noise >= 100, String(noise));
+  const judged = judgeAgainstPass(faults.map((f) => ({ ...f, ...analyse(f.rounds, f.startMs, f.endMs, ['g2']) })), ['g2']);
+  assert.is(judged.find((f) => f.fault === 'disk')!.neighbours[0].verdict.kind, 'isolated');
+  assert.equal(judged.find((f) => f.fault === 'memory')!.neighbours[0].verdict, { kind: 'degraded', worsePercent: 500 });
 });
 
 test('a round: each probe\'s figures, null where it failed (timeout, half the datagrams lost, a tenth of the server\'s requests)', async () => {

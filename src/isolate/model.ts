@@ -49,7 +49,7 @@ export interface MetricRow {
   before: number | null;
   during: number | null;
   after: number | null;
-  /** The baseline's noise: its rounds' relative spread, at least MIN_NOISE_PERCENT. */
+  /** The noise judged against: the pass's pooled baseline spread (verdict.ts), at least MIN_NOISE_PERCENT. */
   noisePercent: number;
   duringVerdict: Verdict;
   afterVerdict: Verdict;

@@ -115,19 +115,35 @@ export function analyse(rounds: Round[], startMs: number, endMs: number, neighbo
 }
 
 /**
- * The run's noise per neighbour and metric: the median of every fault's own baseline noise.
- * Four baseline rounds give an unsteady spread (one stall in them widens it tenfold); the
- * run's faults together give a steady one.
+ * The run's noise per neighbour and metric: the spread (5th to 95th percentile, relative to the
+ * median) of every baseline round of every fault of the pass. One fault's four baseline rounds
+ * give an unsteady figure, and they miss what the host does between faults: a neighbour's p50
+ * moves between two levels (~45 and ~90 µs for a guest here) as the scheduler places its
+ * processes, for minutes at a time.
  */
-export function pooledNoise(faults: FaultRun[]): Map<string, number> {
+export function pooledNoise(faults: FaultRun[], floor = MIN_NOISE_PERCENT): Map<string, number> {
   const by = new Map<string, number[]>();
-  for (const f of faults) for (const m of f.metrics) by.set(`${m.neighbour}/${m.metric}`, [...(by.get(`${m.neighbour}/${m.metric}`) ?? []), m.noisePercent]);
-  return new Map([...by].map(([k, xs]) => [k, median(xs)]));
+  for (const f of faults) {
+    const nbs = [...new Set(f.rounds.map((r) => r.neighbour))];
+    for (const nb of nbs) {
+      const before = f.rounds.filter((r) => r.neighbour === nb && phaseOf(r, f.startMs, f.endMs) === 'before').sort((a, b) => a.startMs - b.startMs);
+      if (before.length >= 3) before.shift();  // the warm-up round, as in analyse
+      for (const r of before)
+        for (const [m, v] of Object.entries(r.values)) if (typeof v === 'number') by.set(`${nb}/${m}`, [...(by.get(`${nb}/${m}`) ?? []), v]);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const [k, xs] of by) {
+    const asc = sorted(xs);
+    const m = quantile(asc, 0.5);
+    out.set(k, m > 0 && xs.length >= 2 ? Math.max(floor, ((quantile(asc, 0.95) - quantile(asc, 0.05)) / m) * 100) : floor);
+  }
+  return out;
 }
 
 /** Judges every fault of a pass again against the pass's pooled noise (the verdicts reported). */
 export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor = MIN_NOISE_PERCENT): FaultRun[] {
-  const pooled = pooledNoise(faults.filter((f) => !f.unsupported));
+  const pooled = pooledNoise(faults.filter((f) => !f.unsupported), floor);
   return faults.map((f) => (f.unsupported || !f.rounds.length ? f
     : { ...f, ...analyse(f.rounds, f.startMs, f.endMs, neighbours, floor, (nb, m) => pooled.get(`${nb}/${m}`)) }));
 }
