@@ -87,7 +87,8 @@ async function handler(a: Args): Promise<void> {
         process.exitCode = await labExec(name, a.side, cmd);
         return;
       }
-      guestNumber(a.side);  // a UsageError for anything but gN
+      if (!/^g[1-9][0-9]*$/.test(a.side)) throw new UsageError(`bad --side ${JSON.stringify(a.side)}: client, host or g1..g${MAX_GUESTS}`);
+      guestNumber(a.side);  // a UsageError past g${MAX_GUESTS}
       if (!(Number.isFinite(a.timeout) && a.timeout >= 1 && a.timeout <= 3600)) throw new UsageError(`bad --timeout ${JSON.stringify(a.timeout)}: seconds, 1 to 3600`);
       const r = await interruptible((signal) => labGuestExec(name, a.side, cmd, { timeoutMs: a.timeout * 1000, signal }));
       process.stdout.write(r.stdout);
