@@ -14,6 +14,7 @@ import image from './commands/image.js';
 import serveBench from './commands/serve-bench.js';
 import compare from './commands/compare.js';
 import report from './commands/report.js';
+import isolate from './commands/isolate.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
@@ -29,6 +30,7 @@ const cli = yargs(hideBin(process.argv))
   .command(serveBench)
   .command(compare)
   .command(report)
+  .command(isolate)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()

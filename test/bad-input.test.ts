@@ -171,7 +171,7 @@ const others: Case[] = [
 ];
 
 const paper: Case[] = [
-  [['paper', '--experiment', '4'], /--experiment takes a comma-separated list of whole numbers from 1 to 3 \(got "4"\)/],
+  [['paper', '--experiment', '5'], /--experiment takes a comma-separated list of whole numbers from 1 to 4 \(got "5"\)/],
   [['paper', '--experiment', '0,1'], /--experiment .*"0,1"/],
   [['paper', '--experiment', 'x'], /--experiment .*"x"/],
   [['paper', '--experiment', '1,,2'], /--experiment .*"1,,2"/],

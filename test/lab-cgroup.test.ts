@@ -28,15 +28,15 @@ test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the hierarchy is told apart: v2 unified, v1 per controller (pids and freezer), none', () => {
+test('the hierarchy is told apart: v2 unified, v1 per controller (those mounted of pids, freezer, cpu, cpuacct, memory, blkio), none', () => {
   assert.equal(detectCgroupMode(v2), { version: 2, root: v2 });
-  assert.equal(detectCgroupMode(v1), { version: 1, roots: [path.join(v1, 'pids'), path.join(v1, 'freezer')] });
+  assert.equal(detectCgroupMode(v1), { version: 1, roots: [path.join(v1, 'pids'), path.join(v1, 'freezer'), path.join(v1, 'cpu')] });
   assert.equal(detectCgroupMode(path.join(tmp, 'nothing')), { version: 0 });
 });
 
 test('one tree umlperf/<lab>/{host,gN}: one directory per hierarchy; bad leaves refused', () => {
   setCgroupModeForTests(detectCgroupMode(v1));
-  assert.equal(cgroupDirs('hlx', 'g2'), [path.join(v1, 'pids/umlperf/hlx/g2'), path.join(v1, 'freezer/umlperf/hlx/g2')]);
+  assert.equal(cgroupDirs('hlx', 'g2'), [path.join(v1, 'pids/umlperf/hlx/g2'), path.join(v1, 'freezer/umlperf/hlx/g2'), path.join(v1, 'cpu/umlperf/hlx/g2')]);
   setCgroupModeForTests(detectCgroupMode(v2));
   assert.equal(cgroupDirs('hlx', 'host'), [path.join(v2, 'umlperf/hlx/host')]);
   assert.throws(() => cgroupDirs('hlx', '../x'));

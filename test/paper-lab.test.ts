@@ -71,7 +71,7 @@ test('Ctrl-C part-way: exit 130, the runs measured so far are printed, nothing i
 });
 
 test('bad options: exit 2 before anything is built', () => {
-  for (const args of [['--experiment', '4'], ['--runs', '0'], ['--guests', 'x'], ['--servers', 'ftp'], ['--format', 'pdf']]) {
+  for (const args of [['--experiment', '5'], ['--runs', '0'], ['--guests', 'x'], ['--servers', 'ftp'], ['--format', 'pdf']]) {
     const r = runCli(['paper', ...args]);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1);

@@ -8,6 +8,7 @@ import { parseServers } from '../../src/servers/start.js';
 import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labGuestExec, labStatus, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateGuestCount, validateLabName } from '../../src/lab/names.js';
+import { formatLimits, parseLimits, type GuestLimits } from '../../src/lab/limits.js';
 import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
@@ -29,6 +30,7 @@ interface Args {
   transport: 'vector' | 'tuntap';
   mem?: string;
   cpus?: string;
+  limit?: GuestLimits;
   kernel: string;
   side: string;
   timeout: number;
@@ -43,6 +45,7 @@ function printInfo(lab: LabInfo): void {
   for (const g of lab.guests) {
     const state = g.alive === undefined ? '' : g.alive ? '  running' : `  NOT RUNNING (log ${g.log})`;
     out.push(`  ${g.id.padEnd(4)} ${g.address.padEnd(13)} pid ${String(g.pid).padEnd(7)} ${g.transport.padEnd(7)} boot ${g.bootMs} ms${state}`);
+    if (g.limits) out.push(`       limits ${formatLimits(g.limits.limits)}${g.limits.unsupported.length ? ` (unsupported here: ${g.limits.unsupported.join(', ')})` : ''}`);
   }
   if (lab.guestsUpMs !== undefined) out.push(`${lab.guests.length} guest(s) up in ${(lab.guestsUpMs / 1000).toFixed(2)} s`);
   for (const [t, ms] of Object.entries(lab.serversHealthyMs ?? {})) out.push(`  servers healthy on ${t} after ${(ms / 1000).toFixed(2)} s`);
@@ -63,7 +66,7 @@ async function handler(a: Args): Promise<void> {
       const progress = tty ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
       const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
       const lab = await interruptible((signal) =>
-        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpus, kernel: a.kernel, signal,
+        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpus, kernel: a.kernel, limits: a.limit, signal,
           progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
       if (a.json) process.stdout.write(jsonInfo(lab));
       else printInfo(lab);
@@ -89,7 +92,8 @@ async function handler(a: Args): Promise<void> {
         process.exitCode = await labExec(name, a.side, cmd);
         return;
       }
-      guestNumber(a.side);  // a UsageError for anything but gN
+      if (!/^g[1-9][0-9]*$/.test(a.side)) throw new UsageError(`bad --side ${JSON.stringify(a.side)}: client, host or g1..g${MAX_GUESTS}`);
+      guestNumber(a.side);  // a UsageError past g${MAX_GUESTS}
       if (!(Number.isFinite(a.timeout) && a.timeout >= 1 && a.timeout <= 3600)) throw new UsageError(`bad --timeout ${JSON.stringify(a.timeout)}: seconds, 1 to 3600`);
       const r = await interruptible((signal) => labGuestExec(name, a.side, cmd, { timeoutMs: a.timeout * 1000, signal }));
       process.stdout.write(r.stdout);
@@ -115,6 +119,7 @@ const command: CommandModule<object, Args> = {
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'up: UML kernel' })
       .option('cpus', { type: 'string', requiresArg: true, coerce: textWith('cpus', checkCpus), describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
+      .option('limit', { type: 'string', requiresArg: true, coerce: (v: unknown) => (v === undefined ? undefined : parseLimits(String(v))), describe: 'up: host-side limits on each guest\'s cgroup, e.g. cpu=50%,mem=256M,io=20M,pids=512' })
       .option('side', { type: 'string', default: 'client', requiresArg: true, coerce: textWith('side', checkSide), describe: 'exec: the client or host namespace, or inside guest gN (over its console, not the network)' })
       .option('timeout', { type: 'string', default: '60', requiresArg: true, coerce: intFlag('timeout', 1, 3600), describe: 'exec in a guest: seconds before the command is killed' })
       .option('json', { type: 'boolean', default: false, describe: 'up, status: print JSON' }) as unknown as Argv<Args>,

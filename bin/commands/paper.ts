@@ -9,7 +9,9 @@ import { LabStage } from '../../src/paper/lab-stage.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
-import { renderPaper, type PaperFormat } from '../../src/report/render.js';
+import { renderPaper, type PaperFormat, type PaperWithIsolation } from '../../src/report/render.js';
+import { isolate } from '../../src/isolate/run.js';
+import { renderIsolate } from '../../src/report/isolate.js';
 import { executableFlag, intFlag, intListFlag, nameListFlag, outFileFlag, textWith } from '../args.js';
 import { progressSink } from '../progress.js';
 import { reportError } from '../fail.js';
@@ -18,10 +20,11 @@ import { interruptible } from '../progress.js';
 
 type Format = PaperFormat;
 
-function experimentFlag(v: unknown): Experiment[] {
+/** 1-3: the study's experiments (`all`); 4, experiment 4 (isolation), only when named. */
+function experimentFlag(v: unknown): (Experiment | 4)[] {
   if (v === 'all') return [1, 2, 3];
-  const xs = intListFlag('experiment', 1, 3)(v);
-  return [...new Set(xs)] as Experiment[];
+  const xs = intListFlag('experiment', 1, 4)(v);
+  return [...new Set(xs)] as (Experiment | 4)[];
 }
 
 const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')[0];
@@ -35,7 +38,7 @@ function writeOrExplain(file: string, text: string, saved: string | undefined): 
 }
 
 interface Args {
-  experiment: Experiment[];
+  experiment: (Experiment | 4)[];
   runs: number;
   guests: number[];
   servers: ServerRole[];
@@ -54,6 +57,15 @@ interface Args {
 
 export const render = renderPaper;
 
+/** `paper --experiment 4`: experiment 4 alone, as `umlperf isolate` reports it. */
+async function isolationOnly(a: Args): Promise<void> {
+  const progress = progressSink('umlperf paper');
+  const result = await interruptible((signal) => isolate({ signal, progress: (l) => progress.line(l) }));
+  progress.done();
+  if (a.out) writeOrExplain(a.out, renderIsolate(result, 'json'), undefined);
+  process.stdout.write(renderIsolate(result, a.format));
+}
+
 function percentFlag(name: string) {
   return (v: unknown): number | undefined => {
     if (v === undefined) return undefined;
@@ -68,7 +80,7 @@ const command: CommandModule<object, Args> = {
   describe: "reproduce the study: host vs UML guest, with and without servers, and the host under N guests",
   builder: (y: Argv) =>
     y
-      .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all' })
+      .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all (1-3); 4 (a buggy guest and its neighbours, ~3 min) only when named' })
       .option('runs', { type: 'string', default: '10', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (the study: 10)' })
       .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: 'experiment 3: guest counts to measure the host under' })
       .option('servers', { type: 'string', default: 'httpd,named,mail', requiresArg: true, coerce: nameListFlag('servers', ['httpd', 'named', 'mail'] as const), describe: 'experiment 2: servers started in turn' })
@@ -87,7 +99,9 @@ const command: CommandModule<object, Args> = {
       .example('$0 paper --experiment 1 --out r.json', 'experiment 1 only; the result saved as JSON for umlperf report and compare')
       .example('$0 paper --ci-target 2 --max-runs 40', 'add blocks until every ratio is known within ±2%') as unknown as Argv<Args>,
   handler: async (a) => {
-    const experiments = a.experiment;
+    const withIsolation = a.experiment.includes(4);
+    const experiments = a.experiment.filter((e): e is Experiment => e !== 4);
+    if (!experiments.length) return isolationOnly(a);
     const servers = a.servers;
     // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here), but pinning a
     // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
@@ -103,10 +117,11 @@ const command: CommandModule<object, Args> = {
     const say = (line: string) => progress.line(line);
     const needServers = cfg.experiments.includes(2);
     await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes, say });
-    const result = await interruptible(async (signal) => {
+    const result: PaperWithIsolation = await interruptible(async (signal) => {
       const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
+    if (withIsolation && result.complete) result.isolation = await interruptible((signal) => isolate({ signal, progress: say }));
     progress.done();
     if (tty) process.stderr.write('\r\x1b[K');
     // The JSON first, somewhere safe: a report that fails to render or to write loses nothing.

@@ -1,9 +1,11 @@
-// umlperf report FILE: render a saved paper result again, in any format.
-import { writeFileSync } from 'node:fs';
+// umlperf report FILE: render a saved paper (or isolate) result again, in any format.
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 
 import { UmlperfError } from '../../src/errors.js';
+import type { IsolateResult } from '../../src/isolate/model.js';
 import { loadPaperResult } from '../../src/paper/load.js';
+import { renderIsolate } from '../../src/report/isolate.js';
 import { PAPER_FORMATS, renderPaper, type PaperFormat } from '../../src/report/render.js';
 import { outFileFlag } from '../args.js';
 
@@ -12,6 +14,16 @@ interface Args {
   format: PaperFormat;
   out?: string;
   samples: boolean;
+}
+
+/** A saved `umlperf isolate` result (kind isolate), else undefined (and the paper loader judges the file). */
+function isolateFile(file: string): IsolateResult | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<IsolateResult> | null;
+    return r && r.tool === 'umlperf' && r.kind === 'isolate' && Array.isArray(r.passes) ? (r as IsolateResult) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const command: CommandModule<object, Args> = {
@@ -26,7 +38,8 @@ const command: CommandModule<object, Args> = {
       .example('$0 report r.json --format html --out r.html', 'one self-contained page with the tables and charts')
       .example('$0 report r.json --format md', 'the tables as Markdown') as unknown as Argv<Args>,
   handler: (a) => {
-    const text = renderPaper(loadPaperResult(a.file), a.format, a.samples);
+    const iso = isolateFile(a.file);
+    const text = iso ? renderIsolate(iso, a.format) : renderPaper(loadPaperResult(a.file), a.format, a.samples);
     if (!a.out) {
       process.stdout.write(text);
       return;

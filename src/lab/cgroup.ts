@@ -11,8 +11,17 @@ import { validateLabName } from './names.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 export const CGROUP_TREE = 'umlperf';
-/** v1 controllers a lab's tree is made in (the first one that is mounted holds the truth). */
-const V1_CONTROLLERS = ['pids', 'freezer'] as const;
+/**
+ * v1 controllers a lab's tree is made in (the first one that is mounted holds the truth);
+ * cpu, cpuacct, memory and blkio carry the per-guest limits and the usage counters (limits.ts).
+ */
+const V1_CONTROLLERS = ['pids', 'freezer', 'cpu', 'cpuacct', 'memory', 'blkio'] as const;
+/**
+ * Controllers that schedule (a cgroup is one entity with one weight): a leaf joins them only
+ * when it has a limit there, so a lab without limits competes for the CPU and the disk as
+ * before. (cpuacct and memory only count.)
+ */
+const V1_JOIN_ON_LIMIT = ['cpu', 'blkio'];
 
 export type CgroupMode = { version: 2; root: string } | { version: 1; roots: string[] } | { version: 0 };
 
@@ -51,6 +60,8 @@ export function cgroupDirs(lab: string, leaf?: string): string[] {
 export interface CgroupLimits {
   /** pids.max: every guest address space is a host process, so a guest's fork bomb is bounded here. */
   pidsMax?: number;
+  /** v1 scheduling controllers to join too (their limits are written by limits.ts). */
+  join?: ('cpu' | 'blkio')[];
 }
 
 /**
@@ -63,6 +74,8 @@ export function cgroupCreate(lab: string, leaf: string, limits: CgroupLimits = {
   const m = cgroupMode();
   for (const d of cgroupDirs(lab, leaf)) {
     fs.mkdirSync(d, { recursive: true });
+    const controller = m.version === 1 ? path.basename(path.dirname(path.dirname(path.dirname(d)))) : '';
+    if (V1_JOIN_ON_LIMIT.includes(controller) && !(limits.join as string[] | undefined)?.includes(controller)) continue;
     out.push(path.join(d, 'cgroup.procs'));
   }
   if (limits.pidsMax !== undefined) {

@@ -11,8 +11,9 @@ import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { native } from '../native.js';
 import { checkServersImage, guestServerArgs, planLabServers, SERVERS_MIN_MEM_MB, startLabHostServers, waitLabHealthy, type LabServersPlan } from '../servers/lab-servers.js';
 import { BootWatcher, type GuestLogError } from './boot.js';
-import { cgroupCreate, cgroupMode } from './cgroup.js';
+import { cgroupCreate, cgroupKill, cgroupMode } from './cgroup.js';
 import { faultPoint } from './fault.js';
+import { applyLimits, checkMemLimit, limitControllers, type GuestLimits, type LimitReport } from './limits.js';
 import { allocateIds, makeFifo, prepareDataDir, prepareGuestDir } from './confine.js';
 import { guestExec, type GuestExecOptions, type GuestExecResult } from './exec.js';
 import { keepFile } from './logs.js';
@@ -25,7 +26,7 @@ import {
   clientNetns, dataDir, guestId, guestNumber, hostNetns, labDir, labTarget, validateGuestCount, validateLabName, type LabTarget,
 } from './names.js';
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
-import { isAlive, startTimeOf } from './process.js';
+import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
 import { teardownLab } from './teardown.js';
 
@@ -58,6 +59,8 @@ export interface LabUpOptions {
    * process), default GUEST_PIDS_MAX; 0: no limit.
    */
   guestPidsMax?: number;
+  /** Host-side limits on each guest's cgroup (limits.ts); `pids` overrides guestPidsMax. */
+  limits?: GuestLimits;
   signal?: AbortSignal;
   /** Progress lines (the CLI shows them on a TTY only). */
   progress?: (line: string) => void;
@@ -70,6 +73,8 @@ export interface LabGuestInfo {
   transport: Transport;
   bootMs: number;
   fpuState?: FpuState;
+  /** Host-side limits (lab up --limit): applied, and unsupported here. */
+  limits?: LimitReport;
   alive?: boolean;
   log?: string;
 }
@@ -93,6 +98,7 @@ function info(s: LabState, withStatus = false): LabInfo {
     guests: s.guests.map((g) => {
       const gi: LabGuestInfo = { id: g.id, address: g.address, pid: g.pid ?? 0, transport: g.transport, bootMs: g.bootMs ?? 0 };
       if (g.fpuState) gi.fpuState = g.fpuState;
+      if (g.limits) gi.limits = g.limits;
       if (withStatus) {
         const p = s.processes.find((x) => x.role === 'guest' && x.id === g.id);
         gi.alive = !!p && isAlive(p);
@@ -136,10 +142,11 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const plan = planLabServers(dataDir(name), o.servers);
   const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
   checkMem(mem);
+  if (o.limits) checkMemLimit(o.limits, mem);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   const cpus = o.cpus;
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
-  const pidsMax = o.guestPidsMax ?? GUEST_PIDS_MAX;
+  const pidsMax = o.limits?.pids ?? o.guestPidsMax ?? GUEST_PIDS_MAX;
   if (!Number.isInteger(pidsMax) || pidsMax < 0 || pidsMax > 4_194_304) throw new UsageError(`bad guest pids limit ${JSON.stringify(pidsMax)}: 0 (none) or a count`);
   const signal = o.signal;
   // One abort listener per booting guest: up to 64 are expected, not a leak.
@@ -215,7 +222,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
       const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
-      const spec = await prepareGuest(rec, base, plan, pidsMax);
+      const spec = await prepareGuest(rec, base, plan, pidsMax, o.limits);
       specs.push(spec);
     }
     check();
@@ -299,7 +306,7 @@ async function makeNetwork(rec: StateRecorder, cns: string, hns: string): Promis
  * Step, per guest: its record (TAP, files) first, then its own directory, exec FIFOs, cgroup
  * leaf, server arguments, and its TAP — owned by the guest's uid, the only one that may attach.
  */
-async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs' | 'cgroupProcs'>, plan: LabServersPlan, pidsMax: number): Promise<GuestSpec> {
+async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs' | 'cgroupProcs'>, plan: LabServersPlan, pidsMax: number, limits?: LabUpOptions['limits']): Promise<GuestSpec> {
   const { lab, n, ids } = base;
   const cns = clientNetns(lab), hns = hostNetns(lab);
   const g = guestRecord({ ...base, extraArgs: [] });
@@ -311,8 +318,13 @@ async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs
   prepareGuestDir(lab, n, ids);
   makeFifo(g.exec.in);
   makeFifo(g.exec.out);
-  const cg = cgroupCreate(lab, g.id, pidsMax ? { pidsMax } : {});
+  const join = limitControllers(limits);
+  const cg = cgroupCreate(lab, g.id, { ...(pidsMax ? { pidsMax } : {}), join });
   if (pidsMax && !cg.unsupported) rec.record(() => (g.pidsMax = pidsMax));
+  if (limits) {
+    const lr = applyLimits(lab, g.id, limits, g.dir);
+    rec.record(() => (g.limits = lr));
+  }
   const spec: GuestSpec = { ...base, cgroupProcs: [...cg], extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: ids.base }) };
   native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
   faultPoint('tap-created');
@@ -405,4 +417,62 @@ export function targetDownError(lab: string, target: string): UmlperfError | und
   const log = target === 'host' ? s.host.endpointLog : g?.log;
   const what = target === 'host' ? 'host endpoint' : `guest ${target}`;
   return new UmlperfError('ERR_UMLPERF_GUEST_EXIT', `${what} (pid ${g?.pid ?? p.pid}) is not running; log: ${log}`);
+}
+
+export interface ReplaceGuestOptions {
+  /** The servers the lab was made with (`lab up --servers`): the new guest starts them too. */
+  servers?: string | string[];
+  /** Boot deadline, default 60 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Replaces guest `gN` of a running lab with a fresh one (same address, TAP, cgroup leaf and
+ * limits, a new copy-on-write disk): what ends a fault that outlived its window, or a guest
+ * that panicked. The old guest's processes are killed by their cgroup leaf, not by name.
+ */
+export async function labReplaceGuest(name: string, guest: string, o: ReplaceGuestOptions = {}): Promise<LabGuestInfo> {
+  const s = requireState(name);
+  const n = guestNumber(guest);
+  const g = s.guests.find((x) => x.n === n);
+  if (!g || !s.image || !s.ids || !s.kernel || !s.mem) throw new UsageError(`lab ${name} has no guest ${guest} to replace`);
+  const rec = new StateRecorder(s);
+  for (const p of s.processes.filter((x) => (x.role === 'guest' || x.role === 'kernel') && x.id === g.id)) await endGroup(p, 0);
+  if (s.cgroups) await cgroupKill(name, g.id);
+  rec.record((st) => (st.processes = st.processes.filter((x) => !((x.role === 'guest' || x.role === 'kernel') && x.id === g.id))));
+  if (g.cow) fs.rmSync(g.cow, { force: true });
+  if (g.dir) fs.rmSync(path.join(g.dir, g.umid), { recursive: true, force: true });
+  const plan = planLabServers(dataDir(name), o.servers);
+  const notifyPath = path.join(dataDir(name), 'notify.sock');
+  fs.rmSync(notifyPath, { force: true });
+  const watcher = new BootWatcher(notifyPath, 0o666);
+  try {
+    const join = limitControllers(g.limits?.limits);
+    const cgroupProcs = s.cgroups ? [...cgroupCreate(name, g.id, { ...(g.pidsMax ? { pidsMax: g.pidsMax } : {}), join })] : [];
+    const spec: GuestSpec = {
+      lab: name, n, transport: g.transport, kernel: s.kernel, image: s.image, mem: s.mem, dir: s.dir, ids: s.ids, notifyPath,
+      servers: plan.servers, rootfs: g.cow ? 'cow' : 'hostfs', cgroupProcs,
+      extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: s.ids.base }),
+    };
+    const sg = spawnGuest(spec, g);
+    rec.record((st) => {
+      st.processes.push(sg.proc);
+      g.pid = sg.proc.pid;
+    });
+    const ms = await watcher.wait(g.id, sg.child, sg.spawnedAt, g.log, o.timeoutMs ?? 60_000, o.signal);
+    const kpid = kernelPid(sg.proc.pid);
+    rec.record((st) => {
+      g.bootMs = ms;
+      g.pid = kpid ?? g.pid;
+      g.mconsole = watcher.sockets.get(g.umid) ?? g.mconsole;
+      if (kpid) st.processes.push({ role: 'kernel', id: g.id, pid: kpid, pgid: kpid, startTime: startTimeOf(kpid) });
+    });
+    if (plan.servers.length)
+      await waitLabHealthy(plan, { clientNetns: s.client.netns, host: false, guests: [g], signal: o.signal, cgroupProcs: cgroupCreate(name, 'host') });
+    sg.child.unref();
+    return { id: g.id, address: g.address, pid: g.pid ?? 0, transport: g.transport, bootMs: ms };
+  } finally {
+    watcher.close();
+  }
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { UmlperfError } from '../errors.js';
 import type { FpuState } from './fpu.js';
+import type { LimitReport } from './limits.js';
 import { RUN_ROOT, labDir } from './names.js';
 
 export type Transport = 'vector' | 'tuntap';
@@ -35,6 +36,8 @@ export interface GuestRecord {
   dir?: string;
   /** pids.max of the guest's cgroup, when the host could apply it. */
   pidsMax?: number;
+  /** Host-side limits of the guest's cgroup (`lab up --limit`): what was applied, what was not. */
+  limits?: LimitReport;
   /** Mount point of the guest's own root (in its private mount namespace only). */
   jail?: string;
   /** The exec channel's FIFOs (root's): requests in, replies out. */

@@ -40,7 +40,7 @@ export function paperText(r: PaperResult): string {
 }
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
-function mdTable(g: Grid): string {
+export function mdTable(g: Grid): string {
   const head = `| ${g.header.map(mdEscape).join(' | ')} |`;
   const sep = `|${g.header.map(() => '---').join('|')}|`;
   return [head, sep, ...g.rows.map((row) => `| ${row.map(mdEscape).join(' | ')} |`)].join('\n');
@@ -54,7 +54,7 @@ export function paperMarkdown(r: PaperResult): string {
   return out.join('\n');
 }
 
-const csvCell = (v: unknown) => {
+export const csvCell = (v: unknown): string => {
   const s = v === undefined || v === null ? '' : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };

@@ -45,8 +45,8 @@ function legend(series: { name: string; color: string }[]): string {
   return box + series.map((s, i) => `<rect x="${x}" y="${M.t + 6 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${x + 16}" y="${M.t + 15 + i * 16}" font-size="11">${esc(s.name)}</text>`).join('\n');
 }
 
-/** Lines over numeric x and y. `logX` for latency distributions. */
-export function lineChart(title: string, series: Series[], o: { xLabel: string; yLabel: string; logX?: boolean; yMin?: number }): string {
+/** Lines over numeric x and y. `logX` for latency distributions; `bands`: x ranges shaded behind the lines. */
+export function lineChart(title: string, series: Series[], o: { xLabel: string; yLabel: string; logX?: boolean; yMin?: number; bands?: [number, number][] }): string {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return '';
   const fx = (v: number) => (o.logX ? Math.log10(Math.max(v, 1e-9)) : v);
@@ -62,7 +62,9 @@ export function lineChart(title: string, series: Series[], o: { xLabel: string; 
   const xt = o.logX
     ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i))
     : niceTicks(x0, x1);
+  const clampX = (v: number) => Math.min(W - M.r, Math.max(M.l, sx(v)));
   const body = [
+    ...(o.bands ?? []).map(([a, b]) => `<rect x="${clampX(a).toFixed(1)}" y="${M.t}" width="${Math.max(0, clampX(b) - clampX(a)).toFixed(1)}" height="${H - M.t - M.b}" fill="#f4c7c3" fill-opacity="0.6"/>`),
     axes(xt.map((v) => ({ v, label: String(v), x: sx(v) })), niceTicks(y0, y1).map((v) => ({ label: String(v), y: sy(v) }))),
     ...series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ')}"/>`),
     legend(series),

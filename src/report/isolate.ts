@@ -1,0 +1,203 @@
+// Table 6 (experiment 4: a buggy guest and its neighbours) as grids of strings, shared by the
+// terminal, Markdown and HTML renderings, plus CSV and JSON. Pure functions of an IsolateResult.
+import { FAULT_TEXT } from '../isolate/faults.js';
+import { METRIC_LABEL, type FaultRun, type IsolatePass, type IsolateResult, type Metric, type NeighbourRow } from '../isolate/model.js';
+import { verdictText } from '../isolate/verdict.js';
+import type { Grid } from './paper-grid.js';
+import { csvCell, mdTable } from './paper.js';
+import { lineChart } from './svg.js';
+import { fixed, table } from './table.js';
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** A metric's figure with its unit: µs for latency, Mbit/s for throughput. */
+export function metricValue(m: Metric, v: number | null | undefined): string {
+  if (!isNum(v)) return '-';
+  return m === 'tcpMbps' ? fixed(v, 0) : fixed(v / 1e3, 1);
+}
+const unit = (m: Metric) => (m === 'tcpMbps' ? 'Mbit/s' : 'µs');
+const seconds = (ms: number | null | undefined) => (isNum(ms) ? `${(ms / 1000).toFixed(1)} s` : '');
+const mib = (b: number | undefined) => (isNum(b) ? `${(b / (1 << 20)).toFixed(0)} MiB` : '-');
+const cpus = (c: number | undefined) => (isNum(c) ? c.toFixed(2) : '-');
+
+function recovery(n: NeighbourRow | undefined, f: FaultRun): string {
+  if (!n) return '';
+  if (n.verdict.kind === 'isolated' && n.afterVerdict.kind === 'isolated') return '';
+  return n.recoveryMs === null ? `not back in ${seconds(f.rounds.length ? Math.max(...f.rounds.map((r) => r.endMs)) - f.endMs : 0)}` : seconds(n.recoveryMs);
+}
+
+function passTitle(p: IsolatePass): string {
+  return p.limit ? `with --limit ${p.limit}` : 'no limits';
+}
+
+/** Table 6: one row per fault, a verdict per neighbour, recovery, the faulty guest's host cost. */
+export function summaryGrid(r: IsolateResult, p: IsolatePass, id = 'table6'): Grid {
+  const nbs = r.config.neighbours;
+  const header = ['fault', ...nbs.flatMap((n) => [`${n}`, `${n} back after`]), `${r.config.faultyGuest} CPU (before → during)`, `${r.config.faultyGuest} memory peak`, 'what happened'];
+  const rows = p.faults.map((f) => {
+    const cells = nbs.flatMap((n) => {
+      const row = f.neighbours.find((x) => x.neighbour === n);
+      return f.unsupported ? [f.unsupported.startsWith('not run') ? 'not run' : 'unsupported', ''] : [row ? verdictText(row.verdict) : '-', recovery(row, f)];
+    });
+    const cost = `${cpus(f.hostCost.cpuBefore)} → ${cpus(f.hostCost.cpuDuring)}`;
+    const what = [f.outcome, f.outlived ? 'outlived its window' : '', f.replaced ? `${r.config.faultyGuest} replaced` : '',
+      f.replaceFailed ? `${r.config.faultyGuest} NOT replaced: ${f.replaceFailed}` : ''].filter(Boolean).join('; ');
+    return [`${f.fault} (${FAULT_TEXT[f.fault]})`, ...cells, cost, mib(f.hostCost.memPeakBytesDuring), what];
+  });
+  return { id, title: `A buggy guest and its neighbours, ${passTitle(p)} (${r.config.windowS} s per fault; verdicts during the fault)`, header, rows };
+}
+
+/** Table 6, detail: fault × neighbour × metric, before / during / after, and the verdicts. */
+export function detailGrid(r: IsolateResult, p: IsolatePass, id = 'table6-detail'): Grid {
+  const header = ['fault', 'neighbour', 'metric', 'before', 'during', 'after', 'noise', 'during: verdict', 'after: verdict'];
+  const rows: string[][] = [];
+  for (const f of p.faults) {
+    let first = true;
+    for (const m of f.metrics) {
+      rows.push([first ? f.fault : '', m.neighbour, `${METRIC_LABEL[m.metric]} (${unit(m.metric)})`, metricValue(m.metric, m.before), metricValue(m.metric, m.during),
+        metricValue(m.metric, m.after), `±${fixed(m.noisePercent, 0)}%`, verdictText(m.duringVerdict), verdictText(m.afterVerdict)]);
+      first = false;
+    }
+  }
+  return { id, title: `Neighbours before, during and after each fault, ${passTitle(p)}`, header, rows };
+}
+
+/** Which faults the limits contain, per neighbour. */
+export function containmentGrid(r: IsolateResult, id = 'table6-limits'): Grid | undefined {
+  if (!r.containment?.length) return undefined;
+  const header = ['fault', 'neighbour', 'limit that bears on it', 'no limits', `--limit ${r.config.limit ?? ''}`, 'contained'];
+  const rows = r.containment.map((c) => [c.fault, c.neighbour, c.limit ?? '(none directly)', verdictText(c.unlimited), verdictText(c.limited),
+    c.unlimited.kind === 'isolated' ? 'nothing to contain' : c.contained ? 'yes' : 'no']);
+  return { id, title: 'What the host-side limits contain', header, rows };
+}
+
+/** What the host could not apply, per guest (a limit is never dropped silently). */
+function limitLines(r: IsolateResult): string[] {
+  const out: string[] = [];
+  for (const p of r.passes) {
+    for (const [g, l] of Object.entries(p.limits ?? {})) {
+      const applied = Object.entries(l.applied).map(([k, v]) => `${k}=${v}`).join(', ');
+      out.push(`${g}: applied ${applied || 'nothing'}${l.unsupported.length ? `; unsupported here: ${l.unsupported.join(', ')}` : ''}`);
+    }
+  }
+  return out;
+}
+
+export function isolateGrids(r: IsolateResult): Grid[] {
+  const out: Grid[] = [];
+  r.passes.forEach((p, i) => out.push(summaryGrid(r, p, i ? `table6-limited` : 'table6')));
+  const c = containmentGrid(r);
+  if (c) out.push(c);
+  r.passes.forEach((p, i) => out.push(detailGrid(r, p, i ? 'table6-limited-detail' : 'table6-detail')));
+  return out;
+}
+
+function preamble(r: IsolateResult): string[] {
+  const c = r.config;
+  return [
+    `umlperf isolate: experiment 4, a buggy guest and its neighbours; image ${c.image}${c.servers.length ? `, servers ${c.servers.join(',')}` : ''}`,
+    `faulty guest ${c.faultyGuest}; neighbours ${c.neighbours.join(', ')}; each fault bounded to ${c.windowS} s, then undone or the guest replaced`,
+    `verdicts: isolated (within the run's noise: the spread of every baseline round, at least ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`,
+    ...limitLines(r),
+    `${(r.durationMs / 1000).toFixed(0)} s in all`,
+  ];
+}
+
+const title = (g: Grid) => `${g.id.replace(/^table6/, 'Table 6').replace(/-/g, ' ')}. ${g.title}`;
+
+export function isolateText(r: IsolateResult): string {
+  const out = [...preamble(r), ''];
+  for (const g of isolateGrids(r)) out.push(title(g), table(g.header, g.rows, 3), '');
+  return `${out.join('\n')}\n`;
+}
+
+export function isolateMarkdown(r: IsolateResult): string {
+  const out = ['# umlperf isolate', '', ...preamble(r).map((l) => `- ${l}`), ''];
+  for (const g of isolateGrids(r)) out.push(`## ${title(g)}`, '', mdTable(g), '');
+  return out.join('\n');
+}
+
+/** One line per pass × fault × neighbour × metric: figures in ns or Mbit/s, verdicts as words. */
+export function isolateCsv(r: IsolateResult): string {
+  const cols = ['limit', 'fault', 'neighbour', 'metric', 'before', 'during', 'after', 'noisePercent', 'duringVerdict', 'duringWorsePercent', 'afterVerdict', 'recoveryMs', 'outlived', 'replaced'];
+  const lines = [cols.join(',')];
+  const n3 = (v: number | null | undefined) => (isNum(v) ? String(Math.round(v * 1000) / 1000) : '');
+  for (const p of r.passes)
+    for (const f of p.faults)
+      for (const m of f.metrics) {
+        const nb = f.neighbours.find((x) => x.neighbour === m.neighbour);
+        lines.push([p.limit ?? '', f.fault, m.neighbour, m.metric, n3(m.before), n3(m.during), n3(m.after), n3(m.noisePercent), m.duringVerdict.kind,
+          n3(m.duringVerdict.worsePercent), m.afterVerdict.kind, nb?.recoveryMs ?? '', f.outlived, f.replaced].map(csvCell).join(','));
+      }
+  return `${lines.join('\n')}\n`;
+}
+
+export function isolateJson(r: IsolateResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const COLORS: Record<string, string> = { g2: '#d62728', host: '#1f77b4' };
+
+/** Per fault: each neighbour's TCP p99 over time, the fault's window shaded. */
+export function faultCharts(r: IsolateResult): { title: string; svg: string }[] {
+  const out: { title: string; svg: string }[] = [];
+  for (const p of r.passes)
+    for (const f of p.faults) {
+      const series = r.config.neighbours.map((n) => ({
+        name: `${n} TCP p99`,
+        color: COLORS[n] ?? '#2ca02c',
+        points: f.rounds.filter((x) => x.neighbour === n && isNum(x.values.tcpP99Ns)).map((x) => [x.startMs / 1000, (x.values.tcpP99Ns as number) / 1e3] as [number, number]),
+      })).filter((s) => s.points.length);
+      const t = `${f.fault}, ${passTitle(p)}: neighbours' TCP p99 over time (fault window shaded)`;
+      const svg = lineChart(t, series, { xLabel: 'time (s)', yLabel: 'TCP p99 (µs)', yMin: 0, bands: [[f.startMs / 1000, f.endMs / 1000]] });
+      if (svg) out.push({ title: t, svg });
+    }
+  return out;
+}
+
+/** Table 6 and the fault charts as an HTML fragment (its own page, or a section of the paper's). */
+export function isolateSection(r: IsolateResult): string {
+  const tables = isolateGrids(r).map((g) => `<h2>${esc(title(g))}</h2>
+<table><thead><tr>${g.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
+<tbody>${g.rows.map((row) => `<tr>${row.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`).join('\n');
+  const charts = faultCharts(r);
+  return `${preamble(r).map((l) => `<p>${esc(l)}</p>`).join('\n')}
+${tables}
+<h2>Charts: experiment 4</h2>
+<div class="charts">
+${charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
+</div>`;
+}
+
+export function isolateHtml(r: IsolateResult): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>umlperf isolate</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;white-space:nowrap}
+td:first-child,td:nth-child(2),td:nth-child(3),th:first-child{text-align:left}thead{background:#f3f3f3}
+td:last-child{white-space:normal;min-width:14em}
+.charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}figcaption{font-weight:600;margin:.3em 0 0}
+</style></head><body>
+<h1>umlperf isolate</h1>
+${isolateSection(r)}
+</body></html>
+`;
+}
+
+export type IsolateFormat = 'table' | 'json' | 'csv' | 'md' | 'html';
+
+export function renderIsolate(r: IsolateResult, format: IsolateFormat): string {
+  switch (format) {
+    case 'json':
+      return isolateJson(r);
+    case 'csv':
+      return isolateCsv(r);
+    case 'md':
+      return isolateMarkdown(r);
+    case 'html':
+      return isolateHtml(r);
+    default:
+      return isolateText(r);
+  }
+}
