@@ -60,6 +60,47 @@ test('figures and verdicts are counted per run pair, B over A', () => {
   assert.equal(c.unmatched, []);
 });
 
+test('figure rows: medians of each run, metric and unit; figures and verdicts only one run has', () => {
+  const m3 = (side: 'host' | 'guest', guests: number, p50s: number[], mbps: number[]) => ({ ...measurement(side, p50s, mbps), experiment: 3 as const, guests });
+  const a = result([measurement('host', [10, 30, 20], [5, 7]), m3('host', 4, [1, 2], [3, 4])], 'differs');
+  const b = result([measurement('host', [40, 10, 20, 30], [6, 8]), m3('host', 8, [1, 2], [3, 4])], 'differs');
+  a.tables.push({ id: 'table5', experiment: 3, title: '', rows: [], comparisons: [{ ...a.tables[0].comparisons[0], guests: 4 }] });
+  b.tables.push({ id: 'table5', experiment: 3, title: '', rows: [], comparisons: [{ ...b.tables[0].comparisons[0], guests: 8 }] });
+  const c = compareResults(a, b);
+  const figs = c.rows.filter((r) => r.kind === 'figure');
+  assert.equal(figs.map((r) => r.kind === 'figure' && [r.key, r.metric, r.unit, r.a, r.b]), [
+    ['experiment 1 host tcp servers=none guests=0', 'response p50', 'ns', 20, 25],
+    ['experiment 1 host tcp servers=none guests=0', 'throughput', 'Mbps', 6, 7],
+  ]);
+  assert.equal(c.unmatched, [
+    'figure experiment 3 host tcp servers=none guests=4 (only in A)',
+    'figure experiment 3 host tcp servers=none guests=8 (only in B)',
+    'verdict table5 throughput tcp servers=none guests=4 (only in A)',
+    'verdict table5 throughput tcp servers=none guests=8 (only in B)',
+  ]);
+  assert.equal(c.verdicts, { total: 1, agree: 1 });
+  assert.equal(c.ratios, { total: 0, agree: 0 }, 'no guest side: no paired ratio');
+  // A run without per-run figures for a metric gives no row for it.
+  const empty = result([measurement('host', [], [5, 7])], 'differs');
+  assert.equal(compareResults(empty, a).rows.filter((r) => r.kind === 'figure').map((r) => r.kind === 'figure' && r.metric), ['throughput']);
+});
+
+test('paired ratio rows: tables 1-4 only, not A/A or unpaired rows, blocks with a zero left out', () => {
+  const host = jitter(10_000, 0.02), guest = jitter(3000, 0.02);
+  const mk = (g: number[]) => {
+    const r = result([measurement('host', host, host), measurement('guest', g, g)], 'differs');
+    const base = r.tables[0].comparisons[0];
+    r.tables[0].comparisons = [base, { ...base, metric: 'response p50', aa: true }, { ...base, metric: 'response p50', paired: false }];
+    r.tables.push({ id: 'table5', experiment: 3, title: '', rows: [], comparisons: [{ ...base, guests: 2 }] });
+    return r;
+  };
+  const c = compareResults(mk(guest), mk(guest.map((x, i) => (i === 0 ? 0 : x))));
+  const rows = c.rows.filter((r) => r.kind === 'ratio');
+  assert.is(rows.length, 1, 'only the paired, non-A/A comparison of table 1');
+  assert.ok(rows[0].kind === 'ratio' && rows[0].metric === 'throughput' && rows[0].key === 'table1 throughput tcp servers=none');
+  assert.ok(rows[0].kind === 'ratio' && Math.abs(rows[0].ratioOfRatios - 1) < 0.02 && rows[0].agree, JSON.stringify(rows[0]));
+});
+
 test('umlperf compare: text and JSON; unreadable or foreign files are usage errors', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-compare-'));
   try {

@@ -9,6 +9,7 @@ import type { Probes } from '../src/paper/experiments.js';
 import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../src/paper/model.js';
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
+import { noiseFloor, pairedRatio } from '../src/paper/paired.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import { paperText } from '../src/report/paper.js';
 import { packageRoot } from '../src/native.js';
@@ -294,9 +295,27 @@ test("named's cost is read against experiment 2's own no-server step, per side a
     assert.is(n.namedMbps, named.throughputMbps.mean);
     assert.ok(Math.abs(n.changePercent - -30) < 1e-9, `${n.side} ${n.protocol}: ${n.changePercent}%`);
     assert.ok(n.p < 0.001, `p ${n.p}`);
+    // Its own CI (unpaired), Holm over named's four comparisons, and experiment 2's A/A floor (0 here).
+    assert.ok(n.changeCi95LowPercent < -29 && n.changeCi95LowPercent > -31 && n.changeCi95HighPercent > -30 && n.changeCi95HighPercent < -29, `${n.changeCi95LowPercent} ${n.changeCi95HighPercent}`);
+    assert.ok(n.pHolm >= n.p && n.pHolm <= 4 * n.p + 1e-15, `Holm ${n.pHolm} vs ${n.p}`);
+    assert.is(n.floorPercent, 0);
+    assert.is(n.verdict, 'differs');
   }
   // Experiment 1's figures are 10% higher: the wrong baseline would read -37%, not -30%.
   assert.ok(Math.abs(find(1, 'host', 'tcp').throughputMbps.mean - MBPS.host.tcp) < 1e-9);
+});
+
+test("named's cost against a noisy A/A: the floor is experiment 2's, in percent", () => {
+  const ms = result.measurements.map((m) => (m.experiment === 2 && m.servers === 'none' && m.side === 'host' && m.aa
+    ? { ...m, aa: { ...m.aa, throughputRunsMbps: m.throughputRunsMbps.map((x, i) => x * (i % 2 ? 1.2 : 0.8)) } } : m));
+  const q = openQuestions(ms, []);
+  for (const n of q.namedCost) {
+    const host = ms.find((m) => m.experiment === 2 && m.servers === 'none' && m.side === 'host' && m.protocol === n.protocol)!;
+    const floor = noiseFloor(pairedRatio(host.throughputRunsMbps, host.aa!.throughputRunsMbps));
+    assert.ok(Math.abs(n.floorPercent! - (Math.exp(floor) - 1) * 100) < 1e-9, `${n.floorPercent}`);
+    assert.ok(n.floorPercent! > 10 && n.floorPercent! < 60, `${n.floorPercent}`);
+    assert.is(n.verdict, 'differs', 'a 30% change beyond a floor of ±' + n.floorPercent!.toFixed(0) + '%');
+  }
 });
 
 test('UDP vs TCP: per side, its own TCP, UDP and loss-free rate', () => {

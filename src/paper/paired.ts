@@ -44,11 +44,11 @@ function betacf(a: number, b: number, x: number): number {
   return h;
 }
 
+/** ln Γ(x) for x ≥ 0.5 (all this module needs: half-integer and larger arguments). */
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9).
   const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
     12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = g[0];
   const t = x + 7.5;
