@@ -12,6 +12,9 @@ export type {
   StreamTrial,
   ThroughputOptions,
   ThroughputResult,
+  ThroughputDirection,
+  ThroughputStream,
+  ThroughputInterval,
   WaitMode,
 } from './probes.js';
 export { startEndpoint, spawnEndpoint, endpointBinary } from './endpoint.js';

@@ -41,8 +41,31 @@ export interface NativeThroughputOptions extends NativeCommon {
   bytes: number;
   durationNs: number;
   drainTimeoutNs: number;
+  /** send: into discard at port; receive: from a chargen source at sourcePort (TCP); both. */
+  direction?: 'send' | 'receive' | 'both';
+  sourcePort?: number;
+  /** Streams per direction. */
+  parallel?: number;
+  /** 0: no interval snapshots. */
+  intervalNs?: number;
+}
+/** A stream's cumulative counters at the end of an interval (ns since the run's common start). */
+export interface NativeIntervalSnapshot {
+  endNs: number;
+  bytes: number;
+  retransmits: number;
 }
 export interface NativeThroughputResult {
+  /** Send streams first, then receive streams. */
+  streams: NativeThroughputStream[];
+}
+export interface NativeThroughputStream {
+  direction: 'send' | 'receive';
+  /** Receive streams: bytes that arrived from the source. */
+  bytesReceivedHere: number;
+  /** TCP send streams: TCP_INFO total retransmits. */
+  retransmits: number;
+  intervals: NativeIntervalSnapshot[];
   bytesSent: number;
   datagramsSent: number;
   sendDurationNs: number;
@@ -87,6 +110,9 @@ export interface NativeEndpointOptions {
   bind: string;
   echoPort: number;
   discardPort: number;
+  chargenPort?: number;
+  chargen?: boolean;
+  sourceMaxMs?: number;
   tcp?: boolean;
   udp?: boolean;
   wait?: 'block' | 'spin' | 'busy-poll';
@@ -108,10 +134,16 @@ export interface NativeEndpointStats {
   tcpIdleClosed: number;
   /** UDP datagrams not answered: from a reserved or service port, a reflection loop, or over the rate limit. */
   udpIgnored: number;
+  /** Bytes the TCP chargen source handed to the kernel. */
+  chargenBytes: number;
+  /** Chargen connections closed at the time cap (sourceMaxMs). */
+  chargenCapped: number;
 }
 export interface NativeEndpoint {
   readonly echoPort: number;
   readonly discardPort: number;
+  /** 0 when chargen is off or TCP is not served. */
+  readonly chargenPort: number;
   close(): void;
   ref(): void;
   unref(): void;

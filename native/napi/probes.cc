@@ -28,11 +28,30 @@ class ResponseJob : public Job {
 class ThroughputJob : public Job {
  public:
   ThroughputOptions o;
-  ThroughputResult r;
-  void run(Control& c) override { runThroughput(o, c, r); }
+  ThroughputRun run_;
+  void run(Control& c) override { runThroughput(o, c, run_); }
   const CommonOptions& common() const override { return o; }
   Napi::Value result(Napi::Env env) override {
+    Napi::Array streams = Napi::Array::New(env, run_.streams.size());
+    for (size_t i = 0; i < run_.streams.size(); i++) streams.Set(uint32_t(i), stream(env, run_.streams[i]));
     Napi::Object out = Napi::Object::New(env);
+    out.Set("streams", streams);
+    return out;
+  }
+  static Napi::Object stream(Napi::Env env, const ThroughputResult& r) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("direction", r.receive ? "receive" : "send");
+    out.Set("bytesReceivedHere", double(r.bytesSeen));
+    out.Set("retransmits", double(r.retransmits));
+    Napi::Array iv = Napi::Array::New(env, r.intervals.size());
+    for (size_t i = 0; i < r.intervals.size(); i++) {
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("endNs", double(r.intervals[i].endNs));
+      s.Set("bytes", double(r.intervals[i].bytes));
+      s.Set("retransmits", double(r.intervals[i].retransmits));
+      iv.Set(uint32_t(i), s);
+    }
+    out.Set("intervals", iv);
     out.Set("bytesSent", double(r.bytesSent));
     out.Set("datagramsSent", double(r.datagramsSent));
     out.Set("sendDurationNs", double(r.sendDurationNs));
