@@ -53,6 +53,20 @@ test('reverse: a source that closes before the run ends is ERR_UMLPERF_PEER_CLOS
     assert.match(e.message, /after 100000 bytes/);
   }));
 
+test('bidir: one direction failing ends the run at once with its own error, not the cancel it caused', async () => {
+  const sink = await countingReceiver();
+  const source = await countingSource({ totalBytes: 100_000 });
+  try {
+    const t0 = Date.now();
+    const e = await throughput({ host, port: sink.port, sourcePort: source.port, bidir: true, parallel: 2, durationS: 30 }).catch((x) => x);
+    assert.is(e.code, 'ERR_UMLPERF_PEER_CLOSED', String(e));
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms of a 30 s run`);
+  } finally {
+    await sink.close();
+    await source.close();
+  }
+});
+
 test('reverse: a source that never sends fails with ETIMEDOUT after the stall limit, not at the run end', () =>
   withPeer(() => silentTcp(), async (p) => {
     const t0 = Date.now();
