@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEndpoint, throughput, type ThroughputInterval } from '../src/index.js';
 import { countingReceiver, countingSource, silentTcp, type Peer } from './fixtures/peers.js';
+import { runCli } from './helpers.js';
 
 const host = '127.0.0.1';
 
@@ -250,6 +251,42 @@ test('bad options: reverse/bidir over UDP, both at once, parallel out of range, 
   await bad({ host, intervalMs: 1 }, /intervalMs/);
   await bad({ host, reverse: true, sourcePort: 9 }, /sourcePort/);
   await bad({ host, reverse: 'yes' as never }, /reverse/);
+});
+
+test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JSON and as tables', () => {
+  const j = runCli(['probe', 'throughput', '--bidir', '--parallel', '2', '--interval', '100ms', '--duration', '0.3', '--json']);
+  assert.is(j.status, 0, j.stderr);
+  const r = JSON.parse(j.stdout);
+  assert.is(r.config.direction, 'both');
+  assert.is(r.config.intervalMs, 100);
+  assert.is(r.sent.streams.length, 2);
+  assert.is(r.received.streams.length, 2);
+  assert.ok(r.intervals.length >= 2);
+  assert.type(r.intervals[0].Mbps, 'number');
+  const t = runCli(['probe', 'throughput', '--reverse', '--parallel', '2', '--interval', '0.1s', '--duration', '0.3']);
+  assert.is(t.status, 0, t.stderr);
+  assert.match(t.stdout, /TCP from 127\.0\.0\.1/);
+  assert.match(t.stdout, /received total/);
+  assert.match(t.stdout, /by interval/);
+});
+
+test('CLI: bad breadth flags are one-line usage errors (exit 2)', () => {
+  for (const [args, re] of [
+    [['--reverse', '--bidir'], /not both/],
+    [['--reverse', '--protocol', 'udp'], /TCP only/],
+    [['--parallel', '0'], /--parallel/],
+    [['--interval', '5ms'], /--interval/],
+    [['--interval', '1h'], /--interval/],
+    [['--source-port', '9000'], /--bidir/],
+  ] as [string[], RegExp][]) {
+    const r = runCli(['probe', 'throughput', '--host', '127.0.0.1', ...args]);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const e = runCli(['probe', 'response', '--host', '127.0.0.1', '--reverse']);
+  assert.is(e.status, 2);
+  assert.match(e.stderr, /applies to probe throughput only/);
 });
 
 test.run();

@@ -5,8 +5,10 @@ import { UsageError } from '../../src/errors.js';
 import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
+  DEFAULT_CHARGEN_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
+  MAX_PARALLEL_STREAMS,
   MAX_UDP_PAYLOAD,
   responseTime,
   streaming,
@@ -19,7 +21,7 @@ import {
 import { responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
 import { meanCi } from '../../src/stats.js';
 import { exitCodeFor, reportError } from '../fail.js';
-import { intFlag, numFlag, textFlag, textWith } from '../args.js';
+import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
 type Kind = 'response' | 'throughput' | 'stream';
@@ -39,6 +41,11 @@ interface Args {
   duration?: number;
   rate?: number;
   'find-max-rate'?: boolean;
+  reverse?: boolean;
+  bidir?: boolean;
+  parallel?: number;
+  interval?: number;
+  'source-port'?: number;
   'loss-threshold'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
   cpu?: number;
@@ -56,7 +63,7 @@ function builder(y: Argv): Argv<Args> {
   return y
     .positional('kind', { choices: ['response', 'throughput', 'stream'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
-    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}) or discard port (throughput; default ${DEFAULT_DISCARD_PORT})`, intFlag('port', 1, 65535)))
+    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
     .option('size', n('request / write / datagram size in bytes', intFlag('size', 1, 16 << 20)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
@@ -66,6 +73,11 @@ function builder(y: Argv): Argv<Args> {
     .option('bytes', n('throughput: bytes per run', intFlag('bytes', 1, Number.MAX_SAFE_INTEGER)))
     .option('duration', n('throughput, stream: seconds per run (default 2 / 1)', numFlag('duration', 0, 3600, { above: true, unit: 's' })))
     .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
+    .option('reverse', { type: 'boolean', describe: `throughput (TCP): the target sends, we count: from its chargen source (default port ${DEFAULT_CHARGEN_PORT})` })
+    .option('bidir', { type: 'boolean', describe: 'throughput (TCP): send to discard and receive from chargen at once' })
+    .option('source-port', n('throughput --bidir: the chargen port (default: port + 1)', intFlag('source-port', 1, 65535)))
+    .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
+    .option('interval', n('throughput: report bytes, Mbps and TCP retransmits per interval (e.g. 1s, 100ms)', durationFlag('interval', 10, 3_600_000)))
     .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
     .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
@@ -81,6 +93,7 @@ function builder(y: Argv): Argv<Args> {
 interface Target {
   host: string;
   port?: number;
+  sourcePort?: number;
   netns?: string;
 }
 
@@ -90,7 +103,17 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
     case 'response':
       return responseTime({ ...base, size: a.size, iterations: a.iterations, warmup: a.warmup, intervalUs: a['interval-us'], timeoutMs: a['timeout-ms'], keepSamples: a.samples });
     case 'throughput':
-      return throughput({ ...base, size: a.size, bytes: a.bytes, durationS: a.duration ?? (a.bytes === undefined ? 2 : undefined) });
+      return throughput({
+        ...base,
+        sourcePort: a['source-port'] ?? target.sourcePort,
+        size: a.size,
+        bytes: a.bytes,
+        durationS: a.duration ?? (a.bytes === undefined ? 2 : undefined),
+        reverse: a.reverse,
+        bidir: a.bidir,
+        parallel: a.parallel,
+        intervalMs: a.interval,
+      });
     case 'stream':
       return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS: a.duration, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
   }
@@ -116,7 +139,7 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
 const KIND_FLAGS: Record<Kind, (keyof Args)[]> = {
   response: ['iterations', 'warmup', 'interval-us', 'timeout-ms'],
-  throughput: ['bytes'],
+  throughput: ['bytes', 'reverse', 'bidir', 'source-port', 'parallel', 'interval'],
   stream: ['rate', 'find-max-rate', 'loss-threshold'],
 };
 
@@ -128,6 +151,9 @@ function checkKindFlags(a: Args): void {
   }
   if (a.kind === 'response' && a.duration !== undefined) throw new UsageError('--duration applies to probe throughput and stream only');
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
+  if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
+  if ((a.reverse || a.bidir) && a.protocol === 'udp') throw new UsageError(`--${a.reverse ? 'reverse' : 'bidir'} is TCP only (the endpoint has no UDP source)`);
+  if (a['source-port'] !== undefined && !a.bidir) throw new UsageError('--source-port goes with --bidir (with --reverse, --port is the source)');
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
@@ -153,7 +179,12 @@ async function handler(a: Args): Promise<void> {
       // A separate process, as a real target would be (an endpoint thread inside this process
       // shares its scheduling and reads slower). It exits with us, however we end.
       local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
-      target = { host: '127.0.0.1', port: a.kind === 'throughput' ? local.discardPort : local.echoPort };
+      target =
+        a.kind !== 'throughput'
+          ? { host: '127.0.0.1', port: local.echoPort }
+          : a.reverse
+            ? { host: '127.0.0.1', port: local.chargenPort }
+            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? local.chargenPort : undefined };
     } else {
       target = { host: a.host, netns: a.netns };
     }
@@ -187,7 +218,7 @@ function print(a: Args, runs: Result[]): void {
 
 const command: CommandModule<object, Args> = {
   command: 'probe <kind>',
-  describe: 'measure response time, throughput or UDP streaming against an echo/discard service',
+  describe: 'measure response time, throughput (either way, parallel) or UDP streaming against an echo/discard/chargen service',
   builder,
   handler,
 };

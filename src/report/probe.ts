@@ -34,17 +34,36 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const f = runs[0];
   const c = f.config;
   const what = c.bytes !== null ? `${c.bytes} bytes` : `${c.durationS} s`;
-  const head = `throughput: ${c.protocol.toUpperCase()} to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : 'write'}, ${what} per run, wait ${c.wait}`;
+  const way = c.direction === 'receive' ? 'from' : c.direction === 'both' ? 'to and from' : 'to';
+  const streams = c.parallel > 1 ? `, ${c.parallel} streams${c.direction === 'both' ? ' each way' : ''}` : '';
+  const head = `throughput: ${c.protocol.toUpperCase()} ${way} ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : c.direction === 'receive' ? 'read' : 'write'}${streams}, ${what} per run, wait ${c.wait}`;
   const rows = runs.map((r, i) => [
     `run ${i + 1}`,
     mbps(r.throughputMbps),
-    mbps(r.sendMbps),
+    r.sent === null ? '-' : mbps(r.sendMbps),
     `${r.bytes}`,
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
     r.receiverConfirmed ? 'yes' : 'no',
   ]);
   const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
+  for (const [i, r] of runs.entries()) {
+    const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
+    if (dirs.length > 1 || dirs.some(([, d]) => d.streams.length > 1)) {
+      const rows2: string[][] = [];
+      for (const [name, d] of dirs) {
+        if (d.streams.length > 1)
+          d.streams.forEach((s, j) => rows2.push([`${name} ${j + 1}`, mbps(s.Mbps), `${s.bytes}`, (s.durationNs / 1e9).toFixed(6), s.retransmits === null ? '-' : `${s.retransmits}`]));
+        rows2.push([`${name}${d.streams.length > 1 ? ' total' : ''}`, mbps(d.Mbps), `${d.bytes}`, (d.durationNs / 1e9).toFixed(6), d.retransmits === null ? '-' : `${d.retransmits}`]);
+      }
+      lines.push(`run ${i + 1} by stream:`, table(['', 'Mbps', 'bytes', 'seconds', 'retransmits'], rows2));
+    }
+    if (r.intervals) {
+      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits'], r.intervals.map((v) => [
+        `${(v.startNs / 1e9).toFixed(2)}-${(v.endNs / 1e9).toFixed(2)}`, mbps(v.Mbps), `${v.bytes}`, v.retransmits === undefined ? '-' : `${v.retransmits}`,
+      ])));
+    }
+  }
   if (runs.length > 1) {
     const t = meanCi(runs.map((r) => r.throughputMbps));
     lines.push(`mean over ${runs.length} runs: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
