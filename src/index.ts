@@ -15,6 +15,7 @@ export type {
   ThroughputDirection,
   ThroughputStream,
   ThroughputInterval,
+  ThroughputIntervalEvent,
   WaitMode,
 } from './probes.js';
 export { startEndpoint, spawnEndpoint, endpointBinary } from './endpoint.js';

@@ -48,6 +48,13 @@ export interface NativeThroughputOptions extends NativeCommon {
   parallel?: number;
   /** 0: no interval snapshots. */
   intervalNs?: number;
+  /** Also send each snapshot as it is taken, to progress('interval', event). */
+  liveIntervals?: boolean;
+}
+/** A live snapshot: stream index (send streams first), and its cumulative counters. */
+export interface NativeIntervalEvent extends NativeIntervalSnapshot {
+  stream: number;
+  direction: 'send' | 'receive';
 }
 /** A stream's cumulative counters at the end of an interval (ns since the run's common start). */
 export interface NativeIntervalSnapshot {
@@ -104,7 +111,8 @@ export interface NativeJob<R> {
   promise: Promise<R>;
   cancel(): void;
 }
-export type ProgressFn = (done: number, total: number) => void;
+/** (done, total) as the probe goes; for a throughput job with liveIntervals, also ('interval', event). */
+export type ProgressFn = (done: number | 'interval', total: number | NativeIntervalEvent) => void;
 
 export interface NativeEndpointOptions {
   bind: string;

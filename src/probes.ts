@@ -9,7 +9,9 @@ import {
   type NativeJob,
   type NativeResponseResult,
   type NativeStreamResult,
+  type NativeIntervalEvent,
   type NativeThroughputStream,
+  type ProgressFn,
 } from './native.js';
 import { summarize, type Stats } from './stats.js';
 import { int, num, oneOf, text } from './validate.js';
@@ -110,6 +112,18 @@ export interface ThroughputOptions extends CommonOptions {
   parallel?: number;
   /** Report figures per interval of this many ms (10..3600000) in `intervals`. */
   intervalMs?: number;
+  /**
+   * With intervalMs: called as each stream ends an interval (the last one may be shorter), on
+   * the event loop; the probe's threads only take a snapshot of their counters.
+   */
+  onInterval?: (e: ThroughputIntervalEvent) => void;
+}
+
+/** A live interval report of one stream. */
+export interface ThroughputIntervalEvent extends ThroughputInterval {
+  /** 0-based; send streams first, then receive streams. */
+  stream: number;
+  direction: 'send' | 'receive';
 }
 
 export interface ThroughputResult {
@@ -254,10 +268,25 @@ function configOf(c: Checked, peer: string): Config {
  * cause is the signal's reason. A callback that throws is not called again, and its error is
  * reported once as a process warning (it must not flood stderr nor end the probe).
  */
-async function run<R>(o: CommonOptions, start: (progress: (d: number, t: number) => void) => NativeJob<R>): Promise<R> {
+async function run<R>(
+  o: CommonOptions,
+  start: (progress: ProgressFn) => NativeJob<R>,
+  onIntervalEvent?: (e: NativeIntervalEvent) => void,
+): Promise<R> {
   if (o.signal?.aborted) throw abortError(o.signal.reason);
   let onProgress = o.onProgress;
-  const progress = (done: number, total: number) => {
+  let onInterval = onIntervalEvent;
+  const progress: ProgressFn = (done, total) => {
+    if (done === 'interval') {
+      try {
+        onInterval?.(total as NativeIntervalEvent);
+      } catch (e) {
+        onInterval = undefined;
+        process.emitWarning(`onInterval threw and is no longer called: ${(e as Error)?.message ?? String(e)}`, { code: 'ERR_UMLPERF_PROGRESS' });
+      }
+      return;
+    }
+    if (typeof total !== 'number') return;
     if (!onProgress) return;
     try {
       onProgress({ done, total });
@@ -394,6 +423,20 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const durationS = bytes === null ? num('durationS', o.durationS ?? 2, 0.001, 3600) : null;
   const parallel = int('parallel', o.parallel ?? 1, 1, MAX_PARALLEL_STREAMS);
   const intervalMs = o.intervalMs === undefined ? null : num('intervalMs', o.intervalMs, 10, 3_600_000);
+  if (o.onInterval !== undefined && typeof o.onInterval !== 'function') throw new UsageError(`onInterval must be a function (got ${typeof o.onInterval})`);
+  if (o.onInterval !== undefined && intervalMs === null) throw new UsageError('onInterval needs intervalMs');
+  // Each stream's previous snapshot, to turn cumulative counters into one interval's figures.
+  const last = new Map<number, NativeIntervalSnapshot>();
+  const live = o.onInterval
+    ? (e: NativeIntervalEvent) => {
+        const prev = last.get(e.stream) ?? { endNs: 0, bytes: 0, retransmits: 0 };
+        last.set(e.stream, e);
+        const bytes = e.bytes - prev.bytes;
+        const ev: ThroughputIntervalEvent = { stream: e.stream, direction: e.direction, startNs: prev.endNs, endNs: e.endNs, bytes, Mbps: mbps(bytes, e.endNs - prev.endNs) };
+        if (!udp && e.direction === 'send') ev.retransmits = e.retransmits - prev.retransmits;
+        o.onInterval!(ev);
+      }
+    : undefined;
   const startedAt = new Date().toISOString();
   const r = await run(o, (p) =>
     native().throughput(
@@ -408,9 +451,11 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
         sourcePort: reverse ? c.port : sourcePort,
         parallel,
         intervalNs: intervalMs === null ? 0 : Math.round(intervalMs * 1e6),
+        liveIntervals: live !== undefined,
       },
       p,
     ),
+    live,
   );
   const streamOf = (s: NativeThroughputStream): ThroughputStream => {
     const rx = s.direction === 'receive';

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEndpoint, throughput, type ThroughputInterval } from '../src/index.js';
+import { startEndpoint, throughput, type ThroughputInterval, type ThroughputIntervalEvent } from '../src/index.js';
 import { countingReceiver, countingSource, silentTcp, type Peer } from './fixtures/peers.js';
 import { runCli } from './helpers.js';
 
@@ -225,6 +225,37 @@ test('intervals: per-interval bytes add up to the total, back to back, with TCP 
     checkIntervals(rev.intervals!, rev.received!.bytes, rev.durationNs);
     for (const s of rev.received!.streams) checkIntervals(s.intervals!, s.bytes, s.durationNs);
     assert.is(rev.intervals![0].retransmits, undefined, 'no retransmit counts for what the far end sends');
+  } finally {
+    await ep.close();
+  }
+});
+
+test('onInterval: typed events per stream as the run goes, before it resolves, adding up to each stream', async () => {
+  const ep = await startEndpoint({ port: 0 });
+  try {
+    const events: ThroughputIntervalEvent[] = [];
+    let resolved = false;
+    const p = throughput({
+      host, port: ep.discardPort, sourcePort: ep.chargenPort, bidir: true, durationS: 0.5, intervalMs: 100,
+      onInterval: (e) => {
+        assert.not.ok(resolved, 'an event after the result');
+        events.push(e);
+      },
+    });
+    const r = await p;
+    resolved = true;
+    const byStream = [0, 1].map((k) => events.filter((e) => e.stream === k));
+    assert.is(byStream[0][0].direction, 'send');
+    assert.is(byStream[1][0].direction, 'receive');
+    for (const [k, evs] of byStream.entries()) {
+      const s = k === 0 ? r.sent!.streams[0] : r.received!.streams[0];
+      assert.equal(evs.map(({ stream: _s, direction: _d, ...i }) => i), s.intervals);
+    }
+    assert.type(byStream[0][0].retransmits, 'number');
+    assert.is(byStream[1][0].retransmits, undefined);
+    // Without a listener, nothing is sent to JS, and asking for events without intervals is a mistake.
+    const e = await throughput({ host, port: ep.discardPort, durationS: 0.1, onInterval: () => {} }).catch((x) => x);
+    assert.is(e.code, 'ERR_UMLPERF_USAGE');
   } finally {
     await ep.close();
   }

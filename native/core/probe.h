@@ -14,9 +14,14 @@
 namespace umlperf {
 
 // Shared between the probe thread and whoever may cancel it.
+struct IntervalSnapshot;
+
 class Control {
  public:
   std::function<void(uint64_t done, uint64_t total)> progress;  // called at most ~10x/s
+  // Live interval snapshots (stream index, snapshot); called by each stream's thread at most
+  // once per interval. Empty: none.
+  std::function<void(unsigned stream, bool receive, const IntervalSnapshot& s)> interval;
   bool cancelled() const { return cancel_.load(std::memory_order_relaxed); }
   // Sets the flag and wakes a thread blocked on the probe's socket.
   void cancel();

@@ -43,9 +43,10 @@ struct Budget {
 // the grid start + k * interval, so the streams of one run share them.
 class Intervals {
  public:
-  Intervals(const Clock& clk, uint64_t t0, uint64_t everyNs, std::vector<IntervalSnapshot>& out, int tcpSendFd)
+  Intervals(const Clock& clk, uint64_t t0, uint64_t everyNs, std::vector<IntervalSnapshot>& out, int tcpSendFd,
+            Control& c, unsigned stream, bool receive)
       : clk_(clk), t0_(t0), every_(everyNs ? clk.fromNs(everyNs) : 0), next_(everyNs ? t0 + every_ : UINT64_MAX),
-        out_(out), fd_(tcpSendFd) {}
+        out_(out), fd_(tcpSendFd), c_(c), stream_(stream), receive_(receive) {}
   inline void tick(uint64_t now, uint64_t bytes) {
     if (now >= next_) take(now, bytes);
   }
@@ -58,21 +59,26 @@ class Intervals {
   void take(uint64_t now, uint64_t bytes) {
     out_.push_back({clk_.toNs(now - t0_), bytes, fd_ >= 0 ? tcpRetransmits(fd_) : 0});
     if (now >= next_) next_ += every_ * ((now - next_) / every_ + 1);
+    if (c_.interval) c_.interval(stream_, receive_, out_.back());
   }
   const Clock& clk_;
   uint64_t t0_, every_, next_;
   std::vector<IntervalSnapshot>& out_;
   int fd_;
+  Control& c_;
+  unsigned stream_;
+  bool receive_;
 };
 
-void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, bool lead) {
+void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
   const size_t size = o.size ? o.size : 128 * 1024;
   r.size = uint32_t(size);
   std::vector<char> buf(size, 'x');
   const bool spin = o.wait == Wait::Spin;
   if (!spin) setSendTimeout(fd, kSliceNs);
   Throttle progress(clk, c, lead);
-  Intervals iv(clk, t0, o.intervalNs, r.intervals, fd);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, fd, c, id, false);
   uint64_t sent = 0;
   uint64_t now = clk.now();
   Budget b(o, clk, t0);
@@ -121,14 +127,15 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
 
 // Reverse: a source sends until we close. Timed from the common start to the last byte
 // received, so what we report is bytes received over the receive time.
-void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, bool lead) {
+void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
   const size_t size = o.size ? o.size : 128 * 1024;
   r.size = uint32_t(size);
   r.receive = true;
   std::vector<char> buf(size);
   if (o.wait != Wait::Spin) setRecvTimeout(fd, kSliceNs);
   Throttle progress(clk, c, lead);
-  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, true);
   uint64_t got = 0;
   uint64_t now = clk.now(), last = t0;
   Budget b(o, clk, t0);
@@ -156,7 +163,8 @@ void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
   r.drained = true;
 }
 
-void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, bool lead) {
+void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
   const size_t size = o.size ? o.size : 1472;
   r.size = uint32_t(size);
   constexpr unsigned kBatch = 64;
@@ -181,7 +189,7 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   const bool spin = o.wait == Wait::Spin;
   if (!spin) setSendTimeout(fd, kSliceNs);
   Throttle progress(clk, c, lead);
-  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, false);
 
   uint64_t sent = 0, dgrams = 0;
   uint64_t now = clk.now();
@@ -298,11 +306,11 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
       ThroughputResult& r = run.streams[i];
       int fd = fds[i].get();
       if (r.receive)
-        tcpReceive(o, c, r, fd, clk, t0, i == 0);
+        tcpReceive(o, c, r, fd, clk, t0, unsigned(i));
       else if (o.proto == Proto::TCP)
-        tcp(o, c, r, fd, clk, t0, i == 0);
+        tcp(o, c, r, fd, clk, t0, unsigned(i));
       else
-        udp(o, c, r, fd, clk, t0, i == 0);
+        udp(o, c, r, fd, clk, t0, unsigned(i));
     } catch (...) {
       errs[i] = std::current_exception();
       c.cancel();  // one stream failing ends the others

@@ -2,6 +2,8 @@
 #include "job.h"
 #include "options.h"
 
+#include <type_traits>
+
 namespace umlperf {
 
 namespace {
@@ -29,7 +31,9 @@ class ThroughputJob : public Job {
  public:
   ThroughputOptions o;
   ThroughputRun run_;
+  bool live = false;
   void run(Control& c) override { runThroughput(o, c, run_); }
+  bool liveIntervals() const override { return live; }
   const CommonOptions& common() const override { return o; }
   Napi::Value result(Napi::Env env) override {
     Napi::Array streams = Napi::Array::New(env, run_.streams.size());
@@ -95,6 +99,10 @@ Napi::Value startJob(const Napi::CallbackInfo& info, const char* threadName) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
   auto job = std::make_unique<J>();
   Read(info[0].As<Napi::Object>(), job->o);
+  if constexpr (std::is_same_v<J, ThroughputJob>) {
+    Napi::Value live = info[0].As<Napi::Object>().Get("liveIntervals");
+    job->live = live.IsBoolean() && live.As<Napi::Boolean>().Value();
+  }
   Napi::Object handle = job->start(env, info[1], threadName);
   job.release();  // owned by its thread-safe function from here on
   return handle;
