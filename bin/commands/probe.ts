@@ -16,6 +16,7 @@ import {
   type CommonOptions,
   type ResponseTimeResult,
   type StreamingResult,
+  type ThroughputIntervalEvent,
   type ThroughputResult,
 } from '../../src/probes.js';
 import { responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
@@ -97,6 +98,29 @@ interface Target {
   netns?: string;
 }
 
+/**
+ * Interval lines on stderr as a throughput run goes (a terminal only, and not with --json):
+ * interval k is printed once every stream has reported it, their figures added up.
+ */
+function liveIntervals(a: Args): ((e: ThroughputIntervalEvent) => void) | undefined {
+  if (a.kind !== 'throughput' || a.interval === undefined || a.json || !process.stderr.isTTY) return undefined;
+  const streams = (a.parallel ?? 1) * (a.bidir ? 2 : 1);
+  const seen = new Map<number, ThroughputIntervalEvent[]>();
+  const count = new Map<number, number>();
+  return (e) => {
+    const k = count.get(e.stream) ?? 0;
+    count.set(e.stream, k + 1);
+    const parts = [...(seen.get(k) ?? []), e];
+    if (parts.length < streams) return void seen.set(k, parts);
+    seen.delete(k);
+    const bytes = parts.reduce((x, p) => x + p.bytes, 0);
+    const start = Math.min(...parts.map((p) => p.startNs));
+    const end = Math.max(...parts.map((p) => p.endNs));
+    const retr = parts.some((p) => p.retransmits !== undefined) ? `, ${parts.reduce((x, p) => x + (p.retransmits ?? 0), 0)} retransmits` : '';
+    process.stderr.write(`\r\x1b[K${(start / 1e9).toFixed(2)}-${(end / 1e9).toFixed(2)} s: ${((bytes * 8e3) / Math.max(1, end - start)).toFixed(1)} Mbps, ${bytes} bytes${retr}\n`);
+  };
+}
+
 function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Promise<Result> {
   const base = { ...common, host: target.host, port: a.port ?? target.port, protocol: a.protocol, wait: a.wait, cpu: a.cpu, netns: target.netns };
   switch (a.kind) {
@@ -113,6 +137,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         bidir: a.bidir,
         parallel: a.parallel,
         intervalMs: a.interval,
+        onInterval: liveIntervals(a),
       });
     case 'stream':
       return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS: a.duration, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
