@@ -113,6 +113,11 @@ export interface ThroughputOptions extends CommonOptions {
   /** Report figures per interval of this many ms (10..3600000) in `intervals`. */
   intervalMs?: number;
   /**
+   * TCP, with durationS: leave the first omitMs out of every figure (slow start), as iperf3's
+   * --omit does. A multiple of intervalMs when both are given. Live events still include it.
+   */
+  omitMs?: number;
+  /**
    * With intervalMs: called as each stream ends an interval (the last one may be shorter), on
    * the event loop; the probe's threads only take a snapshot of their counters.
    */
@@ -137,6 +142,7 @@ export interface ThroughputResult {
     sourcePort: number | null;
     parallel: number;
     intervalMs: number | null;
+    omitMs: number | null;
   };
   clock: ClockInfo;
   startedAt: string;
@@ -370,8 +376,8 @@ export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTime
 }
 
 /** Per-interval figures from a stream's cumulative snapshots. */
-function intervalsOf(snaps: NativeIntervalSnapshot[], tcpSend: boolean): ThroughputInterval[] {
-  let prev = { endNs: 0, bytes: 0, retransmits: 0 };
+function intervalsOf(snaps: NativeIntervalSnapshot[], tcpSend: boolean, from: NativeIntervalSnapshot = { endNs: 0, bytes: 0, retransmits: 0 }): ThroughputInterval[] {
+  let prev = from;
   return snaps.map((s) => {
     const i: ThroughputInterval = { startNs: prev.endNs, endNs: s.endNs, bytes: s.bytes - prev.bytes, Mbps: mbps(s.bytes - prev.bytes, s.endNs - prev.endNs) };
     if (tcpSend) i.retransmits = s.retransmits - prev.retransmits;
@@ -390,7 +396,7 @@ function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
   const out: ThroughputInterval[] = [];
   for (let k = 0; k < n; k++) {
     const parts = all.map((a) => a[k]).filter((x): x is ThroughputInterval => x !== undefined);
-    const startNs = k === 0 ? 0 : out[k - 1].endNs;
+    const startNs = k === 0 ? Math.min(...parts.map((p) => p.startNs)) : out[k - 1].endNs;
     const endNs = Math.max(startNs, ...parts.map((p) => p.endNs));
     const bytes = parts.reduce((a, p) => a + p.bytes, 0);
     const i: ThroughputInterval = { startNs, endNs, bytes, Mbps: mbps(bytes, endNs - startNs) };
@@ -423,6 +429,14 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const durationS = bytes === null ? num('durationS', o.durationS ?? 2, 0.001, 3600) : null;
   const parallel = int('parallel', o.parallel ?? 1, 1, MAX_PARALLEL_STREAMS);
   const intervalMs = o.intervalMs === undefined ? null : num('intervalMs', o.intervalMs, 10, 3_600_000);
+  const omitMs = o.omitMs === undefined ? null : num('omitMs', o.omitMs, 10, 3_600_000);
+  if (omitMs !== null) {
+    if (udp) throw new UsageError('omitMs is TCP only: a UDP receiver counts the whole run');
+    if (durationS === null) throw new UsageError('omitMs goes with durationS, not bytes');
+    if (omitMs >= durationS * 1000) throw new UsageError(`omitMs (${omitMs}) must be shorter than the run (${durationS * 1000} ms)`);
+    if (intervalMs !== null && Math.abs(omitMs / intervalMs - Math.round(omitMs / intervalMs)) > 1e-9)
+      throw new UsageError(`omitMs (${omitMs}) must be a multiple of intervalMs (${intervalMs})`);
+  }
   if (o.onInterval !== undefined && typeof o.onInterval !== 'function') throw new UsageError(`onInterval must be a function (got ${typeof o.onInterval})`);
   if (o.onInterval !== undefined && intervalMs === null) throw new UsageError('onInterval needs intervalMs');
   // Each stream's previous snapshot, to turn cumulative counters into one interval's figures.
@@ -450,13 +464,35 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
         // Reverse: the one port is the source's.
         sourcePort: reverse ? c.port : sourcePort,
         parallel,
-        intervalNs: intervalMs === null ? 0 : Math.round(intervalMs * 1e6),
+        // With omit alone, snapshots on the omit period give the counts at its end.
+        intervalNs: Math.round((intervalMs ?? omitMs ?? 0) * 1e6),
         liveIntervals: live !== undefined,
       },
       p,
     ),
     live,
   );
+  // Omit: each stream counted from its first snapshot at or past omitMs (the first step of the
+  // first kept interval).
+  const base = new Map<NativeThroughputStream, NativeIntervalSnapshot>();
+  if (omitMs !== null) {
+    r.streams = r.streams.map((s) => {
+      const k = s.intervals.findIndex((i) => i.endNs >= omitMs * 1e6);
+      const b = k >= 0 ? s.intervals[k] : (s.intervals.at(-1) ?? { endNs: 0, bytes: 0, retransmits: 0 });
+      const rx = s.direction === 'receive';
+      const t: NativeThroughputStream = {
+        ...s,
+        bytesSent: rx ? 0 : s.bytesSent - b.bytes,
+        bytesReceivedHere: rx ? s.bytesReceivedHere - b.bytes : 0,
+        durationNs: Math.max(0, s.durationNs - b.endNs),
+        sendDurationNs: Math.max(0, s.sendDurationNs - b.endNs),
+        retransmits: s.retransmits - b.retransmits,
+        intervals: k >= 0 ? s.intervals.slice(k + 1) : [],
+      };
+      base.set(t, b);
+      return t;
+    });
+  }
   const streamOf = (s: NativeThroughputStream): ThroughputStream => {
     const rx = s.direction === 'receive';
     const confirmed = rx || (udp ? s.receiverCounted : s.drained);
@@ -469,7 +505,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
       retransmits: !udp && !rx ? s.retransmits : null,
       confirmed,
     };
-    if (intervalMs !== null) out.intervals = intervalsOf(s.intervals, !udp && !rx);
+    if (intervalMs !== null) out.intervals = intervalsOf(s.intervals, !udp && !rx, base.get(s));
     return out;
   };
   const dirOf = (ss: NativeThroughputStream[]): ThroughputDirection | null => {
@@ -494,7 +530,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const parts = [sent, received].filter((x): x is ThroughputDirection => x !== null);
   const result: ThroughputResult = {
     kind: 'throughput',
-    config: { ...configOf(c, r.streams[0]?.peer ?? ''), size, bytes, durationS, direction, sourcePort: bidir ? sourcePort : null, parallel, intervalMs },
+    config: { ...configOf(c, r.streams[0]?.peer ?? ''), size, bytes, durationS, direction, sourcePort: bidir ? sourcePort : null, parallel, intervalMs, omitMs },
     clock: clock(),
     startedAt,
     bytes: parts.reduce((a, d) => a + d.bytes, 0),

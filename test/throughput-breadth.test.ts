@@ -261,6 +261,37 @@ test('onInterval: typed events per stream as the run goes, before it resolves, a
   }
 });
 
+test('omit: the first part of the run is left out of every figure', async () => {
+  const ep = await startEndpoint({ port: 0 });
+  try {
+    for (const reverse of [false, true]) {
+      const r = await throughput({ host, port: reverse ? ep.chargenPort : ep.discardPort, reverse, durationS: 0.6, intervalMs: 100, omitMs: 300 });
+      const d = reverse ? r.received! : r.sent!;
+      assert.is(r.config.omitMs, 300);
+      assert.ok(r.intervals![0].startNs >= 300e6, `first kept interval starts at ${r.intervals![0].startNs}`);
+      assert.is(r.intervals!.reduce((a, i) => a + i.bytes, 0), d.bytes);
+      assert.ok(d.durationNs > 0 && d.durationNs < 0.6e9, `${d.durationNs} ns kept of a 0.6 s run`);
+      assert.ok(close(d.Mbps, mbpsOf(d.bytes, d.durationNs)));
+    }
+    // Without intervals, the same cut, and nothing else in the result.
+    const o = await throughput({ host, port: ep.discardPort, durationS: 0.4, omitMs: 200 });
+    assert.is(o.intervals, undefined);
+    assert.ok(o.sent!.durationNs < 0.4e9);
+    for (const [opts, re] of [
+      [{ protocol: 'udp' as const, durationS: 1, omitMs: 100 }, /TCP only/],
+      [{ bytes: 1000, omitMs: 100 }, /durationS/],
+      [{ durationS: 0.2, omitMs: 200 }, /shorter/],
+      [{ durationS: 1, intervalMs: 300, omitMs: 200 }, /multiple/],
+    ] as const) {
+      const e = await throughput({ host, port: ep.discardPort, ...opts }).catch((x) => x);
+      assert.is(e.code, 'ERR_UMLPERF_USAGE', String(e));
+      assert.match(e.message, re);
+    }
+  } finally {
+    await ep.close();
+  }
+});
+
 test('no intervals unless asked', () =>
   withPeer(() => countingReceiver(), async (p) => {
     const r = await throughput({ host, port: p.port, bytes: 100_000 });

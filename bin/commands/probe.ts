@@ -46,6 +46,7 @@ interface Args {
   bidir?: boolean;
   parallel?: number;
   interval?: number;
+  omit?: number;
   'source-port'?: number;
   'loss-threshold'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
@@ -79,6 +80,7 @@ function builder(y: Argv): Argv<Args> {
     .option('source-port', n('throughput --bidir: the chargen port (default: port + 1)', intFlag('source-port', 1, 65535)))
     .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
     .option('interval', n('throughput: report bytes, Mbps and TCP retransmits per interval (e.g. 1s, 100ms)', durationFlag('interval', 10, 3_600_000)))
+    .option('omit', n('throughput (TCP, with --duration): leave out the first part of the run, e.g. 1s (slow start)', durationFlag('omit', 10, 3_600_000)))
     .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
     .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
@@ -137,6 +139,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         bidir: a.bidir,
         parallel: a.parallel,
         intervalMs: a.interval,
+        omitMs: a.omit,
         onInterval: liveIntervals(a),
       });
     case 'stream':
@@ -164,7 +167,7 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
 const KIND_FLAGS: Record<Kind, (keyof Args)[]> = {
   response: ['iterations', 'warmup', 'interval-us', 'timeout-ms'],
-  throughput: ['bytes', 'reverse', 'bidir', 'source-port', 'parallel', 'interval'],
+  throughput: ['bytes', 'reverse', 'bidir', 'source-port', 'parallel', 'interval', 'omit'],
   stream: ['rate', 'find-max-rate', 'loss-threshold'],
 };
 
