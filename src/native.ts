@@ -107,6 +107,19 @@ export interface NativeStreamResult {
   peer: string;
 }
 
+export interface NativeCrrOptions extends NativeCommon {
+  size: number;
+  transactions: number;
+  warmup: number;
+  timeoutNs: number;
+}
+export interface NativeCrrResult {
+  /** Per measured transaction: connect start to close done. */
+  latencyNs: Float64Array;
+  durationNs: number;
+  peer: string;
+}
+
 export interface NativeJob<R> {
   promise: Promise<R>;
   cancel(): void;
@@ -184,6 +197,8 @@ export interface NativeAddon {
   responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
   throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;
   streaming(o: NativeStreamOptions, progress?: ProgressFn): NativeJob<NativeStreamResult>;
+  /** A failed job's error carries `partial`: the transactions measured until then. */
+  crr(o: NativeCrrOptions, progress?: ProgressFn): NativeJob<NativeCrrResult>;
   NativeEndpoint: new (o: NativeEndpointOptions) => NativeEndpoint;
   /** Creates a persistent single-queue TAP (IFF_TAP|IFF_NO_PI); EEXIST when the name is taken. */
   tapCreate(o: NativeTapOptions): void;

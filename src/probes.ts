@@ -5,6 +5,7 @@ import {
   native,
   type NativeClock,
   type NativeCommon,
+  type NativeCrrResult,
   type NativeIntervalSnapshot,
   type NativeJob,
   type NativeResponseResult,
@@ -555,6 +556,69 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
 function bool(name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new UsageError(`${name} must be true or false (got ${String(v)})`);
   return v;
+}
+
+export interface ConnectionRateOptions extends Omit<CommonOptions, 'protocol'> {
+  /** Request (and response) size in bytes, 1..65536. Default 1, as netperf's TCP_CRR. */
+  size?: number;
+  transactions?: number;
+  /** Transactions first, not measured. Default min(10, transactions). */
+  warmup?: number;
+  /** Per transaction, connect included, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Keep every transaction's time in the result (samplesNs). Default true. */
+  keepSamples?: boolean;
+}
+
+export interface ConnectionRateResult {
+  kind: 'crr';
+  config: Config & { size: number; transactions: number; warmup: number; timeoutMs: number };
+  clock: ClockInfo;
+  startedAt: string;
+  /** Per transaction: connect, request, response, close. */
+  latency: Stats;
+  transactions: number;
+  durationNs: number;
+  transactionsPerSecond: number;
+  samplesNs?: number[];
+}
+
+/**
+ * Connection rate (netperf's TCP_CRR) against a TCP echo: per transaction a new connection,
+ * one request, its echo, and the close. The reply must be the request's bytes. A failed or
+ * aborted probe's error carries what was measured until then as `partial`.
+ */
+export async function connectionRate(o: ConnectionRateOptions): Promise<ConnectionRateResult> {
+  if (o !== null && typeof o === 'object' && (o as { protocol?: unknown }).protocol !== undefined && (o as { protocol?: unknown }).protocol !== 'tcp') {
+    throw new UsageError('connection rate is TCP only');
+  }
+  const c = common({ ...o, protocol: 'tcp' }, DEFAULT_ECHO_PORT);
+  const size = int('size', o.size ?? 1, 1, 65536);
+  const transactions = int('transactions', o.transactions ?? 1000, 1, 10_000_000);
+  const warmup = int('warmup', o.warmup ?? Math.min(10, transactions), 0, 10_000_000);
+  const timeoutMs = num('timeoutMs', o.timeoutMs ?? 5000, 1, 600_000);
+  const startedAt = new Date().toISOString();
+  const build = (r: NativeCrrResult): ConnectionRateResult => {
+    const out: ConnectionRateResult = {
+      kind: 'crr',
+      config: { ...configOf(c, r.peer), size, transactions, warmup, timeoutMs },
+      clock: clock(),
+      startedAt,
+      latency: summarize(r.latencyNs),
+      transactions: r.latencyNs.length,
+      durationNs: r.durationNs,
+      transactionsPerSecond: perS(r.latencyNs.length, r.durationNs),
+    };
+    if (o.keepSamples !== false) out.samplesNs = Array.from(r.latencyNs);
+    return out;
+  };
+  try {
+    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6) }, p)));
+  } catch (e) {
+    const err = e as { partial?: NativeCrrResult };
+    if (err?.partial && typeof err.partial === 'object' && 'latencyNs' in err.partial) err.partial = build(err.partial) as never;
+    throw e;
+  }
 }
 
 async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbps: number, durationS: number): Promise<StreamingResult> {

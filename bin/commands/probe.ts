@@ -5,6 +5,9 @@ import { UsageError } from '../../src/errors.js';
 import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
+  connectionRate,
+  type ConnectionRateOptions,
+  type ConnectionRateResult,
   DEFAULT_CHARGEN_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
@@ -19,14 +22,14 @@ import {
   type ThroughputIntervalEvent,
   type ThroughputResult,
 } from '../../src/probes.js';
-import { responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { crrReport, responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
 import { meanCi } from '../../src/stats.js';
 import { exitCodeFor, reportError } from '../fail.js';
 import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
-type Kind = 'response' | 'throughput' | 'stream';
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult;
+type Kind = 'response' | 'throughput' | 'stream' | 'crr';
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
 
 interface Args {
   kind: Kind;
@@ -35,6 +38,7 @@ interface Args {
   protocol: 'tcp' | 'udp';
   size?: number;
   iterations?: number;
+  transactions?: number;
   warmup?: number;
   'interval-us'?: number;
   'timeout-ms'?: number;
@@ -63,12 +67,13 @@ const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'strin
 
 function builder(y: Argv): Argv<Args> {
   return y
-    .positional('kind', { choices: ['response', 'throughput', 'stream'] as const, demandOption: true, describe: 'what to measure' })
+    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
     .option('size', n('request / write / datagram size in bytes', intFlag('size', 1, 16 << 20)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
+    .option('transactions', n('crr: connect-request-response-close transactions per run (default 1000)', intFlag('transactions', 1, 10_000_000)))
     .option('warmup', n('response: unmeasured requests first (default 100)', intFlag('warmup', 0, 100_000_000)))
     .option('interval-us', n('response: gap between request starts', numFlag('interval-us', 0, 60_000_000, { unit: 'µs' })))
     .option('timeout-ms', n('response: per-request timeout (UDP default 200, TCP 5000)', numFlag('timeout-ms', 0, 600_000, { above: true, unit: 'ms' })))
@@ -142,6 +147,8 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         omitMs: a.omit,
         onInterval: liveIntervals(a),
       });
+    case 'crr':
+      return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a['timeout-ms'], keepSamples: a.samples } as ConnectionRateOptions);
     case 'stream':
       return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS: a.duration, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
   }
@@ -150,6 +157,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
 function render(kind: Kind, runs: Result[]): string {
   if (kind === 'response') return responseReport(runs as ResponseTimeResult[]);
   if (kind === 'throughput') return throughputReport(runs as ThroughputResult[]);
+  if (kind === 'crr') return crrReport(runs as ConnectionRateResult[]);
   return streamReport(runs as StreamingResult[]);
 }
 
@@ -158,26 +166,40 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
   const summary =
     kind === 'response'
       ? { p50Ns: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.p50Ns)), meanNs: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.meanNs)) }
-      : kind === 'throughput'
+      : kind === 'crr'
+        ? { transactionsPerSecond: meanCi((runs as ConnectionRateResult[]).map((r) => r.transactionsPerSecond)), p50Ns: meanCi((runs as ConnectionRateResult[]).map((r) => r.latency.p50Ns)) }
+        : kind === 'throughput'
         ? { throughputMbps: meanCi((runs as ThroughputResult[]).map((r) => r.throughputMbps)) }
         : { receivedMbps: meanCi((runs as StreamingResult[]).map((r) => r.receivedMbps)), lossPercent: meanCi((runs as StreamingResult[]).map((r) => r.lossPercent)) };
   return { runs, summary };
 }
 
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
-const KIND_FLAGS: Record<Kind, (keyof Args)[]> = {
-  response: ['iterations', 'warmup', 'interval-us', 'timeout-ms'],
-  throughput: ['bytes', 'reverse', 'bidir', 'source-port', 'parallel', 'interval', 'omit'],
-  stream: ['rate', 'find-max-rate', 'loss-threshold'],
+const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
+  iterations: ['response'],
+  'interval-us': ['response'],
+  warmup: ['response', 'crr'],
+  'timeout-ms': ['response', 'crr'],
+  transactions: ['crr'],
+  bytes: ['throughput'],
+  reverse: ['throughput'],
+  bidir: ['throughput'],
+  'source-port': ['throughput'],
+  parallel: ['throughput'],
+  interval: ['throughput'],
+  omit: ['throughput'],
+  duration: ['throughput', 'stream'],
+  rate: ['stream'],
+  'find-max-rate': ['stream'],
+  'loss-threshold': ['stream'],
 };
 
 function checkKindFlags(a: Args): void {
-  for (const [kind, flags] of Object.entries(KIND_FLAGS) as [Kind, (keyof Args)[]][]) {
-    if (kind === a.kind) continue;
-    const f = flags.find((x) => a[x] !== undefined);
-    if (f) throw new UsageError(`--${f} applies to probe ${kind} only`);
+  for (const [flag, kinds] of Object.entries(KIND_FLAGS) as [keyof Args, Kind[]][]) {
+    if (a[flag] === undefined || kinds.includes(a.kind)) continue;
+    throw new UsageError(`--${flag} applies to probe ${kinds.join(' and ')} only`);
   }
-  if (a.kind === 'response' && a.duration !== undefined) throw new UsageError('--duration applies to probe throughput and stream only');
+  if (a.kind === 'crr' && process.argv.includes('--protocol') && a.protocol !== 'tcp') throw new UsageError('crr is TCP only');
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
   if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
   if ((a.reverse || a.bidir) && a.protocol === 'udp') throw new UsageError(`--${a.reverse ? 'reverse' : 'bidir'} is TCP only (the endpoint has no UDP source)`);
@@ -185,6 +207,7 @@ function checkKindFlags(a: Args): void {
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
+  if (a.size !== undefined && a.kind === 'crr' && a.size > 65536) throw new UsageError(`--size: crr requests are at most 65536 bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'response' && a.size > 1 << 20) throw new UsageError(`--size: response requests are at most ${1 << 20} bytes (got ${a.size})`);
 }
 
@@ -246,7 +269,7 @@ function print(a: Args, runs: Result[]): void {
 
 const command: CommandModule<object, Args> = {
   command: 'probe <kind>',
-  describe: 'measure response time, throughput (either way, parallel) or UDP streaming against an echo/discard/chargen service',
+  describe: 'measure response time, throughput (either way, parallel), UDP streaming or connection rate (crr) against an echo/discard/chargen service',
   builder,
   handler,
 };

@@ -119,7 +119,22 @@ struct StreamResult {
   std::string peer;
 };
 
+// Connect, request, response, close per transaction (netperf's TCP_CRR), against an echo.
+struct CrrOptions : CommonOptions {
+  uint32_t size = 1;             // request = response bytes
+  uint64_t transactions = 1000;
+  uint64_t warmup = 10;
+  uint64_t timeoutNs = 5000000000ull;  // per transaction, connect included
+};
+struct CrrResult {
+  std::vector<int64_t> latencyNs;  // one per measured transaction: connect start .. close done
+  int64_t durationNs = 0;          // the measured phase
+  std::string peer;
+  bool partial = false;            // the probe failed; these are the transactions until then
+};
+
 void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r);
+void runCrr(const CrrOptions& o, Control& c, CrrResult& r);
 void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& r);
 void runStream(const StreamOptions& o, Control& c, StreamResult& r);
 

@@ -69,6 +69,15 @@ void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
   num(o, "intervalNs", t.intervalNs);
 }
 
+void readCrr(const Napi::Object& o, CrrOptions& r) {
+  readCommon(o, r);
+  r.proto = Proto::TCP;
+  num(o, "size", r.size);
+  num(o, "transactions", r.transactions);
+  num(o, "warmup", r.warmup);
+  num(o, "timeoutNs", r.timeoutNs);
+}
+
 void readStream(const Napi::Object& o, StreamOptions& s) {
   readCommon(o, s);
   s.proto = Proto::UDP;

@@ -70,6 +70,22 @@ class ThroughputJob : public Job {
   }
 };
 
+class CrrJob : public Job {
+ public:
+  CrrOptions o;
+  CrrResult r;
+  void run(Control& c) override { runCrr(o, c, r); }
+  const CommonOptions& common() const override { return o; }
+  bool partial() const override { return r.partial; }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("latencyNs", nsArray(env, r.latencyNs));
+    out.Set("durationNs", double(r.durationNs));
+    out.Set("peer", r.peer);
+    return out;
+  }
+};
+
 class StreamJob : public Job {
  public:
   StreamOptions o;
@@ -116,6 +132,9 @@ void initProbes(Napi::Env env, Napi::Object exports) {
   }));
   exports.Set("throughput", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return startJob<ThroughputJob, readThroughput>(info, "umlperf-tput");
+  }));
+  exports.Set("crr", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return startJob<CrrJob, readCrr>(info, "umlperf-crr");
   }));
   exports.Set("streaming", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return startJob<StreamJob, readStream>(info, "umlperf-stream");

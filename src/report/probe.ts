@@ -1,9 +1,9 @@
 // Terminal reports of probe results: pure functions from results to text.
-import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
+import type { ConnectionRateResult, ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
 import { meanCi } from '../stats.js';
 import { mbps, pct, table, us } from './table.js';
 
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult;
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
 
 function clockLine(r: Result): string {
   const c = r.clock;
@@ -95,5 +95,21 @@ export function streamReport(runs: StreamingResult[]): string {
     us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.rtt.p50Ns), us(r.rtt.p99Ns),
   ]);
   lines.push(table(['', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', 'jitter µs', 'sent Mbps', 'recv Mbps', 'rtt p50 µs', 'rtt p99 µs'], rows));
+  return lines.join('\n');
+}
+
+export function crrReport(runs: ConnectionRateResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const head = `connection rate: TCP ${c.size} B request/response to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, connect + request + response + close, ${c.transactions} per run (+${c.warmup} warm-up), wait ${c.wait}`;
+  const rows = runs.map((r, i) => {
+    const s = r.latency;
+    return [`run ${i + 1}`, `${Math.round(r.transactionsPerSecond)}`, us(s.minNs), us(s.meanNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.maxNs)];
+  });
+  const lines = [head, clockLine(f), table(['', 'transactions/s', 'min µs', 'avg µs', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], rows)];
+  if (runs.length > 1) {
+    const t = meanCi(runs.map((r) => r.transactionsPerSecond));
+    lines.push(`mean over ${runs.length} runs: ${Math.round(t.mean)} ± ${Math.round(t.ci95)} transactions/s (95% CI)`);
+  }
   return lines.join('\n');
 }
