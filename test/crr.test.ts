@@ -1,6 +1,7 @@
 // Connection rate (connect, request, response, close per transaction): against the endpoint,
 // whose connection count is known exactly, a ground-truth echo with a known delay, and hostile
 // echoes.
+import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectionRate, startEndpoint } from '../src/index.js';
@@ -52,6 +53,21 @@ test('an echo that closes instead of answering: ERR_UMLPERF_PEER_CLOSED, with wh
     assert.is(e.partial?.kind, 'crr');
     assert.is(e.partial.transactions, 0);
   }));
+
+test('an echo that alters the reply: ERR_UMLPERF_PEER_BAD_REPLY', async () => {
+  const server = net.createServer((c) => {
+    c.on('error', () => {});
+    c.on('data', (d) => c.write(Buffer.from(d.map((b) => b ^ 0x20))));
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  try {
+    const port = (server.address() as net.AddressInfo).port;
+    const e = await connectionRate({ host, port, transactions: 3, warmup: 0, size: 16 }).catch((x) => x);
+    assert.is(e.code, 'ERR_UMLPERF_PEER_BAD_REPLY', String(e));
+  } finally {
+    server.close();
+  }
+});
 
 test('an echo that never answers: ETIMEDOUT after the per-transaction timeout', () =>
   withPeer(() => silentTcp(), async (p) => {

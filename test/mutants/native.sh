@@ -14,7 +14,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
-tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry|throughput-breadth)\.test\.js$'
+tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry|throughput-breadth|crr)\.test\.js$'
 per_run_timeout=${MUTANT_TIMEOUT:-300}
 
 MUTANTS=$(cat <<'EOF'
@@ -68,6 +68,14 @@ native/core/probe_throughput.cc	      iv.tick(now, sent);\n      progress.tick(n
 native/core/endpoint.cc	    if (now - start >= o_.sourceMaxNs) {	    if (false) {
 == chargen-pattern: chargen lines shifted by one character
 native/core/endpoint.cc	char(' ' + (line + col) % 95)	char(' ' + (line + col + 1) % 95)
+== crr-unchecked: a crr reply is not compared with its request
+native/core/probe_crr.cc	  if (memcmp(got.data(), req.data(), req.size()) != 0)	  if (false)
+== crr-deadline: a crr transaction waits for its reply without a deadline
+native/core/probe_crr.cc	    if (monoNs() > deadlineNs) throwErrno("recv"	    if (false) throwErrno("recv"
+== crr-cancel: no cancel check when a crr reply wait reads 0 bytes (the shutdown by cancel)
+native/core/probe_crr.cc	    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close\n	
+== crr-warmup: warm-up transactions are measured too
+native/core/probe_crr.cc	      if (i >= o.warmup) {	      if (true) {
 == reserved-ports: the endpoint answers datagrams from ports below 1024
 native/core/udp_guard.h	    if (port < 1024 ||	    if (port < 1 ||
 == loop-guard: the endpoint answers its own reflected reply
