@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kSliceNs = 100000000;
 
 // One transaction on a connected socket: the request out, exactly its bytes back.
-void exchange(const CrrOptions& o, Control& c, int fd, const std::vector<char>& req, std::vector<char>& got,
+void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got,
               uint64_t deadlineNs, const std::string& peer) {
   size_t off = 0;
   while (off < req.size()) {
@@ -69,7 +69,7 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
           setRecvTimeout(fd.get(), kSliceNs);
           setSendTimeout(fd.get(), kSliceNs);
         }
-        exchange(o, c, fd.get(), req, got, deadlineNs, r.peer);
+        exchange(c, fd.get(), req, got, deadlineNs, r.peer);
       }  // closed here: the close is part of the transaction
       uint64_t t1 = clk.now();
       if (i >= o.warmup) {
