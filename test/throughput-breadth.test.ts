@@ -1,9 +1,10 @@
 // Reverse, bidirectional and parallel throughput, and interval reports: against sources and
 // receivers whose counts are known exactly, and against the endpoint's chargen source.
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEndpoint, throughput, type ThroughputInterval, type ThroughputIntervalEvent } from '../src/index.js';
+import { endpointBinary, spawnEndpoint, startEndpoint, throughput, type ThroughputInterval, type ThroughputIntervalEvent } from '../src/index.js';
 import { countingReceiver, countingSource, silentTcp, type Peer } from './fixtures/peers.js';
 import { runCli } from './helpers.js';
 
@@ -144,6 +145,27 @@ test('the reverse time cap of the endpoint ends a longer run with ERR_UMLPERF_PE
     assert.is(e.code, 'ERR_UMLPERF_PEER_CLOSED', String(e));
   } finally {
     await ep.close();
+  }
+});
+
+test('the static endpoint serves chargen too: reverse against it; its flags', async () => {
+  const ep = await spawnEndpoint({ port: 0, exitWithParent: true });
+  try {
+    assert.ok(ep.chargenPort > 0);
+    const r = await throughput({ host, port: ep.chargenPort, reverse: true, bytes: 2_000_000 });
+    assert.is(r.received!.bytes, 2_000_000);
+  } finally {
+    await ep.close();
+  }
+  const bin = endpointBinary();
+  for (const [args, re] of [
+    [['--port', '7100', '--discard-port', '7102'], /chargen port must differ/],
+    [['--port', '65534', '--discard-port', '7000'], /no room for the chargen port/],
+    [['--source-max-s', '0'], /at least 1/],
+  ] as [string[], RegExp][]) {
+    const x = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
+    assert.is(x.status, 2, `${args.join(' ')}: ${x.stderr}`);
+    assert.match(x.stderr, re);
   }
 });
 
