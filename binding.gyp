@@ -7,6 +7,7 @@
       "native/core/control.cc",
       "native/core/probe_response.cc",
       "native/core/probe_throughput.cc",
+      "native/core/probe_crr.cc",
       "native/core/probe_stream.cc",
       "native/core/endpoint.cc"
     ],

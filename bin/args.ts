@@ -197,3 +197,18 @@ export function textWith(flag: string, check: (v: string) => unknown): Check<str
     return v;
   };
 }
+
+const DURATION = /^(\d+\.?\d*|\.\d+)(ms|s|m)?$/;
+
+/** A duration with its unit (100ms, 1s, 0.5s, 2m; a bare number is seconds), in [minMs, maxMs]; returns ms. */
+export function durationFlag(flag: string, minMs: number, maxMs: number): Check<number | undefined> {
+  return (raw) => {
+    const v = one(flag, raw);
+    if (v === undefined) return undefined;
+    const m = typeof v === 'string' ? DURATION.exec(v.trim()) : typeof v === 'number' ? DURATION.exec(String(v)) : null;
+    const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+    if (!Number.isFinite(ms) || ms < minMs || ms > maxMs)
+      throw new UsageError(`--${flag} must be a duration from ${minMs} ms to ${maxMs / 1000} s, with its unit: 100ms, 1s, 2m (got ${show(v)})`);
+    return ms;
+  };
+}

@@ -16,12 +16,15 @@
 using namespace umlperf;
 
 static const char* kUsage =
-    "usage: umlperf-endpoint [--bind ADDR] [--port N] [--discard-port N] [--tcp-only|--udp-only]\n"
+    "usage: umlperf-endpoint [--bind ADDR] [--port N] [--discard-port N] [--chargen-port N]\n"
+    "                        [--no-chargen] [--source-max-s N] [--tcp-only|--udp-only]\n"
     "                        [--wait block|spin|busy-poll] [--max-connections N]\n"
     "                        [--max-connections-per-source N] [--idle-timeout-ms N]\n"
     "                        [--udp-rate N] [--parent PID]\n"
     "Serves echo (RFC 862) on --port (default 7007) and discard (RFC 863) on --discard-port\n"
-    "(default: port + 1), over TCP and UDP, until SIGINT or SIGTERM. ADDR is numeric\n"
+    "(default: port + 1), over TCP and UDP, and chargen (RFC 864, TCP only) on --chargen-port\n"
+    "(default: port + 2; each connection closed after --source-max-s, default 60),\n"
+    "until SIGINT or SIGTERM. ADDR is numeric\n"
     "(default 127.0.0.1; 0.0.0.0 or :: for every address). With --parent, exits when process PID\n"
     "(its parent) ends.\n"
     "Limits: --max-connections per TCP service (default 256; at the limit the longest-idle\n"
@@ -51,7 +54,7 @@ static bool numericAddress(const std::string& a) {
 
 int main(int argc, char** argv) {
   EndpointOptions o;
-  bool discardSet = false;
+  bool discardSet = false, chargenSet = false;
   pid_t parent = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
     if (a == "--bind") o.bind = value();
     else if (a == "--port") o.echoPort = uint16_t(number("--port", value(), 65535));
     else if (a == "--discard-port") { o.discardPort = uint16_t(number("--discard-port", value(), 65535)); discardSet = true; }
+    else if (a == "--chargen-port") { o.chargenPort = uint16_t(number(a.c_str(), value(), 65535)); chargenSet = true; }
+    else if (a == "--no-chargen") o.chargen = false;
+    else if (a == "--source-max-s") o.sourceMaxNs = uint64_t(number(a.c_str(), value(), 86400)) * 1000000000ull;
     else if (a == "--parent") parent = pid_t(number("--parent", value(), 4194304));
     else if (a == "--tcp-only") o.udp = false;
     else if (a == "--udp-only") o.tcp = false;
@@ -89,6 +95,11 @@ int main(int argc, char** argv) {
   if (!discardSet && o.echoPort == 65535) usage("--port 65535 leaves no room for the discard port (port + 1); give --discard-port");
   if (!discardSet) o.discardPort = o.echoPort ? uint16_t(o.echoPort + 1) : 0;
   if (o.echoPort && o.echoPort == o.discardPort) usage("the echo and discard ports must differ");
+  if (o.sourceMaxNs == 0) usage("--source-max-s must be at least 1");
+  if (!chargenSet && o.chargen && o.echoPort >= 65534) usage("--port leaves no room for the chargen port (port + 2); give --chargen-port or --no-chargen");
+  if (!chargenSet) o.chargenPort = o.echoPort ? uint16_t(o.echoPort + 2) : 0;
+  if (o.chargen && o.chargenPort && (o.chargenPort == o.echoPort || o.chargenPort == o.discardPort))
+    usage("the chargen port must differ from the echo and discard ports");
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t set;
@@ -113,8 +124,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "umlperf-endpoint: %s\n", e.what());
     return 1;
   }
-  printf("umlperf-endpoint ready bind=%s echo=%u discard=%u tcp=%d udp=%d\n", o.bind.c_str(), ep.echoPort(),
-         ep.discardPort(), o.tcp, o.udp);
+  printf("umlperf-endpoint ready bind=%s echo=%u discard=%u tcp=%d udp=%d chargen=%u\n", o.bind.c_str(), ep.echoPort(),
+         ep.discardPort(), o.tcp, o.udp, ep.chargenPort());
   fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);

@@ -1,4 +1,4 @@
-// The endpoint: TCP/UDP echo and discard, in this process (startEndpoint) or as the static
+// The endpoint: TCP/UDP echo and discard, TCP chargen, in this process (startEndpoint) or as the static
 // umlperf-endpoint program (endpointBinary) for guests and other hosts.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,14 @@ export interface EndpointOptions {
   port?: number;
   /** Discard port, TCP and UDP. Default port + 1 (0 when port is 0). */
   discardPort?: number;
+  /**
+   * Chargen (RFC 864) source port, TCP only, for reverse throughput. Default port + 2 (0 when
+   * port is 0); false: no chargen. It sends only to the peer of an accepted connection, as fast
+   * as that peer reads, for at most sourceMaxMs.
+   */
+  chargenPort?: number | false;
+  /** A chargen connection is closed after this long. Default 60000. */
+  sourceMaxMs?: number;
   tcp?: boolean;
   udp?: boolean;
   /** Default block: in a one-CPU guest, spinning would distort what is measured. */
@@ -37,6 +45,8 @@ export interface Endpoint {
   readonly bind: string;
   readonly echoPort: number;
   readonly discardPort: number;
+  /** 0 when there is no chargen source. */
+  readonly chargenPort: number;
   stats(): EndpointStats;
   /** Stops serving and joins its threads. */
   close(): Promise<void>;
@@ -57,6 +67,14 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
   }
   const discardPort = int('discardPort', o.discardPort ?? (port === 0 ? 0 : port + 1), 0, 65535);
   if (port !== 0 && port === discardPort) throw new UsageError('the echo and discard ports must differ');
+  const chargen = o.chargenPort !== false;
+  if (chargen && o.chargenPort === undefined && port >= 65534) {
+    throw new UsageError(`port ${port} leaves no room for the chargen port (port + 2): give chargenPort, or chargenPort: false`);
+  }
+  const chargenPort = chargen ? int('chargenPort', o.chargenPort ?? (port === 0 ? 0 : port + 2), 0, 65535) : 0;
+  if (chargen && chargenPort !== 0 && (chargenPort === port || chargenPort === discardPort)) {
+    throw new UsageError(`the chargen port must differ from the echo and discard ports (got ${chargenPort}): give another chargenPort, or chargenPort: false`);
+  }
   const tcp = flag('tcp', o.tcp);
   const udp = flag('udp', o.udp);
   if (!tcp && !udp) throw new UsageError('an endpoint serves TCP, UDP or both: tcp and udp cannot both be false');
@@ -65,6 +83,9 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     bind,
     echoPort: port,
     discardPort,
+    chargen,
+    chargenPort,
+    ...(o.sourceMaxMs !== undefined ? { sourceMaxMs: int('sourceMaxMs', o.sourceMaxMs, 1, 86_400_000) } : {}),
     tcp,
     udp,
     wait,
@@ -78,6 +99,7 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     bind,
     echoPort: ep.echoPort,
     discardPort: ep.discardPort,
+    chargenPort: ep.chargenPort,
     stats: () => ep.stats(),
     close: async () => ep.close(),
     unref() {
@@ -108,6 +130,7 @@ export interface EndpointProcess {
   readonly pid: number;
   readonly echoPort: number;
   readonly discardPort: number;
+  readonly chargenPort: number;
   /** SIGTERM, then waits for the exit (SIGKILL after 2 s). */
   close(): Promise<void>;
 }
@@ -128,7 +151,7 @@ export async function spawnEndpoint(
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ echo: number; discard: number }>((resolve, reject) => {
+  const ready = await new Promise<{ echo: number; discard: number; chargen: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new UmlperfError('ETIMEDOUT', 'umlperf-endpoint did not report ready within 5 s')), 5000);
     const fail = (e: Error) => {
@@ -140,11 +163,11 @@ export async function spawnEndpoint(
     child.once('exit', (code) => fail(new UmlperfError('ERR_UMLPERF_ENDPOINT', stderr.trim().split('\n')[0] || `umlperf-endpoint exited with status ${code}`)));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/.exec(out);
+      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+).* chargen=(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
-        resolve({ echo: Number(m[1]), discard: Number(m[2]) });
+        resolve({ echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]) });
       }
     });
   });
@@ -153,6 +176,7 @@ export async function spawnEndpoint(
     pid: child.pid!,
     echoPort: ready.echo,
     discardPort: ready.discard,
+    chargenPort: ready.chargen,
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 2000);

@@ -1,8 +1,10 @@
 // umlperf's library API.
-export { responseTime, throughput, streaming, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT } from './probes.js';
+export { responseTime, throughput, streaming, connectionRate, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT, DEFAULT_CHARGEN_PORT } from './probes.js';
 export type {
   ClockInfo,
   CommonOptions,
+  ConnectionRateOptions,
+  ConnectionRateResult,
   Progress,
   Protocol,
   ResponseTimeOptions,
@@ -12,6 +14,10 @@ export type {
   StreamTrial,
   ThroughputOptions,
   ThroughputResult,
+  ThroughputDirection,
+  ThroughputStream,
+  ThroughputInterval,
+  ThroughputIntervalEvent,
   WaitMode,
 } from './probes.js';
 export { startEndpoint, spawnEndpoint, endpointBinary } from './endpoint.js';

@@ -41,8 +41,38 @@ export interface NativeThroughputOptions extends NativeCommon {
   bytes: number;
   durationNs: number;
   drainTimeoutNs: number;
+  /** send: into discard at port; receive: from a chargen source at sourcePort (TCP); both. */
+  direction?: 'send' | 'receive' | 'both';
+  sourcePort?: number;
+  /** Streams per direction. */
+  parallel?: number;
+  /** 0: no interval snapshots. */
+  intervalNs?: number;
+  /** Also send each snapshot as it is taken, to progress('interval', event). */
+  liveIntervals?: boolean;
+}
+/** A live snapshot: stream index (send streams first), and its cumulative counters. */
+export interface NativeIntervalEvent extends NativeIntervalSnapshot {
+  stream: number;
+  direction: 'send' | 'receive';
+}
+/** A stream's cumulative counters at the end of an interval (ns since the run's common start). */
+export interface NativeIntervalSnapshot {
+  endNs: number;
+  bytes: number;
+  retransmits: number;
 }
 export interface NativeThroughputResult {
+  /** Send streams first, then receive streams. */
+  streams: NativeThroughputStream[];
+}
+export interface NativeThroughputStream {
+  direction: 'send' | 'receive';
+  /** Receive streams: bytes that arrived from the source. */
+  bytesReceivedHere: number;
+  /** TCP send streams: TCP_INFO total retransmits. */
+  retransmits: number;
+  intervals: NativeIntervalSnapshot[];
   bytesSent: number;
   datagramsSent: number;
   sendDurationNs: number;
@@ -77,16 +107,33 @@ export interface NativeStreamResult {
   peer: string;
 }
 
+export interface NativeCrrOptions extends NativeCommon {
+  size: number;
+  transactions: number;
+  warmup: number;
+  timeoutNs: number;
+}
+export interface NativeCrrResult {
+  /** Per measured transaction: connect start to close done. */
+  latencyNs: Float64Array;
+  durationNs: number;
+  peer: string;
+}
+
 export interface NativeJob<R> {
   promise: Promise<R>;
   cancel(): void;
 }
-export type ProgressFn = (done: number, total: number) => void;
+/** (done, total) as the probe goes; for a throughput job with liveIntervals, also ('interval', event). */
+export type ProgressFn = (done: number | 'interval', total: number | NativeIntervalEvent) => void;
 
 export interface NativeEndpointOptions {
   bind: string;
   echoPort: number;
   discardPort: number;
+  chargenPort?: number;
+  chargen?: boolean;
+  sourceMaxMs?: number;
   tcp?: boolean;
   udp?: boolean;
   wait?: 'block' | 'spin' | 'busy-poll';
@@ -108,10 +155,16 @@ export interface NativeEndpointStats {
   tcpIdleClosed: number;
   /** UDP datagrams not answered: from a reserved or service port, a reflection loop, or over the rate limit. */
   udpIgnored: number;
+  /** Bytes the TCP chargen source handed to the kernel. */
+  chargenBytes: number;
+  /** Chargen connections closed at the time cap (sourceMaxMs). */
+  chargenCapped: number;
 }
 export interface NativeEndpoint {
   readonly echoPort: number;
   readonly discardPort: number;
+  /** 0 when chargen is off or TCP is not served. */
+  readonly chargenPort: number;
   close(): void;
   ref(): void;
   unref(): void;
@@ -144,6 +197,8 @@ export interface NativeAddon {
   responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
   throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;
   streaming(o: NativeStreamOptions, progress?: ProgressFn): NativeJob<NativeStreamResult>;
+  /** A failed job's error carries `partial`: the transactions measured until then. */
+  crr(o: NativeCrrOptions, progress?: ProgressFn): NativeJob<NativeCrrResult>;
   NativeEndpoint: new (o: NativeEndpointOptions) => NativeEndpoint;
   /** Creates a persistent single-queue TAP (IFF_TAP|IFF_NO_PI); EEXIST when the name is taken. */
   tapCreate(o: NativeTapOptions): void;

@@ -1,12 +1,27 @@
 // The measurement API: response time, throughput and streaming. Each validates its options,
 // runs the native probe on a thread of its own, and returns a plain JSON-serialisable result.
 import { UsageError, abortError } from './errors.js';
-import { native, type NativeClock, type NativeCommon, type NativeJob, type NativeResponseResult, type NativeStreamResult } from './native.js';
+import {
+  native,
+  type NativeClock,
+  type NativeCommon,
+  type NativeCrrResult,
+  type NativeIntervalSnapshot,
+  type NativeJob,
+  type NativeResponseResult,
+  type NativeStreamResult,
+  type NativeIntervalEvent,
+  type NativeThroughputStream,
+  type ProgressFn,
+} from './native.js';
 import { summarize, type Stats } from './stats.js';
 import { int, num, oneOf, text } from './validate.js';
 
 export const DEFAULT_ECHO_PORT = 7007;
 export const DEFAULT_DISCARD_PORT = 7008;
+/** The endpoint's TCP chargen (RFC 864) source, for reverse throughput. */
+export const DEFAULT_CHARGEN_PORT = 7009;
+export const MAX_PARALLEL_STREAMS = 128;
 export const MAX_UDP_PAYLOAD = 65507;
 /** A UDP request carries its 8-byte sequence number, so that a late or foreign reply is recognised. */
 export const MIN_UDP_REQUEST = 8;
@@ -85,11 +100,51 @@ export interface ThroughputOptions extends CommonOptions {
   bytes?: number;
   /** ... or after this many seconds. Default: 2 s when bytes is not given. */
   durationS?: number;
+  /**
+   * TCP only: the target sends and we receive and count, from a chargen source (RFC 864; the
+   * endpoint's, or any standard one) at `port` (default 7009). We close when done.
+   */
+  reverse?: boolean;
+  /** TCP only: send into discard at `port` and receive from chargen at `sourcePort`, at once. */
+  bidir?: boolean;
+  /** With bidir: the chargen port. Default port + 1 (7009 with the default port). */
+  sourcePort?: number;
+  /** Streams per direction, each on a connection and native thread of its own (1..128). Default 1. */
+  parallel?: number;
+  /** Report figures per interval of this many ms (10..3600000) in `intervals`. */
+  intervalMs?: number;
+  /**
+   * TCP, with durationS: leave the first omitMs out of every figure (slow start), as iperf3's
+   * --omit does. A multiple of intervalMs when both are given. Live events still include it.
+   */
+  omitMs?: number;
+  /**
+   * With intervalMs: called as each stream ends an interval (the last one may be shorter), on
+   * the event loop; the probe's threads only take a snapshot of their counters.
+   */
+  onInterval?: (e: ThroughputIntervalEvent) => void;
+}
+
+/** A live interval report of one stream. */
+export interface ThroughputIntervalEvent extends ThroughputInterval {
+  /** 0-based; send streams first, then receive streams. */
+  stream: number;
+  direction: 'send' | 'receive';
 }
 
 export interface ThroughputResult {
   kind: 'throughput';
-  config: Config & { size: number; bytes: number | null; durationS: number | null };
+  config: Config & {
+    size: number;
+    bytes: number | null;
+    durationS: number | null;
+    /** send: to discard; receive: from chargen (reverse); both (bidir). */
+    direction: 'send' | 'receive' | 'both';
+    sourcePort: number | null;
+    parallel: number;
+    intervalMs: number | null;
+    omitMs: number | null;
+  };
   clock: ClockInfo;
   startedAt: string;
   /** Bytes the receiver is known to have taken: TCP once it closed after our FIN, UDP its own count. */
@@ -104,9 +159,47 @@ export interface ThroughputResult {
   /** TCP: first byte to the receiver's close; UDP: the sending phase. */
   durationNs: number;
   sendDurationNs: number;
+  /** Both directions together (their Mbps added) when bidirectional. */
   throughputMbps: number;
   sendMbps: number;
   receiverConfirmed: boolean;
+  /** What went to the target (null when reverse). */
+  sent: ThroughputDirection | null;
+  /** What came from the target (reverse, bidir; else null). */
+  received: ThroughputDirection | null;
+  /** With intervalMs: every stream's bytes per interval, added up (TCP retransmits of the send streams). */
+  intervals?: ThroughputInterval[];
+}
+
+export interface ThroughputDirection {
+  /** Bytes confirmed delivered: sent streams, as the receiver confirmed; received streams, as counted here. */
+  bytes: number;
+  /** The longest stream's time: to the receiver's close (TCP send), sending (UDP), last byte in (receive). */
+  durationNs: number;
+  Mbps: number;
+  /** TCP send streams: TCP_INFO retransmitted segments; else null. */
+  retransmits: number | null;
+  streams: ThroughputStream[];
+}
+
+export interface ThroughputStream {
+  peer: string;
+  bytes: number;
+  durationNs: number;
+  Mbps: number;
+  retransmits: number | null;
+  confirmed: boolean;
+  intervals?: ThroughputInterval[];
+}
+
+/** One interval: times in ns since the run's start; Mbps = bytes over the interval. */
+export interface ThroughputInterval {
+  startNs: number;
+  endNs: number;
+  bytes: number;
+  Mbps: number;
+  /** TCP send streams: segments retransmitted in the interval. */
+  retransmits?: number;
 }
 
 export interface StreamingOptions extends CommonOptions {
@@ -182,10 +275,25 @@ function configOf(c: Checked, peer: string): Config {
  * cause is the signal's reason. A callback that throws is not called again, and its error is
  * reported once as a process warning (it must not flood stderr nor end the probe).
  */
-async function run<R>(o: CommonOptions, start: (progress: (d: number, t: number) => void) => NativeJob<R>): Promise<R> {
+async function run<R>(
+  o: CommonOptions,
+  start: (progress: ProgressFn) => NativeJob<R>,
+  onIntervalEvent?: (e: NativeIntervalEvent) => void,
+): Promise<R> {
   if (o.signal?.aborted) throw abortError(o.signal.reason);
   let onProgress = o.onProgress;
-  const progress = (done: number, total: number) => {
+  let onInterval = onIntervalEvent;
+  const progress: ProgressFn = (done, total) => {
+    if (done === 'interval') {
+      try {
+        onInterval?.(total as NativeIntervalEvent);
+      } catch (e) {
+        onInterval = undefined;
+        process.emitWarning(`onInterval threw and is no longer called: ${(e as Error)?.message ?? String(e)}`, { code: 'ERR_UMLPERF_PROGRESS' });
+      }
+      return;
+    }
+    if (typeof total !== 'number') return;
     if (!onProgress) return;
     try {
       onProgress({ done, total });
@@ -268,44 +376,249 @@ export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTime
   }
 }
 
-/** Bulk transfer into a discard service, by byte count or for a duration. */
+/** Per-interval figures from a stream's cumulative snapshots. */
+function intervalsOf(snaps: NativeIntervalSnapshot[], tcpSend: boolean, from: NativeIntervalSnapshot = { endNs: 0, bytes: 0, retransmits: 0 }): ThroughputInterval[] {
+  let prev = from;
+  return snaps.map((s) => {
+    const i: ThroughputInterval = { startNs: prev.endNs, endNs: s.endNs, bytes: s.bytes - prev.bytes, Mbps: mbps(s.bytes - prev.bytes, s.endNs - prev.endNs) };
+    if (tcpSend) i.retransmits = s.retransmits - prev.retransmits;
+    prev = s;
+    return i;
+  });
+}
+
+/**
+ * The streams' intervals added up by index: the streams share the interval grid, and each
+ * snapshots at its first step past a boundary; a summed interval ends with the latest of its
+ * parts, and the next one starts there.
+ */
+function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
+  const n = Math.max(0, ...all.map((a) => a.length));
+  const out: ThroughputInterval[] = [];
+  for (let k = 0; k < n; k++) {
+    const parts = all.map((a) => a[k]).filter((x): x is ThroughputInterval => x !== undefined);
+    const startNs = k === 0 ? Math.min(...parts.map((p) => p.startNs)) : out[k - 1].endNs;
+    const endNs = Math.max(startNs, ...parts.map((p) => p.endNs));
+    const bytes = parts.reduce((a, p) => a + p.bytes, 0);
+    const i: ThroughputInterval = { startNs, endNs, bytes, Mbps: mbps(bytes, endNs - startNs) };
+    if (parts.some((p) => p.retransmits !== undefined)) i.retransmits = parts.reduce((a, p) => a + (p.retransmits ?? 0), 0);
+    out.push(i);
+  }
+  return out;
+}
+
+/**
+ * Bulk transfer by byte count or for a duration: into a discard service (default), from a
+ * chargen source (reverse), or both at once (bidir); with `parallel` streams per direction.
+ */
 export async function throughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const c = common(o, DEFAULT_DISCARD_PORT);
-  const size = int('size', o.size ?? (c.protocol === 'udp' ? 1472 : 131072), 1, c.protocol === 'udp' ? MAX_UDP_PAYLOAD : 16 << 20);
+  if (o !== null && typeof o === 'object' && o.reverse === true && o.bidir === true) throw new UsageError('give reverse or bidir, not both');
+  const reverse = o !== null && typeof o === 'object' && o.reverse !== undefined ? bool('reverse', o.reverse) : false;
+  const c = common(o, reverse ? DEFAULT_CHARGEN_PORT : DEFAULT_DISCARD_PORT);
+  const bidir = o.bidir !== undefined ? bool('bidir', o.bidir) : false;
+  const udp = c.protocol === 'udp';
+  if (udp && (reverse || bidir)) throw new UsageError('reverse and bidir are TCP only: the endpoint has no UDP source (an open UDP chargen would amplify)');
+  const direction = reverse ? 'receive' : bidir ? 'both' : 'send';
+  if (o.sourcePort !== undefined && !bidir) throw new UsageError('sourcePort goes with bidir (with reverse, port is the source)');
+  if (bidir && o.sourcePort === undefined && c.port === 65535) throw new UsageError('port 65535 leaves no room for the source port (port + 1): give sourcePort');
+  const sourcePort = bidir ? int('sourcePort', o.sourcePort ?? c.port + 1, 1, 65535) : 0;
+  const size = int('size', o.size ?? (udp ? 1472 : 131072), 1, udp ? MAX_UDP_PAYLOAD : 16 << 20);
   if (o.bytes !== undefined && o.durationS !== undefined) {
     throw new UsageError('give bytes or durationS, not both');
   }
   const bytes = o.bytes === undefined ? null : int('bytes', o.bytes, 1, Number.MAX_SAFE_INTEGER);
   const durationS = bytes === null ? num('durationS', o.durationS ?? 2, 0.001, 3600) : null;
+  const parallel = int('parallel', o.parallel ?? 1, 1, MAX_PARALLEL_STREAMS);
+  const intervalMs = o.intervalMs === undefined ? null : num('intervalMs', o.intervalMs, 10, 3_600_000);
+  const omitMs = o.omitMs === undefined ? null : num('omitMs', o.omitMs, 10, 3_600_000);
+  if (omitMs !== null) {
+    if (udp) throw new UsageError('omitMs is TCP only: a UDP receiver counts the whole run');
+    if (durationS === null) throw new UsageError('omitMs goes with durationS, not bytes');
+    if (omitMs >= durationS * 1000) throw new UsageError(`omitMs (${omitMs}) must be shorter than the run (${durationS * 1000} ms)`);
+    if (intervalMs !== null && Math.abs(omitMs / intervalMs - Math.round(omitMs / intervalMs)) > 1e-9)
+      throw new UsageError(`omitMs (${omitMs}) must be a multiple of intervalMs (${intervalMs})`);
+  }
+  if (o.onInterval !== undefined && typeof o.onInterval !== 'function') throw new UsageError(`onInterval must be a function (got ${typeof o.onInterval})`);
+  if (o.onInterval !== undefined && intervalMs === null) throw new UsageError('onInterval needs intervalMs');
+  // Each stream's previous snapshot, to turn cumulative counters into one interval's figures.
+  const last = new Map<number, NativeIntervalSnapshot>();
+  const live = o.onInterval
+    ? (e: NativeIntervalEvent) => {
+        const prev = last.get(e.stream) ?? { endNs: 0, bytes: 0, retransmits: 0 };
+        last.set(e.stream, e);
+        const bytes = e.bytes - prev.bytes;
+        const ev: ThroughputIntervalEvent = { stream: e.stream, direction: e.direction, startNs: prev.endNs, endNs: e.endNs, bytes, Mbps: mbps(bytes, e.endNs - prev.endNs) };
+        if (!udp && e.direction === 'send') ev.retransmits = e.retransmits - prev.retransmits;
+        o.onInterval!(ev);
+      }
+    : undefined;
   const startedAt = new Date().toISOString();
   const r = await run(o, (p) =>
     native().throughput(
-      { ...nativeCommon(c), size, bytes: bytes ?? 0, durationNs: durationS === null ? 0 : Math.round(durationS * 1e9), drainTimeoutNs: 5e9 },
+      {
+        ...nativeCommon(c),
+        size,
+        bytes: bytes ?? 0,
+        durationNs: durationS === null ? 0 : Math.round(durationS * 1e9),
+        drainTimeoutNs: 5e9,
+        direction,
+        // Reverse: the one port is the source's.
+        sourcePort: reverse ? c.port : sourcePort,
+        parallel,
+        // With omit alone, snapshots on the omit period give the counts at its end.
+        intervalNs: Math.round((intervalMs ?? omitMs ?? 0) * 1e6),
+        liveIntervals: live !== undefined,
+      },
       p,
     ),
+    live,
   );
-  const udp = c.protocol === 'udp';
-  const confirmed = udp ? r.receiverCounted : r.drained;
-  const delivered = udp ? (r.receiverCounted ? r.bytesReceived : r.bytesSent) : r.bytesSent;
-  const lost = udp && r.receiverCounted ? r.datagramsSent - r.datagramsReceived : null;
-  return {
+  // Omit: each stream counted from its first snapshot at or past omitMs (the first step of the
+  // first kept interval).
+  const base = new Map<NativeThroughputStream, NativeIntervalSnapshot>();
+  if (omitMs !== null) {
+    r.streams = r.streams.map((s) => {
+      const k = s.intervals.findIndex((i) => i.endNs >= omitMs * 1e6);
+      const b = k >= 0 ? s.intervals[k] : (s.intervals.at(-1) ?? { endNs: 0, bytes: 0, retransmits: 0 });
+      const rx = s.direction === 'receive';
+      const t: NativeThroughputStream = {
+        ...s,
+        bytesSent: rx ? 0 : s.bytesSent - b.bytes,
+        bytesReceivedHere: rx ? s.bytesReceivedHere - b.bytes : 0,
+        durationNs: Math.max(0, s.durationNs - b.endNs),
+        sendDurationNs: Math.max(0, s.sendDurationNs - b.endNs),
+        retransmits: s.retransmits - b.retransmits,
+        intervals: k >= 0 ? s.intervals.slice(k + 1) : [],
+      };
+      base.set(t, b);
+      return t;
+    });
+  }
+  const streamOf = (s: NativeThroughputStream): ThroughputStream => {
+    const rx = s.direction === 'receive';
+    const confirmed = rx || (udp ? s.receiverCounted : s.drained);
+    const b = rx ? s.bytesReceivedHere : udp && s.receiverCounted ? s.bytesReceived : s.bytesSent;
+    const out: ThroughputStream = {
+      peer: s.peer,
+      bytes: b,
+      durationNs: s.durationNs,
+      Mbps: mbps(b, s.durationNs),
+      retransmits: !udp && !rx ? s.retransmits : null,
+      confirmed,
+    };
+    if (intervalMs !== null) out.intervals = intervalsOf(s.intervals, !udp && !rx, base.get(s));
+    return out;
+  };
+  const dirOf = (ss: NativeThroughputStream[]): ThroughputDirection | null => {
+    if (ss.length === 0) return null;
+    const streams = ss.map(streamOf);
+    const b = streams.reduce((a, s) => a + s.bytes, 0);
+    const d = Math.max(...streams.map((s) => s.durationNs));
+    const rt = streams.every((s) => s.retransmits === null) ? null : streams.reduce((a, s) => a + (s.retransmits ?? 0), 0);
+    return { bytes: b, durationNs: d, Mbps: mbps(b, d), retransmits: rt, streams };
+  };
+  const tx = r.streams.filter((s) => s.direction === 'send');
+  const sent = dirOf(tx);
+  const received = dirOf(r.streams.filter((s) => s.direction === 'receive'));
+  const sum = (f: (s: NativeThroughputStream) => number) => tx.reduce((a, s) => a + f(s), 0);
+  const counted = udp && tx.length > 0 && tx.every((s) => s.receiverCounted);
+  const drained = !udp && tx.every((s) => s.drained);
+  const bytesSent = sum((s) => s.bytesSent);
+  const datagramsSent = sum((s) => s.datagramsSent);
+  const datagramsReceived = sum((s) => s.datagramsReceived);
+  const lost = counted ? datagramsSent - datagramsReceived : null;
+  const sendDurationNs = Math.max(0, ...tx.map((s) => s.sendDurationNs));
+  const parts = [sent, received].filter((x): x is ThroughputDirection => x !== null);
+  const result: ThroughputResult = {
     kind: 'throughput',
-    config: { ...configOf(c, r.peer), size, bytes, durationS },
+    config: { ...configOf(c, r.streams[0]?.peer ?? ''), size, bytes, durationS, direction, sourcePort: bidir ? sourcePort : null, parallel, intervalMs, omitMs },
     clock: clock(),
     startedAt,
-    bytes: delivered,
-    bytesSent: r.bytesSent,
-    bytesReceived: udp ? (r.receiverCounted ? r.bytesReceived : null) : r.drained ? r.bytesSent : null,
-    datagramsSent: udp ? r.datagramsSent : null,
-    datagramsReceived: udp && r.receiverCounted ? r.datagramsReceived : null,
+    bytes: parts.reduce((a, d) => a + d.bytes, 0),
+    bytesSent,
+    bytesReceived: udp ? (counted ? sum((s) => s.bytesReceived) : null) : sent === null ? received!.bytes : drained ? bytesSent : null,
+    datagramsSent: udp ? datagramsSent : null,
+    datagramsReceived: counted ? datagramsReceived : null,
     lost,
-    lossPercent: lost === null ? null : pct(lost, r.datagramsSent),
-    durationNs: r.durationNs,
-    sendDurationNs: r.sendDurationNs,
-    throughputMbps: mbps(delivered, r.durationNs),
-    sendMbps: mbps(r.bytesSent, r.sendDurationNs),
-    receiverConfirmed: confirmed,
+    lossPercent: lost === null ? null : pct(lost, datagramsSent),
+    durationNs: Math.max(...parts.map((d) => d.durationNs)),
+    sendDurationNs,
+    throughputMbps: parts.reduce((a, d) => a + d.Mbps, 0),
+    sendMbps: mbps(bytesSent, sendDurationNs),
+    receiverConfirmed: sent === null ? true : udp ? counted : drained,
+    sent,
+    received,
   };
+  if (intervalMs !== null) result.intervals = sumIntervals(parts.flatMap((d) => d.streams.map((s) => s.intervals!)));
+  return result;
+}
+
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new UsageError(`${name} must be true or false (got ${String(v)})`);
+  return v;
+}
+
+export interface ConnectionRateOptions extends Omit<CommonOptions, 'protocol'> {
+  /** Request (and response) size in bytes, 1..65536. Default 1, as netperf's TCP_CRR. */
+  size?: number;
+  transactions?: number;
+  /** Transactions first, not measured. Default min(10, transactions). */
+  warmup?: number;
+  /** Per transaction, connect included, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Keep every transaction's time in the result (samplesNs). Default true. */
+  keepSamples?: boolean;
+}
+
+export interface ConnectionRateResult {
+  kind: 'crr';
+  config: Config & { size: number; transactions: number; warmup: number; timeoutMs: number };
+  clock: ClockInfo;
+  startedAt: string;
+  /** Per transaction: connect, request, response, close. */
+  latency: Stats;
+  transactions: number;
+  durationNs: number;
+  transactionsPerSecond: number;
+  samplesNs?: number[];
+}
+
+/**
+ * Connection rate (netperf's TCP_CRR) against a TCP echo: per transaction a new connection,
+ * one request, its echo, and the close. The reply must be the request's bytes. A failed or
+ * aborted probe's error carries what was measured until then as `partial`.
+ */
+export async function connectionRate(o: ConnectionRateOptions): Promise<ConnectionRateResult> {
+  if (o !== null && typeof o === 'object' && (o as { protocol?: unknown }).protocol !== undefined && (o as { protocol?: unknown }).protocol !== 'tcp') {
+    throw new UsageError('connection rate is TCP only');
+  }
+  const c = common({ ...o, protocol: 'tcp' }, DEFAULT_ECHO_PORT);
+  const size = int('size', o.size ?? 1, 1, 65536);
+  const transactions = int('transactions', o.transactions ?? 1000, 1, 10_000_000);
+  const warmup = int('warmup', o.warmup ?? Math.min(10, transactions), 0, 10_000_000);
+  const timeoutMs = num('timeoutMs', o.timeoutMs ?? 5000, 1, 600_000);
+  const startedAt = new Date().toISOString();
+  const build = (r: NativeCrrResult): ConnectionRateResult => {
+    const out: ConnectionRateResult = {
+      kind: 'crr',
+      config: { ...configOf(c, r.peer), size, transactions, warmup, timeoutMs },
+      clock: clock(),
+      startedAt,
+      latency: summarize(r.latencyNs),
+      transactions: r.latencyNs.length,
+      durationNs: r.durationNs,
+      transactionsPerSecond: perS(r.latencyNs.length, r.durationNs),
+    };
+    if (o.keepSamples !== false) out.samplesNs = Array.from(r.latencyNs);
+    return out;
+  };
+  try {
+    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6) }, p)));
+  } catch (e) {
+    const err = e as { partial?: NativeCrrResult };
+    if (err?.partial && typeof err.partial === 'object' && 'latencyNs' in err.partial) err.partial = build(err.partial) as never;
+    throw e;
+  }
 }
 
 async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbps: number, durationS: number): Promise<StreamingResult> {

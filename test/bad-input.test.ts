@@ -69,7 +69,7 @@ const probe: Case[] = [
   [['probe', 'throughput', '--find-max-rate'], /--find-max-rate applies to probe stream only/],
   [['probe', 'response', '--loss-threshold', '1'], /--loss-threshold applies to probe stream only/],
   [['probe', 'throughput', '--iterations', '5'], /--iterations applies to probe response only/],
-  [['probe', 'stream', '--timeout-ms', '5'], /--timeout-ms applies to probe response only/],
+  [['probe', 'stream', '--timeout-ms', '5'], /--timeout-ms applies to probe response and crr only/],
   [['probe', 'response', '--bytes', '100'], /--bytes applies to probe throughput only/],
   [['probe', 'response', '--duration', '1'], /--duration applies to probe throughput and stream only/],
   [['probe', 'response', '--wait', 'sleepy'], /wait.*sleepy/i],

@@ -3,24 +3,30 @@ import type { Argv, CommandModule } from 'yargs';
 import { startEndpoint } from '../../src/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_ECHO_PORT } from '../../src/probes.js';
-import { addressFlag, intFlag, textFlag } from '../args.js';
+import { addressFlag, durationFlag, intFlag, textFlag } from '../args.js';
 
 interface Args {
   bind: string;
   port: number;
   'discard-port'?: number;
+  'chargen-port'?: number;
+  chargen: boolean;
+  'source-max'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
   netns?: string;
 }
 
 const command: CommandModule<object, Args> = {
   command: 'endpoint',
-  describe: 'serve TCP/UDP echo (RFC 862) on --port and discard (RFC 863) on --discard-port until interrupted',
+  describe: 'serve TCP/UDP echo (RFC 862) on --port, discard (RFC 863) on --discard-port and TCP chargen (RFC 864) on --chargen-port until interrupted',
   builder: (y: Argv) =>
     y
       .option('bind', { type: 'string', default: '127.0.0.1', requiresArg: true, coerce: addressFlag('bind'), describe: 'numeric address (0.0.0.0 or :: for all)' })
       .option('port', { type: 'string', default: String(DEFAULT_ECHO_PORT), requiresArg: true, coerce: intFlag('port', 0, 65535), describe: 'echo port (0: any free port)' })
       .option('discard-port', { type: 'string', requiresArg: true, coerce: intFlag('discard-port', 0, 65535), describe: 'discard port (default: port + 1)' })
+      .option('chargen-port', { type: 'string', requiresArg: true, coerce: intFlag('chargen-port', 0, 65535), describe: 'TCP chargen port, the source for reverse throughput (default: port + 2)' })
+      .option('chargen', { type: 'boolean', default: true, describe: 'serve chargen (--no-chargen: not)' })
+      .option('source-max', { type: 'string', requiresArg: true, coerce: durationFlag('source-max', 1, 86_400_000), describe: 'close a chargen connection after this long (default 60s)' })
       .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
       .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'serve inside this network namespace' })
       .check((a) => {
@@ -31,8 +37,17 @@ const command: CommandModule<object, Args> = {
         return true;
       }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const ep = await startEndpoint({ bind: a.bind, port: a.port, discardPort: a['discard-port'], wait: a.wait, netns: a.netns });
-    process.stdout.write(`umlperf endpoint: echo on ${a.bind}:${ep.echoPort}, discard on ${a.bind}:${ep.discardPort} (TCP and UDP); Ctrl-C stops\n`);
+    const ep = await startEndpoint({
+      bind: a.bind,
+      port: a.port,
+      discardPort: a['discard-port'],
+      chargenPort: a.chargen ? a['chargen-port'] : false,
+      sourceMaxMs: a['source-max'] === undefined ? undefined : Math.ceil(a['source-max']),
+      wait: a.wait,
+      netns: a.netns,
+    });
+    const chargen = ep.chargenPort ? `, chargen on ${a.bind}:${ep.chargenPort} (TCP)` : '';
+    process.stdout.write(`umlperf endpoint: echo on ${a.bind}:${ep.echoPort}, discard on ${a.bind}:${ep.discardPort} (TCP and UDP)${chargen}; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -5,8 +5,13 @@ import { UsageError } from '../../src/errors.js';
 import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
+  connectionRate,
+  type ConnectionRateOptions,
+  type ConnectionRateResult,
+  DEFAULT_CHARGEN_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
+  MAX_PARALLEL_STREAMS,
   MAX_UDP_PAYLOAD,
   responseTime,
   streaming,
@@ -14,16 +19,17 @@ import {
   type CommonOptions,
   type ResponseTimeResult,
   type StreamingResult,
+  type ThroughputIntervalEvent,
   type ThroughputResult,
 } from '../../src/probes.js';
-import { responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { crrReport, responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
 import { meanCi } from '../../src/stats.js';
 import { exitCodeFor, reportError } from '../fail.js';
-import { intFlag, numFlag, textFlag, textWith } from '../args.js';
+import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
-type Kind = 'response' | 'throughput' | 'stream';
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult;
+type Kind = 'response' | 'throughput' | 'stream' | 'crr';
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
 
 interface Args {
   kind: Kind;
@@ -32,6 +38,7 @@ interface Args {
   protocol: 'tcp' | 'udp';
   size?: number;
   iterations?: number;
+  transactions?: number;
   warmup?: number;
   'interval-us'?: number;
   'timeout-ms'?: number;
@@ -39,6 +46,12 @@ interface Args {
   duration?: number;
   rate?: number;
   'find-max-rate'?: boolean;
+  reverse?: boolean;
+  bidir?: boolean;
+  parallel?: number;
+  interval?: number;
+  omit?: number;
+  'source-port'?: number;
   'loss-threshold'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
   cpu?: number;
@@ -54,18 +67,25 @@ const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'strin
 
 function builder(y: Argv): Argv<Args> {
   return y
-    .positional('kind', { choices: ['response', 'throughput', 'stream'] as const, demandOption: true, describe: 'what to measure' })
+    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
-    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}) or discard port (throughput; default ${DEFAULT_DISCARD_PORT})`, intFlag('port', 1, 65535)))
+    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
     .option('size', n('request / write / datagram size in bytes', intFlag('size', 1, 16 << 20)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
+    .option('transactions', n('crr: connect-request-response-close transactions per run (default 1000)', intFlag('transactions', 1, 10_000_000)))
     .option('warmup', n('response: unmeasured requests first (default 100)', intFlag('warmup', 0, 100_000_000)))
     .option('interval-us', n('response: gap between request starts', numFlag('interval-us', 0, 60_000_000, { unit: 'µs' })))
     .option('timeout-ms', n('response: per-request timeout (UDP default 200, TCP 5000)', numFlag('timeout-ms', 0, 600_000, { above: true, unit: 'ms' })))
     .option('bytes', n('throughput: bytes per run', intFlag('bytes', 1, Number.MAX_SAFE_INTEGER)))
     .option('duration', n('throughput, stream: seconds per run (default 2 / 1)', numFlag('duration', 0, 3600, { above: true, unit: 's' })))
     .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
+    .option('reverse', { type: 'boolean', describe: `throughput (TCP): the target sends, we count: from its chargen source (default port ${DEFAULT_CHARGEN_PORT})` })
+    .option('bidir', { type: 'boolean', describe: 'throughput (TCP): send to discard and receive from chargen at once' })
+    .option('source-port', n('throughput --bidir: the chargen port (default: port + 1)', intFlag('source-port', 1, 65535)))
+    .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
+    .option('interval', n('throughput: report bytes, Mbps and TCP retransmits per interval (e.g. 1s, 100ms)', durationFlag('interval', 10, 3_600_000)))
+    .option('omit', n('throughput (TCP, with --duration): leave out the first part of the run, e.g. 1s (slow start)', durationFlag('omit', 10, 3_600_000)))
     .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
     .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
@@ -81,7 +101,31 @@ function builder(y: Argv): Argv<Args> {
 interface Target {
   host: string;
   port?: number;
+  sourcePort?: number;
   netns?: string;
+}
+
+/**
+ * Interval lines on stderr as a throughput run goes (a terminal only, and not with --json):
+ * interval k is printed once every stream has reported it, their figures added up.
+ */
+function liveIntervals(a: Args): ((e: ThroughputIntervalEvent) => void) | undefined {
+  if (a.kind !== 'throughput' || a.interval === undefined || a.json || !process.stderr.isTTY) return undefined;
+  const streams = (a.parallel ?? 1) * (a.bidir ? 2 : 1);
+  const seen = new Map<number, ThroughputIntervalEvent[]>();
+  const count = new Map<number, number>();
+  return (e) => {
+    const k = count.get(e.stream) ?? 0;
+    count.set(e.stream, k + 1);
+    const parts = [...(seen.get(k) ?? []), e];
+    if (parts.length < streams) return void seen.set(k, parts);
+    seen.delete(k);
+    const bytes = parts.reduce((x, p) => x + p.bytes, 0);
+    const start = Math.min(...parts.map((p) => p.startNs));
+    const end = Math.max(...parts.map((p) => p.endNs));
+    const retr = parts.some((p) => p.retransmits !== undefined) ? `, ${parts.reduce((x, p) => x + (p.retransmits ?? 0), 0)} retransmits` : '';
+    process.stderr.write(`\r\x1b[K${(start / 1e9).toFixed(2)}-${(end / 1e9).toFixed(2)} s: ${((bytes * 8e3) / Math.max(1, end - start)).toFixed(1)} Mbps, ${bytes} bytes${retr}\n`);
+  };
 }
 
 function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Promise<Result> {
@@ -90,7 +134,21 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
     case 'response':
       return responseTime({ ...base, size: a.size, iterations: a.iterations, warmup: a.warmup, intervalUs: a['interval-us'], timeoutMs: a['timeout-ms'], keepSamples: a.samples });
     case 'throughput':
-      return throughput({ ...base, size: a.size, bytes: a.bytes, durationS: a.duration ?? (a.bytes === undefined ? 2 : undefined) });
+      return throughput({
+        ...base,
+        sourcePort: a['source-port'] ?? target.sourcePort,
+        size: a.size,
+        bytes: a.bytes,
+        durationS: a.duration ?? (a.bytes === undefined ? 2 : undefined),
+        reverse: a.reverse,
+        bidir: a.bidir,
+        parallel: a.parallel,
+        intervalMs: a.interval,
+        omitMs: a.omit,
+        onInterval: liveIntervals(a),
+      });
+    case 'crr':
+      return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a['timeout-ms'], keepSamples: a.samples } as ConnectionRateOptions);
     case 'stream':
       return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS: a.duration, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
   }
@@ -99,6 +157,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
 function render(kind: Kind, runs: Result[]): string {
   if (kind === 'response') return responseReport(runs as ResponseTimeResult[]);
   if (kind === 'throughput') return throughputReport(runs as ThroughputResult[]);
+  if (kind === 'crr') return crrReport(runs as ConnectionRateResult[]);
   return streamReport(runs as StreamingResult[]);
 }
 
@@ -107,30 +166,48 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
   const summary =
     kind === 'response'
       ? { p50Ns: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.p50Ns)), meanNs: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.meanNs)) }
-      : kind === 'throughput'
+      : kind === 'crr'
+        ? { transactionsPerSecond: meanCi((runs as ConnectionRateResult[]).map((r) => r.transactionsPerSecond)), p50Ns: meanCi((runs as ConnectionRateResult[]).map((r) => r.latency.p50Ns)) }
+        : kind === 'throughput'
         ? { throughputMbps: meanCi((runs as ThroughputResult[]).map((r) => r.throughputMbps)) }
         : { receivedMbps: meanCi((runs as StreamingResult[]).map((r) => r.receivedMbps)), lossPercent: meanCi((runs as StreamingResult[]).map((r) => r.lossPercent)) };
   return { runs, summary };
 }
 
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
-const KIND_FLAGS: Record<Kind, (keyof Args)[]> = {
-  response: ['iterations', 'warmup', 'interval-us', 'timeout-ms'],
-  throughput: ['bytes'],
-  stream: ['rate', 'find-max-rate', 'loss-threshold'],
+const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
+  iterations: ['response'],
+  'interval-us': ['response'],
+  warmup: ['response', 'crr'],
+  'timeout-ms': ['response', 'crr'],
+  transactions: ['crr'],
+  bytes: ['throughput'],
+  reverse: ['throughput'],
+  bidir: ['throughput'],
+  'source-port': ['throughput'],
+  parallel: ['throughput'],
+  interval: ['throughput'],
+  omit: ['throughput'],
+  duration: ['throughput', 'stream'],
+  rate: ['stream'],
+  'find-max-rate': ['stream'],
+  'loss-threshold': ['stream'],
 };
 
 function checkKindFlags(a: Args): void {
-  for (const [kind, flags] of Object.entries(KIND_FLAGS) as [Kind, (keyof Args)[]][]) {
-    if (kind === a.kind) continue;
-    const f = flags.find((x) => a[x] !== undefined);
-    if (f) throw new UsageError(`--${f} applies to probe ${kind} only`);
+  for (const [flag, kinds] of Object.entries(KIND_FLAGS) as [keyof Args, Kind[]][]) {
+    if (a[flag] === undefined || kinds.includes(a.kind)) continue;
+    throw new UsageError(`--${flag} applies to probe ${kinds.join(' and ')} only`);
   }
-  if (a.kind === 'response' && a.duration !== undefined) throw new UsageError('--duration applies to probe throughput and stream only');
+  if (a.kind === 'crr' && process.argv.includes('--protocol') && a.protocol !== 'tcp') throw new UsageError('crr is TCP only');
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
+  if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
+  if ((a.reverse || a.bidir) && a.protocol === 'udp') throw new UsageError(`--${a.reverse ? 'reverse' : 'bidir'} is TCP only (the endpoint has no UDP source)`);
+  if (a['source-port'] !== undefined && !a.bidir) throw new UsageError('--source-port goes with --bidir (with --reverse, --port is the source)');
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
+  if (a.size !== undefined && a.kind === 'crr' && a.size > 65536) throw new UsageError(`--size: crr requests are at most 65536 bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'response' && a.size > 1 << 20) throw new UsageError(`--size: response requests are at most ${1 << 20} bytes (got ${a.size})`);
 }
 
@@ -153,7 +230,12 @@ async function handler(a: Args): Promise<void> {
       // A separate process, as a real target would be (an endpoint thread inside this process
       // shares its scheduling and reads slower). It exits with us, however we end.
       local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
-      target = { host: '127.0.0.1', port: a.kind === 'throughput' ? local.discardPort : local.echoPort };
+      target =
+        a.kind !== 'throughput'
+          ? { host: '127.0.0.1', port: local.echoPort }
+          : a.reverse
+            ? { host: '127.0.0.1', port: local.chargenPort }
+            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? local.chargenPort : undefined };
     } else {
       target = { host: a.host, netns: a.netns };
     }
@@ -187,7 +269,7 @@ function print(a: Args, runs: Result[]): void {
 
 const command: CommandModule<object, Args> = {
   command: 'probe <kind>',
-  describe: 'measure response time, throughput or UDP streaming against an echo/discard service',
+  describe: 'measure response time, throughput (either way, parallel), UDP streaming or connection rate (crr) against an echo/discard/chargen service',
   builder,
   handler,
 };

@@ -105,6 +105,10 @@ void Endpoint::startThreads() {
         echoPort_ = portOf(tcpEchoFd_.get());
         tcpDiscardFd_ = bindSocket(o_.bind, o_.discardPort, Proto::TCP, "TCP discard");
         discardPort_ = portOf(tcpDiscardFd_.get());
+        if (o_.chargen) {
+          tcpChargenFd_ = bindSocket(o_.bind, o_.chargenPort, Proto::TCP, "TCP chargen");
+          chargenPort_ = portOf(tcpChargenFd_.get());
+        }
       }
       if (o_.udp) {
         udpEchoFd_ = bindSocket(o_.bind, o_.tcp ? echoPort_ : o_.echoPort, Proto::UDP, "UDP echo");
@@ -122,8 +126,10 @@ void Endpoint::startThreads() {
   if (err) std::rethrow_exception(err);
   started_ = true;
   if (o_.tcp) {
-    services_.emplace_back([this] { nameThread("umlperf-tcpecho"); acceptLoop(tcpEchoFd_.get(), true); });
-    services_.emplace_back([this] { nameThread("umlperf-tcpdisc"); acceptLoop(tcpDiscardFd_.get(), false); });
+    services_.emplace_back([this] { nameThread("umlperf-tcpecho"); acceptLoop(tcpEchoFd_.get(), Echo); });
+    services_.emplace_back([this] { nameThread("umlperf-tcpdisc"); acceptLoop(tcpDiscardFd_.get(), Discard); });
+    if (tcpChargenFd_)
+      services_.emplace_back([this] { nameThread("umlperf-tcpchar"); acceptLoop(tcpChargenFd_.get(), Chargen); });
   }
   if (o_.udp) {
     services_.emplace_back([this] { nameThread("umlperf-udpecho"); udpEcho(); });
@@ -133,12 +139,12 @@ void Endpoint::startThreads() {
 
 void Endpoint::stop() {
   if (!started_ || stopping_.exchange(true)) return;
-  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &udpEchoFd_, &udpDiscardFd_})
+  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_})
     if (*fd) shutdown(fd->get(), SHUT_RDWR);
   for (auto& t : services_) t.join();
   services_.clear();
   reap(true);
-  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &udpEchoFd_, &udpDiscardFd_}) fd->reset();
+  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_}) fd->reset();
 }
 
 // Joins finished connection threads; with all, first wakes and then joins every one.
@@ -160,11 +166,11 @@ void Endpoint::reap(bool all) {
 // Whether a new connection from `source` may be served: under the per-source limit, and under
 // the global one, or else the longest-idle connection (silent for kEvictableNs at least) is
 // woken to close, so that held connections cannot lock fresh clients out.
-bool Endpoint::admit(const std::string& source, bool echo) {
+bool Endpoint::admit(const std::string& source, Service kind) {
   unsigned service = 0, fromSource = 0;
   Conn* idlest = nullptr;
   for (auto& c : conns_) {
-    if (c->echo != echo || c->done.load() || c->evicted) continue;
+    if (c->service != kind || c->done.load() || c->evicted) continue;
     service++;
     if (c->source == source) fromSource++;
     if (!idlest || c->activeNs.load() < idlest->activeNs.load()) idlest = c.get();
@@ -178,7 +184,7 @@ bool Endpoint::admit(const std::string& source, bool echo) {
   return true;
 }
 
-void Endpoint::acceptLoop(int lfd, bool echo) {
+void Endpoint::acceptLoop(int lfd, Service service) {
   while (!stopping_.load()) {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
@@ -187,7 +193,7 @@ void Endpoint::acceptLoop(int lfd, bool echo) {
     reap(false);
     std::lock_guard<std::mutex> lock(connsMutex_);
     std::string source = addressOf(from);
-    if (stopping_.load() || !admit(source, echo)) {
+    if (stopping_.load() || !admit(source, service)) {
       stats_.tcpRefused++;
       close(fd);
       continue;
@@ -196,14 +202,16 @@ void Endpoint::acceptLoop(int lfd, bool echo) {
     setSendTimeout(fd, kWakeNs);
     auto c = std::make_unique<Conn>();
     c->fd = fd;
-    c->echo = echo;
+    c->service = service;
     c->source = std::move(source);
     c->activeNs = monoNs();
     Conn* raw = c.get();
     try {
-      c->thread = std::thread([this, raw, echo] {
-        nameThread(echo ? "umlperf-echo" : "umlperf-discard");
-        echo ? tcpEcho(raw) : tcpDiscard(raw);
+      c->thread = std::thread([this, raw, service] {
+        nameThread(service == Echo ? "umlperf-echo" : service == Discard ? "umlperf-discard" : "umlperf-chargen");
+        if (service == Echo) tcpEcho(raw);
+        else if (service == Discard) tcpDiscard(raw);
+        else tcpChargen(raw);
         finish(raw);
       });
     } catch (const std::system_error&) {
@@ -264,6 +272,38 @@ void Endpoint::tcpDiscard(Conn* c) {
       break;
     } else if (idleTooLong(c, monoNs())) {
       break;
+    }
+  }
+}
+
+// RFC 864's pattern: lines of 72 printable characters, each starting one character further
+// along the 95 printable ASCII characters, ending in CR LF. It repeats every 95 lines.
+void Endpoint::tcpChargen(Conn* c) {
+  constexpr size_t kLine = 74, kPeriod = 95 * kLine, kChunk = 128 * 1024;
+  std::vector<char> pattern(kPeriod + kChunk);
+  for (size_t i = 0; i < pattern.size(); i++) {
+    size_t line = (i / kLine) % 95, col = i % kLine;
+    pattern[i] = col == 72 ? '\r' : col == 73 ? '\n' : char(' ' + (line + col) % 95);
+  }
+  const uint64_t start = monoNs();
+  size_t off = 0;
+  // The send timeout (kWakeNs) bounds each call: stop(), the cap and a peer that stopped reading
+  // are all noticed within it.
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    uint64_t now = monoNs();
+    if (now - start >= o_.sourceMaxNs) {
+      stats_.chargenCapped++;
+      break;
+    }
+    ssize_t w = send(c->fd, pattern.data() + off, kChunk, MSG_NOSIGNAL);
+    if (w > 0) {
+      off = (off + size_t(w)) % kPeriod;
+      c->activeNs.store(monoNs(), std::memory_order_relaxed);
+      stats_.chargenBytes.fetch_add(uint64_t(w), std::memory_order_relaxed);
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (idleTooLong(c, monoNs())) break;  // the peer has taken nothing for the idle timeout
+    } else {
+      break;  // the peer closed (EPIPE, ECONNRESET)
     }
   }
 }

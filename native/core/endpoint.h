@@ -1,6 +1,9 @@
 // The endpoint: TCP and UDP echo (RFC 862) and discard (RFC 863) services, plus the counting
-// that UDP throughput tests ask for (wire.h). Blocking by default: in a one-CPU guest,
-// spinning would distort what is measured. A reply is never larger than its request.
+// that UDP throughput tests ask for (wire.h), and a TCP chargen source (RFC 864) for reverse
+// throughput. Blocking by default: in a one-CPU guest, spinning would distort what is measured.
+// A reply is never larger than its request, except chargen's stream: that goes only to the
+// peer of an established TCP connection (no spoofed victim), at the pace that peer reads, and
+// for at most sourceMaxNs; there is no UDP chargen.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -19,6 +22,9 @@ struct EndpointOptions {
   std::string bind = "127.0.0.1";
   uint16_t echoPort = 7007;     // 0: any free port
   uint16_t discardPort = 7008;  // 0: any free port
+  uint16_t chargenPort = 7009;  // TCP only; 0: any free port
+  bool chargen = true;
+  uint64_t sourceMaxNs = 60000000000ull;  // a chargen connection is closed after this long
   bool tcp = true, udp = true;
   Wait wait = Wait::Block;
   std::string netns;
@@ -33,6 +39,8 @@ struct EndpointStats {
   std::atomic<uint64_t> udpEchoed{0}, udpDiscarded{0}, udpQueries{0};
   std::atomic<uint64_t> tcpIdleClosed{0};  // closed for silence, or to make room for a new client
   std::atomic<uint64_t> udpIgnored{0};     // reserved or own source port, reflection loop, rate limit
+  std::atomic<uint64_t> chargenBytes{0};   // handed to the kernel by the chargen source
+  std::atomic<uint64_t> chargenCapped{0};  // chargen connections closed at sourceMaxNs
 };
 
 class Endpoint {
@@ -43,25 +51,28 @@ class Endpoint {
   void stop();   // idempotent; joins every thread
   uint16_t echoPort() const { return echoPort_; }
   uint16_t discardPort() const { return discardPort_; }
+  uint16_t chargenPort() const { return chargenPort_; }
   const EndpointStats& stats() const { return stats_; }
   const EndpointOptions& options() const { return o_; }
 
  private:
+  enum Service { Echo, Discard, Chargen };
   struct Conn {
     std::thread thread;
     int fd;
-    bool echo;
+    Service service;
     std::string source;                // the peer's address, without port
     std::atomic<uint64_t> activeNs{0};  // last time it sent anything
     std::atomic<bool> done{false};
     bool evicted = false;
   };
   void startThreads();
-  void acceptLoop(int lfd, bool echo);
-  bool admit(const std::string& source, bool echo);  // with connsMutex_ held
+  void acceptLoop(int lfd, Service service);
+  bool admit(const std::string& source, Service service);  // with connsMutex_ held
   bool idleTooLong(Conn* c, uint64_t nowNs);
   void tcpEcho(Conn* c);
   void tcpDiscard(Conn* c);
+  void tcpChargen(Conn* c);
   void udpEcho();
   void udpDiscard();
   void reap(bool all);
@@ -69,8 +80,8 @@ class Endpoint {
 
   EndpointOptions o_;
   EndpointStats stats_;
-  Fd tcpEchoFd_, tcpDiscardFd_, udpEchoFd_, udpDiscardFd_;
-  uint16_t echoPort_ = 0, discardPort_ = 0;
+  Fd tcpEchoFd_, tcpDiscardFd_, tcpChargenFd_, udpEchoFd_, udpDiscardFd_;
+  uint16_t echoPort_ = 0, discardPort_ = 0, chargenPort_ = 0;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> services_;

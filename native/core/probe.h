@@ -14,19 +14,24 @@
 namespace umlperf {
 
 // Shared between the probe thread and whoever may cancel it.
+struct IntervalSnapshot;
+
 class Control {
  public:
   std::function<void(uint64_t done, uint64_t total)> progress;  // called at most ~10x/s
+  // Live interval snapshots (stream index, snapshot); called by each stream's thread at most
+  // once per interval. Empty: none.
+  std::function<void(unsigned stream, bool receive, const IntervalSnapshot& s)> interval;
   bool cancelled() const { return cancel_.load(std::memory_order_relaxed); }
   // Sets the flag and wakes a thread blocked on the probe's socket.
   void cancel();
-  void attach(int fd);  // the socket cancel() must wake
-  void detach();
+  void attach(int fd);  // a socket cancel() must wake (a probe with parallel streams has several)
+  void detach(int fd);
 
  private:
   std::atomic<bool> cancel_{false};
   std::mutex m_;
-  int fd_ = -1;
+  std::vector<int> fds_;
 };
 
 struct CommonOptions {
@@ -56,13 +61,31 @@ struct ResponseResult {
   bool partial = false;        // the probe failed; these are the requests measured until then
 };
 
+enum class Direction { Send, Receive, Both };
+
 struct ThroughputOptions : CommonOptions {
   uint32_t size = 0;         // write size (TCP) / datagram size (UDP); 0: 128 KiB / 1472 B
-  uint64_t bytes = 0;        // stop after this many bytes ...
+  uint64_t bytes = 0;        // stop after this many bytes (per stream) ...
   uint64_t durationNs = 0;   // ... or after this long (one of the two; default 2 s)
   uint64_t drainTimeoutNs = 5000000000ull;
+  // Send: into discard at `port`. Receive (TCP only): from a chargen source (RFC 864) at
+  // `sourcePort`, which sends until we close. Both: the two at once.
+  Direction direction = Direction::Send;
+  uint16_t sourcePort = 0;
+  unsigned parallel = 1;     // streams per direction, each on a connection (and thread) of its own
+  uint64_t intervalNs = 0;   // 0: no interval snapshots
 };
-struct ThroughputResult {
+// Cumulative counters of one stream at the end of an interval (the first interval starts at
+// the stream's start). Taken by the stream's own thread at most once per interval.
+struct IntervalSnapshot {
+  int64_t endNs = 0;         // since the common start of all streams
+  uint64_t bytes = 0;        // sent (send streams) or received (receive streams)
+  uint64_t retransmits = 0;  // TCP send streams: TCP_INFO total retransmits
+};
+struct ThroughputResult {  // one stream
+  bool receive = false;            // this stream received from a source (reverse)
+  uint64_t bytesSeen = 0;          // receive streams: bytes received
+  uint64_t retransmits = 0;        // TCP send streams: TCP_INFO total retransmits
   uint64_t bytesSent = 0;
   uint64_t datagramsSent = 0;      // UDP
   int64_t sendDurationNs = 0;      // first byte handed to the kernel .. last
@@ -73,6 +96,11 @@ struct ThroughputResult {
   bool drained = false;            // TCP: the peer confirmed by closing
   uint32_t size = 0;
   std::string peer;
+  std::vector<IntervalSnapshot> intervals;
+};
+struct ThroughputRun {
+  std::vector<ThroughputResult> streams;  // send streams first, then receive streams
+  int64_t startedNs = 0;                  // monotonic ns of the common start (intervals count from it)
 };
 
 struct StreamOptions : CommonOptions {
@@ -91,8 +119,23 @@ struct StreamResult {
   std::string peer;
 };
 
+// Connect, request, response, close per transaction (netperf's TCP_CRR), against an echo.
+struct CrrOptions : CommonOptions {
+  uint32_t size = 1;             // request = response bytes
+  uint64_t transactions = 1000;
+  uint64_t warmup = 10;
+  uint64_t timeoutNs = 5000000000ull;  // per transaction, connect included
+};
+struct CrrResult {
+  std::vector<int64_t> latencyNs;  // one per measured transaction: connect start .. close done
+  int64_t durationNs = 0;          // the measured phase
+  std::string peer;
+  bool partial = false;            // the probe failed; these are the transactions until then
+};
+
 void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r);
-void runThroughput(const ThroughputOptions& o, Control& c, ThroughputResult& r);
+void runCrr(const CrrOptions& o, Control& c, CrrResult& r);
+void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& r);
 void runStream(const StreamOptions& o, Control& c, StreamResult& r);
 
 // Prepares the calling thread: netns, CPU pinning, name.

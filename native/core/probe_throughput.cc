@@ -1,10 +1,16 @@
 // Throughput: bulk transfer into a discard service (RFC 863). TCP is timed until the peer
 // closes after our FIN, so every byte counted has been read by the receiver. UDP goes out in
-// sendmmsg batches; umlperf's own endpoint then reports what it received.
+// sendmmsg batches; umlperf's own endpoint then reports what it received. Reverse (TCP): a
+// chargen source (RFC 864) sends, we count what arrives and close when done. Parallel and
+// bidirectional runs are several such streams, each on a connection and thread of its own.
 #include <sys/random.h>
 #include <sys/socket.h>
 
 #include <cstring>
+#include <exception>
+#include <memory>
+#include <system_error>
+#include <thread>
 
 #include "probe_util.h"
 #include "wire.h"
@@ -32,15 +38,49 @@ struct Budget {
   }
 };
 
-void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk) {
+// Snapshots a stream's cumulative counters at the end of each interval: in the loop, one
+// comparison per iteration; the snapshot itself at most once per interval. Boundaries stay on
+// the grid start + k * interval, so the streams of one run share them.
+class Intervals {
+ public:
+  Intervals(const Clock& clk, uint64_t t0, uint64_t everyNs, std::vector<IntervalSnapshot>& out, int tcpSendFd,
+            Control& c, unsigned stream, bool receive)
+      : clk_(clk), t0_(t0), every_(everyNs ? clk.fromNs(everyNs) : 0), next_(everyNs ? t0 + every_ : UINT64_MAX),
+        out_(out), fd_(tcpSendFd), c_(c), stream_(stream), receive_(receive) {}
+  inline void tick(uint64_t now, uint64_t bytes) {
+    if (now >= next_) take(now, bytes);
+  }
+  // The last, partial interval.
+  void finish(uint64_t now, uint64_t bytes) {
+    if (every_ && (out_.empty() || out_.back().bytes != bytes)) take(now, bytes);
+  }
+
+ private:
+  void take(uint64_t now, uint64_t bytes) {
+    out_.push_back({clk_.toNs(now - t0_), bytes, fd_ >= 0 ? tcpRetransmits(fd_) : 0});
+    if (now >= next_) next_ += every_ * ((now - next_) / every_ + 1);
+    if (c_.interval) c_.interval(stream_, receive_, out_.back());
+  }
+  const Clock& clk_;
+  uint64_t t0_, every_, next_;
+  std::vector<IntervalSnapshot>& out_;
+  int fd_;
+  Control& c_;
+  unsigned stream_;
+  bool receive_;
+};
+
+void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
   const size_t size = o.size ? o.size : 128 * 1024;
   r.size = uint32_t(size);
   std::vector<char> buf(size, 'x');
   const bool spin = o.wait == Wait::Spin;
   if (!spin) setSendTimeout(fd, kSliceNs);
-  Throttle progress(clk, c);
+  Throttle progress(clk, c, lead);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, fd, c, id, false);
   uint64_t sent = 0;
-  uint64_t t0 = clk.now(), now = t0;
+  uint64_t now = clk.now();
   Budget b(o, clk, t0);
   while (b.more(sent, now)) {
     if (c.cancelled()) throwCancelled();
@@ -50,6 +90,7 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
     if (rc > 0) {
       sent += uint64_t(rc);
       b.lastProgress = now;
+      iv.tick(now, sent);
       progress.tick(now, o.bytes ? sent : clk.toNs(now - t0), o.bytes ? o.bytes : o.durationNs);
       continue;
     }
@@ -58,6 +99,7 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
     b.stalled(now);
   }
   uint64_t t1 = clk.now();
+  iv.finish(t1, sent);
   r.bytesSent = sent;
   r.sendDurationNs = clk.toNs(t1 - t0);
 
@@ -80,9 +122,49 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   uint64_t t2 = clk.now();
   r.durationNs = r.drained ? clk.toNs(t2 - t0) : r.sendDurationNs;
   r.bytesReceived = r.drained ? sent : 0;
+  r.retransmits = tcpRetransmits(fd);
 }
 
-void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk) {
+// Reverse: a source sends until we close. Timed from the common start to the last byte
+// received, so what we report is bytes received over the receive time.
+void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
+  const size_t size = o.size ? o.size : 128 * 1024;
+  r.size = uint32_t(size);
+  r.receive = true;
+  std::vector<char> buf(size);
+  if (o.wait != Wait::Spin) setRecvTimeout(fd, kSliceNs);
+  Throttle progress(clk, c, lead);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, true);
+  uint64_t got = 0;
+  uint64_t now = clk.now(), last = t0;
+  Budget b(o, clk, t0);
+  while (b.more(got, now)) {
+    if (c.cancelled()) throwCancelled();
+    size_t n = o.bytes && o.bytes - got < size ? size_t(o.bytes - got) : size;
+    ssize_t rc = recv(fd, buf.data(), n, 0);
+    now = clk.now();
+    if (rc > 0) {
+      got += uint64_t(rc);
+      last = b.lastProgress = now;
+      iv.tick(now, got);
+      progress.tick(now, o.bytes ? got : clk.toNs(now - t0), o.bytes ? o.bytes : o.durationNs);
+      continue;
+    }
+    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as the source's close
+    if (rc == 0)
+      throwPeer("CLOSED", "the source " + r.peer + " closed after " + std::to_string(got) + " bytes, before the run ended");
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + r.peer);
+    if (now - b.lastProgress > b.stallTicks) throwErrno("recv", "the source " + r.peer + " stopped sending", ETIMEDOUT);
+  }
+  iv.finish(last, got);
+  r.bytesSeen = got;
+  r.sendDurationNs = r.durationNs = clk.toNs(last - t0);
+  r.drained = true;
+}
+
+void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
   const size_t size = o.size ? o.size : 1472;
   r.size = uint32_t(size);
   constexpr unsigned kBatch = 64;
@@ -106,10 +188,11 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   setBuffers(fd, 4 << 20);
   const bool spin = o.wait == Wait::Spin;
   if (!spin) setSendTimeout(fd, kSliceNs);
-  Throttle progress(clk, c);
+  Throttle progress(clk, c, lead);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, false);
 
   uint64_t sent = 0, dgrams = 0;
-  uint64_t t0 = clk.now(), now = t0;
+  uint64_t now = clk.now();
   Budget b(o, clk, t0);
   while (b.more(sent, now)) {
     if (c.cancelled()) throwCancelled();
@@ -129,6 +212,7 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
       dgrams += unsigned(rc);
       sent += uint64_t(rc) * size;
       b.lastProgress = now;
+      iv.tick(now, sent);
       progress.tick(now, o.bytes ? sent : clk.toNs(now - t0), o.bytes ? o.bytes : o.durationNs);
       continue;
     }
@@ -138,6 +222,7 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
     b.stalled(now);
   }
   uint64_t t1 = clk.now();
+  iv.finish(t1, sent);
   r.bytesSent = sent;
   r.datagramsSent = dgrams;
   r.sendDurationNs = r.durationNs = clk.toNs(t1 - t0);
@@ -189,16 +274,76 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
 
 }  // namespace
 
-void runThroughput(const ThroughputOptions& o, Control& c, ThroughputResult& r) {
+void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
   const Clock& clk = Clock::get();
-  Address a = resolve(o.host, o.port);
-  r.peer = a.str();
-  Fd fd = connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false, cancelledFn(c));
-  Attached att(c, fd.get());
-  if (o.proto == Proto::TCP)
-    tcp(o, c, r, fd.get(), clk);
-  else
-    udp(o, c, r, fd.get(), clk);
+  const bool send = o.direction != Direction::Receive, receive = o.direction != Direction::Send;
+  if (receive && o.proto != Proto::TCP) throwCode("EINVAL", "reverse and bidirectional throughput are TCP only");
+  const unsigned n = o.parallel ? o.parallel : 1;
+  if (n > 128) throwCode("EINVAL", "at most 128 parallel streams");
+
+  // Connect every stream first (each connect bounded and cancellable), then start them together.
+  std::vector<Fd> fds;
+  std::vector<std::unique_ptr<Attached>> attached;
+  run.streams.clear();
+  auto open = [&](uint16_t port, bool rx) {
+    Address a = resolve(o.host, port);
+    run.streams.emplace_back();
+    run.streams.back().peer = a.str();
+    run.streams.back().receive = rx;
+    fds.push_back(connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false, cancelledFn(c)));
+    attached.push_back(std::make_unique<Attached>(c, fds.back().get()));
+  };
+  for (unsigned i = 0; send && i < n; i++) open(o.port, false);
+  for (unsigned i = 0; receive && i < n; i++) open(o.sourcePort, true);
+  if (o.intervalNs && o.durationNs)
+    for (auto& s : run.streams) s.intervals.reserve(size_t(o.durationNs / o.intervalNs + 4));
+
+  const size_t k = run.streams.size();
+  std::vector<std::exception_ptr> errs(k);
+  const uint64_t t0 = clk.now();
+  auto body = [&](size_t i) {
+    try {
+      ThroughputResult& r = run.streams[i];
+      int fd = fds[i].get();
+      if (r.receive)
+        tcpReceive(o, c, r, fd, clk, t0, unsigned(i));
+      else if (o.proto == Proto::TCP)
+        tcp(o, c, r, fd, clk, t0, unsigned(i));
+      else
+        udp(o, c, r, fd, clk, t0, unsigned(i));
+    } catch (...) {
+      errs[i] = std::current_exception();
+      c.cancel();  // one stream failing ends the others
+    }
+  };
+  std::vector<std::thread> threads;
+  try {
+    for (size_t i = 1; i < k; i++)
+      threads.emplace_back([&body, i] {
+        nameThread("umlperf-tput-n");
+        body(i);
+      });
+  } catch (const std::system_error& e) {
+    c.cancel();
+    for (auto& t : threads) t.join();
+    throwErrno("pthread_create", "cannot start a thread per stream", e.code().value() ? e.code().value() : EAGAIN);
+  }
+  body(0);
+  for (auto& t : threads) t.join();
+  // The first failure that is not the cancel it caused in the other streams.
+  std::exception_ptr first;
+  for (auto& e : errs) {
+    if (!e) continue;
+    if (!first) first = e;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Failure& f) {
+      if (f.code != "ABORT_ERR") std::rethrow_exception(e);
+    } catch (...) {
+      std::rethrow_exception(e);
+    }
+  }
+  if (first) std::rethrow_exception(first);
   if (c.progress) c.progress(1, 1);
 }
 

@@ -21,14 +21,16 @@ inline std::function<bool()> cancelledFn(const Control& c) {
 
 struct Attached {
   Control& c;
-  Attached(Control& c, int fd) : c(c) { c.attach(fd); }
-  ~Attached() { c.detach(); }
+  int fd;
+  Attached(Control& c, int fd) : c(c), fd(fd) { c.attach(fd); }
+  ~Attached() { c.detach(fd); }
 };
 
 // Reports progress at most every 100 ms; cheap to call each iteration.
 class Throttle {
  public:
-  Throttle(const Clock& clk, Control& c) : c_(c), every_(clk.fromNs(100000000)), next_(clk.now() + every_) {}
+  Throttle(const Clock& clk, Control& c, bool on = true)
+      : c_(c), every_(clk.fromNs(100000000)), next_(on ? clk.now() + every_ : UINT64_MAX) {}
   inline void tick(uint64_t now, uint64_t done, uint64_t total) {
     if (now < next_) return;
     next_ = now + every_;

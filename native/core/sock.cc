@@ -130,6 +130,13 @@ void setBuffers(int fd, int bytes) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
+uint64_t tcpRetransmits(int fd) {
+  tcp_info ti{};
+  socklen_t len = sizeof ti;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) return 0;
+  return ti.tcpi_total_retrans;
+}
+
 Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay,
              const std::function<bool()>& cancelled) {
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));

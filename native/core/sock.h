@@ -53,7 +53,9 @@ void setNonBlocking(int fd, bool on);
 void setRecvTimeout(int fd, uint64_t ns);
 void setSendTimeout(int fd, uint64_t ns);
 void setBusyPoll(int fd, uint32_t us);
-void setBuffers(int fd, int bytes);  // SO_SNDBUF/SO_RCVBUF, forced when privileged
+void setBuffers(int fd, int bytes);
+// TCP_INFO's count of retransmitted segments over the connection's life; 0 when unavailable.
+uint64_t tcpRetransmits(int fd);  // SO_SNDBUF/SO_RCVBUF, forced when privileged
 
 // Runs the calling thread in a network namespace: a name under /run/netns or a path.
 void enterNetns(const std::string& nameOrPath);

@@ -18,7 +18,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
                        {InstanceMethod("close", &EndpointWrap::close), InstanceMethod("ref", &EndpointWrap::ref),
                         InstanceMethod("unref", &EndpointWrap::unref), InstanceMethod("stats", &EndpointWrap::stats),
                         InstanceAccessor("echoPort", &EndpointWrap::echoPort, nullptr),
-                        InstanceAccessor("discardPort", &EndpointWrap::discardPort, nullptr)});
+                        InstanceAccessor("discardPort", &EndpointWrap::discardPort, nullptr),
+                        InstanceAccessor("chargenPort", &EndpointWrap::chargenPort, nullptr)});
   }
 
   explicit EndpointWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EndpointWrap>(info) {
@@ -80,6 +81,9 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
   Napi::Value discardPort(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), ep_->discardPort());
   }
+  Napi::Value chargenPort(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), ep_->chargenPort());
+  }
   Napi::Value stats(const Napi::CallbackInfo& info) {
     const EndpointStats& s = ep_->stats();
     Napi::Object o = Napi::Object::New(info.Env());
@@ -92,6 +96,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
     o.Set("udpQueries", double(s.udpQueries.load()));
     o.Set("tcpIdleClosed", double(s.tcpIdleClosed.load()));
     o.Set("udpIgnored", double(s.udpIgnored.load()));
+    o.Set("chargenBytes", double(s.chargenBytes.load()));
+    o.Set("chargenCapped", double(s.chargenCapped.load()));
     return o;
   }
 

@@ -31,6 +31,10 @@ Napi::Object Job::start(Napi::Env env, Napi::Value onProgress, const char* threa
   control_.progress = [this](uint64_t done, uint64_t total) {
     napi_call_threadsafe_function(tsfn_, new Message{false, done, total}, napi_tsfn_nonblocking);
   };
+  if (liveIntervals())
+    control_.interval = [this](unsigned stream, bool receive, const IntervalSnapshot& s) {
+      napi_call_threadsafe_function(tsfn_, new Message{false, stream, 0, true, receive, s}, napi_tsfn_nonblocking);
+    };
   try {
     thread_ = std::thread([this] {
       try {
@@ -66,6 +70,19 @@ Napi::Object Job::start(Napi::Env env, Napi::Value onProgress, const char* threa
 void Job::callJs(Napi::Env env, Napi::Function progress, Job* job, Message* m) {
   std::unique_ptr<Message> msg(m);
   if (env == nullptr) return;  // teardown: drop it
+  if (msg->interval) {
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("stream", double(msg->doneCount));
+    s.Set("direction", msg->receive ? "receive" : "send");
+    s.Set("endNs", double(msg->snap.endNs));
+    s.Set("bytes", double(msg->snap.bytes));
+    s.Set("retransmits", double(msg->snap.retransmits));
+    try {
+      progress.Call({Napi::String::New(env, "interval"), s});
+    } catch (const Napi::Error&) {
+    }
+    return;
+  }
   if (!msg->done) {
     // A throwing callback must not take the process down from here: the JS side guards it too.
     try {

@@ -26,11 +26,16 @@ class Job : public Stoppable {
   virtual const CommonOptions& common() const = 0;
   // After a failure: whether result() holds what was measured until then (attached as `partial`).
   virtual bool partial() const { return false; }
+  // Whether the probe sends live interval snapshots (only when JS listens for them).
+  virtual bool liveIntervals() const { return false; }
 
  private:
   struct Message {
     bool done;
     uint64_t doneCount, total;
+    bool interval = false;  // a live interval snapshot (then doneCount is the stream index)
+    bool receive = false;
+    IntervalSnapshot snap{};
   };
   static void callJs(Napi::Env env, Napi::Function progress, Job* job, Message* m);
   static void finalize(Napi::Env env, void*, Job* job);

@@ -60,6 +60,22 @@ void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
   num(o, "bytes", t.bytes);
   num(o, "durationNs", t.durationNs);
   num(o, "drainTimeoutNs", t.drainTimeoutNs);
+  std::string d = "send";
+  str(o, "direction", d);
+  if (d != "send" && d != "receive" && d != "both") throw Napi::TypeError::New(o.Env(), "direction must be send, receive or both");
+  t.direction = d == "send" ? Direction::Send : d == "receive" ? Direction::Receive : Direction::Both;
+  num(o, "sourcePort", t.sourcePort);
+  num(o, "parallel", t.parallel);
+  num(o, "intervalNs", t.intervalNs);
+}
+
+void readCrr(const Napi::Object& o, CrrOptions& r) {
+  readCommon(o, r);
+  r.proto = Proto::TCP;
+  num(o, "size", r.size);
+  num(o, "transactions", r.transactions);
+  num(o, "warmup", r.warmup);
+  num(o, "timeoutNs", r.timeoutNs);
 }
 
 void readStream(const Napi::Object& o, StreamOptions& s) {
@@ -76,6 +92,12 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   str(o, "bind", e.bind);
   num(o, "echoPort", e.echoPort);
   num(o, "discardPort", e.discardPort);
+  num(o, "chargenPort", e.chargenPort);
+  Napi::Value chargen = o.Get("chargen");
+  if (chargen.IsBoolean()) e.chargen = chargen.As<Napi::Boolean>();
+  double sourceMaxMs = double(e.sourceMaxNs) / 1e6;
+  num(o, "sourceMaxMs", sourceMaxMs);
+  e.sourceMaxNs = uint64_t(sourceMaxMs * 1e6);
   Napi::Value tcp = o.Get("tcp"), udp = o.Get("udp");
   if (tcp.IsBoolean()) e.tcp = tcp.As<Napi::Boolean>();
   if (udp.IsBoolean()) e.udp = udp.As<Napi::Boolean>();

@@ -12,6 +12,7 @@ void readCommon(const Napi::Object& o, CommonOptions& c);
 void readResponse(const Napi::Object& o, ResponseOptions& r);
 void readThroughput(const Napi::Object& o, ThroughputOptions& t);
 void readStream(const Napi::Object& o, StreamOptions& s);
+void readCrr(const Napi::Object& o, CrrOptions& r);
 void readEndpoint(const Napi::Object& o, EndpointOptions& e);
 
 // Integer nanoseconds as a Float64Array (exact below 2^53 ns, i.e. 104 days).

@@ -2,6 +2,8 @@
 #include "job.h"
 #include "options.h"
 
+#include <type_traits>
+
 namespace umlperf {
 
 namespace {
@@ -28,11 +30,32 @@ class ResponseJob : public Job {
 class ThroughputJob : public Job {
  public:
   ThroughputOptions o;
-  ThroughputResult r;
-  void run(Control& c) override { runThroughput(o, c, r); }
+  ThroughputRun run_;
+  bool live = false;
+  void run(Control& c) override { runThroughput(o, c, run_); }
+  bool liveIntervals() const override { return live; }
   const CommonOptions& common() const override { return o; }
   Napi::Value result(Napi::Env env) override {
+    Napi::Array streams = Napi::Array::New(env, run_.streams.size());
+    for (size_t i = 0; i < run_.streams.size(); i++) streams.Set(uint32_t(i), stream(env, run_.streams[i]));
     Napi::Object out = Napi::Object::New(env);
+    out.Set("streams", streams);
+    return out;
+  }
+  static Napi::Object stream(Napi::Env env, const ThroughputResult& r) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("direction", r.receive ? "receive" : "send");
+    out.Set("bytesReceivedHere", double(r.bytesSeen));
+    out.Set("retransmits", double(r.retransmits));
+    Napi::Array iv = Napi::Array::New(env, r.intervals.size());
+    for (size_t i = 0; i < r.intervals.size(); i++) {
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("endNs", double(r.intervals[i].endNs));
+      s.Set("bytes", double(r.intervals[i].bytes));
+      s.Set("retransmits", double(r.intervals[i].retransmits));
+      iv.Set(uint32_t(i), s);
+    }
+    out.Set("intervals", iv);
     out.Set("bytesSent", double(r.bytesSent));
     out.Set("datagramsSent", double(r.datagramsSent));
     out.Set("sendDurationNs", double(r.sendDurationNs));
@@ -42,6 +65,22 @@ class ThroughputJob : public Job {
     out.Set("datagramsReceived", double(r.datagramsReceived));
     out.Set("drained", r.drained);
     out.Set("size", double(r.size));
+    out.Set("peer", r.peer);
+    return out;
+  }
+};
+
+class CrrJob : public Job {
+ public:
+  CrrOptions o;
+  CrrResult r;
+  void run(Control& c) override { runCrr(o, c, r); }
+  const CommonOptions& common() const override { return o; }
+  bool partial() const override { return r.partial; }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("latencyNs", nsArray(env, r.latencyNs));
+    out.Set("durationNs", double(r.durationNs));
     out.Set("peer", r.peer);
     return out;
   }
@@ -76,6 +115,10 @@ Napi::Value startJob(const Napi::CallbackInfo& info, const char* threadName) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
   auto job = std::make_unique<J>();
   Read(info[0].As<Napi::Object>(), job->o);
+  if constexpr (std::is_same_v<J, ThroughputJob>) {
+    Napi::Value live = info[0].As<Napi::Object>().Get("liveIntervals");
+    job->live = live.IsBoolean() && live.As<Napi::Boolean>().Value();
+  }
   Napi::Object handle = job->start(env, info[1], threadName);
   job.release();  // owned by its thread-safe function from here on
   return handle;
@@ -89,6 +132,9 @@ void initProbes(Napi::Env env, Napi::Object exports) {
   }));
   exports.Set("throughput", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return startJob<ThroughputJob, readThroughput>(info, "umlperf-tput");
+  }));
+  exports.Set("crr", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return startJob<CrrJob, readCrr>(info, "umlperf-crr");
   }));
   exports.Set("streaming", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return startJob<StreamJob, readStream>(info, "umlperf-stream");

@@ -103,7 +103,8 @@ async function exists(p: string): Promise<boolean> {
 /** Returns the cached Debian image, building it first (~30 s, needs the package mirror). */
 export async function debianImage(o: DebianImageOptions = {}): Promise<DebianImage> {
   const t0 = performance.now();
-  const cacheDir = o.cacheDir ?? DEFAULT_CACHE_DIR;
+  // Checked first: Node's recursive mkdir never returns under /proc, and the helpers go beside it.
+  const cacheDir = checkCacheDir(o.cacheDir ?? DEFAULT_CACHE_DIR);
   const endpoint = o.endpoint ?? endpointBinary();
   if (!(await exists(endpoint)))
     throw new UmlperfError('ERR_UMLPERF_IMAGE', `no ${endpoint}: build it with npx node-gyp rebuild`);
@@ -119,7 +120,7 @@ export async function debianImage(o: DebianImageOptions = {}): Promise<DebianIma
   if (await exists(path.join(dir, 'base.img'))) return result(false);
 
   const progress = o.progress ?? (() => undefined);
-  await fs.mkdir(checkCacheDir(cacheDir), { recursive: true });
+  await fs.mkdir(cacheDir, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp);

@@ -63,7 +63,8 @@ async function sha256File(p: string): Promise<string> {
 /** Returns the cached minimal image, building it first when missing. */
 export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestImage> {
   const t0 = performance.now();
-  const cacheDir = o.cacheDir ?? DEFAULT_CACHE_DIR;
+  // Checked first: Node's recursive mkdir never returns under /proc, and the helpers go beside it.
+  const cacheDir = checkCacheDir(o.cacheDir ?? DEFAULT_CACHE_DIR);
   const busybox = await findBusybox(o.busybox);
   const endpoint = o.endpoint ?? endpointBinary();
   try {
@@ -95,7 +96,7 @@ export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestIm
   } catch {
     // not cached yet
   }
-  await fs.mkdir(checkCacheDir(cacheDir), { recursive: true });
+  await fs.mkdir(cacheDir, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   try {

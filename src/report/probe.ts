@@ -1,9 +1,9 @@
 // Terminal reports of probe results: pure functions from results to text.
-import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
+import type { ConnectionRateResult, ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
 import { meanCi } from '../stats.js';
 import { mbps, pct, table, us } from './table.js';
 
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult;
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
 
 function clockLine(r: Result): string {
   const c = r.clock;
@@ -34,18 +34,37 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const f = runs[0];
   const c = f.config;
   const what = c.bytes !== null ? `${c.bytes} bytes` : `${c.durationS} s`;
-  const head = `throughput: ${c.protocol.toUpperCase()} to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : 'write'}, ${what} per run, wait ${c.wait}`;
+  const way = c.direction === 'receive' ? 'from' : c.direction === 'both' ? 'to and from' : 'to';
+  const streams = c.parallel > 1 ? `, ${c.parallel} streams${c.direction === 'both' ? ' each way' : ''}` : '';
+  const head = `throughput: ${c.protocol.toUpperCase()} ${way} ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${c.size} B per ${c.protocol === 'udp' ? 'datagram' : c.direction === 'receive' ? 'read' : 'write'}${streams}, ${what} per run, wait ${c.wait}`;
   const rows = runs.map((r, i) => [
     `run ${i + 1}`,
     // A receiver that did not confirm (a standard discard over UDP, or a blackhole) gives no rate.
     r.receiverConfirmed ? mbps(r.throughputMbps) : 'unconfirmed',
-    mbps(r.sendMbps),
+    r.sent === null ? '-' : mbps(r.sendMbps),
     `${r.bytes}`,
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
     r.receiverConfirmed ? 'yes' : 'no',
   ]);
   const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
+  for (const [i, r] of runs.entries()) {
+    const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
+    if (dirs.length > 1 || dirs.some(([, d]) => d.streams.length > 1)) {
+      const rows2: string[][] = [];
+      for (const [name, d] of dirs) {
+        if (d.streams.length > 1)
+          d.streams.forEach((s, j) => rows2.push([`${name} ${j + 1}`, mbps(s.Mbps), `${s.bytes}`, (s.durationNs / 1e9).toFixed(6), s.retransmits === null ? '-' : `${s.retransmits}`]));
+        rows2.push([`${name}${d.streams.length > 1 ? ' total' : ''}`, mbps(d.Mbps), `${d.bytes}`, (d.durationNs / 1e9).toFixed(6), d.retransmits === null ? '-' : `${d.retransmits}`]);
+      }
+      lines.push(`run ${i + 1} by stream:`, table(['', 'Mbps', 'bytes', 'seconds', 'retransmits'], rows2));
+    }
+    if (r.intervals) {
+      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits'], r.intervals.map((v) => [
+        `${(v.startNs / 1e9).toFixed(2)}-${(v.endNs / 1e9).toFixed(2)}`, mbps(v.Mbps), `${v.bytes}`, v.retransmits === undefined ? '-' : `${v.retransmits}`,
+      ])));
+    }
+  }
   const confirmed = runs.filter((r) => r.receiverConfirmed);
   if (confirmed.length > 1) {
     const t = meanCi(confirmed.map((r) => r.throughputMbps));
@@ -78,5 +97,21 @@ export function streamReport(runs: StreamingResult[]): string {
     us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.rtt.p50Ns), us(r.rtt.p99Ns),
   ]);
   lines.push(table(['', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', 'jitter µs', 'sent Mbps', 'recv Mbps', 'rtt p50 µs', 'rtt p99 µs'], rows));
+  return lines.join('\n');
+}
+
+export function crrReport(runs: ConnectionRateResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const head = `connection rate: TCP ${c.size} B request/response to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, connect + request + response + close, ${c.transactions} per run (+${c.warmup} warm-up), wait ${c.wait}`;
+  const rows = runs.map((r, i) => {
+    const s = r.latency;
+    return [`run ${i + 1}`, `${Math.round(r.transactionsPerSecond)}`, us(s.minNs), us(s.meanNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.maxNs)];
+  });
+  const lines = [head, clockLine(f), table(['', 'transactions/s', 'min µs', 'avg µs', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], rows)];
+  if (runs.length > 1) {
+    const t = meanCi(runs.map((r) => r.transactionsPerSecond));
+    lines.push(`mean over ${runs.length} runs: ${Math.round(t.mean)} ± ${Math.round(t.ci95)} transactions/s (95% CI)`);
+  }
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
-tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry)\.test\.js$'
+tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry|throughput-breadth|crr)\.test\.js$'
 per_run_timeout=${MUTANT_TIMEOUT:-300}
 
 MUTANTS=$(cat <<'EOF'
@@ -54,6 +54,28 @@ native/core/probe_throughput.cc	      if (rep.datagrams > dgrams || rep.bytes > 
 native/core/probe_throughput.cc	    if (errno == ECONNREFUSED) throwErrno("sendmmsg", "nothing is listening on " + r.peer);	    if (errno == ECONNREFUSED) break;
 native/core/probe_throughput.cc	        refused("recv");\n        if (errno != EAGAIN	        if (errno == ECONNREFUSED) break;\n        if (errno != EAGAIN
 native/core/probe_throughput.cc	      refused("send");\n      break;	      break;
+== cancel-reverse: no cancel check when a reverse receive reads 0 bytes (the shutdown by cancel)
+native/core/probe_throughput.cc	    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as the source's close\n	
+== reverse-stall: a source that stops sending is waited for until the run ends
+native/core/probe_throughput.cc	    if (now - b.lastProgress > b.stallTicks) throwErrno("recv"	    if (false) throwErrno("recv"
+== stream-failure-alone: a failing stream does not end the other streams
+native/core/probe_throughput.cc	      c.cancel();  // one stream failing ends the others	      (void)0;
+== first-failure: the run's error is the first stream's, even the cancel another stream's failure caused
+native/core/probe_throughput.cc	      if (f.code != "ABORT_ERR") std::rethrow_exception(e);	      std::rethrow_exception(e);
+== interval-ticks: no snapshot at interval boundaries, only at the end
+native/core/probe_throughput.cc	      iv.tick(now, sent);\n      progress.tick(now, o.bytes ? sent : clk.toNs(now - t0), o.bytes ? o.bytes : o.durationNs);\n      continue;\n    }\n    if (c.cancelled()) throwCancelled();\n    if (errno != EAGAIN && errno != EINTR) throwErrno("send"	      progress.tick(now, o.bytes ? sent : clk.toNs(now - t0), o.bytes ? o.bytes : o.durationNs);\n      continue;\n    }\n    if (c.cancelled()) throwCancelled();\n    if (errno != EAGAIN && errno != EINTR) throwErrno("send"
+== chargen-cap: chargen connections are never closed at the time cap
+native/core/endpoint.cc	    if (now - start >= o_.sourceMaxNs) {	    if (false) {
+== chargen-pattern: chargen lines shifted by one character
+native/core/endpoint.cc	char(' ' + (line + col) % 95)	char(' ' + (line + col + 1) % 95)
+== crr-unchecked: a crr reply is not compared with its request
+native/core/probe_crr.cc	  if (memcmp(got.data(), req.data(), req.size()) != 0)	  if (false)
+== crr-deadline: a crr transaction waits for its reply without a deadline
+native/core/probe_crr.cc	    if (monoNs() > deadlineNs) throwErrno("recv"	    if (false) throwErrno("recv"
+== crr-cancel: no cancel check when a crr reply wait reads 0 bytes (the shutdown by cancel)
+native/core/probe_crr.cc	    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close\n	
+== crr-warmup: warm-up transactions are measured too
+native/core/probe_crr.cc	      if (i >= o.warmup) {	      if (true) {
 == reserved-ports: the endpoint answers datagrams from ports below 1024
 native/core/udp_guard.h	    if (port < 1024 ||	    if (port < 1 ||
 == loop-guard: the endpoint answers its own reflected reply
