@@ -180,7 +180,9 @@ async function inject(lab: string, fault: FaultName, windowS: number, servers: s
     try {
       const r = await labGuestExec(lab, FAULTY, ['sh', '-c', script], { timeoutMs: (windowS + GRACE_S) * 1000, signal });
       out = r.stdout.toString('utf8');
-      if (r.status === 137) run.outlived = true;
+      // Killed at its deadline, or failed without its summary (e.g. a fork bomb left the
+      // script no process to stop it with): the fault was not undone, so the guest is replaced.
+      if (r.status === 137 || (r.status !== 0 && !out.trim())) run.outlived = true;
       run.outcome = out.trim().split('\n').slice(-1)[0] || `exit status ${r.status}`;
     } catch (e) {
       if (signal?.aborted) throw e;

@@ -140,6 +140,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const transport = o.transport ?? 'vector';
   if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
   const plan = planLabServers(dataDir(name), o.servers);
+  // Before anything is made (the minimal image included): only the Debian image has servers.
+  if (o.image === undefined || o.image === 'minimal') checkServersImage(plan, 'minimal');
   const mem = o.mem ?? (plan.servers.length ? SERVERS_MEM : DEFAULT_MEM);
   checkMem(mem);
   if (o.limits) checkMemLimit(o.limits, mem);
