@@ -31,7 +31,8 @@ test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt'
   for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'README.md', 'native', 'src', 'bin', 'test', 'bench'])
     if (fs.existsSync(path.join(packageRoot, f))) fs.cpSync(path.join(packageRoot, f), path.join(src, f), { recursive: true });
   fs.symlinkSync(path.join(packageRoot, 'node_modules'), path.join(src, 'node_modules'));
-  const r = sh('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: src, timeoutMs: 300_000 });
+  // prebuildify stages in $TMPDIR/prebuildify: the test's own directory, removed after.
+  const r = sh('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: src, env: { ...process.env, TMPDIR: tmp }, timeoutMs: 300_000 });
   assert.is(r.status, 0, r.out.slice(-2000));
   // Lifecycle scripts print too: the JSON is the last top-level array on stdout.
   const json = r.stdout.slice(r.stdout.lastIndexOf('\n[\n') + 1);
