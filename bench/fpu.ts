@@ -9,7 +9,8 @@
 import { spawnSync } from 'node:child_process';
 
 import { labDown, labUp } from '../src/lab/lab.js';
-import { fpuAdapterPath, nativeArtifact } from '../src/lab/fpu.js';
+import { nativeArtifact } from '../src/artifacts.js';
+import { fpuAdapterPath } from '../src/lab/fpu.js';
 import { runOneShotGuest } from '../src/lab/oneshot.js';
 import { labTarget } from '../src/lab/names.js';
 import { responseTime } from '../src/probes.js';

@@ -5,19 +5,11 @@ import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectionRate, startEndpoint } from '../src/index.js';
-import { closingEcho, delayedEcho, silentTcp, type Peer } from './fixtures/peers.js';
+import { closingEcho, delayedEcho, silentTcp, withPeer, type Peer } from './fixtures/peers.js';
 import { runCli } from './helpers.js';
 
 const host = '127.0.0.1';
 
-async function withPeer<T>(make: () => Promise<Peer>, f: (p: Peer) => Promise<T>): Promise<T> {
-  const p = await make();
-  try {
-    return await f(p);
-  } finally {
-    await p.close();
-  }
-}
 
 test('against the endpoint: one connection per transaction, warm-up included, and the rate is transactions over the time', async () => {
   const ep = await startEndpoint({ port: 0 });

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { bootFailureCause } from '../src/lab/boot-failure.js';
-import { fpuAdapterPath, nativeArtifact, parseFpuState } from '../src/lab/fpu.js';
+import { nativeArtifact } from '../src/artifacts.js';
+import { fpuAdapterPath, parseFpuState } from '../src/lab/fpu.js';
 import { DEFAULT_KERNEL, elfIsDynamic } from '../src/lab/kernel.js';
 import { runOneShotGuest } from '../src/lab/oneshot.js';
 

@@ -8,18 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { responseTime, startEndpoint, streaming, throughput } from '../src/index.js';
-import { countingReceiver, delayedEcho, dropEveryNth, honestCounter, rateLimitedEcho, type Peer } from './fixtures/peers.js';
+import { countingReceiver, delayedEcho, dropEveryNth, honestCounter, rateLimitedEcho, withPeer, type Peer } from './fixtures/peers.js';
 
 const host = '127.0.0.1';
 
-async function withPeer<P extends Peer, T>(make: () => Promise<P>, f: (p: P) => Promise<T>): Promise<T> {
-  const p = await make();
-  try {
-    return await f(p);
-  } finally {
-    await p.close();
-  }
-}
 
 for (const protocol of ['tcp', 'udp'] as const) {
   test(`${protocol}: an echo holding each reply 20 ms reads as a p50 just above 20 ms`, () =>

@@ -14,6 +14,7 @@ import {
   silentTcp,
   silentUdp,
   tricklingEcho,
+  withPeer,
   wrongSequenceEcho,
   type Peer,
 } from './fixtures/peers.js';
@@ -21,14 +22,6 @@ import { cliPath, freePort } from './helpers.js';
 
 type Coded = Error & { code?: string };
 
-async function withPeer<T>(make: () => Promise<Peer>, f: (p: Peer) => Promise<T>): Promise<T> {
-  const p = await make();
-  try {
-    return await f(p);
-  } finally {
-    await p.close();
-  }
-}
 
 async function rejection(p: Promise<unknown>): Promise<Coded & { elapsedMs: number }> {
   const t0 = Date.now();

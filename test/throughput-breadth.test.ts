@@ -5,19 +5,11 @@ import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, spawnEndpoint, startEndpoint, throughput, type ThroughputInterval, type ThroughputIntervalEvent } from '../src/index.js';
-import { countingReceiver, countingSource, silentTcp, type Peer } from './fixtures/peers.js';
+import { countingReceiver, countingSource, silentTcp, withPeer, type Peer } from './fixtures/peers.js';
 import { runCli } from './helpers.js';
 
 const host = '127.0.0.1';
 
-async function withPeer<P extends Peer, T>(make: () => Promise<P>, f: (p: P) => Promise<T>): Promise<T> {
-  const p = await make();
-  try {
-    return await f(p);
-  } finally {
-    await p.close();
-  }
-}
 
 const mbpsOf = (bytes: number, ns: number) => (bytes * 8e3) / ns;
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));

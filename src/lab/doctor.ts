@@ -82,8 +82,7 @@ async function bootTest(kernel: string, version: string | undefined, signal?: Ab
   }
 }
 
-export async function doctor(opts: DoctorOptions | string = {}): Promise<DoctorReport> {
-  const o: DoctorOptions = typeof opts === 'string' ? { kernel: opts } : opts;
+export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   let kernelVersion: string | undefined;
   let dynamicKernel = true;

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 
 import { nativeArtifact } from '../artifacts.js';
 
-export { nativeArtifact };
 
 export const FPU_ADAPTER_FILE = 'umlperf-fpu.so';
 

@@ -62,6 +62,15 @@ export function guestRecord(s: GuestSpec): GuestRecord {
   };
 }
 
+/**
+ * Boot time, measured (printk.time, initcall_debug): the RAID6/xor speed test took 0.85 s of a
+ * 1.4 s boot, the delay-loop calibration most of the rest, and registering 256 legacy BSD ptys
+ * 0.2-1.1 s (the "stall" in one boot in three). Guests never use md RAID or btrfs RAID5/6, UML
+ * hardly uses udelay, and Unix98 ptys (devpts) are unaffected. A kernel that lacks a parameter
+ * passes it to init, which ignores it.
+ */
+export const FAST_BOOT_ARGS: readonly string[] = ['initcall_blacklist=raid6_select_algo', 'lpj=36429824', 'pty.legacy_count=0'];
+
 export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
   const net = s.transport === 'vector'
     // gro=1 is not optional: without it host→guest TCP collapses to ~0.25 Mbit/s.
@@ -83,15 +92,7 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
     `${EXEC_CONSOLE}=fd:3,fd:4`,
     ...root,
     ...net,
-    // Boot time, measured (printk.time): the RAID6/xor speed test alone took 0.85 s of a 1.4 s
-    // boot, the delay-loop calibration most of the rest. Guests never use md RAID or btrfs
-    // RAID5/6, so skip the test; a preset loops_per_jiffy skips the calibration (UML hardly
-    // uses udelay). Kernels that lack either parameter pass it to init, which ignores it.
-    'initcall_blacklist=raid6_select_algo',
-    'lpj=36429824',
-    // The other slow step (initcall_debug): registering 256 legacy BSD ptys took 0.2-1.1 s of
-    // boot, the "stall" seen in one boot in three. Unix98 ptys (devpts) are unaffected.
-    'pty.legacy_count=0',
+    ...FAST_BOOT_ARGS,
     'printk.time=1',
     `init=${GUEST_INIT_PATH}`,
     `umlperf.id=${g.id}`,

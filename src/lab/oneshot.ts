@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { abortError } from '../errors.js';
+import { FAST_BOOT_ARGS } from './guest.js';
 import { DEFAULT_KERNEL } from './kernel.js';
 
 export interface OneShotOptions {
@@ -46,8 +47,7 @@ export async function runOneShotGuest(o: OneShotOptions): Promise<OneShotResult>
     const umid = `os${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     const child = spawn(o.kernel ?? DEFAULT_KERNEL, [
       `umid=${umid}`, `uml_dir=${dir}`, `mem=${o.mem ?? '64M'}`, 'con0=null,fd:1', 'con=null', 'ssl=null',
-      'rootfstype=hostfs', `rootflags=${root}`, 'ro', 'pty.legacy_count=0', 'lpj=36429824',
-      'initcall_blacklist=raid6_select_algo', 'init=/init', ...(o.args?.length ? ['--', ...o.args] : []),
+      'rootfstype=hostfs', `rootflags=${root}`, 'ro', ...FAST_BOOT_ARGS, 'init=/init', ...(o.args?.length ? ['--', ...o.args] : []),
     ], { detached: true, stdio: ['ignore', log, log], env: { PATH: process.env.PATH, TMPDIR: '/dev/shm', ...o.env } });
     fs.closeSync(log);
     let timedOut = false;
