@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { UsageError } from '../src/errors.js';
+import { parseServers, SERVER_NAMES, type ServerName } from '../src/servers/start.js';
 
 type Check<T> = (v: unknown) => T;
 
@@ -198,17 +199,152 @@ export function textWith(flag: string, check: (v: string) => unknown): Check<str
   };
 }
 
-const DURATION = /^(\d+\.?\d*|\.\d+)(ms|s|m)?$/;
+// Units, one definition for every flag (README "Units"):
+// durations: a number with its unit, ns, us (or µs), ms, s, m or h; a bare number only for 0
+// (a bare 2000 was milliseconds in one flag and seconds in another: now it says which).
+// sizes: a bare number is bytes; K, M, G, T and Ki, Mi, Gi, Ti (with or without a trailing B)
+// are powers of 1024, as the kernel counts memory (mem=64M); KB, MB, GB, TB are powers of 1000.
+const DURATION = /^(?:(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)|(0+\.?0*))$/;
+const DURATION_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration with its unit (100ms, 1s, 0.5s, 2m; a bare number is seconds), in [minMs, maxMs]; returns ms. */
+/** "500ms", "2s", "1.5m", "50us", "0" → milliseconds; undefined when it is not a duration with its unit. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  if (m[3] !== undefined) return 0;
+  const ms = Number(m[1]) * DURATION_MS[m[2]];
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Milliseconds as a person writes them: 0.05 → 50us, 500 → 500ms, 60000 → 60s. */
+export function formatDuration(ms: number): string {
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  if (ms >= 1 && Number.isInteger(ms)) return `${ms}ms`;
+  return `${Math.round(ms * 1e6) / 1e3}us`;
+}
+
+/** A duration with its unit (100ms, 1s, 0.5s, 2m), in [minMs, maxMs]; returns ms. */
 export function durationFlag(flag: string, minMs: number, maxMs: number): Check<number | undefined> {
   return (raw) => {
     const v = one(flag, raw);
     if (v === undefined) return undefined;
-    const m = typeof v === 'string' ? DURATION.exec(v.trim()) : typeof v === 'number' ? DURATION.exec(String(v)) : null;
-    const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-    if (!Number.isFinite(ms) || ms < minMs || ms > maxMs)
-      throw new UsageError(`--${flag} must be a duration from ${minMs} ms to ${maxMs / 1000} s, with its unit: 100ms, 1s, 2m (got ${show(v)})`);
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(String(v)) : undefined;
+    if (ms === undefined || ms < minMs || ms > maxMs)
+      throw new UsageError(`--${flag} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, with a unit: 500ms, 2s, 1m (got ${show(v)})`);
     return ms;
   };
+}
+
+const SIZE = /^(\d+\.?\d*|\.\d+)\s*(?:([kmgt])(i?)(b?)|(b))?$/i;
+const POWER: Record<string, number> = { k: 1, m: 2, g: 3, t: 4 };
+
+/** "64KiB", "1.5MB", "1G", "4096" → bytes (maybe fractional); undefined when it is not a size. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text.trim());
+  if (!m) return undefined;
+  const [, num, prefix, binary, b] = m;
+  // K, Ki, KiB: 1024; KB (a decimal prefix spelt with its B): 1000.
+  const base = prefix && !binary && b ? 1000 : 1024;
+  const bytes = Number(num) * (prefix ? base ** POWER[prefix.toLowerCase()] : 1);
+  return Number.isFinite(bytes) ? bytes : undefined;
+}
+
+/** Bytes as a person writes them: 65536 → 64KiB, 1500000 → 1500000 B. */
+export function formatSize(bytes: number): string {
+  for (const [unit, p] of [['TiB', 4], ['GiB', 3], ['MiB', 2], ['KiB', 1]] as const) {
+    if (bytes >= 1024 ** p && bytes % 1024 ** p === 0) return `${bytes / 1024 ** p}${unit}`;
+  }
+  return `${bytes} B`;
+}
+
+/** A whole number of bytes in [min, max], with an optional unit (64KiB, 1.5MB, 1G); returns bytes. */
+export function sizeFlag(flag: string, min: number, max: number): Check<number | undefined> {
+  return (raw) => {
+    const v = one(flag, raw);
+    if (v === undefined) return undefined;
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(String(v)) : undefined;
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < min || bytes > max)
+      throw new UsageError(`--${flag} must be a whole number of bytes from ${formatSize(min)} to ${formatSize(max)}, with or without a unit: 64KiB, 1.5MB, 1G (got ${show(v)})`);
+    return bytes;
+  };
+}
+
+/**
+ * Guest memory (UML's mem=): a size with the units above, a whole number of KiB from 1MiB to
+ * 64GiB; returns it as UML writes it (128M, 195313K).
+ */
+export function memFlag(flag: string): Check<string | undefined> {
+  return (raw) => {
+    const v = one(flag, raw);
+    if (v === undefined) return undefined;
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(String(v)) : undefined;
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes % 1024 !== 0 || bytes < 2 ** 20 || bytes > 64 * 2 ** 30)
+      throw new UsageError(`--${flag} must be a memory size from 1MiB to 64GiB in whole KiB, e.g. 128M, 1G, 256MiB (got ${show(v)})`);
+    return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}M` : `${bytes / 1024}K`;
+  };
+}
+
+/** A CPU list as taskset writes it (0, 0-3, 0,2,4-5) → the CPUs, sorted, each once. */
+export function cpuListFlag(flag: string, o: { one?: boolean } = {}): Check<number[] | undefined> {
+  return (raw) => {
+    const v = textFlag(flag)(raw);
+    if (v === undefined) return undefined;
+    const bad = () => new UsageError(`--${flag} must be a CPU list from 0 to 4095 such as 0, 0-1 or 0,2 (got ${show(v)})`);
+    const cpus = new Set<number>();
+    for (const part of v.split(',')) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+      if (!m) throw bad();
+      const lo = Number(m[1]);
+      const hi = m[2] === undefined ? lo : Number(m[2]);
+      if (hi < lo || hi > 4095) throw bad();
+      for (let c = lo; c <= hi; c++) cpus.add(c);
+    }
+    const list = [...cpus].sort((a, b) => a - b);
+    if (o.one && list.length !== 1) throw new UsageError(`--${flag} takes one CPU here (the probe is one thread; got ${show(v)})`);
+    return list;
+  };
+}
+
+/** CPUs back in taskset's list form: [0, 1, 2, 5] → "0-2,5". */
+export function cpuListText(cpus: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    out.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+/** Server names, the same in every command: dns, www, mail (a comma-separated list, at least one). */
+export function serverListFlag(flag: string): Check<ServerName[] | undefined> {
+  return (raw) => {
+    const v = textFlag(flag)(raw);
+    if (v === undefined) return undefined;
+    let xs: ServerName[];
+    try {
+      xs = parseServers(v);
+    } catch (e) {
+      throw new UsageError(`--${flag}: ${(e as Error).message}`);
+    }
+    if (!xs.length) throw new UsageError(`--${flag}: name at least one of ${SERVER_NAMES.join(', ')}`);
+    return xs;
+  };
+}
+
+/**
+ * Options that do not apply are an error, never ignored: `inapplicable(a, ['guests'], why)`
+ * names the first of these flags the user gave (declared without a default, so `undefined`
+ * means not given).
+ */
+export function rejectGiven(a: Record<string, unknown>, flags: readonly string[], why: string): void {
+  const given = flags.find((f) => a[f] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} ${why}`);
+}
+
+/** Help text width: the terminal's, at least 80 (COLUMNS when stdout is not a terminal). */
+export function helpWidth(): number {
+  const cols = process.stdout.columns ?? Number(process.env.COLUMNS);
+  return Math.max(80, Math.min(200, Number.isFinite(cols) && cols > 0 ? cols : 80));
 }

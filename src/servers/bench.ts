@@ -6,7 +6,7 @@ import { UmlperfError, UsageError } from '../errors.js';
 import { summarize, type Stats } from '../stats.js';
 import type { BenchRaw } from './client-main.js';
 import { runClientJob } from './netns-child.js';
-import { SERVERS } from './start.js';
+import { SERVERS, serverWithDaemon } from './start.js';
 import type { ServerName } from './spec.js';
 import { targetAddr } from './zone.js';
 
@@ -74,9 +74,9 @@ export async function serveBench(o: ServeBenchOptions): Promise<ServeBenchResult
   const concurrency = checkInt('concurrency', o.concurrency ?? 1, 1, LIMITS.concurrency);
   const warmup = checkInt('warmup', o.warmup ?? Math.min(20, Math.ceil(requests / 10)), 0, LIMITS.requests);
   const durationS = o.durationS ?? 60;
-  if (!(durationS > 0 && durationS <= LIMITS.durationS)) throw new UsageError(`--duration must be in (0, ${LIMITS.durationS}] s`);
+  if (!(durationS > 0 && durationS <= LIMITS.durationS)) throw new UsageError(`durationS (the most a run may last) must be in (0, ${LIMITS.durationS}] s, not ${durationS}`);
   const timeoutMs = o.timeoutMs ?? 2000;
-  if (!(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 60_000)) throw new UsageError(`--timeout must be in (0, 60000] ms, not ${timeoutMs}`);
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 60_000)) throw new UsageError(`timeoutMs must be in (0, 60000] ms, not ${timeoutMs}`);
   const raw = await runClientJob<BenchRaw>(o.netns, {
     kind: 'bench', proto: o.proto, addr: o.addr, requests, concurrency, warmup, timeoutMs, durationMs: durationS * 1000,
   }, durationS * 1000 + timeoutMs + 15_000, o.signal);
@@ -106,7 +106,7 @@ export function formatServeBench(r: ServeBenchResult): string {
   const us = (ns: number) => (ns / 1000).toFixed(1);
   const l = r.latency;
   return [
-    `${r.server} on ${r.target} (${r.addr}), ${r.proto}: ${r.completed}/${r.requests} requests, concurrency ${r.concurrency}, ` +
+    `${serverWithDaemon(SERVER_OF[r.proto])} on ${r.target} (${r.addr}), ${r.proto}: ${r.completed}/${r.requests} requests, concurrency ${r.concurrency}, ` +
       `${r.errors} errors, ${r.requestsPerSec} requests/s`,
     `  latency µs: min ${us(l.minNs)}  p50 ${us(l.p50Ns)}  mean ${us(l.meanNs)} ±${us(l.ci95Ns)}  p90 ${us(l.p90Ns)}  ` +
       `p99 ${us(l.p99Ns)}  max ${us(l.maxNs)}`,
