@@ -120,7 +120,7 @@ test('bad input: one line, exit status 2, before any lab is made', async () => {
     [['isolate', '--limit', 'cpu=50'], /bad --limit/],
     [['isolate', '--window', '0'], /--window/],
     [['isolate', '--servers', 'dns'], /needs --image debian/],
-    [['lab', 'up', '--name', 'hibad', '--limit', 'swap=1G'], /unknown limit "swap"/],
+    [['lab', 'up', '--lab', 'hibad', '--limit', 'swap=1G'], /unknown limit "swap"/],
   ] as [string[], RegExp][]) {
     const r = runCli(args);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
