@@ -274,6 +274,8 @@ const more: Case[] = [
   [['probe', 'response', '--no-samples'], /--samples goes with --json/],
   [['probe', 'throughput', '--samples', '--json'], /--samples applies to probe response and crr only/],
   [['probe', 'response', '--cpu', '0-1'], /--cpu takes one CPU here/],
+  // A library check that reaches the CLI says the flag, not the option's name (sourcePort).
+  [['probe', 'throughput', '--host', '127.0.0.1', '--port', '65535', '--bidir'], /port 65535 leaves no room .*give --source-port$/],
   [['endpoint', '--no-chargen', '--chargen-port', '9000'], /--chargen-port goes with chargen/],
   [['endpoint', '--no-chargen', '--source-max', '5s'], /--source-max goes with chargen/],
   [['endpoint', '--source-max', '5'], /--source-max .*with a unit.*"5"/],

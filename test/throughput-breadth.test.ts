@@ -352,7 +352,7 @@ test('CLI: bad breadth flags are one-line usage errors (exit 2)', () => {
     [['--reverse', '--protocol', 'udp'], /TCP only/],
     [['--parallel', '0'], /--parallel/],
     [['--interval', '5ms'], /--interval/],
-    [['--interval', '1h'], /--interval/],
+    [['--interval', '2h'], /--interval must be a duration from 10ms to 3600s/],
     [['--source-port', '9000'], /--bidir/],
   ] as [string[], RegExp][]) {
     const r = runCli(['probe', 'throughput', '--host', '127.0.0.1', ...args]);
