@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { UsageError } from '../src/errors.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../src/units.js';
+
+export { formatDuration, formatSize, parseDuration, parseSize };
 import { parseServers, SERVER_NAMES, type ServerName } from '../src/servers/start.js';
 
 type Check<T> = (v: unknown) => T;
@@ -199,30 +202,6 @@ export function textWith(flag: string, check: (v: string) => unknown): Check<str
   };
 }
 
-// Units, one definition for every flag (README "Units"):
-// durations: a number with its unit, ns, us (or µs), ms, s, m or h; a bare number only for 0
-// (a bare 2000 was milliseconds in one flag and seconds in another: now it says which).
-// sizes: a bare number is bytes; K, M, G, T and Ki, Mi, Gi, Ti (with or without a trailing B)
-// are powers of 1024, as the kernel counts memory (mem=64M); KB, MB, GB, TB are powers of 1000.
-const DURATION = /^(?:(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)|(0+\.?0*))$/;
-const DURATION_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "500ms", "2s", "1.5m", "50us", "0" → milliseconds; undefined when it is not a duration with its unit. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  if (!m) return undefined;
-  if (m[3] !== undefined) return 0;
-  const ms = Number(m[1]) * DURATION_MS[m[2]];
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/** Milliseconds as a person writes them: 0.05 → 50us, 500 → 500ms, 60000 → 60s. */
-export function formatDuration(ms: number): string {
-  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
-  if (ms >= 1 && Number.isInteger(ms)) return `${ms}ms`;
-  return `${Math.round(ms * 1e6) / 1e3}us`;
-}
-
 /** A duration with its unit (100ms, 1s, 0.5s, 2m), in [minMs, maxMs]; returns ms. */
 export function durationFlag(flag: string, minMs: number, maxMs: number): Check<number | undefined> {
   return (raw) => {
@@ -233,28 +212,6 @@ export function durationFlag(flag: string, minMs: number, maxMs: number): Check<
       throw new UsageError(`--${flag} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, with a unit: 500ms, 2s, 1m (got ${show(v)})`);
     return ms;
   };
-}
-
-const SIZE = /^(\d+\.?\d*|\.\d+)\s*(?:([kmgt])(i?)(b?)|(b))?$/i;
-const POWER: Record<string, number> = { k: 1, m: 2, g: 3, t: 4 };
-
-/** "64KiB", "1.5MB", "1G", "4096" → bytes (maybe fractional); undefined when it is not a size. */
-export function parseSize(text: string): number | undefined {
-  const m = SIZE.exec(text.trim());
-  if (!m) return undefined;
-  const [, num, prefix, binary, b] = m;
-  // K, Ki, KiB: 1024; KB (a decimal prefix spelt with its B): 1000.
-  const base = prefix && !binary && b ? 1000 : 1024;
-  const bytes = Number(num) * (prefix ? base ** POWER[prefix.toLowerCase()] : 1);
-  return Number.isFinite(bytes) ? bytes : undefined;
-}
-
-/** Bytes as a person writes them: 65536 → 64KiB, 1500000 → 1500000 B. */
-export function formatSize(bytes: number): string {
-  for (const [unit, p] of [['TiB', 4], ['GiB', 3], ['MiB', 2], ['KiB', 1]] as const) {
-    if (bytes >= 1024 ** p && bytes % 1024 ** p === 0) return `${bytes / 1024 ** p}${unit}`;
-  }
-  return `${bytes} B`;
 }
 
 /** A whole number of bytes in [min, max], with an optional unit (64KiB, 1.5MB, 1G); returns bytes. */
@@ -334,9 +291,9 @@ export function serverListFlag(flag: string): Check<ServerName[] | undefined> {
 }
 
 /**
- * Options that do not apply are an error, never ignored: `inapplicable(a, ['guests'], why)`
- * names the first of these flags the user gave (declared without a default, so `undefined`
- * means not given).
+ * Options that do not apply are an error, never ignored: `rejectGiven(a, ['guests'], why)`
+ * names the first of these flags the user gave (flags declared without a yargs default, so
+ * `undefined` means not given).
  */
 export function rejectGiven(a: Record<string, unknown>, flags: readonly string[], why: string): void {
   const given = flags.find((f) => a[f] !== undefined);

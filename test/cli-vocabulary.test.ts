@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuListFlag, cpuListText, formatDuration, memFlag, parseDuration, parseSize } from '../bin/args.js';
+import { parseLimits } from '../src/lab/limits.js';
 import { cliPath, runCli } from './helpers.js';
 
 function help(args: string[], columns: number): string {
@@ -111,6 +112,14 @@ test('units: durations need their unit; sizes: K, Ki, KiB are 1024, KB and MB ar
   assert.is(memFlag('mem')('1G'), '1024M');
   assert.is(memFlag('mem')('256MiB'), '256M');
   assert.throws(() => memFlag('mem')('200MB'), /whole KiB/, '200 000 000 bytes is not a whole number of KiB');
+});
+
+test('--limit sizes use the same units (mem=1.5GiB, io=20MB)', () => {
+  const l = parseLimits('mem=1.5GiB,io=20MB');
+  assert.is(l.memBytes, 1.5 * 2 ** 30);
+  assert.is(l.ioBps, 20_000_000);
+  assert.is(parseLimits('mem=256M').memBytes, 256 * 2 ** 20);
+  assert.throws(() => parseLimits('mem=0.5B'), /bad --limit/);
 });
 
 test('CPU lists: taskset form in, sorted and deduplicated, and back', () => {

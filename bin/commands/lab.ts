@@ -5,11 +5,11 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { UsageError } from '../../src/errors.js';
 import { debianImage } from '../../src/images/debian.js';
-import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labGuestExec, labList, labStatus, labUp, type LabInfo, type LabSummary } from '../../src/lab/lab.js';
+import { DEFAULT_MEM, SERVERS_MEM, labDown, labExec, labGuestExec, labList, labStatus, labUp, type LabInfo, type LabSummary } from '../../src/lab/lab.js';
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateLabName } from '../../src/lab/names.js';
 import { formatLimits, parseLimits, type GuestLimits } from '../../src/lab/limits.js';
-import type { ServerName } from '../../src/servers/start.js';
+import { serverWithDaemon, type ServerName } from '../../src/servers/start.js';
 import { table } from '../../src/report/table.js';
 import { cpuListFlag, cpuListText, durationFlag, intFlag, memFlag, serverListFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
@@ -75,8 +75,12 @@ async function up(a: UpArgs): Promise<void> {
   const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
   const lab = await interruptible((signal) =>
     labUp({ name: a.lab, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpu && cpuListText(a.cpu), kernel: a.kernel, limits: a.limit, signal, progress }));
-  if (a.json) process.stdout.write(jsonInfo(lab));
-  else printInfo(lab);
+  if (a.json) {
+    process.stdout.write(jsonInfo(lab));
+    return;
+  }
+  printInfo(lab);
+  if (servers.length) process.stdout.write(`servers on the host side and every guest: ${servers.map(serverWithDaemon).join(', ')}\n`);
 }
 
 // ---- lab status, down
