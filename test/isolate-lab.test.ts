@@ -81,7 +81,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 /** Starts `umlperf isolate` with a long fork bomb and waits until the bomb runs (g1's exec channel is held). */
 async function midFault(lab: string): Promise<{ child: ChildProcess; done: ReturnType<typeof exited>; w: ReturnType<typeof watch> }> {
   used.push(lab);
-  const child = spawn(process.execPath, [cliPath, 'isolate', '--lab', lab, '--faults', 'fork', '--window', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'isolate', '--lab', lab, '--faults', 'fork', '--window', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const done = exited(child);
   const w = watch(lab);
   const running = await until(() => fs.existsSync(`${labDir(lab)}/g1.exec-in.lock`), 90_000);
