@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuListFlag, cpuListText, formatDuration, memFlag, parseDuration, parseSize } from '../bin/args.js';
 import { parseLimits } from '../src/lab/limits.js';
-import { cliPath, runCli } from './helpers.js';
+import { cliPath, jsonResult, runCli } from './helpers.js';
 
 function help(args: string[], columns: number): string {
   const r = spawnSync(process.execPath, [cliPath, ...args, '--help'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, COLUMNS: String(columns) } });
@@ -132,23 +132,23 @@ test('CPU lists: taskset form in, sorted and deduplicated, and back', () => {
 test('probe: --duration, --bytes, --size, --timeout, --request-interval and --cpu take units and reach the probe', () => {
   const t = runCli(['probe', 'throughput', '--duration', '300ms', '--size', '64KiB', '--json']);
   assert.is(t.status, 0, t.stderr);
-  const tj = JSON.parse(t.stdout);
+  const tj = jsonResult(t.stdout, 'probe').runs[0];
   assert.is(tj.config.durationS, 0.3);
   assert.is(tj.config.size, 65536);
 
   const b = runCli(['probe', 'throughput', '--bytes', '1.5MB', '--json']);
   assert.is(b.status, 0, b.stderr);
-  assert.is(JSON.parse(b.stdout).bytes, 1_500_000);
+  assert.is(jsonResult(b.stdout, 'probe').runs[0].bytes, 1_500_000);
 
   const cpu = availableParallelism() - 1;
   const r = runCli(['probe', 'response', '--iterations', '20', '--size', '1KiB', '--timeout', '1.5s', '--request-interval', '100us', '--cpu', String(cpu), '--json']);
   assert.is(r.status, 0, r.stderr);
-  const rj = JSON.parse(r.stdout);
+  const rj = jsonResult(r.stdout, 'probe').runs[0];
   assert.equal([rj.config.size, rj.config.timeoutMs, rj.config.intervalUs, rj.config.cpu], [1024, 1500, 100, cpu]);
 
   const s = runCli(['probe', 'stream', '--rate', '5', '--duration', '200ms', '--json']);
   assert.is(s.status, 0, s.stderr);
-  assert.is(JSON.parse(s.stdout).config.durationS, 0.2);
+  assert.is(jsonResult(s.stdout, 'probe').runs[0].config.durationS, 0.2);
 });
 
 test('server names dns, www, mail (with their daemons) in serve-bench, paper, lab and isolate', () => {
@@ -173,18 +173,18 @@ test('lab up|list|status|exec|down with --lab: a lab of no guests, listed, exec 
   try {
     const up = runCli(['lab', 'up', '--lab', lab, '--guests', '0', '--json'], 120_000);
     assert.is(up.status, 0, up.stderr);
-    assert.is(JSON.parse(up.stdout).name, lab);
+    assert.is(jsonResult(up.stdout, 'lab').name, lab);
 
     const list = runCli(['lab', 'list', '--json']);
     assert.is(list.status, 0, list.stderr);
-    const mine = (JSON.parse(list.stdout) as { name: string; status: string; guests: number; running: number }[]).find((l) => l.name === lab);
+    const mine = (jsonResult(list.stdout, 'lab-list').labs as { name: string; status: string; guests: number; running: number }[]).find((l) => l.name === lab);
     assert.ok(mine, list.stdout);
     assert.equal([mine!.status, mine!.guests, mine!.running], ['up', 0, 0]);
     const table = runCli(['lab', 'list']);
     assert.match(table.stdout, /^lab +status +guests +running/);
     assert.match(table.stdout, new RegExp(`^${lab} +up +0 +0`, 'm'));
 
-    assert.is(JSON.parse(runCli(['lab', 'status', '--lab', lab, '--json']).stdout).name, lab);
+    assert.is(jsonResult(runCli(['lab', 'status', '--lab', lab, '--json']).stdout, 'lab').name, lab);
     const ex = runCli(['lab', 'exec', '--lab', lab, '--side', 'host', '--', 'sh', '-c', 'exit 3']);
     assert.is(ex.status, 3, ex.stderr);
     const ok = runCli(['lab', 'exec', '--lab', lab, '--', 'ip', '-o', 'addr', 'show']);
@@ -195,7 +195,7 @@ test('lab up|list|status|exec|down with --lab: a lab of no guests, listed, exec 
     assert.match(down.stdout, new RegExp(`lab ${lab} is down`));
   }
   assert.not.ok(fs.existsSync(`/run/umlperf/${lab}`));
-  const after = JSON.parse(runCli(['lab', 'list', '--json']).stdout) as { name: string }[];
+  const after = jsonResult(runCli(['lab', 'list', '--json']).stdout, 'lab-list').labs as { name: string }[];
   assert.not.ok(after.some((l) => l.name === lab));
 });
 

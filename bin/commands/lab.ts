@@ -13,6 +13,7 @@ import { serverWithDaemon, type ServerName } from '../../src/servers/start.js';
 import { table } from '../../src/report/table.js';
 import { cpuListFlag, cpuListText, durationFlag, intFlag, memFlag, serverListFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
+import { asResult } from '../../src/result/envelope.js';
 
 const checkSide = (side: string) => {
   if (side === 'client' || side === 'host' || /^g[1-9][0-9]*$/.test(side) && Number(side.slice(1)) <= MAX_GUESTS) return;
@@ -36,7 +37,7 @@ function printInfo(lab: LabInfo): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-const jsonInfo = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
+const jsonInfo = (lab: LabInfo) => `${JSON.stringify(asResult('lab', lab), null, 2)}\n`;
 
 // ---- lab up
 
@@ -108,7 +109,7 @@ function downOptions(y: Argv): Argv<LabArgs> {
 
 async function down(a: LabArgs): Promise<void> {
   const r = await labDown(a.lab);
-  if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (a.json) process.stdout.write(`${JSON.stringify(asResult('lab-down', r))}\n`);
   else process.stdout.write(r.removed ? `lab ${a.lab} is down\n` : `no lab ${a.lab} (nothing to do)\n`);
 }
 
@@ -155,21 +156,21 @@ interface ListArgs {
 }
 
 function listOptions(y: Argv): Argv<ListArgs> {
-  return jsonOption(y, 'print [{ name, status, createdAt, image, guests, running }] as JSON')
+  return jsonOption(y, 'print { labs: [{ name, status, guests, running, image, startedAt }] } as JSON')
     .example('$0 lab list', 'every lab on this machine, with its guests and how many run') as unknown as Argv<ListArgs>;
 }
 
 function list(a: ListArgs): void {
   const labs: LabSummary[] = labList();
   if (a.json) {
-    process.stdout.write(jsonInfo(labs));
+    process.stdout.write(`${JSON.stringify(asResult('lab-list', { labs }), null, 2)}\n`);
     return;
   }
   if (!labs.length) {
     process.stdout.write('no labs\n');
     return;
   }
-  const rows = labs.map((l) => [l.name, l.status, String(l.guests), String(l.running), l.image ?? '', l.createdAt ?? '']);
+  const rows = labs.map((l) => [l.name, l.status, String(l.guests), String(l.running), l.image ?? '', l.startedAt ?? '']);
   process.stdout.write(`${table(['lab', 'status', 'guests', 'running', 'image', 'created'], rows, 2)}\n`);
 }
 

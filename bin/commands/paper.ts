@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UmlperfError, UsageError } from '../../src/errors.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
-import { LabStage, ROLE_SERVER } from '../../src/paper/lab-stage.js';
+import { LabStage } from '../../src/paper/lab-stage.js';
 import type { ServerName } from '../../src/servers/start.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
@@ -59,8 +59,6 @@ interface Args {
 
 /** The study's servers in the study's order (Apache, BIND, the mailer). */
 const DEFAULT_SERVERS: ServerName[] = ['www', 'dns', 'mail'];
-/** What the paper's result calls each server (its role in the study). */
-const ROLE_OF = Object.fromEntries(Object.entries(ROLE_SERVER).map(([role, server]) => [server, role])) as Record<ServerName, Exclude<ServerRole, 'none'>>;
 /** Flags of the study's lab runs (experiments 1-3). */
 const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes'] as const;
 
@@ -136,7 +134,7 @@ const command: CommandModule<object, Args> = {
     const withIsolation = a.experiment.includes(4);
     const experiments = a.experiment.filter((e): e is Experiment => e !== 4);
     if (!experiments.length) return isolationOnly(a);
-    const servers = (a.servers ?? DEFAULT_SERVERS).map((s) => ROLE_OF[s]);
+    const servers: Exclude<ServerRole, 'none'>[] = a.servers ?? DEFAULT_SERVERS;
     // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here), but pinning a
     // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
     // so it is opt-in.

@@ -484,7 +484,8 @@ export interface LabSummary {
   name: string;
   /** From its state file; `unknown` when the file is missing or unreadable (cleanup removes it). */
   status: LabState['status'] | 'unknown';
-  createdAt?: string;
+  /** When the lab was made. */
+  startedAt?: string;
   image?: string;
   guests: number;
   /** Guests whose UML process is alive now. */
@@ -505,6 +506,6 @@ export function labList(): LabSummary[] {
       const p = s!.processes.find((x) => x.role === 'guest' && x.id === g.id);
       return !!p && isAlive(p);
     }).length;
-    return { name, status: s.status, createdAt: s.createdAt, image: s.image?.name, guests: s.guests.length, running };
+    return { name, status: s.status, startedAt: s.createdAt, image: s.image?.name, guests: s.guests.length, running };
   });
 }
