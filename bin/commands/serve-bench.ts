@@ -7,7 +7,7 @@ import { durationFlag, intFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
 /** What the client speaks to each server (for the help text). */
-const SPOKEN: Record<BenchServer, string> = { dns: 'UDP DNS queries', www: 'HTTP GETs', mail: 'SMTP transactions' };
+const SPOKEN: Record<BenchServer, string> = { dns: 'UDP queries', www: 'HTTP GETs', mail: 'SMTP transactions' };
 
 interface Args {
   server: BenchServer;
@@ -25,7 +25,7 @@ const command: CommandModule<object, Args> = {
   describe: 'benchmark a server of a lab from its client namespace: DNS queries, HTTP GETs, SMTP transactions',
   builder: (y: Argv) =>
     y
-      .positional('server', { choices: BENCH_SERVERS, describe: BENCH_SERVERS.map((s) => `${serverWithDaemon(s)}: ${SPOKEN[s]}`).join(', ') })
+      .positional('server', { choices: BENCH_SERVERS, describe: `the server: ${BENCH_SERVERS.map((s) => `${serverWithDaemon(s)} (${SPOKEN[s]})`).join('; ')}` })
       .option('lab', { type: 'string', default: DEFAULT_LAB, requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'the lab (see umlperf lab up)' })
       .option('target', { type: 'string', default: 'host', requiresArg: true, coerce: textWith('target', (t) => t === 'host' || guestNumber(t)), describe: 'host or gN' })
       .option('requests', { type: 'string', requiresArg: true, coerce: intFlag('requests', 1, 1_000_000), describe: 'requests to measure (default dns 2000, www 1000, mail 200)' })

@@ -447,6 +447,7 @@ export const PaperResultSchema = Obj({
     experiments: Type.Array(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
     runs: Int(),
     guestsSweep: Type.Array(Int()),
+    servers: Opt(Type.Array(Str('experiment 2: dns, www, mail'))),
     transport: Str(),
     kernel: Str(),
     image: Str(),
