@@ -4,6 +4,10 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { UsageError } from '../src/errors.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../src/units.js';
+
+export { formatDuration, formatSize, parseDuration, parseSize };
+import { parseServers, SERVER_NAMES, type ServerName } from '../src/servers/start.js';
 
 type Check<T> = (v: unknown) => T;
 
@@ -198,17 +202,106 @@ export function textWith(flag: string, check: (v: string) => unknown): Check<str
   };
 }
 
-const DURATION = /^(\d+\.?\d*|\.\d+)(ms|s|m)?$/;
-
-/** A duration with its unit (100ms, 1s, 0.5s, 2m; a bare number is seconds), in [minMs, maxMs]; returns ms. */
+/** A duration with its unit (100ms, 1s, 0.5s, 2m), in [minMs, maxMs]; returns ms. */
 export function durationFlag(flag: string, minMs: number, maxMs: number): Check<number | undefined> {
   return (raw) => {
     const v = one(flag, raw);
     if (v === undefined) return undefined;
-    const m = typeof v === 'string' ? DURATION.exec(v.trim()) : typeof v === 'number' ? DURATION.exec(String(v)) : null;
-    const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-    if (!Number.isFinite(ms) || ms < minMs || ms > maxMs)
-      throw new UsageError(`--${flag} must be a duration from ${minMs} ms to ${maxMs / 1000} s, with its unit: 100ms, 1s, 2m (got ${show(v)})`);
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(String(v)) : undefined;
+    if (ms === undefined || ms < minMs || ms > maxMs)
+      throw new UsageError(`--${flag} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, with a unit: 500ms, 2s, 1m (got ${show(v)})`);
     return ms;
   };
+}
+
+/** A whole number of bytes in [min, max], with an optional unit (64KiB, 1.5MB, 1G); returns bytes. */
+export function sizeFlag(flag: string, min: number, max: number): Check<number | undefined> {
+  return (raw) => {
+    const v = one(flag, raw);
+    if (v === undefined) return undefined;
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(String(v)) : undefined;
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < min || bytes > max)
+      throw new UsageError(`--${flag} must be a whole number of bytes from ${formatSize(min)} to ${formatSize(max)}, with or without a unit: 64KiB, 1.5MB, 1G (got ${show(v)})`);
+    return bytes;
+  };
+}
+
+/**
+ * Guest memory (UML's mem=): a size with the units above, a whole number of KiB from 1MiB to
+ * 64GiB; returns it as UML writes it (128M, 195313K).
+ */
+export function memFlag(flag: string): Check<string | undefined> {
+  return (raw) => {
+    const v = one(flag, raw);
+    if (v === undefined) return undefined;
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(String(v)) : undefined;
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes % 1024 !== 0 || bytes < 2 ** 20 || bytes > 64 * 2 ** 30)
+      throw new UsageError(`--${flag} must be a memory size from 1MiB to 64GiB in whole KiB, e.g. 128M, 1G, 256MiB (got ${show(v)})`);
+    return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}M` : `${bytes / 1024}K`;
+  };
+}
+
+/** A CPU list as taskset writes it (0, 0-3, 0,2,4-5) → the CPUs, sorted, each once. */
+export function cpuListFlag(flag: string, o: { one?: boolean } = {}): Check<number[] | undefined> {
+  return (raw) => {
+    const v = textFlag(flag)(raw);
+    if (v === undefined) return undefined;
+    const bad = () => new UsageError(`--${flag} must be a CPU list from 0 to 4095 such as 0, 0-1 or 0,2 (got ${show(v)})`);
+    const cpus = new Set<number>();
+    for (const part of v.split(',')) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+      if (!m) throw bad();
+      const lo = Number(m[1]);
+      const hi = m[2] === undefined ? lo : Number(m[2]);
+      if (hi < lo || hi > 4095) throw bad();
+      for (let c = lo; c <= hi; c++) cpus.add(c);
+    }
+    const list = [...cpus].sort((a, b) => a - b);
+    if (o.one && list.length !== 1) throw new UsageError(`--${flag} takes one CPU here (the probe is one thread; got ${show(v)})`);
+    return list;
+  };
+}
+
+/** CPUs back in taskset's list form: [0, 1, 2, 5] → "0-2,5". */
+export function cpuListText(cpus: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    out.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+/** Server names, the same in every command: dns, www, mail (a comma-separated list, at least one). */
+export function serverListFlag(flag: string): Check<ServerName[] | undefined> {
+  return (raw) => {
+    const v = textFlag(flag)(raw);
+    if (v === undefined) return undefined;
+    let xs: ServerName[];
+    try {
+      xs = parseServers(v);
+    } catch (e) {
+      throw new UsageError(`--${flag}: ${(e as Error).message}`);
+    }
+    if (!xs.length) throw new UsageError(`--${flag}: name at least one of ${SERVER_NAMES.join(', ')}`);
+    return xs;
+  };
+}
+
+/**
+ * Options that do not apply are an error, never ignored: `rejectGiven(a, ['guests'], why)`
+ * names the first of these flags the user gave (flags declared without a yargs default, so
+ * `undefined` means not given).
+ */
+export function rejectGiven(a: Record<string, unknown>, flags: readonly string[], why: string): void {
+  const given = flags.find((f) => a[f] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} ${why}`);
+}
+
+/** Help text width: the terminal's, at least 80 (COLUMNS when stdout is not a terminal). */
+export function helpWidth(): number {
+  const cols = process.stdout.columns ?? Number(process.env.COLUMNS);
+  return Math.max(80, Math.min(200, Number.isFinite(cols) && cols > 0 ? cols : 80));
 }

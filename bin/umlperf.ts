@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The umlperf CLI: parses arguments and hands over to the command modules. No logic here.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { createRequire } from 'node:module';
+import type YargsFactory from 'yargs';
 import { UsageError } from '../src/errors.js';
+import { helpWidth } from './args.js';
 import { reportError } from './fail.js';
 import endpoint from './commands/endpoint.js';
 import paper from './commands/paper.js';
@@ -16,9 +17,17 @@ import compare from './commands/compare.js';
 import report from './commands/report.js';
 import isolate from './commands/isolate.js';
 
-const cli = yargs(hideBin(process.argv))
+// yargs through its CommonJS entry: there its help layout wraps with wrap-ansi, at word
+// boundaries; its ES module entry cuts lines at the column width, mid-word.
+const require = createRequire(import.meta.url);
+const yargs = require('yargs') as typeof YargsFactory;
+
+const cli = yargs(process.argv.slice(2))
   .scriptName('umlperf')
   .usage('$0 <command> [options]')
+  .example('$0 probe response', 'round trips to an endpoint on 127.0.0.1')
+  .example('$0 lab up --guests 2', 'a lab of two UML guests')
+  .example('$0 paper --out r.json', 'the study, saved for umlperf report')
   .epilogue('Measure virtualised Linux servers: UML guests, real servers, microsecond network probes.')
   .command(paper)
   .command(probe)
@@ -34,7 +43,8 @@ const cli = yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()
-  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  // Help wrapped at word boundaries to the terminal's width (80 at least; COLUMNS when piped).
+  .wrap(helpWidth())
   .fail((msg, err) => {
     // yargs reports its own usage errors (and our flag checks, which it wraps) as YError.
     if (err && err.name !== 'YError') throw err;

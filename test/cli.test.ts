@@ -36,11 +36,11 @@ test('probe --json gives the documented result fields', () => {
   assert.ok(j.clock.source && j.clock.resolutionNs > 0 && j.clock.overheadNs > 0);
   assert.is(j.samplesNs.length, 100);
 
-  const t = jsonResult(runCli(['probe', 'throughput', '--duration', '0.2', '--json']).stdout, 'probe').runs[0];
+  const t = jsonResult(runCli(['probe', 'throughput', '--duration', '0.2s', '--json']).stdout, 'probe').runs[0];
   for (const k of ['Mbps', 'bytes', 'durationNs']) assert.type(t[k], 'number', k);
   assert.ok(t.clock);
 
-  const s = jsonResult(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2', '--json']).stdout, 'probe').runs[0];
+  const s = jsonResult(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2s', '--json']).stdout, 'probe').runs[0];
   for (const k of ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'jitterNs']) assert.type(s[k], 'number', k);
   assert.ok(s.clock);
 });
@@ -84,7 +84,7 @@ test('endpoint and probe in separate processes', async () => {
     const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(echo), '--iterations', '100', '--json']);
     assert.is(r.status, 0, r.stderr);
     assert.is(jsonResult(r.stdout, 'probe').runs[0].received, 100);
-    const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(discard), '--protocol', 'udp', '--duration', '0.2', '--json']);
+    const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(discard), '--protocol', 'udp', '--duration', '0.2s', '--json']);
     assert.is(t.status, 0, t.stderr);
     assert.is(jsonResult(t.stdout, 'probe').runs[0].receiverConfirmed, true);
   } finally {
@@ -103,7 +103,7 @@ const usage: [string, string[]][] = [
   ['unknown probe', ['probe', 'latency']],
   ['unknown option', ['probe', 'response', '--colour']],
   ['no command', []],
-  ['bytes and duration together', ['probe', 'throughput', '--bytes', '10', '--duration', '1']],
+  ['bytes and duration together', ['probe', 'throughput', '--bytes', '10', '--duration', '1s']],
 ];
 for (const [what, args] of usage) {
   test(`usage error (${what}): one line, exit 2`, () => {
@@ -132,7 +132,7 @@ function localEndpoints(): number[] {
 
 test('the local endpoint never outlives the CLI: usage error, SIGKILL', async () => {
   const before = new Set(localEndpoints());
-  runCli(['probe', 'throughput', '--bytes', '10', '--duration', '1']);
+  runCli(['probe', 'throughput', '--bytes', '10', '--duration', '1s']);
   const cli = spawn(process.execPath, [cliPath, 'probe', 'response', '--iterations', '100000000'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 800));
   cli.kill('SIGKILL');

@@ -81,7 +81,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 /** Starts `umlperf isolate` with a long fork bomb and waits until the bomb runs (g1's exec channel is held). */
 async function midFault(lab: string): Promise<{ child: ChildProcess; done: ReturnType<typeof exited>; w: ReturnType<typeof watch> }> {
   used.push(lab);
-  const child = spawn(process.execPath, [cliPath, 'isolate', '--lab', lab, '--faults', 'fork', '--window', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'isolate', '--lab', lab, '--faults', 'fork', '--window', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const done = exited(child);
   const w = watch(lab);
   const running = await until(() => fs.existsSync(`${labDir(lab)}/g1.exec-in.lock`), 90_000);
@@ -120,7 +120,7 @@ test('bad input: one line, exit status 2, before any lab is made', async () => {
     [['isolate', '--limit', 'cpu=50'], /bad --limit/],
     [['isolate', '--window', '0'], /--window/],
     [['isolate', '--servers', 'dns'], /needs --image debian/],
-    [['lab', 'up', '--name', 'hibad', '--limit', 'swap=1G'], /unknown limit "swap"/],
+    [['lab', 'up', '--lab', 'hibad', '--limit', 'swap=1G'], /unknown limit "swap"/],
   ] as [string[], RegExp][]) {
     const r = runCli(args);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

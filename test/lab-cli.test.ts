@@ -31,14 +31,14 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 /** Starts `lab up` and waits until its state shows a guest spawned (booting). */
 async function upUntilBooting(lab: string, guests: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cliPath, 'lab', 'up', '--name', lab, '--guests', String(guests)], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [cliPath, 'lab', 'up', '--lab', lab, '--guests', String(guests)], { stdio: 'ignore' });
   const booting = await until(() => (readState(lab)?.processes.filter((p) => p.role === 'guest').length ?? 0) >= 1, 20_000);
   assert.ok(booting, 'lab up got as far as spawning a guest');
   return child;
 }
 
 test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes, and lab down removes it', async () => {
-  const r = runCli(['lab', 'up', '--name', UP, '--guests', '1', '--transport', 'tuntap', '--json'], 90_000);
+  const r = runCli(['lab', 'up', '--lab', UP, '--guests', '1', '--transport', 'tuntap', '--json'], 90_000);
   assert.is(r.status, 0, r.stderr);
   const j = jsonResult(r.stdout, 'lab');
   assert.equal(Object.keys(j).sort(), ['client', 'guests', 'guestsUpMs', 'host', 'kind', 'name', 'schemaVersion', 'startedAt', 'tool', 'version']);
@@ -56,7 +56,7 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   assert.ok(tp.Mbps > 10, `${tp.Mbps} Mbps`);
 
   // The same through the CLI: --lab/--target, from the client namespace; a missing guest is exit 2.
-  const cp = runCli(['probe', 'response', '--lab', UP, '--target', 'g1', '--protocol', 'udp', '--iterations', '200', '--timeout-ms', '2000', '--json']);
+  const cp = runCli(['probe', 'response', '--lab', UP, '--target', 'g1', '--protocol', 'udp', '--iterations', '200', '--timeout', '2s', '--json']);
   assert.is(cp.status, 0, cp.stderr);
   const cj = jsonResult(cp.stdout, 'probe').runs[0];
   assert.is(cj.config.netns, `${UP}-client`);
@@ -64,12 +64,12 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   assert.is(cj.received + cj.lost, 200);
   assert.is(runCli(['probe', 'response', '--lab', UP, '--target', 'g9']).status, 2);
 
-  const st = runCli(['lab', 'status', '--name', UP, '--json']);
+  const st = runCli(['lab', 'status', '--lab', UP, '--json']);
   assert.is(st.status, 0, st.stderr);
   assert.ok(jsonResult(st.stdout, 'lab').guests[0].alive);
 
   const recorded = recordedProcesses(UP);
-  const down = runCli(['lab', 'down', '--name', UP, '--json']);
+  const down = runCli(['lab', 'down', '--lab', UP, '--json']);
   assert.is(down.status, 0, down.stderr);
   assert.equal(jsonResult(down.stdout, 'lab-down').removed, true);
   assert.equal(leftovers(UP, recorded), []);
@@ -102,7 +102,7 @@ test('SIGKILL of the CLI during lab up, then cleanup --lab: nothing left; cleanu
 
 test('a guest that dies during boot: exit 1, one line with its status and console log; nothing left', () => {
   // Too little memory for the kernel: UML exits at once.
-  const r = runCli(['lab', 'up', '--name', FAIL, '--mem', '8M']);
+  const r = runCli(['lab', 'up', '--lab', FAIL, '--mem', '8M']);
   assert.is(r.status, 1, r.stderr);
   const m = /^umlperf: guest g1 exited during boot \(status \d+\); console log: (\S+)/.exec(r.stderr);
   assert.ok(m, r.stderr);

@@ -139,12 +139,12 @@ test('planted symlinks, mknod and setuid files in its own directory give the gue
 });
 
 test('lab exec --side gN on the CLI: output and status; bad sides exit 2', () => {
-  const r = runCli(['lab', 'exec', '--name', LAB, '--side', 'g2', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+  const r = runCli(['lab', 'exec', '--lab', LAB, '--side', 'g2', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
   assert.is(r.status, 3, r.stderr);
   assert.is(r.stdout, 'hi\n');
   assert.is(r.stderr, 'oops\n');
   for (const side of ['g9', 'gx', 'guest']) {
-    const b = runCli(['lab', 'exec', '--name', LAB, '--side', side, '--', 'true']);
+    const b = runCli(['lab', 'exec', '--lab', LAB, '--side', side, '--', 'true']);
     assert.is(b.status, 2, `${side}: ${b.stderr}`);
     assert.is(b.stderr.trim().split('\n').length, 1);
   }

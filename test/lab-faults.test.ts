@@ -28,7 +28,7 @@ const SERVERS = 'dns,www,mail';
 
 function up(lab: string, env: Record<string, string> = {}): ChildProcess {
   used.push(lab);
-  return spawn(process.execPath, [cliPath, 'lab', 'up', '--name', lab, '--image', 'debian', '--servers', SERVERS, '--guests', '1'], {
+  return spawn(process.execPath, [cliPath, 'lab', 'up', '--lab', lab, '--image', 'debian', '--servers', SERVERS, '--guests', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
 }

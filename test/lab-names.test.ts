@@ -57,8 +57,8 @@ test('mconsole wire format: request, reply and notify as in arch/um mconsole.h',
 });
 
 test('CLI: bad lab names and guest counts exit 2 with one line', () => {
-  for (const args of [['lab', 'up', '--name', 'Bad-Name'], ['lab', 'up', '--name', 'ok', '--guests', '65'], ['lab', 'up', '--guests', '-1'],
-    ['lab', 'status', '--name', 'x_y'], ['cleanup', '--lab', 'NO'], ['cleanup', '--lab', 'a', '--all'], ['lab', 'up', '--transport', 'slirp']]) {
+  for (const args of [['lab', 'up', '--lab', 'Bad-Name'], ['lab', 'up', '--lab', 'ok', '--guests', '65'], ['lab', 'up', '--guests', '-1'],
+    ['lab', 'status', '--lab', 'x_y'], ['cleanup', '--lab', 'NO'], ['cleanup', '--lab', 'a', '--all'], ['lab', 'up', '--transport', 'slirp']]) {
     const r = runCli(args);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);

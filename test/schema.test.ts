@@ -82,7 +82,7 @@ test('doctor, cleanup, lab down, image, report --format json and compare --json 
   assert.is(c.status, 0, c.stderr);
   assert.equal(jsonResult(c.stdout, 'cleanup').labs.map((l: { found: boolean }) => l.found), [false]);
 
-  const d = runCli(['lab', 'down', '--name', tag, '--json']);
+  const d = runCli(['lab', 'down', '--lab', tag, '--json']);
   assert.is(d.status, 0, d.stderr);
   assert.is(jsonResult(d.stdout, 'lab-down').removed, false);
 

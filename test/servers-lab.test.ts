@@ -17,7 +17,7 @@ const name = `sv${randomBytes(3).toString('hex')}`;
 let lab: LabInfo | undefined;
 
 test('lab up with an unknown server exits 2 before creating anything', () => {
-  const r = runCli(['lab', 'up', '--name', name, '--image', 'debian', '--servers', 'dns,gopher']);
+  const r = runCli(['lab', 'up', '--lab', name, '--image', 'debian', '--servers', 'dns,gopher']);
   assert.is(r.status, 2, r.stderr);
   assert.match(r.stderr, /unknown server 'gopher'/);
   assert.not.ok(fs.existsSync(`/run/umlperf/${name}`));

@@ -330,7 +330,7 @@ test('bad options: reverse/bidir over UDP, both at once, parallel out of range, 
 });
 
 test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JSON and as tables', () => {
-  const j = runCli(['probe', 'throughput', '--bidir', '--parallel', '2', '--interval', '100ms', '--duration', '0.3', '--json']);
+  const j = runCli(['probe', 'throughput', '--bidir', '--parallel', '2', '--interval', '100ms', '--duration', '0.3s', '--json']);
   assert.is(j.status, 0, j.stderr);
   const r = jsonResult(j.stdout, 'probe').runs[0];
   assert.is(r.config.direction, 'both');
@@ -339,7 +339,7 @@ test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JS
   assert.is(r.received.streams.length, 2);
   assert.ok(r.intervals.length >= 2);
   assert.type(r.intervals[0].Mbps, 'number');
-  const t = runCli(['probe', 'throughput', '--reverse', '--parallel', '2', '--interval', '0.1s', '--duration', '0.3']);
+  const t = runCli(['probe', 'throughput', '--reverse', '--parallel', '2', '--interval', '0.1s', '--duration', '0.3s']);
   assert.is(t.status, 0, t.stderr);
   assert.match(t.stdout, /TCP from 127\.0\.0\.1/);
   assert.match(t.stdout, /received total/);
@@ -352,7 +352,7 @@ test('CLI: bad breadth flags are one-line usage errors (exit 2)', () => {
     [['--reverse', '--protocol', 'udp'], /TCP only/],
     [['--parallel', '0'], /--parallel/],
     [['--interval', '5ms'], /--interval/],
-    [['--interval', '1h'], /--interval/],
+    [['--interval', '2h'], /--interval must be a duration from 10ms to 3600s/],
     [['--source-port', '9000'], /--bidir/],
   ] as [string[], RegExp][]) {
     const r = runCli(['probe', 'throughput', '--host', '127.0.0.1', ...args]);

@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_LAB, validateLabName } from '../../src/lab/names.js';
+import { textWith } from '../args.js';
 import { teardownAll, teardownLab, type TeardownReport } from '../../src/lab/teardown.js';
 
 interface Args {
@@ -19,9 +20,11 @@ const command: CommandModule<object, Args> = {
   describe: 'remove everything a lab made (after a crash too): guests, endpoint, links, namespaces, files',
   builder: (y: Argv) =>
     y
-      .option('lab', { type: 'string', describe: `the lab (default ${DEFAULT_LAB})` })
+      .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', validateLabName), describe: `the lab (default ${DEFAULT_LAB})` })
       .option('all', { type: 'boolean', default: false, describe: 'every lab found: state files, data directories, cgroups, namespaces' })
-      .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args>,
+      .option('json', { type: 'boolean', default: false, describe: 'print what was removed as JSON' })
+      .example('$0 cleanup --lab web', 'after a crash: end what lab web left running, remove its links, namespaces and files')
+      .example('$0 cleanup --all', 'every lab found on this machine') as unknown as Argv<Args>,
   handler: async (a) => {
     if (a.all && a.lab !== undefined) throw new UsageError('--lab and --all exclude each other');
     const reports: TeardownReport[] = a.all ? await teardownAll({ graceful: false }) : [await teardownLab(validateLabName(a.lab ?? DEFAULT_LAB), { graceful: false })];

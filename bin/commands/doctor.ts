@@ -19,7 +19,9 @@ const command: CommandModule<object, Args> = {
     y
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'UML kernel to check' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('boot', { type: 'boolean', default: true, describe: 'boot one guest (--no-boot skips it)' }) as unknown as Argv<Args>,
+      .option('boot', { type: 'boolean', default: true, describe: 'boot one guest (--no-boot skips it)' })
+      .example('$0 doctor', 'every check, then a guest booted and stopped')
+      .example('$0 doctor --no-boot --json', 'the checks only, as JSON') as unknown as Argv<Args>,
   handler: async (a) => {
     const startedAt = new Date().toISOString();
     const r = await doctor({ kernel: a.kernel, boot: a.boot });

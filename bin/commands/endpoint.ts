@@ -34,8 +34,12 @@ const command: CommandModule<object, Args> = {
         const discard = a['discard-port'] as number | undefined;
         if (discard === undefined && port === 65535) throw new UsageError('--port 65535 leaves no port + 1 for discard: give --discard-port');
         if (discard !== undefined && port !== 0 && discard === port) throw new UsageError('--port and --discard-port must differ');
+        if (a.chargen === false && a['chargen-port'] !== undefined) throw new UsageError('--chargen-port goes with chargen (not with --no-chargen)');
+        if (a.chargen === false && a['source-max'] !== undefined) throw new UsageError('--source-max goes with chargen (not with --no-chargen)');
         return true;
-      }) as unknown as Argv<Args>,
+      })
+      .example('$0 endpoint', 'echo on 127.0.0.1:7007, discard on 7008, chargen on 7009')
+      .example('$0 endpoint --bind 0.0.0.0 --port 0', 'on every address, on free ports it prints') as unknown as Argv<Args>,
   handler: async (a) => {
     const ep = await startEndpoint({
       bind: a.bind,

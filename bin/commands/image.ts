@@ -1,4 +1,4 @@
-// umlperf image build --image minimal|debian: build (or find in the cache) a guest image.
+// umlperf image build [--image minimal|debian]: build (or find in the cache) a guest image.
 import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 import { debianImage } from '../../src/images/debian.js';
@@ -6,21 +6,20 @@ import { DEFAULT_CACHE_DIR, minimalImage, type GuestImage } from '../../src/imag
 import { dirFlag } from '../args.js';
 
 interface Args {
-  action: 'build';
   image: 'minimal' | 'debian';
   'cache-dir': string;
   json: boolean;
 }
 
-const command: CommandModule<object, Args> = {
-  command: 'image <action>',
-  describe: 'build a guest image (cached by a hash of its recipe; prints where it is)',
+const build: CommandModule<object, Args> = {
+  command: 'build',
+  describe: 'build a guest image, or find it in the cache (by a hash of its recipe); prints where it is',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['build'] as const, describe: 'what to do' })
-      .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true })
+      .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true, describe: 'which image' })
       .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<Args>,
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .example('$0 image build --image debian', 'the Debian image with BIND, Apache and Postfix (~30 s the first time)') as unknown as Argv<Args>,
   handler: async (a) => {
     const startedAt = new Date().toISOString();
     const tty = process.stderr.isTTY;
@@ -38,5 +37,16 @@ const command: CommandModule<object, Args> = {
     process.stdout.write(`${img.name}: ${img.built ? `built in ${(img.buildMs / 1000).toFixed(1)} s` : 'cached'}${extra}\n` +
       `  base ${img.base}\n  root ${img.root}\n`);
   },
+};
+
+const command: CommandModule = {
+  command: 'image <action>',
+  describe: 'guest images: build',
+  builder: (y: Argv) =>
+    y
+      .command(build)
+      .demandCommand(1, 'name an image action: build')
+      .example('$0 image build', 'the minimal image (busybox and the endpoint)'),
+  handler: () => undefined,
 };
 export default command;

@@ -3,16 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UmlperfError, UsageError } from '../../src/errors.js';
-import { checkMem } from '../../src/lab/lab.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
 import { LabStage } from '../../src/paper/lab-stage.js';
+import type { ServerName } from '../../src/servers/start.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
 import { renderPaper, type PaperFormat, type PaperWithIsolation } from '../../src/report/render.js';
 import { isolate } from '../../src/isolate/run.js';
 import { renderIsolate } from '../../src/report/isolate.js';
-import { executableFlag, intFlag, intListFlag, nameListFlag, outFileFlag, textWith } from '../args.js';
+import { cpuListFlag, cpuListText, executableFlag, intFlag, intListFlag, memFlag, outFileFlag, rejectGiven, serverListFlag } from '../args.js';
 import { progressSink } from '../progress.js';
 import { reportError } from '../fail.js';
 import { saveResult } from '../results.js';
@@ -37,22 +37,51 @@ function writeOrExplain(file: string, text: string, saved: string | undefined): 
   }
 }
 
+// Flags without a yargs default are `undefined` when not given: those that do not apply to the
+// chosen experiments are rejected, not ignored (defaults are applied in the handler).
 interface Args {
   experiment: (Experiment | 4)[];
-  runs: number;
-  guests: number[];
-  servers: Exclude<ServerRole, 'none'>[];
-  transport: 'vector' | 'tuntap';
+  runs?: number;
+  guests?: number[];
+  servers?: ServerName[];
+  transport?: 'vector' | 'tuntap';
   kernel?: string;
   mem?: string;
+  cpu?: number[];
   format: Format;
   out?: string;
-  samples: boolean;
-  pin: boolean;
-  yes: boolean;
-  ciTarget?: number;
-  maxRuns?: number;
+  samples?: boolean;
+  yes?: boolean;
+  'ci-target'?: number;
+  'max-runs'?: number;
   seed?: number;
+}
+
+/** The study's servers in the study's order (Apache, BIND, the mailer). */
+const DEFAULT_SERVERS: ServerName[] = ['www', 'dns', 'mail'];
+/** Flags of the study's lab runs (experiments 1-3). */
+const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes'] as const;
+
+/** Options that do not apply to the experiments asked for: exit 2, before anything is built. */
+function checkApplicable(a: Args): void {
+  const lab = a.experiment.some((e) => e !== 4);
+  if (!lab) rejectGiven(a as unknown as Record<string, unknown>, LAB_FLAGS, 'does not apply to experiment 4 alone (it takes --format and --out)');
+  if (!a.experiment.includes(3)) rejectGiven(a as unknown as Record<string, unknown>, ['guests'], 'applies to experiment 3 only');
+  if (!a.experiment.includes(2)) rejectGiven(a as unknown as Record<string, unknown>, ['servers'], 'applies to experiment 2 only');
+  if (a['ci-target'] === undefined) rejectGiven(a as unknown as Record<string, unknown>, ['max-runs'], 'goes with --ci-target');
+  if (a.format !== 'json') rejectGiven(a as unknown as Record<string, unknown>, ['samples'], 'goes with --format json');
+  const runs = a.runs ?? 10;
+  if (a['max-runs'] !== undefined && a['max-runs'] < runs) throw new UsageError(`--max-runs (${a['max-runs']}) must be at least --runs (${runs})`);
+}
+
+/** `--cpu LIST`: the lab on LIST, the probes on the first CPU outside it. */
+function placement(cpu: number[] | undefined): { probeCpu?: number; labCpus?: string } {
+  if (cpu === undefined) return {};
+  const n = availableParallelism();
+  if (cpu.some((c) => c >= n)) throw new UsageError(`--cpu ${cpuListText(cpu)}: this machine has CPUs 0-${n - 1}`);
+  const probeCpu = Array.from({ length: n }, (_, i) => i).find((c) => !cpu.includes(c));
+  if (probeCpu === undefined) throw new UsageError(`--cpu ${cpuListText(cpu)} leaves no CPU for the probes (they run on the first CPU not in the list)`);
+  return { probeCpu, labCpus: cpuListText(cpu) };
 }
 
 export const render = renderPaper;
@@ -81,44 +110,44 @@ const command: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     y
       .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all (1-3); 4 (a buggy guest and its neighbours, ~3 min) only when named' })
-      .option('runs', { type: 'string', default: '10', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (the study: 10)' })
-      .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: 'experiment 3: guest counts to measure the host under' })
-      .option('servers', { type: 'string', default: 'www,dns,mail', requiresArg: true, coerce: nameListFlag('servers', ['www', 'dns', 'mail'] as const), describe: 'experiment 2: servers started in turn: www (apache2), dns (BIND named), mail (postfix)' })
-      .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network transport (tuntap: as in the study)' })
+      .option('runs', { type: 'string', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (default 10, as the study)' })
+      .option('guests', { type: 'string', requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: `experiment 3: guest counts to measure the host under (default ${DEFAULT_SWEEP.join(',')})` })
+      .option('servers', { type: 'string', requiresArg: true, coerce: serverListFlag('servers'), describe: `experiment 2: servers started in turn, of dns, www, mail (default ${DEFAULT_SERVERS.join(',')})` })
+      .option('transport', { choices: ['vector', 'tuntap'] as const, requiresArg: true, describe: 'UML network transport (default vector; tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
-      .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: 'guest memory (default 64M, 128M with servers)' })
+      .option('mem', { type: 'string', requiresArg: true, coerce: memFlag('mem'), describe: 'guest memory (default 64M, 128M with servers)' })
+      .option('cpu', { type: 'string', requiresArg: true, coerce: cpuListFlag('cpu'), describe: 'run the lab on these CPUs and the probes on the first CPU outside them, e.g. 0 (default: no placement; a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
       .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true, describe: 'the report printed on stdout' })
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file (checked before the run starts); re-render it with umlperf report' })
       .option('ci-target', { type: 'string', requiresArg: true, coerce: percentFlag('ci-target'), describe: 'adaptive: add blocks until every ratio\'s 95% CI is within ±PCT (up to --max-runs)' })
       .option('max-runs', { type: 'string', requiresArg: true, coerce: intFlag('max-runs', 1, 1000), describe: 'adaptive: at most this many blocks per step (default 3 × --runs)' })
       .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
-      .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
-      .option('pin', { type: 'boolean', default: false, describe: 'probes on the last CPU, the lab on the others (fixed placement; but a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
-      .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' })
+      .option('samples', { type: 'boolean', describe: 'with --format json: include the kept RTT samples' })
+      .option('yes', { type: 'boolean', describe: 'install missing Debian packages without asking' })
       .example('$0 paper', 'the three experiments, Tables 1-5 on the terminal (a few minutes)')
       .example('$0 paper --experiment 1 --out r.json', 'experiment 1 only; the result saved as JSON for umlperf report and compare')
-      .example('$0 paper --ci-target 2 --max-runs 40', 'add blocks until every ratio is known within ±2%') as unknown as Argv<Args>,
+      .example('$0 paper --ci-target 2 --max-runs 40', 'add blocks until every ratio is known within ±2%')
+      .example('$0 paper --experiment 2 --servers dns,www', 'experiment 2 with BIND and Apache only')
+      .example('$0 paper --experiment 4 --format md', 'experiment 4 (isolation) alone, as Markdown') as unknown as Argv<Args>,
   handler: async (a) => {
+    checkApplicable(a);
     const withIsolation = a.experiment.includes(4);
     const experiments = a.experiment.filter((e): e is Experiment => e !== 4);
     if (!experiments.length) return isolationOnly(a);
-    const servers = a.servers;
+    const servers: Exclude<ServerRole, 'none'>[] = a.servers ?? DEFAULT_SERVERS;
     // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here), but pinning a
     // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
     // so it is opt-in.
-    const ncpu = availableParallelism();
-    const pin = a.pin && ncpu >= 2;
-    const probeCpu = pin ? ncpu - 1 : undefined;
-    const labCpus = pin ? (ncpu === 2 ? '0' : `0-${ncpu - 2}`) : undefined;
-    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu, ciTargetPercent: a.ciTarget, maxRuns: a.maxRuns, seed: a.seed };
+    const { probeCpu, labCpus } = placement(a.cpu);
+    const opts = { experiments, runs: a.runs ?? 10, guestsSweep: a.guests ?? DEFAULT_SWEEP, servers, probeCpu, ciTargetPercent: a['ci-target'], maxRuns: a['max-runs'], seed: a.seed };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
     const progress = progressSink('umlperf paper');
     const say = (line: string) => progress.line(line);
     const needServers = cfg.experiments.includes(2);
-    await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes, say });
+    await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes ?? false, say });
     const result: PaperWithIsolation = await interruptible(async (signal) => {
-      const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
+      const stage = await LabStage.create({ transport: a.transport ?? 'vector', kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
     if (withIsolation && result.complete) result.isolation = await interruptible((signal) => isolate({ signal, progress: say }));
@@ -142,7 +171,7 @@ const command: CommandModule<object, Args> = {
     if (saved) process.stderr.write(`umlperf paper: result saved in ${saved} (umlperf report ${saved} --format html --out page.html)\n`);
     let text: string;
     try {
-      text = render(result, a.format, a.samples);
+      text = render(result, a.format, a.samples ?? false);
     } catch (e) {
       throw new UmlperfError('ERR_UMLPERF_RENDER', `cannot render the ${a.format} report (${firstLine(e)})${saved ? `; the result is saved in ${saved}` : ''}`);
     }

@@ -1,7 +1,7 @@
 // umlperf probe response|throughput|stream: parses, calls src/, prints.
 import type { Argv, CommandModule } from 'yargs';
 import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
-import { UsageError } from '../../src/errors.js';
+import { isUsageError, UsageError } from '../../src/errors.js';
 import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
@@ -13,6 +13,7 @@ import {
   DEFAULT_ECHO_PORT,
   MAX_PARALLEL_STREAMS,
   MAX_UDP_PAYLOAD,
+  MIN_UDP_REQUEST,
   responseTime,
   streaming,
   throughput,
@@ -27,7 +28,7 @@ import { meanCi } from '../../src/stats.js';
 import { envelope } from '../../src/result/envelope.js';
 import type { ProbeRuns } from '../../src/result/schema.js';
 import { exitCodeFor, reportError } from '../fail.js';
-import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
+import { cpuListFlag, durationFlag, formatDuration, intFlag, numFlag, sizeFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
 type Kind = 'response' | 'throughput' | 'stream' | 'crr';
@@ -42,8 +43,8 @@ interface Args {
   iterations?: number;
   transactions?: number;
   warmup?: number;
-  'interval-us'?: number;
-  'timeout-ms'?: number;
+  'request-interval'?: number;
+  timeout?: number;
   bytes?: number;
   duration?: number;
   rate?: number;
@@ -56,7 +57,7 @@ interface Args {
   'source-port'?: number;
   'loss-threshold'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
-  cpu?: number;
+  cpu?: number[];
   netns?: string;
   lab?: string;
   target?: string;
@@ -64,6 +65,8 @@ interface Args {
   json?: boolean;
   samples?: boolean;
 }
+
+const MIB = 2 ** 20;
 
 const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'string' as const, requiresArg: true, describe, coerce });
 
@@ -73,14 +76,14 @@ function builder(y: Argv): Argv<Args> {
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
-    .option('size', n('request / write / datagram size in bytes', intFlag('size', 1, 16 << 20)))
+    .option('size', n('request / write / datagram size, e.g. 64, 1KiB, 64KiB', sizeFlag('size', 1, 16 * MIB)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
     .option('transactions', n('crr: connect-request-response-close transactions per run (default 1000)', intFlag('transactions', 1, 10_000_000)))
     .option('warmup', n('response: unmeasured requests first (default 100)', intFlag('warmup', 0, 100_000_000)))
-    .option('interval-us', n('response: gap between request starts', numFlag('interval-us', 0, 60_000_000, { unit: 'µs' })))
-    .option('timeout-ms', n('response: per-request timeout (UDP default 200, TCP 5000)', numFlag('timeout-ms', 0, 600_000, { above: true, unit: 'ms' })))
-    .option('bytes', n('throughput: bytes per run', intFlag('bytes', 1, Number.MAX_SAFE_INTEGER)))
-    .option('duration', n('throughput, stream: seconds per run (default 2 / 1)', numFlag('duration', 0, 3600, { above: true, unit: 's' })))
+    .option('request-interval', n('response: time from one request\'s start to the next, e.g. 100us, 1ms (default 0: back to back)', durationFlag('request-interval', 0, 60_000)))
+    .option('timeout', n('response, crr: per-request timeout, e.g. 200ms, 5s (default UDP 200ms, TCP 5s)', durationFlag('timeout', 1, 600_000)))
+    .option('bytes', n('throughput: bytes per run, e.g. 100MB, 1G', sizeFlag('bytes', 1, 2 ** 50)))
+    .option('duration', n('throughput, stream: length of each run, e.g. 500ms, 2s (default 2s / 1s)', durationFlag('duration', 10, 3_600_000)))
     .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
     .option('reverse', { type: 'boolean', describe: `throughput (TCP): the target sends, we count: from its chargen source (default port ${DEFAULT_CHARGEN_PORT})` })
     .option('bidir', { type: 'boolean', describe: 'throughput (TCP): send to discard and receive from chargen at once' })
@@ -91,13 +94,19 @@ function builder(y: Argv): Argv<Args> {
     .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
     .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
-    .option('cpu', n('pin the probe thread to this CPU', intFlag('cpu', 0, 4095)))
+    .option('cpu', n('run the probe thread on this CPU, e.g. 1', cpuListFlag('cpu', { one: true })))
     .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'run the probe inside this network namespace' })
     .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'probe a lab from its client namespace (with --target)' })
     .option('target', { type: 'string', requiresArg: true, coerce: textWith('target', (t) => t === 'host' || guestNumber(t)), describe: 'with --lab: host, or a guest g1, g2, ...' })
     .option('runs', { ...n('repeat the probe', intFlag('runs', 1, 10000)), default: '1' })
     .option('json', { type: 'boolean', describe: 'print the result object(s) as JSON' })
-    .option('samples', { type: 'boolean', default: true, describe: 'response --json: include every RTT (--no-samples to omit)' }) as unknown as Argv<Args>;
+    .option('samples', { type: 'boolean', describe: 'response, crr with --json: include every RTT (the default; --no-samples omits them)' })
+    .example('$0 probe response --iterations 10000', 'TCP round trips to an endpoint on 127.0.0.1 (started for the run)')
+    .example('$0 probe response --host 198.18.0.11 --protocol udp --timeout 500ms', 'UDP echo round trips to a host\'s echo service')
+    .example('$0 probe throughput --duration 5s --parallel 4 --interval 1s', 'bulk TCP for 5 s over 4 streams, a line per second')
+    .example('$0 probe throughput --bytes 1G --reverse', 'receive 1 GiB from the chargen source')
+    .example('$0 probe stream --rate 100 --duration 2s', 'paced UDP at 100 Mbit/s: loss, jitter, reordering')
+    .example('$0 probe crr --lab umlperf --target g1', 'connect-request-response-close rate to guest g1 of a lab') as unknown as Argv<Args>;
 }
 
 interface Target {
@@ -131,17 +140,18 @@ function liveIntervals(a: Args): ((e: ThroughputIntervalEvent) => void) | undefi
 }
 
 function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Promise<Result> {
-  const base = { ...common, host: target.host, port: a.port ?? target.port, protocol: a.protocol, wait: a.wait, cpu: a.cpu, netns: target.netns };
+  const base = { ...common, host: target.host, port: a.port ?? target.port, protocol: a.protocol, wait: a.wait, cpu: a.cpu?.[0], netns: target.netns };
+  const durationS = a.duration === undefined ? undefined : a.duration / 1000;
   switch (a.kind) {
     case 'response':
-      return responseTime({ ...base, size: a.size, iterations: a.iterations, warmup: a.warmup, intervalUs: a['interval-us'], timeoutMs: a['timeout-ms'], keepSamples: a.samples });
+      return responseTime({ ...base, size: a.size, iterations: a.iterations, warmup: a.warmup, intervalUs: a['request-interval'] === undefined ? undefined : a['request-interval'] * 1000, timeoutMs: a.timeout, keepSamples: a.samples ?? true });
     case 'throughput':
       return throughput({
         ...base,
         sourcePort: a['source-port'] ?? target.sourcePort,
         size: a.size,
         bytes: a.bytes,
-        durationS: a.duration ?? (a.bytes === undefined ? 2 : undefined),
+        durationS: durationS ?? (a.bytes === undefined ? 2 : undefined),
         reverse: a.reverse,
         bidir: a.bidir,
         parallel: a.parallel,
@@ -150,9 +160,9 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         onInterval: liveIntervals(a),
       });
     case 'crr':
-      return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a['timeout-ms'], keepSamples: a.samples } as ConnectionRateOptions);
+      return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a.timeout, keepSamples: a.samples ?? true } as ConnectionRateOptions);
     case 'stream':
-      return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS: a.duration, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
+      return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
   }
 }
 
@@ -187,9 +197,10 @@ function jsonOf(kind: Kind, runs: Result[], asked: number): ProbeRuns {
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
 const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   iterations: ['response'],
-  'interval-us': ['response'],
+  'request-interval': ['response'],
   warmup: ['response', 'crr'],
-  'timeout-ms': ['response', 'crr'],
+  timeout: ['response', 'crr'],
+  samples: ['response', 'crr'],
   transactions: ['crr'],
   bytes: ['throughput'],
   reverse: ['throughput'],
@@ -219,6 +230,32 @@ function checkKindFlags(a: Args): void {
   if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'crr' && a.size > 65536) throw new UsageError(`--size: crr requests are at most 65536 bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'response' && a.size > 1 << 20) throw new UsageError(`--size: response requests are at most ${1 << 20} bytes (got ${a.size})`);
+  if (a.size !== undefined && a.kind === 'response' && udp && a.size < MIN_UDP_REQUEST) throw new UsageError(`--size: a UDP request carries its sequence number, so at least ${MIN_UDP_REQUEST} bytes (got ${a.size})`);
+  if (a.samples !== undefined && !a.json) throw new UsageError('--samples goes with --json (the table shows no samples)');
+  if (a.omit !== undefined) {
+    if (a.protocol === 'udp') throw new UsageError('--omit is TCP only (a UDP receiver counts the whole run)');
+    if (a.duration === undefined) throw new UsageError('--omit goes with --duration (not --bytes)');
+    if (a.omit >= a.duration) throw new UsageError(`--omit (${formatDuration(a.omit)}) must be shorter than --duration (${formatDuration(a.duration)})`);
+    if (a.interval !== undefined && Math.abs(a.omit / a.interval - Math.round(a.omit / a.interval)) > 1e-9)
+      throw new UsageError(`--omit (${formatDuration(a.omit)}) must be a whole number of --interval (${formatDuration(a.interval)})`);
+  }
+}
+
+// What the library calls an option, and the flag a user typed for it: a library message that
+// reaches the CLI names the flag.
+const FLAG_OF: Record<string, string> = {
+  durationS: '--duration', timeoutMs: '--timeout', intervalUs: '--request-interval', intervalMs: '--interval', omitMs: '--omit',
+  sourcePort: '--source-port', rateMbps: '--rate', lossThresholdPercent: '--loss-threshold', findMaxRate: '--find-max-rate', keepSamples: '--samples',
+};
+
+/** A library UsageError in the CLI's words. */
+export function inFlagWords(e: unknown): unknown {
+  if (!isUsageError(e)) return e;
+  const err = e as Error;
+  const message = err.message.replace(/\b(durationS|timeoutMs|intervalUs|intervalMs|omitMs|sourcePort|rateMbps|lossThresholdPercent|findMaxRate|keepSamples)\b/g, (w) => FLAG_OF[w]);
+  if (message === err.message) return e;
+  err.message = message;
+  return err;
 }
 
 async function handler(a: Args): Promise<void> {
@@ -261,7 +298,7 @@ async function handler(a: Args): Promise<void> {
     });
   } catch (e) {
     // A probe of a lab guest that died says so, with its log, rather than "connection refused".
-    failure = (labResolved && exitCodeFor(e) === 1 && targetDownError(a.lab!, a.target!)) || e;
+    failure = (labResolved && exitCodeFor(e) === 1 && targetDownError(a.lab!, a.target!)) || inFlagWords(e);
   } finally {
     await local?.close();
   }

@@ -14,7 +14,7 @@ interface Args {
   file: string;
   format: PaperFormat;
   out?: string;
-  samples: boolean;
+  samples?: boolean;
 }
 
 /** A saved `umlperf isolate` result (kind isolate), else undefined (and the paper loader judges the file). */
@@ -39,12 +39,16 @@ const command: CommandModule<object, Args> = {
       .positional('file', { type: 'string', demandOption: true, describe: 'a saved result' })
       .option('format', { choices: PAPER_FORMATS, default: 'table' as const, requiresArg: true })
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'write the report to this file instead of stdout' })
-      .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
+      .option('samples', { type: 'boolean', describe: 'with --format json: include the kept RTT samples' })
+      .check((a) => {
+        if (a.samples !== undefined && a.format !== 'json') throw new UsageError('--samples goes with --format json');
+        return true;
+      })
       .example('$0 report r.json --format html --out r.html', 'one self-contained page with the tables and charts')
       .example('$0 report r.json --format md', 'the tables as Markdown') as unknown as Argv<Args>,
   handler: (a) => {
     const iso = isolateFile(a.file);
-    const text = iso ? renderIsolate(iso, a.format) : renderPaper(loadPaperResult(a.file), a.format, a.samples);
+    const text = iso ? renderIsolate(iso, a.format) : renderPaper(loadPaperResult(a.file), a.format, a.samples ?? false);
     if (!a.out) {
       process.stdout.write(text);
       return;

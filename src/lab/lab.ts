@@ -170,7 +170,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     fs.mkdirSync(dir, { mode: 0o700 });  // also the lock: one `lab up` per name
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `lab ${name} exists already (umlperf lab down --name ${name}, or umlperf cleanup --lab ${name})`);
+      throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `lab ${name} exists already (umlperf lab down --lab ${name}, or umlperf cleanup --lab ${name})`);
     throw e;
   }
   const ids = allocateIds(takenIds());
@@ -354,7 +354,7 @@ function keepLog(lab: string, e: unknown): unknown {
 function requireState(name: string): LabState {
   validateLabName(name);
   const s = readState(name);
-  if (!s) throw new UmlperfError('ERR_UMLPERF_NO_LAB', `no lab ${name} (umlperf lab up --name ${name})`);
+  if (!s) throw new UmlperfError('ERR_UMLPERF_NO_LAB', `no lab ${name} (umlperf lab up --lab ${name})`);
   return s;
 }
 
@@ -477,4 +477,35 @@ export async function labReplaceGuest(name: string, guest: string, o: ReplaceGue
   } finally {
     watcher.close();
   }
+}
+
+/** One line of `umlperf lab list`: a lab found under the state directory. */
+export interface LabSummary {
+  name: string;
+  /** From its state file; `unknown` when the file is missing or unreadable (cleanup removes it). */
+  status: LabState['status'] | 'unknown';
+  /** When the lab was made. */
+  startedAt?: string;
+  image?: string;
+  guests: number;
+  /** Guests whose UML process is alive now. */
+  running: number;
+}
+
+/** Every lab with a directory under the state root, by name. */
+export function labList(): LabSummary[] {
+  return listLabs().map((name) => {
+    let s: LabState | undefined;
+    try {
+      s = readState(name);
+    } catch {
+      s = undefined;
+    }
+    if (!s || !Array.isArray(s.guests)) return { name, status: 'unknown', guests: 0, running: 0 };
+    const running = s.guests.filter((g) => {
+      const p = s!.processes.find((x) => x.role === 'guest' && x.id === g.id);
+      return !!p && isAlive(p);
+    }).length;
+    return { name, status: s.status, startedAt: s.createdAt, image: s.image?.name, guests: s.guests.length, running };
+  });
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { UsageError } from '../errors.js';
+import { parseSize } from '../units.js';
 import { cgroupDirs, cgroupMode, CGROUP_TREE } from './cgroup.js';
 
 export interface GuestLimits {
@@ -33,13 +34,10 @@ export interface LimitReport {
  */
 export const MEM_LIMIT_HEADROOM = 32 << 20;
 
-const UNITS: Record<string, number> = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
-
-/** "64M", "256m", "1G", "4096" → bytes; undefined when it is not a size. */
+/** "64M", "256MiB", "1G", "4096" (units as everywhere: src/units.ts) → whole bytes above 0; else undefined. */
 export function sizeBytes(s: string): number | undefined {
-  const m = /^([1-9][0-9]{0,9})([kKmMgG]?)$/.exec(s);
-  if (!m) return undefined;
-  return Number(m[1]) * UNITS[m[2].toLowerCase()];
+  const b = parseSize(s);
+  return b !== undefined && Number.isSafeInteger(b) && b > 0 ? b : undefined;
 }
 
 /** Parses `cpu=50%,mem=256M,io=20M,pids=512` (any subset, each once). */

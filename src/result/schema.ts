@@ -230,7 +230,7 @@ export const ServeBenchResultSchema = Obj({
   ...envelope('serve-bench'),
   config: Obj({
     server: ServerName,
-    daemon: Str('the program serving: named (BIND), apache2, postfix'),
+    daemon: Str('the program serving: named, apache2, postfix'),
     target: Str('host or gN'),
     address: Str(),
     requests: Int(),
@@ -516,7 +516,14 @@ export const LabResultSchema = Obj({ ...envelope('lab'), ...LabProps });
 
 export const LabListSchema = Obj({
   ...envelope('lab-list'),
-  labs: Type.Array(Obj({ name: Str(), status: Str(), guests: Int(), startedAt: Opt(Str()) })),
+  labs: Type.Array(Obj({
+    name: Str(),
+    status: Str('from its state file: starting, up, stopping, failed; unknown when the file is missing or unreadable'),
+    guests: Int(),
+    running: Int('guests whose UML process is alive now'),
+    image: Opt(Str()),
+    startedAt: Opt(Str('when the lab was made')),
+  })),
 });
 
 export const TeardownSchema = Obj({ lab: Str(), processes: Int(), links: Int(), netns: Int(), found: Bool() });

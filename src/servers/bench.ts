@@ -18,7 +18,7 @@ export type BenchServer = (typeof BENCH_SERVERS)[number];
 /** What the client speaks to each. */
 const PROTOCOL_OF: Record<BenchServer, 'dns' | 'http' | 'smtp'> = { dns: 'dns', www: 'http', mail: 'smtp' };
 /** The program that answers, named in every result. */
-export const DAEMON_OF: Record<BenchServer, string> = { dns: 'named (BIND)', www: 'apache2', mail: 'postfix' };
+export const DAEMON_OF: Record<BenchServer, string> = { dns: SERVERS.dns.daemon, www: SERVERS.www.daemon, mail: SERVERS.mail.daemon };
 const DEFAULT_REQUESTS: Record<BenchServer, number> = { dns: 2000, www: 1000, mail: 200 };
 /** What a latency sample is: said in every result, since these are not the native probes. */
 const TIMING: Record<BenchServer, string> = {

@@ -30,6 +30,7 @@ zone "${ZONE}" {
 export const dns: ServerSpec = {
   name: 'dns',
   label: 'DNS (BIND named)',
+  daemon: 'named',
   files(): ImageFile[] {
     return [
       { path: CONF, content: namedConf() },

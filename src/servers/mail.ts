@@ -87,6 +87,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 export const mail: ServerSpec = {
   name: 'mail',
   label: 'mail (Postfix)',
+  daemon: 'postfix',
   files(): ImageFile[] {
     return [
       { path: '/etc/postfix/main.cf', content: mainCf() },

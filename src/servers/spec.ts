@@ -14,6 +14,8 @@ export interface ServerSpec {
   name: ServerName;
   /** What tables and messages call it. */
   label: string;
+  /** The program that serves it, as `ps` shows it (named, apache2, postfix). */
+  daemon: string;
   /** Config files prepared at image build time. */
   files(): ImageFile[];
   /** Directories to create at build time, with owner and mode (names resolved in the image). */

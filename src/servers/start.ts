@@ -17,6 +17,9 @@ export const SERVER_PID_DIR = '/run/umlperf/servers';
 
 export const SERVERS: Record<ServerName, ServerSpec> = { dns, www, mail };
 
+/** What command output calls a server: its name and its daemon, e.g. `www (apache2)`. */
+export const serverWithDaemon = (name: ServerName): string => `${name} (${SERVERS[name].daemon})`;
+
 /** Parses "dns,www,mail" (any subset, any order, "" or "none" for none) into a list. */
 export function parseServers(list: string | readonly string[] | undefined): ServerName[] {
   if (list === undefined) return [];

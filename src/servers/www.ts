@@ -56,6 +56,7 @@ ${vhosts.join('\n')}
 export const www: ServerSpec = {
   name: 'www',
   label: 'WWW (Apache httpd)',
+  daemon: 'apache2',
   files(): ImageFile[] {
     const pages = VHOSTS.map((v) => ({
       path: `${DOCROOT}/${v}/index.html`,
