@@ -82,7 +82,7 @@ function framed(html: string, width: number, height: number): string {
  * Lay the page out `width` px wide: its measured layout, and (given `png`) a screenshot of the
  * whole page, as tall as it is (up to `maxHeight`).
  */
-export function renderAt(chromium: string, dir: string, html: string, width: number, png?: string, maxHeight = 16_000): Layout & { shotHeight: number } {
+export function renderAt(chromium: string, dir: string, html: string, width: number, png?: string, maxHeight = 30_000): Layout & { shotHeight: number } {
   const file = path.join(dir, `page-${width}.html`);
   const run = (args: string[], what: string) => {
     const r = spawnSync(chromium, [...ARGS(dir), ...args], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 << 20 });
