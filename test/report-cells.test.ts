@@ -16,9 +16,9 @@ type Fig = { min: number; mean: number; max: number; p50: number; p99: number; m
 function row(side: 'host' | 'guest', protocol: 'tcp' | 'udp', servers: TableRow['servers'], guests: number, f: Fig): TableRow {
   return {
     side, protocol, servers, guests,
-    response: { minNs: f.min, meanNs: f.mean, maxNs: f.max, p50Ns: f.p50, p99Ns: f.p99 },
-    throughputMbps: { mean: f.mbps, ci95: f.ci, median: f.mbps, ci95Low: f.mbps - f.ci, ci95High: f.mbps + f.ci },
-    ...(f.send !== undefined ? { udp: { sendMbps: f.send, lossPercent: f.loss! } } : {}),
+    latency: { count: 100, minNs: f.min, meanNs: f.mean, maxNs: f.max, p50Ns: f.p50, p90Ns: Math.round((f.p50 + f.p99) / 2), p99Ns: f.p99, p999Ns: f.max },
+    throughputMbps: { mean: f.mbps, ci95: f.ci, n: 10, median: f.mbps, ci95Low: f.mbps - f.ci, ci95High: f.mbps + f.ci },
+    ...(f.send !== undefined ? { udp: { sentMbps: f.send, lossPercent: f.loss! } } : {}),
   };
 }
 
@@ -26,10 +26,10 @@ function measurement(experiment: 1 | 2 | 3, r: TableRow, samples: number[]): Mea
   const mc = (v: number) => ({ mean: v, ci95: 0, n: 10, median: v, ci95Low: v, ci95High: v });
   return {
     experiment, side: r.side, protocol: r.protocol, servers: r.servers, guests: r.guests,
-    response: { ...r.response, p999Ns: r.response.maxNs, sent: 100, lost: 0 },
-    responseRunP50Ns: [r.response.p50Ns], responseP50Ns: mc(r.response.p50Ns), responseSamplesNs: samples,
+    latency: { ...r.latency, sent: 100, lost: 0 },
+    latencyRunP50Ns: [r.latency.p50Ns], latencyP50Ns: mc(r.latency.p50Ns), latencySamplesNs: samples,
     throughputRunsMbps: [r.throughputMbps.mean], throughputMbps: { ...mc(r.throughputMbps.mean), ci95: r.throughputMbps.ci95 },
-    ...(r.udp ? { udp: { sendMbps: mc(r.udp.sendMbps), lossPercent: mc(r.udp.lossPercent) } } : {}),
+    ...(r.udp ? { udp: { sentMbps: mc(r.udp.sentMbps), lossPercent: mc(r.udp.lossPercent) } } : {}),
   };
 }
 
@@ -42,8 +42,8 @@ const H2 = row('host', 'udp', 'none', 1, { min: 2_000_100, mean: 2_100_200, max:
 const G2 = row('guest', 'udp', 'none', 1, { min: 6_000_100, mean: 6_100_200, max: 6_900_300, p50: 6_222_111, p99: 6_800_444, mbps: 98.765, ci: 0.25, send: 800.25, loss: 86.126 });
 const H3n = row('host', 'tcp', 'none', 1, { min: 1, mean: 2, max: 3, p50: 2, p99: 3, mbps: 850, ci: 1 });
 const G3n = row('guest', 'tcp', 'none', 1, { min: 4, mean: 5, max: 6, p50: 5, p99: 6, mbps: 280, ci: 1 });
-const H3d = row('host', 'tcp', 'named', 1, { min: 11, mean: 12, max: 13, p50: 12, p99: 13, mbps: 840, ci: 1 });
-const G3d = row('guest', 'tcp', 'named', 1, { min: 14, mean: 15, max: 16, p50: 15, p99: 16, mbps: 196, ci: 1 });
+const H3d = row('host', 'tcp', 'dns', 1, { min: 11, mean: 12, max: 13, p50: 12, p99: 13, mbps: 840, ci: 1 });
+const G3d = row('guest', 'tcp', 'dns', 1, { min: 14, mean: 15, max: 16, p50: 15, p99: 16, mbps: 196, ci: 1 });
 const T0 = row('host', 'tcp', 'none', 0, { min: 999, mean: 1_000, max: 1_001, p50: 999_999, p99: 1_000_000, mbps: 1000, ci: 0 });
 const T4 = row('host', 'tcp', 'none', 4, { min: 1_499, mean: 1_500, max: 1_501, p50: 1_605_000, p99: 2_000_000, mbps: 700, ci: 3 });
 const U0 = row('host', 'udp', 'none', 0, { min: 500, mean: 600, max: 700, p50: 650, p99: 690, mbps: 600, ci: 0, send: 900, loss: 1 });
@@ -51,23 +51,23 @@ const U4 = row('host', 'udp', 'none', 4, { min: 501, mean: 601, max: 701, p50: 6
 
 const tables: PaperTable[] = [
   { id: 'table1', experiment: 1, title: 'Experiment 1, TCP: host OS vs UML guest, no servers running', rows: [H1, G1], comparisons: [
-    { servers: 'none', protocol: 'tcp', ...cmp('response p50', 1_230_000, 7_650_000, 0.000018, 'differs') },
+    { servers: 'none', protocol: 'tcp', ...cmp('latency p50', 1_230_000, 7_650_000, 0.000018, 'differs') },
     { servers: 'none', protocol: 'tcp', ...cmp('throughput', 941.5, 123.456, 0.0432, 'differs') },
   ] },
   { id: 'table2', experiment: 1, title: 'Experiment 1, UDP: host OS vs UML guest, no servers running', rows: [H2, G2], comparisons: [
-    { servers: 'none', protocol: 'udp', ...cmp('response p50', 2_111_222, 6_222_111, 0.5, 'no effect beyond noise') },
+    { servers: 'none', protocol: 'udp', ...cmp('latency p50', 2_111_222, 6_222_111, 0.5, 'no effect beyond noise') },
   ] },
   { id: 'table3', experiment: 2, title: 'Experiment 2, TCP: host OS vs UML guest, one server started on each side in turn', rows: [H3n, G3n, H3d, G3d], comparisons: [
-    { servers: 'named', protocol: 'tcp', ...cmp('throughput', 840, 196, 0.001, 'differs') },
+    { servers: 'dns', protocol: 'tcp', ...cmp('throughput', 840, 196, 0.001, 'differs') },
   ] },
   { id: 'table5', experiment: 3, title: 'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)', rows: [T0, U0, T4, U4], comparisons: [
-    { servers: 'none', protocol: 'tcp', guests: 4, ...cmp('response p50', 999_999, 1_605_000, 0.02, 'differs') },
+    { servers: 'none', protocol: 'tcp', guests: 4, ...cmp('latency p50', 999_999, 1_605_000, 0.02, 'differs') },
     { servers: 'none', protocol: 'udp', guests: 4, ...cmp('throughput', 600, 612, NaN, 'too few runs') },
   ] },
 ];
 
 const result: PaperResult = {
-  tool: 'umlperf', version: '9.8.7', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T04:05:06.000Z', complete: true, warnings: [],
+  tool: 'umlperf', version: '9.8.7', schemaVersion: 2, kind: 'paper', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T04:05:06.000Z', complete: true, warnings: [],
   config: { experiments: [1, 2, 3], runs: 10, guestsSweep: [0, 4], transport: 'vector', kernel: '/usr/bin/linux.uml 6.1', image: 'minimal-x', responseSizeBytes: 100, responseIterations: 1000, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
   clock: { source: 'tsc', resolutionNs: 0.385, overheadNs: 12.5 },
   measurements: [
@@ -79,14 +79,15 @@ const result: PaperResult = {
   tables,
   openQuestions: {
     udpVsTcp: [
-      { side: 'host', tcpMbps: 941.5, udpReceivedMbps: 654.321, udpSendMbps: 1000.5, udpLossPercent: 2.5, lossFreeRateMbps: 512.34 },
-      { side: 'guest', tcpMbps: 123.456, udpReceivedMbps: 98.765, udpSendMbps: 800.25, udpLossPercent: 86.126, lossFreeRateMbps: null },
+      { side: 'host', tcpMbps: 941.5, udpReceivedMbps: 654.321, udpSentMbps: 1000.5, udpLossPercent: 2.5, lossFreeRateMbps: 512.34 },
+      { side: 'guest', tcpMbps: 123.456, udpReceivedMbps: 98.765, udpSentMbps: 800.25, udpLossPercent: 86.126, lossFreeRateMbps: null },
     ],
     namedCost: [{ side: 'guest', protocol: 'tcp', noneMbps: 280, namedMbps: 196, changePercent: -30, changeCi95LowPercent: -33.5, changeCi95HighPercent: -26.25, p: 0.00018, pHolm: 0.00072, floorPercent: 4.5, verdict: 'differs' }],
-    hostVsGuests: [{ protocol: 'tcp', guests: 4, p50Ns: 1_605_000, throughputMbps: 700 }],
+    hostVsGuests: [{ protocol: 'tcp', guests: 4, p50Ns: 1_605_000, Mbps: 700 }],
     rateSearches: [],
   },
 };
+
 
 /** A grid's row by its table and its first two cells. */
 function gridRow(id: string, label: string, what: string, at = 0): string[] {
@@ -147,9 +148,9 @@ test('grid: one figure per row with its unit; host and guest in their own column
     ['', 'mean (ms)', '1.10', '7.00', ...NONE],
     // 7 650 000 / 1 230 000 = 6.2195; no CI in the result; Holm p 1.8e-5.
     ['', 'p50 (ms)', '1.23', '7.65', '6.22', '-', '10', '1.8e-5', 'differs'],
-    ['', 'p90 (µs)', '-', '-', ...NONE],
+    // The fixture's p90 lies halfway between p50 and p99, its p99.9 at the max.
+    ['', 'p90 (ms)', '2.35', '10.0', ...NONE],
     ['', 'p99 (ms)', '3.46', '12.3', ...NONE],
-    // p99.9 from the measurement (the table row has none): the fixture's p99.9 is its max.
     ['', 'p99.9 (ms)', '9.88', '20.0', ...NONE],
     ['', 'max (ms)', '9.88', '20.0', ...NONE],
     ['', 'throughput ± 95% CI (Mbps)', '942 ± 12.3', '123 ± 7.89', '0.131', '-', '10', '0.0432', 'differs'],
@@ -163,15 +164,15 @@ test('grid: one figure per row with its unit; host and guest in their own column
 });
 
 test('grid: a row whose times straddle 1 ms stays in µs; experiment 2 labels each server; A/A rows', () => {
-  const mixed = { ...result, tables: [{ ...tables[0], rows: [{ ...H1, response: { ...H1.response, minNs: 6_000 } }, G1] }] };
+  const mixed = { ...result, tables: [{ ...tables[0], rows: [{ ...H1, latency: { ...H1.latency, minNs: 6_000 } }, G1] }] };
   assert.equal(paperGrids(mixed)[0].rows[1].slice(1, 4), ['min (µs)', '6.00', '5000'], 'never 0.006 ms');
   const g = paperGrids(result).find((x) => x.id === 'table3')!;
-  assert.equal(g.rows.map((r) => r[0]).filter(Boolean), ['none', 'named (BIND)']);
+  assert.equal(g.rows.map((r) => r[0]).filter(Boolean), ['none', 'dns (BIND named)']);
   assert.equal(g.rows[1].slice(1, 4), ['min (ns)', '1.00', '4.00']);
   assert.equal(g.rows[8].slice(2), ['850 ± 1.00', '280 ± 1.00', ...NONE]);
   assert.equal(g.rows[17].slice(2), ['840 ± 1.00', '196 ± 1.00', '0.233', '-', '10', '0.0010', 'differs']);
-  const aa = { ...result, tables: [{ ...tables[0], comparisons: [...tables[0].comparisons, { servers: 'none' as const, protocol: 'tcp' as const, ...cmp('response p50', 1, 1.02, 0.7, 'no effect beyond noise'), aa: true, pHolm: NaN }] }] };
-  assert.equal(paperGrids(aa)[0].rows[9], ['', 'A/A control: response p50, host/host', '', '', '1.02', '-', '10', '0.7000 (unadjusted)', 'no effect beyond noise']);
+  const aa = { ...result, tables: [{ ...tables[0], comparisons: [...tables[0].comparisons, { servers: 'none' as const, protocol: 'tcp' as const, ...cmp('latency p50', 1, 1.02, 0.7, 'no effect beyond noise'), aa: true, pHolm: NaN }] }] };
+  assert.equal(paperGrids(aa)[0].rows[9], ['', 'A/A control: latency p50, host/host', '', '', '1.02', '-', '10', '0.7000 (unadjusted)', 'no effect beyond noise']);
 });
 
 test('grid: table 5 has TCP and UDP columns per guest count, comparisons against the fewest in one cell each', () => {
@@ -267,18 +268,18 @@ test('CSV: one unit per column, named in the header; every percentile, n, p and 
   const cmpKeys = CSV_HEADER.slice(19);
   assert.equal(at(1), {
     table: 'table1', experiment: '1', servers: 'none', side: 'host', protocol: 'tcp', guests: '1', responses: '100',
-    min_us: '1000.123', mean_us: '1100.456', p50_us: '1234.567', p90_us: '', p99_us: '3456.789', 'p99.9_us': '9876.543', max_us: '9876.543',
+    min_us: '1000.123', mean_us: '1100.456', p50_us: '1234.567', p90_us: '2345.678', p99_us: '3456.789', 'p99.9_us': '9876.543', max_us: '9876.543',
     throughput_Mbps: '941.5', throughput_ci95_Mbps: '12.25', udp_sent_Mbps: '', udp_loss_percent: '', compared_to: '', ...empty(cmpKeys),
   });
   assert.equal(at(2), {
     table: 'table1', experiment: '1', servers: 'none', side: 'guest', protocol: 'tcp', guests: '1', responses: '100',
-    min_us: '5000.001', mean_us: '7000.002', p50_us: '7654.321', p90_us: '', p99_us: '12345.678', 'p99.9_us': '19999.999', max_us: '19999.999',
+    min_us: '5000.001', mean_us: '7000.002', p50_us: '7654.321', p90_us: '10000', p99_us: '12345.678', 'p99.9_us': '19999.999', max_us: '19999.999',
     throughput_Mbps: '123.456', throughput_ci95_Mbps: '7.891', udp_sent_Mbps: '', udp_loss_percent: '', compared_to: 'host',
     p50_ratio: String(7_650_000 / 1_230_000), p50_ratio_ci95_low: '', p50_ratio_ci95_high: '', p50_n: '10', p50_p: '0.000018', p50_p_holm: '0.000018', p50_verdict: 'differs',
     throughput_ratio: String(123.456 / 941.5), throughput_ratio_ci95_low: '', throughput_ratio_ci95_high: '', throughput_n: '10', throughput_p: '0.0432', throughput_p_holm: '0.0432', throughput_verdict: 'differs',
   });
   assert.equal([at(4).side, at(4).udp_sent_Mbps, at(4).udp_loss_percent, at(4).throughput_Mbps, at(4).p50_verdict], ['guest', '800.25', '86.126', '98.765', 'no effect beyond noise']);
-  assert.equal([at(7).servers, at(8).servers, at(8).compared_to, at(8).throughput_ratio, at(6).throughput_ratio], ['named', 'named', 'host', String(196 / 840), '']);
+  assert.equal([at(7).servers, at(8).servers, at(8).compared_to, at(8).throughput_ratio, at(6).throughput_ratio], ['dns', 'dns', 'host', String(196 / 840), '']);
   // Table 5: the row with 4 guests against the fewest (0); the missing p stays an empty cell.
   const t5 = rows.slice(1).map((_, i) => at(i + 1)).filter((r) => r.table === 'table5');
   assert.equal(t5.map((r) => `${r.protocol} ${r.guests} ${r.compared_to}`), ['tcp 0 ', 'udp 0 ', 'tcp 4 0 guests', 'udp 4 0 guests']);
@@ -291,7 +292,7 @@ test('CSV: one unit per column, named in the header; every percentile, n, p and 
 test('CSV: cells with commas, quotes or line breaks are quoted', () => {
   const odd = { ...result, tables: [{ ...tables[0], id: 'table1', rows: [{ ...H1, servers: 'a,"b"\nc' as never }] }] } as PaperResult;
   const text = paperCsv(odd);
-  assert.ok(text.includes('table1,1,"a,""b""\nc",host,tcp,1,,1000.123,'), text);
+  assert.ok(text.includes('table1,1,"a,""b""\nc",host,tcp,1,100,1000.123,'), text);
   assert.is(paperCsv({ ...result, tables: [] }), `${CSV_HEADER.join(',')}\n`);
 });
 
@@ -342,18 +343,18 @@ test('HTML charts: a CCDF per experiment (log y), means with CI whiskers, guests
   // Log y: decades as ticks, 0.1 and 1 for fractions down to 1/3.
   assert.equal([...fig('ccdf-e1-tcp').svg.matchAll(/text-anchor="end" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0.1', '1']);
   assert.match(fig('ccdf-e1-tcp').svg, />fraction of requests at or above \(log\)</);
-  // One sample only: the curve is read from the percentiles (min, p50, p99, p99.9), dashed with markers, and says so.
-  assert.equal(parseCsv(fig('ccdf-e1-udp').csv).slice(1, 5), [['hostOS UDP', '2000.1', '1', 'percentiles'], ['hostOS UDP', '2111.222', '0.5', 'percentiles'], ['hostOS UDP', '2800.333', '0.01', 'percentiles'], ['hostOS UDP', '2900.3', '0.001', 'percentiles']]);
+  // One sample only: the curve is read from the percentiles (min, p50, p90, p99, p99.9; the max at 1/count is no lower), dashed with markers, and says so.
+  assert.equal(parseCsv(fig('ccdf-e1-udp').csv).slice(1, 6), [['hostOS UDP', '2000.1', '1', 'percentiles'], ['hostOS UDP', '2111.222', '0.5', 'percentiles'], ['hostOS UDP', '2455.778', '0.1', 'percentiles'], ['hostOS UDP', '2800.333', '0.01', 'percentiles'], ['hostOS UDP', '2900.3', '0.001', 'percentiles']]);
   assert.match(fig('ccdf-e1-udp').svg, /stroke-dasharray="4 3" points=/);
-  assert.is((fig('ccdf-e1-udp').svg.match(/<circle /g) ?? []).length, 8);
+  assert.is((fig('ccdf-e1-udp').svg.match(/<circle /g) ?? []).length, 10);
   assert.match(html, /<figure id="ccdf-e1-udp">[\s\S]*?read from min, p50, p90, p99, p99\.9 and max/);
   assert.match(fig('ccdf-e2-tcp-guest').svg, />no server</);
-  assert.match(fig('ccdf-e2-tcp-guest').svg, />named \(BIND\)</);
+  assert.match(fig('ccdf-e2-tcp-guest').svg, />dns \(BIND named\)</);
   // Bars: mean ± CI, a whisker per bar with a CI; the CSV holds the values drawn.
   const tcpBars = fig('throughput-e12-tcp');
   assert.ok(tcpBars.svg.includes('<title>exp. 1 hostOS: 942 ± 12.3</title>'));
   assert.ok(tcpBars.svg.includes('<title>exp. 1 guestOS: 123 ± 7.89</title>'));
-  assert.ok(tcpBars.svg.includes('<title>named guestOS: 196 ± 1.00</title>'));
+  assert.ok(tcpBars.svg.includes('<title>dns guestOS: 196 ± 1.00</title>'));
   assert.match(tcpBars.svg, /<rect [^>]*fill="#1f77b4"><title>exp\. 1 hostOS/);
   assert.match(tcpBars.svg, /<rect [^>]*fill="#d62728"><title>exp\. 1 guestOS/);
   assert.is((tcpBars.svg.match(/class="ci"/g) ?? []).length, 6, 'a whisker per bar');
@@ -385,7 +386,7 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
   saved.openQuestions.namedCost[0].pHolm = null as unknown as number;
   saved.tables[0].rows[0].throughputMbps.mean = null as unknown as number;
   saved.measurements[0].throughputMbps.mean = null as unknown as number;
-  saved.openQuestions.hostVsGuests[0].throughputMbps = null as unknown as number;
+  saved.openQuestions.hostVsGuests[0].Mbps = null as unknown as number;
   assert.equal(paperGrids(saved)[0].rows[3], ['', 'p50 (ms)', '1.23', '7.65', '-', '-', '10', '-', 'differs']);
   assert.equal(paperGrids(saved)[0].rows[8].slice(2, 4), ['-', '123 ± 7.89']);
   const t = paperText(saved);
@@ -406,41 +407,41 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
 
 test('JSON: samples only on request; everything else kept', () => {
   const slim = JSON.parse(paperJson(result));
-  assert.ok(slim.measurements.every((m: object) => !('responseSamplesNs' in m)));
+  assert.ok(slim.measurements.every((m: object) => !('latencySamplesNs' in m)));
   assert.equal(slim.tables, JSON.parse(JSON.stringify(result.tables)));
   const full = JSON.parse(paperJson(result, true));
-  assert.equal(full.measurements[0].responseSamplesNs, [1_000_000, 1_234_567, 2_000_000]);
+  assert.equal(full.measurements[0].latencySamplesNs, [1_000_000, 1_234_567, 2_000_000]);
 });
 // Probe reports: one run, hand-built; times with three significant digits, one unit per column.
 const clock = { source: 'tsc' as const, resolutionNs: 0.385, overheadNs: 12.5 };
 const cfg = { host: '127.0.0.1', port: 7007, peer: '127.0.0.1:7007', wait: 'block' as const, cpu: null, netns: null };
 
 test('probe response report: times in their column\'s unit, loss and rate', () => {
-  const stats = { count: 3, minNs: 12_345, meanNs: 23_456, maxNs: 987_654, p50Ns: 20_001, p90Ns: 30_002, p99Ns: 40_003, p999Ns: 50_004, stddevNs: 6_005, madNs: 1, ci95Ns: 706 };
-  const r = { kind: 'response', config: { ...cfg, protocol: 'udp', size: 64, iterations: 1000, warmup: 100, intervalUs: 0, timeoutMs: 200 }, clock, startedAt: '', stats, sent: 1000, received: 990, lost: 10, lossPercent: 1, stale: 0, durationNs: 1e9, requestsPerSecond: 990.4 } as unknown as ResponseTimeResult;
+  const latency = { count: 3, minNs: 12_345, meanNs: 23_456, maxNs: 987_654, p50Ns: 20_001, p90Ns: 30_002, p99Ns: 40_003, p999Ns: 50_004, stddevNs: 6_005, madNs: 1, ci95Ns: 706 };
+  const r = { kind: 'response', config: { ...cfg, protocol: 'udp', size: 64, iterations: 1000, warmup: 100, intervalUs: 0, timeoutMs: 200 }, clock, startedAt: '', latency, sent: 1000, received: 990, lost: 10, lossPercent: 1, stale: 0, durationNs: 1e9, requestsPerSecond: 990.4 } as unknown as ResponseTimeResult;
   const t = responseReport([r]);
   assert.match(t, /^response time: UDP 64 B to 127\.0\.0\.1:7007, wait block, 1000 requests per run \(\+100 warm-up\)\n/);
   assert.match(t, /\nclock tsc: resolution 0\.385 ns, 12\.5 ns per timestamp\n/);
   assert.match(t, /\nrun\s+min \(µs\)\s+mean \(µs\)\s+max \(µs\)\s+p50 \(µs\)\s+p90 \(µs\)\s+p99 \(µs\)\s+p99\.9 \(µs\)\s+stddev \(µs\)\s+±95% CI \(ns\)\s+lost\n/);
   assert.match(t, /\nrun 1\s+12\.3\s+23\.5\s+988\s+20\.0\s+30\.0\s+40\.0\s+50\.0\s+6\.01\s+706\s+10\n/);
   assert.match(t, /\nanswered 990 of 1000, lost 10 \(1\.000%\), 990 requests\/s$/);
-  const two = responseReport([r, { ...r, stats: { ...stats, p50Ns: 30_001 } }]);
+  const two = responseReport([r, { ...r, latency: { ...latency, p50Ns: 30_001 } }]);
   assert.match(two, /\np50 over 2 runs: 25\.0 µs ± 63\.5 µs \(95% CI\)$/);
 });
 
 test('probe throughput and stream reports: Mbps, seconds, loss, confirmation', () => {
-  const tp = { kind: 'throughput', config: { ...cfg, protocol: 'udp', size: 1472, bytes: null, durationS: 2 }, clock, startedAt: '', bytes: 123_456_789, bytesSent: 200_000_000, bytesReceived: 123_456_789, datagramsSent: 1000, datagramsReceived: 617, lost: 383, lossPercent: 38.3, durationNs: 2_000_000_001, sendDurationNs: 2e9, throughputMbps: 493.827, sendMbps: 800, receiverConfirmed: false } as unknown as ThroughputResult;
+  const tp = { kind: 'throughput', config: { ...cfg, protocol: 'udp', size: 1472, bytes: null, durationS: 2 }, clock, startedAt: '', bytes: 123_456_789, bytesSent: 200_000_000, bytesReceived: 123_456_789, datagramsSent: 1000, datagramsReceived: 617, lost: 383, lossPercent: 38.3, durationNs: 2_000_000_001, sendDurationNs: 2e9, Mbps: 493.827, sentMbps: 800, receiverConfirmed: false } as unknown as ThroughputResult;
   const t = throughputReport([tp]);
   assert.match(t, /^throughput: UDP to 127\.0\.0\.1:7007, 1472 B per datagram, 2 s per run, wait block\n/);
   // Not confirmed by the receiver: no rate is claimed, only what was sent.
   assert.match(t, /\nrun 1\s+unconfirmed\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\n/);
   assert.match(t, /\nunconfirmed by the receiver: it did not report its count/);
-  const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, throughputMbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
+  const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, Mbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
   assert.match(tcp, /1000 bytes per run/);
   assert.match(tcp, /\nrun 1\s+493\.827\s+800\.000\s+123456789\s+2\.000000\s+-\s+yes\n/);
   assert.match(tcp, /\nmean over 2 runs the receiver confirmed: 500\.000 ± 78\.434 Mbps \(95% CI\)$/);
   const rtt = { count: 1, minNs: 0, meanNs: 0, maxNs: 0, p50Ns: 11_111, p90Ns: 0, p99Ns: 22_222, p999Ns: 0, stddevNs: 0, madNs: 0, ci95Ns: 0 };
-  const st = { kind: 'stream', config: { ...cfg, protocol: 'udp', size: 1000, targetRateMbps: 20, durationS: 1 }, clock, startedAt: '', sent: 2500, received: 2400, lost: 100, lossPercent: 4, duplicates: 3, reordered: 7, jitterNs: 4_321, durationNs: 1e9, sentMbps: 20.001, receivedMbps: 19.2, rtt } as unknown as StreamingResult;
+  const st = { kind: 'stream', config: { ...cfg, protocol: 'udp', size: 1000, targetRateMbps: 20, durationS: 1 }, clock, startedAt: '', sent: 2500, received: 2400, lost: 100, lossPercent: 4, duplicates: 3, reordered: 7, jitterNs: 4_321, durationNs: 1e9, sentMbps: 20.001, receivedMbps: 19.2, latency: rtt } as unknown as StreamingResult;
   const s = streamReport([st]);
   assert.match(s, /^streaming: UDP 1000 B through echo at 127\.0\.0\.1:7007, 20\.000 Mbps, 1 s, wait block\n/);
   assert.match(s, /\nrun 1\s+2500\s+2400\s+100\s+4\.000%\s+3\s+7\s+4\.32\s+20\.001\s+19\.200\s+11\.1\s+22\.2$/);
@@ -489,12 +490,12 @@ test('open questions: the reading of the UDP figures and the named verdicts', ()
 });
 test('probe report headings and column names', () => {
   const stats = { count: 1, minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, stddevNs: 0, madNs: 0, ci95Ns: 0 };
-  const r = { kind: 'response', config: { ...cfg, netns: 'lab-client', protocol: 'tcp', size: 64, iterations: 10, warmup: 1, intervalUs: 0, timeoutMs: 1 }, clock, startedAt: '', stats, sent: 0, received: 0, lost: 0, lossPercent: 0, stale: 0, durationNs: 1, requestsPerSecond: 10 } as unknown as ResponseTimeResult;
+  const r = { kind: 'response', config: { ...cfg, netns: 'lab-client', protocol: 'tcp', size: 64, iterations: 10, warmup: 1, intervalUs: 0, timeoutMs: 1 }, clock, startedAt: '', latency: stats, sent: 0, received: 0, lost: 0, lossPercent: 0, stale: 0, durationNs: 1, requestsPerSecond: 10 } as unknown as ResponseTimeResult;
   const t = responseReport([r, { ...r, requestsPerSecond: 30 }]).split('\n');
   assert.is(t[0], 'response time: TCP 64 B to 127.0.0.1:7007 (netns lab-client), wait block, 10 requests per run (+1 warm-up)');
   assert.match(t[2], /^run\s+min \(ns\)\s+mean \(ns\)\s+max \(ns\)\s+p50 \(ns\)\s+p90 \(ns\)\s+p99 \(ns\)\s+p99\.9 \(ns\)\s+stddev \(µs\)\s+±95% CI \(µs\)\s+lost$/);
   assert.match(t[5], /answered 0 of 0, lost 0 \(0\.000%\), 20 requests\/s/);
-  const tp = { kind: 'throughput', config: { ...cfg, netns: 'ns1', protocol: 'tcp', size: 8, bytes: null, durationS: 1 }, clock, startedAt: '', bytes: 1, bytesSent: 1, bytesReceived: null, datagramsSent: null, datagramsReceived: null, lost: null, lossPercent: null, durationNs: 1, sendDurationNs: 1, throughputMbps: 1, sendMbps: 1, receiverConfirmed: false } as unknown as ThroughputResult;
+  const tp = { kind: 'throughput', config: { ...cfg, netns: 'ns1', protocol: 'tcp', size: 8, bytes: null, durationS: 1 }, clock, startedAt: '', bytes: 1, bytesSent: 1, bytesReceived: null, datagramsSent: null, datagramsReceived: null, lost: null, lossPercent: null, durationNs: 1, sendDurationNs: 1, Mbps: 1, sentMbps: 1, receiverConfirmed: false } as unknown as ThroughputResult;
   const tt = throughputReport([tp]).split('\n');
   assert.is(tt[0], 'throughput: TCP to 127.0.0.1:7007 (netns ns1), 8 B per write, 1 s per run, wait block');
   assert.match(tt[2], /^\s+Mbps\s+sent Mbps\s+bytes\s+seconds\s+loss\s+receiver confirmed$/);
@@ -502,10 +503,10 @@ test('probe report headings and column names', () => {
   assert.is(throughputReport([{ ...tp, receiverConfirmed: true }]).split('\n').length, 4);
   // The mean is over the runs the receiver confirmed only: one confirmed run gives none.
   assert.is(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false }]).split('\n').length, 6);
-  assert.match(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false, throughputMbps: 99 }, { ...tp, receiverConfirmed: true }]),
+  assert.match(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false, Mbps: 99 }, { ...tp, receiverConfirmed: true }]),
     /\nmean over 2 runs the receiver confirmed: 1\.000 ± 0\.000 Mbps \(95% CI\)\n/);
   const rtt = { ...stats };
-  const st = { kind: 'stream', config: { ...cfg, netns: 'ns2', protocol: 'udp', size: 100, targetRateMbps: 0, durationS: 1 }, clock, startedAt: '', sent: 1, received: 1, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, jitterNs: 0, durationNs: 1, sentMbps: 1, receivedMbps: 1, rtt, search: { lossThresholdPercent: 0.1, maxRateMbps: 1, trials: [] } } as unknown as StreamingResult;
+  const st = { kind: 'stream', config: { ...cfg, netns: 'ns2', protocol: 'udp', size: 100, targetRateMbps: 0, durationS: 1 }, clock, startedAt: '', sent: 1, received: 1, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, jitterNs: 0, durationNs: 1, sentMbps: 1, receivedMbps: 1, latency: rtt, search: { lossThresholdPercent: 0.1, maxRateMbps: 1, trials: [] } } as unknown as StreamingResult;
   const s = streamReport([st]).split('\n');
   assert.is(s[0], 'streaming: UDP 100 B through echo at 127.0.0.1:7007 (netns ns2), rate searched, 1 s, wait block');
   assert.is(s[2], 'run 1: search for the highest rate with loss ≤ 0.1%');

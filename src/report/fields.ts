@@ -19,7 +19,7 @@ export interface LatencyView {
 
 type LatencyLike = Partial<Record<keyof LatencyView | 'sent' | 'lost', number | null>>;
 
-/** The latency object of a row or measurement: `latency` (the result model), else `response`. */
+/** The latency object of a row or measurement (`latency`; `response` in results saved before the result model). */
 function latencyObject(x: unknown): LatencyLike {
   const o = x as { latency?: LatencyLike; response?: LatencyLike } | undefined;
   return o?.latency ?? o?.response ?? {};
@@ -57,11 +57,11 @@ export interface MeanView {
 export const rowThroughput = (row: TableRow): MeanView => ({ mean: num(row.throughputMbps?.mean), ci95: num(row.throughputMbps?.ci95) });
 export const measurementThroughput = (m: Measurement): MeanView => ({ mean: num(m.throughputMbps?.mean), ci95: num(m.throughputMbps?.ci95) });
 /** The per-block medians' mean ± CI: the response figure that has an interval. */
-export const measurementP50 = (m: Measurement): MeanView => ({ mean: num(m.responseP50Ns?.mean), ci95: num(m.responseP50Ns?.ci95) });
-export const rowUdp = (row: TableRow): { sendMbps: number | null; lossPercent: number | null } | undefined =>
-  row.udp ? { sendMbps: num(row.udp.sendMbps), lossPercent: num(row.udp.lossPercent) } : undefined;
+export const measurementP50 = (m: Measurement): MeanView => ({ mean: num(m.latencyP50Ns?.mean), ci95: num(m.latencyP50Ns?.ci95) });
+export const rowUdp = (row: TableRow): { sentMbps: number | null; lossPercent: number | null } | undefined =>
+  row.udp ? { sentMbps: num(row.udp.sentMbps), lossPercent: num(row.udp.lossPercent) } : undefined;
 /** Samples kept for the charts (present when the result was saved with them). */
-export const samplesOf = (m: Measurement): number[] => (Array.isArray(m.responseSamplesNs) ? m.responseSamplesNs.filter(finite) : []);
+export const samplesOf = (m: Measurement): number[] => (Array.isArray(m.latencySamplesNs) ? m.latencySamplesNs.filter(finite) : []);
 
 /** A comparison's figures; null where a saved result holds NaN as null. */
 export interface ComparisonView {

@@ -75,13 +75,13 @@ function figureRows(first: string, cols: (TableRow | undefined)[], lat: (Latency
   }
   push('throughput ± 95% CI (Mbps)', cols.map((_, i) => cell(i, (r) => tputCell(r))), 'throughput');
   if (cols.some((r) => r?.udp)) {
-    push('UDP sent (Mbps)', cols.map((_, i) => cell(i, (r) => (rowUdp(r) ? sig3(rowUdp(r)!.sendMbps) : ''))), 'udp sent');
+    push('UDP sent (Mbps)', cols.map((_, i) => cell(i, (r) => (rowUdp(r) ? sig3(rowUdp(r)!.sentMbps) : ''))), 'udp sent');
     push('UDP loss (%)', cols.map((_, i) => cell(i, (r) => (rowUdp(r) ? sig3(rowUdp(r)!.lossPercent) : ''))), 'udp loss');
   }
   return out;
 }
 
-const metricOf = (key: string): Comparison['metric'] | undefined => (key === 'p50' ? 'response p50' : key === 'throughput' ? 'throughput' : undefined);
+const metricOf = (key: string): Comparison['metric'] | undefined => (key === 'p50' ? 'latency p50' : key === 'throughput' ? 'throughput' : undefined);
 
 function hostGuest(r: PaperResult, t: PaperTable): Grid {
   const proto = t.rows[0]?.protocol.toUpperCase() ?? '';
@@ -95,7 +95,7 @@ function hostGuest(r: PaperResult, t: PaperTable): Grid {
     const find = (metric: string, aa: boolean) => t.comparisons.find((c) => c.servers === s && c.metric === metric && !!c.aa === aa);
     const label = s === 'none' ? 'none' : SERVER_LABEL[s];
     rows.push(...figureRows(label, [h, g], [rowLatency(r, t, h), rowLatency(r, t, g)], (key) => comparisonCells(metricOf(key) && find(metricOf(key)!, false))));
-    for (const m of ['response p50', 'throughput'] as const) {
+    for (const m of ['latency p50', 'throughput'] as const) {
       const aa = find(m, true);
       if (aa) rows.push(['', `A/A control: ${m}, host/host`, '', '', ...comparisonCells(aa)]);
     }
@@ -115,7 +115,7 @@ function guestsGrid(r: PaperResult, t: PaperTable): Grid {
       const m = metricOf(key);
       return m ? [comparisonText(find('tcp', m, false)), comparisonText(find('udp', m, false))] : ['', ''];
     }));
-    for (const m of ['response p50', 'throughput']) {
+    for (const m of ['latency p50', 'throughput']) {
       const a = [comparisonText(find('tcp', m, true)), comparisonText(find('udp', m, true))];
       if (a.some(Boolean)) rows.push(['', `A/A control: ${m}, host/host`, '', '', ...a]);
     }
@@ -143,7 +143,7 @@ export function openQuestions(r: PaperResult): OpenQuestion[] {
       title: 'UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):',
       points: q.udpVsTcp.map((u) => {
         const free = finite(u.lossFreeRateMbps) ? `; highest rate with < 0.1% loss: ${mbps(u.lossFreeRateMbps)}` : '';
-        return `${u.side}: TCP ${mbps(u.tcpMbps)}; UDP sent unpaced at ${mbps(u.udpSendMbps)}, ${sig3(u.udpLossPercent)}% lost, ${mbps(u.udpReceivedMbps)} arrived${free}`;
+        return `${u.side}: TCP ${mbps(u.tcpMbps)}; UDP sent unpaced at ${mbps(u.udpSentMbps)}, ${sig3(u.udpLossPercent)}% lost, ${mbps(u.udpReceivedMbps)} arrived${free}`;
       }),
       note: 'An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.',
     });
@@ -164,7 +164,7 @@ export function openQuestions(r: PaperResult): OpenQuestion[] {
   if (q.hostVsGuests.length) {
     out.push({
       title: 'The host against the number of guests running:',
-      points: q.hostVsGuests.map((h) => `${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${timeText(h.p50Ns)}, ${mbps(h.throughputMbps)}`),
+      points: q.hostVsGuests.map((h) => `${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${timeText(h.p50Ns)}, ${mbps(h.Mbps)}`),
     });
   }
   return out;

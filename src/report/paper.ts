@@ -97,8 +97,8 @@ export function paperCsv(r: PaperResult): string {
       const to = !mine.length ? '' : baseline ? 'itself (A/A)' : t.id === 'table5' ? `${fewest} guests` : 'host';
       lines.push([t.id, t.experiment, row.servers, row.side, row.protocol, row.guests, csvNum(l.count),
         ...LATENCY_FIGURES.map((f) => csvUs(l[f.key])),
-        csvNum(tp.mean), csvNum(tp.ci95), csvNum(udp?.sendMbps), csvNum(udp?.lossPercent), to,
-        ...comparisonCsv(cmp('response p50')), ...comparisonCsv(cmp('throughput'))].map(csvCell).join(','));
+        csvNum(tp.mean), csvNum(tp.ci95), csvNum(udp?.sentMbps), csvNum(udp?.lossPercent), to,
+        ...comparisonCsv(cmp('latency p50')), ...comparisonCsv(cmp('throughput'))].map(csvCell).join(','));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -111,6 +111,6 @@ export function gridCsv(g: Grid): string {
 
 /** The result object without the bulky per-sample arrays unless asked. */
 export function paperJson(r: PaperResult, withSamples = false): string {
-  const slim = withSamples ? r : { ...r, measurements: r.measurements.map(({ responseSamplesNs: _drop, ...m }) => m) };
+  const slim = withSamples ? r : { ...r, measurements: r.measurements.map(({ latencySamplesNs: _drop, ...m }) => m) };
   return `${JSON.stringify(slim, null, 2)}\n`;
 }

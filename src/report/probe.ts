@@ -21,7 +21,7 @@ export function responseReport(runs: ResponseTimeResult[]): string {
   const c = f.config;
   const head = `response time: ${c.protocol.toUpperCase()} ${c.size} B to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, wait ${c.wait}, ${c.iterations} requests per run (+${c.warmup} warm-up)`;
   const t = timeCols(['min', 'mean', 'max', 'p50', 'p90', 'p99', 'p99.9', 'stddev', '±95% CI'],
-    runs.map(({ stats: s }) => [s.minNs, s.meanNs, s.maxNs, s.p50Ns, s.p90Ns, s.p99Ns, s.p999Ns, s.stddevNs, s.ci95Ns]));
+    runs.map(({ latency: s }) => [s.minNs, s.meanNs, s.maxNs, s.p50Ns, s.p90Ns, s.p99Ns, s.p999Ns, s.stddevNs, s.ci95Ns]));
   const rows = runs.map((r, i) => [`run ${i + 1}`, ...t.cells[i], `${r.lost}`]);
   const lines = [head, clockLine(f), table(['run', ...t.header, 'lost'], rows)];
   const lost = runs.reduce((a, r) => a + r.lost, 0);
@@ -29,7 +29,7 @@ export function responseReport(runs: ResponseTimeResult[]): string {
   const rate = runs.reduce((a, r) => a + r.requestsPerSecond, 0) / runs.length;
   lines.push(`answered ${sent - lost} of ${sent}, lost ${lost} (${pct(sent ? (100 * lost) / sent : 0)}), ${Math.round(rate)} requests/s`);
   if (runs.length > 1) {
-    const p50 = meanCi(runs.map((r) => r.stats.p50Ns));
+    const p50 = meanCi(runs.map((r) => r.latency.p50Ns));
     lines.push(`p50 over ${runs.length} runs: ${timeText(p50.mean)} ± ${timeText(p50.ci95)} (95% CI)`);
   }
   return lines.join('\n');
@@ -45,8 +45,8 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const rows = runs.map((r, i) => [
     `run ${i + 1}`,
     // A receiver that did not confirm (a standard discard over UDP, or a blackhole) gives no rate.
-    r.receiverConfirmed ? mbps(r.throughputMbps) : 'unconfirmed',
-    r.sent === null ? '-' : mbps(r.sendMbps),
+    r.receiverConfirmed ? mbps(r.Mbps) : 'unconfirmed',
+    r.sent === null ? '-' : mbps(r.sentMbps),
     `${r.bytes}`,
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
@@ -72,7 +72,7 @@ export function throughputReport(runs: ThroughputResult[]): string {
   }
   const confirmed = runs.filter((r) => r.receiverConfirmed);
   if (confirmed.length > 1) {
-    const t = meanCi(confirmed.map((r) => r.throughputMbps));
+    const t = meanCi(confirmed.map((r) => r.Mbps));
     lines.push(`mean over ${confirmed.length} runs the receiver confirmed: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
   }
   if (runs.some((r) => !r.receiverConfirmed)) {
@@ -97,7 +97,7 @@ export function streamReport(runs: StreamingResult[]): string {
       lines.push(`highest rate under the threshold: ${mbps(r.search.maxRateMbps)} Mbps`);
     }
   }
-  const t = timeCols(['jitter', 'rtt p50', 'rtt p99'], runs.map((r) => [r.jitterNs, r.rtt.p50Ns, r.rtt.p99Ns]));
+  const t = timeCols(['jitter', 'rtt p50', 'rtt p99'], runs.map((r) => [r.jitterNs, r.latency.p50Ns, r.latency.p99Ns]));
   const rows = runs.map((r, i) => [
     `run ${i + 1}`, `${r.sent}`, `${r.received}`, `${r.lost}`, pct(r.lossPercent), `${r.duplicates}`, `${r.reordered}`,
     t.cells[i][0], mbps(r.sentMbps), mbps(r.receivedMbps), t.cells[i][1], t.cells[i][2],
