@@ -309,9 +309,14 @@ test('Table 6 as CSV (one line per pass × fault × metric, equal field counts) 
   assert.is(lines.length, 1 + 4);
   const n = lines[0].split(',').length;
   for (const l of lines) assert.is(l.split(',').length, n, l);
-  assert.match(lines[1], /^,cpu,g2,tcpMbps,4000,1000,3900,50,degraded,75,isolated,1500,false,false$/);
-  assert.match(lines[3], /^cpu=50%,cpu,g2,tcpMbps,4000,1000,3900,50,isolated,3,isolated,1500,false,false$/);
+  assert.is(lines[0], 'limit,fault,neighbour,metric,before_us,during_us,after_us,before_Mbps,during_Mbps,after_Mbps,noise_percent,during_verdict,during_worse_percent,after_verdict,recovery_ms,outlived,replaced');
+  // Throughput in the Mbps columns only; the µs columns stay empty on its line (one unit per column).
+  assert.match(lines[1], /^,cpu,g2,tcpMbps,,,,4000,1000,3900,50,degraded,75,isolated,1500,false,false$/);
+  assert.match(lines[3], /^cpu=50%,cpu,g2,tcpMbps,,,,4000,1000,3900,50,isolated,3,isolated,1500,false,false$/);
   assert.match(lines[2], /^,panic,g2,.*,true$/, 'panic replaced the guest');
+  const lat = result();
+  lat.passes[0].faults[0].metrics = [{ ...lat.passes[0].faults[0].metrics[0], metric: 'tcpP50Ns', before: 52_000, during: 208_500, after: 53_000 }];
+  assert.match(isolateCsv(lat).split('\n')[1], /^,cpu,g2,tcpP50Ns,52,208\.5,53,,,,50,/, 'latency in µs, the Mbps columns empty');
   const html = isolateHtml(r);
   assert.is((html.match(/<svg /g) ?? []).length, 4);
   assert.is((html.match(/fill="#f4c7c3"/g) ?? []).length, 4);

@@ -1,7 +1,6 @@
 // The paper pipeline and its report formats, on a loopback stage (two endpoints standing in for
 // host and guest): what the tables, JSON schema, CSV, Markdown and HTML contain.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -11,6 +10,10 @@ import type { PaperResult } from '../src/paper/model.js';
 import { runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { paperHtml } from '../src/report/paper-html.js';
+import { renderPaper } from '../src/report/render.js';
+import { resultProblems } from '../src/result/envelope.js';
+import { findChromium, pngSize, renderAt } from './chromium.js';
+import { paperFixture } from './fixtures/paper-result.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from '../src/report/paper.js';
 import { pairedRatio } from '../src/paper/paired.js';
 import { mean } from '../src/stats.js';
@@ -122,23 +125,32 @@ test('open questions carry the figures of the cells they name', () => {
   assert.equal(q.hostVsGuests.map((h) => `${h.protocol} ${h.guests}`), ['tcp 0', 'tcp 2', 'udp 0', 'udp 2']);
 });
 
-test('terminal tables: the study layout in ms with µs decimals', () => {
+test('terminal tables: the study layout, one figure per row with its unit, three significant digits', () => {
   const t = paperText(result);
   assert.match(t, /Table 1\. Experiment 1, TCP/);
-  assert.match(t, /hostOS TCP\s+guestOS TCP/);
-  assert.match(t, /Response min, avg, max \(ms\)\s+\d+\.\d{3}, \d+\.\d{3}, \d+\.\d{3}/);
-  assert.match(t, /Throughput \(Mbps, ±95% CI\)/);
+  assert.match(t, /servers\s+figure\s+hostOS TCP\s+guestOS TCP\s+ratio\s+ratio 95% CI\s+n \(blocks\)\s+p \(Holm\)\s+verdict/);
+  for (const f of ['min', 'mean', 'p50', 'p99', 'p99.9', 'max']) assert.match(t, new RegExp(`\\n\\s+${f.replace('.', '\\.')} \\((ns|µs|ms)\\)\\s+\\d[\\d.]*\\s+\\d[\\d.]*`), f);
+  // Three significant digits: the host and guest cells of every time row.
+  const cells = t.split('\n').filter((l) => /\((ns|µs|ms)\)/.test(l)).flatMap((l) => l.replace(/^.*\((ns|µs|ms)\)/, '').trim().split(/\s{2,}/).slice(0, 2));
+  assert.ok(cells.length >= 5 * 7 * 2, `${cells.length} time cells`);
+  for (const c of cells) assert.ok(c === '-' || (/^\d+(\.\d+)?$/.test(c) && c.replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length <= 3), c);
+  assert.match(t, /throughput ± 95% CI \(Mbps\)/);
   assert.match(t, /mail \(Postfix\)/);
   assert.match(t, /Table 5\. Experiment 3/);
   assert.match(t, /UDP vs TCP/);
 });
 
-test('CSV: a header and one line per table row', () => {
+test('CSV: a header with a unit per figure column, one line per table row, every percentile the result holds', () => {
   const lines = paperCsv(result).trim().split('\n');
   const rows = result.tables.reduce((n, t) => n + t.rows.length, 0);
   assert.is(lines.length, rows + 1);
-  assert.match(lines[0], /^table,experiment,side,protocol,servers,guests,minNs/);
-  assert.match(lines[1], /^table1,1,host,tcp,none,1,\d+/);
+  assert.match(lines[0], /^table,experiment,servers,side,protocol,guests,responses,min_us,mean_us,p50_us,p90_us,p99_us,p99\.9_us,max_us,throughput_Mbps,/);
+  assert.match(lines[1], /^table1,1,none,host,tcp,1,600,\d+(\.\d+)?,/);
+  const header = lines[0].split(',');
+  for (const l of lines.slice(1)) {
+    const cells = l.split(',');
+    for (const k of ['min_us', 'p50_us', 'p99_us', 'p99.9_us', 'max_us', 'throughput_Mbps']) assert.ok(Number.isFinite(Number(cells[header.indexOf(k)])) && cells[header.indexOf(k)] !== '', `${k} in ${l}`);
+  }
 });
 
 test('Markdown: a table per study table', () => {
@@ -158,25 +170,85 @@ test('an interrupted run keeps what it measured and says so', async () => {
   assert.ok(r.tables.some((t) => t.id === 'table1'), 'experiment 1 was kept');
 });
 
-test('HTML: self-contained, renders in headless Chromium with its charts', () => {
+test('HTML of a measured result: self-contained, every chart laid out in headless Chromium', () => {
   const html = paperHtml(result);
   assert.not.match(html, /<script|src="http|href="http/);
-  assert.is((html.match(/<svg /g) ?? []).length, 6);
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
-  if (!chromium) throw new Error('chromium is not installed: apt-get install chromium (.ci/run installs it)');
+  const charts = (html.match(/<svg /g) ?? []).length;
+  // A CCDF per protocol in experiments 1 and 3, per protocol and side in experiment 2; p50 and
+  // throughput bars per protocol; experiment 3's two lines.
+  assert.is(charts, 2 + 4 + 4 + 2 + 2);
   const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-html-'));
   try {
-    const file = path.join(dir, 'paper.html');
-    writeFileSync(file, html);
-    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, 'profile')}`];
-    const dom = spawnSync(chromium, [...args, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
-    assert.is(dom.status, 0, dom.stderr);
-    assert.is((dom.stdout.match(/<svg /g) ?? []).length, 6, 'every chart is in the rendered DOM');
-    assert.match(dom.stdout, /<polyline/);
-    const png = path.join(dir, 'shot.png');
-    const shot = spawnSync(chromium, [...args, `--screenshot=${png}`, '--window-size=1200,2400', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
-    assert.is(shot.status, 0, shot.stderr);
-    assert.ok(readFileSync(png).length > 10_000, 'a screenshot with content');
+    const l = renderAt(findChromium(), dir, html, 1280);
+    assert.is(l.charts.length, charts, 'every chart is in the rendered page');
+    for (const c of l.charts) assert.ok(c.width > 200 && c.height > 100, JSON.stringify(c));
+    assert.equal(l.wide, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The representative result (all experiments, experiment 4, missing p-values) at a desktop and a
+ * phone width. UMLPERF_KEEP_SCREENSHOTS=DIR keeps the screenshots there to be looked at.
+ */
+test('HTML layout at 1280 and 400 px: nothing wider than the viewport, every chart drawn inside its frame, the open questions inside their box', () => {
+  // The fixture is a result as a run saves it: valid against the published schema.
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(paperFixture()))), []);
+  const html = renderPaper(paperFixture({ samples: false }), 'html');
+  const withSamples = renderPaper(paperFixture(), 'html');
+  const expected = (withSamples.match(/<svg [^>]*class="chart"/g) ?? []).length;
+  assert.is(expected, 14 + 6, 'the study\'s 14 and experiment 4\'s six (three faults, two passes)');
+  assert.is((html.match(/<svg [^>]*class="chart"/g) ?? []).length, expected);
+  const chromium = findChromium();
+  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-layout-'));
+  const keep = process.env.UMLPERF_KEEP_SCREENSHOTS;
+  try {
+    for (const [name, page] of [['samples', withSamples], ['percentiles', html]] as const) {
+      for (const width of [1280, 400]) {
+        const png = path.join(dir, `paper-${name}-${width}.png`);
+        const l = renderAt(chromium, dir, page, width, png);
+        const at = `${name} at ${width} px`;
+        assert.is(l.viewport, width, `${at}: the frame is the viewport`);
+        assert.ok(l.pageWidth <= width, `${at}: the page is ${l.pageWidth} px wide`);
+        assert.equal(l.wide, [], `${at}: elements reaching past the viewport`);
+        assert.equal(l.wideBoxes, [], `${at}: a scroll box reaching past the viewport`);
+        assert.is(l.charts.length, expected, at);
+        for (const c of l.charts) {
+          assert.ok(c.width >= Math.min(300, width - 40) && c.height > 150, `${at}: ${c.id} is ${c.width}×${c.height}`);
+          assert.ok(c.left >= 0 && c.right <= width, `${at}: ${c.id} spans ${c.left}..${c.right}`);
+          assert.ok(c.inViewBox, `${at}: ${c.id} draws outside its frame: ${c.outside.join(' | ')}`);
+          assert.is(c.ciOverLegend, 0, `${at}: ${c.id} has whiskers over its legend`);
+        }
+        assert.ok(l.charts.reduce((n, c) => n + c.ciCount, 0) >= 4 * 10 + 2 * 8, `${at}: whiskers on every bar and guest point`);
+        assert.ok(l.openBox && l.openBox.width <= width && l.openBox.height > 50, `${at}: the open-questions block ${JSON.stringify(l.openBox)}`);
+        assert.equal(l.openOverflow, [], `${at}: text overflowing the open-questions block`);
+        assert.is(l.csvLinks.length, expected, `${at}: one figure per chart`);
+        for (const c of l.csvLinks) assert.match(c.href, /^data:text\/csv;charset=utf-8,[^,]*%2C/, `${at}: ${c.figure} has its data as CSV`);
+        const size = pngSize(png);
+        assert.equal(size, { width: Math.max(width, 500), height: l.shotHeight }, `${at}: the screenshot`);
+        assert.is(l.shotHeight, Math.ceil(l.pageHeight), `${at}: the whole page is in the screenshot`);
+        if (keep) copyFileSync(png, path.join(keep, path.basename(png)));
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the layout check fails on a page that overflows: a wide block and a preformatted open-questions line', () => {
+  const long = 'x'.repeat(300);
+  const bad = renderPaper(paperFixture({ samples: false }), 'html')
+    .replace('<section class="open">', `<section class="open"><pre>${long}</pre>`)
+    .replace('<h2>Charts</h2>', '<h2>Charts</h2><div style="width:900px">fixed</div>')
+    .replace(/class="chart"/, 'class="chart" style="max-width:none;width:640px"');
+  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-layout-'));
+  try {
+    const l = renderAt(findChromium(), dir, bad, 400);
+    assert.ok(l.wide.some((w) => w.startsWith('div ')), l.wide.join(', '));
+    assert.ok(l.wide.some((w) => w.startsWith('svg.chart')), 'a fixed-width chart is caught');
+    assert.ok(l.openOverflow.includes('pre'), l.openOverflow.join(', '));
+    assert.ok(l.pageWidth > 400);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,100 +1,127 @@
-// The HTML report's charts, pinned by their geometry: a 640×320 frame with margins 64 (left),
-// 16 (right, top) and 48 (bottom); data mapped linearly (or log10 on x) onto the plot area.
-// Coordinates below are worked out by hand from that layout.
+// The HTML report's charts, pinned by their geometry: a 480-wide viewBox, margins 60 (left),
+// 14 (right) and 46 (bottom), the legend in rows of 19 above a 210-high plot (one row: the plot
+// spans y 35..245); data mapped linearly (or log10) onto the plot. Coordinates below are worked
+// out by hand from that layout.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { barChart, lineChart } from '../src/report/svg.js';
 
 const has = (svg: string, part: string) => assert.ok(svg.includes(part), `missing ${part}\n${svg}`);
 
-test('line chart: frame, axes, labels, legend and each series where its values put it', () => {
+test('line chart: a viewBox and no fixed size, axes, labels, legend above the plot, each series where its values put it', () => {
   const svg = lineChart('Round <trips> & "more"', [
     { name: 'hostOS TCP', color: '#111', points: [[0, 0], [10, 100]] },
     { name: 'guestOS TCP', color: '#222', points: [[5, 50]] },
   ], { xLabel: 'x µs', yLabel: 'share' });
-  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 320" width="640" height="320" role="img" aria-label="Round &lt;trips&gt; &amp; &quot;more&quot;">\n<title>Round &lt;trips&gt; &amp; &quot;more&quot;</title>\n<rect x="0" y="0" width="640" height="320" fill="#fff"/>\n'), svg.slice(0, 300));
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 291" class="chart" preserveAspectRatio="xMidYMid meet" role="img" aria-label="Round &lt;trips&gt; &amp; &quot;more&quot;">\n<title>Round &lt;trips&gt; &amp; &quot;more&quot;</title>\n<rect x="0" y="0" width="480" height="291" fill="#fff"/>\n'), svg.slice(0, 300));
+  assert.not.match(svg, /<svg [^>]*(width|height)=/, 'the page sizes it');
   assert.ok(svg.endsWith('</svg>'));
-  // Axes along the plot area's bottom (y 272) and left (x 64) edges.
-  has(svg, '<line x1="64" y1="272" x2="624" y2="272" stroke="#333"/>');
-  has(svg, '<line x1="64" y1="16" x2="64" y2="272" stroke="#333"/>');
-  // x: 0..10 in steps of 2 over 560 px; y: 0..100 in steps of 20 over 256 px.
-  has(svg, '<line x1="64" y1="272" x2="64" y2="276" stroke="#333"/><text x="64" y="288" text-anchor="middle" font-size="11">0</text>');
-  has(svg, '<line x1="176" y1="272" x2="176" y2="276" stroke="#333"/><text x="176" y="288" text-anchor="middle" font-size="11">2</text>');
-  has(svg, '<line x1="624" y1="272" x2="624" y2="276" stroke="#333"/><text x="624" y="288" text-anchor="middle" font-size="11">10</text>');
+  has(svg, '<line x1="60" y1="245" x2="466" y2="245" stroke="#333"/>');
+  has(svg, '<line x1="60" y1="35" x2="60" y2="245" stroke="#333"/>');
+  // x: 0..10 in steps of 2 over 406 px; y: 0..100 in steps of 20 over 210 px.
+  has(svg, '<line x1="60.0" y1="245" x2="60.0" y2="249" stroke="#333"/><text x="60.0" y="261" text-anchor="middle" font-size="12">0</text>');
+  has(svg, '<line x1="141.2" y1="245" x2="141.2" y2="249" stroke="#333"/><text x="141.2" y="261" text-anchor="middle" font-size="12">2</text>');
+  has(svg, '<text x="466.0" y="261" text-anchor="middle" font-size="12">10</text>');
   assert.is((svg.match(/stroke="#333"\/><text/g) ?? []).length, 6, 'six x ticks');
-  has(svg, '<line x1="60" y1="272" x2="624" y2="272" stroke="#eee"/><text x="58" y="276" text-anchor="end" font-size="11">0</text>');
-  has(svg, '<line x1="60" y1="16" x2="624" y2="16" stroke="#eee"/><text x="58" y="20" text-anchor="end" font-size="11">100</text>');
+  has(svg, '<line x1="56" y1="245.0" x2="466" y2="245.0" stroke="#eee"/><text x="54" y="249.0" text-anchor="end" font-size="12">0</text>');
+  has(svg, '<line x1="56" y1="35.0" x2="466" y2="35.0" stroke="#eee"/><text x="54" y="39.0" text-anchor="end" font-size="12">100</text>');
   assert.is((svg.match(/stroke="#eee"/g) ?? []).length, 6, 'six y ticks');
-  has(svg, '<polyline fill="none" stroke="#111" stroke-width="2" points="64.0,272.0 624.0,16.0"/>');
-  has(svg, '<polyline fill="none" stroke="#222" stroke-width="2" points="344.0,144.0"/>');
-  // Axis labels: x centred under the plot, y turned upright beside it.
-  has(svg, '<text x="344" y="312" text-anchor="middle" font-size="12">x µs</text>');
-  has(svg, '<text x="14" y="144" text-anchor="middle" font-size="12" transform="rotate(-90 14 144)">share</text>');
-  // Legend top right on a white box: one swatch and name per series.
-  has(svg, '<rect x="488" y="18" width="132" height="40" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>');
-  has(svg, '<rect x="494" y="22" width="10" height="10" fill="#111"/><text x="510" y="31" font-size="11">hostOS TCP</text>');
-  has(svg, '<rect x="494" y="38" width="10" height="10" fill="#222"/><text x="510" y="47" font-size="11">guestOS TCP</text>');
+  has(svg, '<polyline fill="none" stroke="#111" stroke-width="2" points="60.0,245.0 466.0,35.0"/>');
+  has(svg, '<polyline fill="none" stroke="#222" stroke-width="2" points="263.0,140.0"/>');
+  has(svg, '<text x="263" y="283" text-anchor="middle" font-size="13">x µs</text>');
+  has(svg, '<text x="14" y="140.0" text-anchor="middle" font-size="13" transform="rotate(-90 14 140.0)">share</text>');
+  // The legend: a row above the plot (y 8..18), swatch and name per series, left to right.
+  has(svg, '<g class="legend"><rect x="60" y="8" width="16" height="10" fill="#111"/>\n<text x="82" y="18" font-size="12">hostOS TCP</text>');
+  has(svg, '<rect x="170" y="8" width="16" height="10" fill="#222"/>\n<text x="192" y="18" font-size="12">guestOS TCP</text></g>');
+  assert.not.match(svg, /<circle/, 'no markers unless asked');
 });
 
-test('line chart, log x: decades as ticks; a given y minimum', () => {
-  const svg = lineChart('cdf', [{ name: 'a', color: '#1', points: [[1, 0.5], [1000, 1]] }], { xLabel: 'µs', yLabel: 'f', logX: true, yMin: 0 });
-  has(svg, 'points="64.0,144.0 624.0,16.0"');
-  // Decades at a third of 560 px each: 64, 250.67, 437.33, 624.
-  const ticks = [...svg.matchAll(/<line x1="([\d.]+)" y1="272" x2="[\d.]+" y2="276" stroke="#333"\/><text x="[\d.]+" y="288" text-anchor="middle" font-size="11">(\d+)<\/text>/g)];
-  assert.equal(ticks.map((m) => m[2]), ['1', '10', '100', '1000']);
-  assert.equal(ticks.map((m) => Number(m[1]).toFixed(2)), ['64.00', '250.67', '437.33', '624.00']);
-  assert.is((svg.match(/stroke="#333"\/><text/g) ?? []).length, 4);
-  has(svg, '<text x="58" y="276" text-anchor="end" font-size="11">0</text>');
-  assert.match(svg, /<text x="58" y="71\.(2|19999+)" text-anchor="end" font-size="11">0\.8<\/text>/);
+test('line chart: the legend wraps to a second row and the plot moves down', () => {
+  const names = ['no server', 'httpd (Apache)', 'named (BIND)', 'mail (Postfix)', 'a fifth series'];
+  const svg = lineChart('t', names.map((name, i) => ({ name, color: `#${i}`, points: [[0, 0], [1, 1]] })), { xLabel: '', yLabel: '' });
+  // Widths 22 + 7.2 per character + 16: 103, 139, 125 fit in 406; the fourth starts row two.
+  has(svg, '<text x="82" y="18" font-size="12">no server</text>');
+  has(svg, '<text x="185" y="18" font-size="12">httpd (Apache)</text>');
+  has(svg, '<text x="324" y="18" font-size="12">named (BIND)</text>');
+  has(svg, '<text x="82" y="37" font-size="12">mail (Postfix)</text>');
+  has(svg, '<line x1="60" y1="54" x2="60" y2="264" stroke="#333"/>');
+  has(svg, 'viewBox="0 0 480 310"');
+});
+
+test('line chart, log x and log y (a CCDF): decades as ticks on both axes', () => {
+  const svg = lineChart('ccdf', [{ name: 'a', color: '#1', points: [[1, 1], [10, 0.1], [100, 0.001]] }], { xLabel: 'µs', yLabel: 'f', logX: true, logY: true });
+  // x: decades 1, 10, 100 over 406 px; y: 0.001..1 over three decades of 70 px.
+  has(svg, 'points="60.0,35.0 263.0,105.0 466.0,245.0"');
+  assert.equal([...svg.matchAll(/text-anchor="end" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0.001', '0.01', '0.1', '1']);
+  assert.equal([...svg.matchAll(/text-anchor="middle" font-size="12">([^<]+)</g)].map((m) => m[1]), ['1', '10', '100']);
+  const lin = lineChart('cdf', [{ name: 'a', color: '#1', points: [[1, 0.5], [1000, 1]] }], { xLabel: 'µs', yLabel: 'f', logX: true, yMin: 0 });
+  has(lin, 'points="60.0,140.0 466.0,35.0"');
+  assert.equal([...lin.matchAll(/<line x1="([\d.]+)" y1="245" x2="[\d.]+" y2="249" stroke="#333"\/><text x="[\d.]+" y="261" text-anchor="middle" font-size="12">(\d+)<\/text>/g)].map((m) => [m[2], m[1]]),
+    [['1', '60.0'], ['10', '195.3'], ['100', '330.7'], ['1000', '466.0']]);
+});
+
+test('line chart, counts on x: whole-number ticks, a marker per point, CI whiskers kept inside the plot', () => {
+  const svg = lineChart('guests', [{ name: 'hostOS TCP', color: '#c', markers: true, points: [[0, 5], [1, 6], [4, 7]], intervals: [[4, 6], [5.5, 6.5], null] }], { xLabel: 'guests running', yLabel: 'µs', integerX: true });
+  // x runs -0.5..4.5 so the end points are not on the frame: ticks at 0..4 only.
+  assert.equal([...svg.matchAll(/text-anchor="middle" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0', '1', '2', '3', '4']);
+  has(svg, '<circle cx="100.6" cy="95.0" r="3.5" fill="#c" stroke="#fff"/>');
+  assert.is((svg.match(/<circle /g) ?? []).length, 3);
+  // y 0..7 over 210 px: the interval 4..6 of the first point spans y 125..65.
+  has(svg, '<path class="ci" d="M100.6 65.0V125.0M96.6 65.0h8M96.6 125.0h8" stroke="#c" fill="none"/>');
+  assert.is((svg.match(/class="ci"/g) ?? []).length, 2, 'no whisker where there is no interval');
+  // A CI above every point widens the axis rather than being cut off.
+  const tall = lineChart('t', [{ name: 'a', color: '#c', points: [[0, 7]], intervals: [[5, 9]] }], { xLabel: '', yLabel: '', integerX: true });
+  has(tall, '<path class="ci" d="M263.0 35.0V');
 });
 
 test('line chart: one point, flat data and no data', () => {
-  // One point: x spans [5, 6]; y first [5, 6], then from 0: [0, 6], so 5 sits at 5/6 of 256 px.
-  has(lineChart('t', [{ name: 'a', color: '#1', points: [[5, 5]] }], { xLabel: '', yLabel: '' }), 'points="64.0,58.7"');
+  // One point: x spans [5, 6]; y first [5, 6], then from 0: [0, 6], so 5 sits at 5/6 of 210 px.
+  has(lineChart('t', [{ name: 'a', color: '#1', points: [[5, 5]] }], { xLabel: '', yLabel: '' }), 'points="60.0,70.0"');
   // Flat at y = 3 with yMin 3: y spans [3, 4].
-  has(lineChart('t', [{ name: 'a', color: '#1', points: [[2, 3], [4, 3]] }], { xLabel: '', yLabel: '', yMin: 3 }), 'points="64.0,272.0 624.0,272.0"');
+  has(lineChart('t', [{ name: 'a', color: '#1', points: [[2, 3], [4, 3]] }], { xLabel: '', yLabel: '', yMin: 3 }), 'points="60.0,245.0 466.0,245.0"');
   // Negative values: y starts below 0.
-  has(lineChart('t', [{ name: 'a', color: '#1', points: [[0, -10], [1, 10]] }], { xLabel: '', yLabel: '' }), 'points="64.0,272.0 624.0,16.0"');
+  has(lineChart('t', [{ name: 'a', color: '#1', points: [[0, -10], [1, 10]] }], { xLabel: '', yLabel: '' }), 'points="60.0,245.0 466.0,35.0"');
   // Positive values without yMin: y starts at 0.
-  has(lineChart('t', [{ name: 'a', color: '#1', points: [[0, 50], [1, 100]] }], { xLabel: '', yLabel: '' }), 'points="64.0,144.0 624.0,16.0"');
+  has(lineChart('t', [{ name: 'a', color: '#1', points: [[0, 50], [1, 100]] }], { xLabel: '', yLabel: '' }), 'points="60.0,140.0 466.0,35.0"');
   assert.is(lineChart('t', [{ name: 'a', color: '#1', points: [] }], { xLabel: '', yLabel: '' }), '');
   assert.is(lineChart('t', [], { xLabel: '', yLabel: '' }), '');
 });
 
-test('bar chart: groups side by side, bars from zero, 95% whiskers, legend per name', () => {
+test('bar chart: groups side by side, bars from zero, 95% whiskers, legend above', () => {
   const svg = barChart('Throughput', [
     { group: 'g1', name: 'A', color: '#a', value: 50, ci: 10 },
     { group: 'g1', name: 'B', color: '#b', value: 100, ci: 0 },
     { group: 'g2', name: 'A', color: '#a', value: 25, ci: 5 },
   ], 'Mbit/s');
-  // Two groups of 280 px; bars 40 px wide, centred in their group; y 0..100 over 256 px.
-  has(svg, '<rect x="164.0" y="144.0" width="38.0" height="128.0" fill="#a"><title>g1 A: 50.000 ± 10.000</title></rect>');
-  has(svg, '<rect x="204.0" y="16.0" width="38.0" height="256.0" fill="#b"><title>g1 B: 100.000 ± 0.000</title></rect>');
-  has(svg, '<rect x="444.0" y="208.0" width="38.0" height="64.0" fill="#a"><title>g2 A: 25.000 ± 5.000</title></rect>');
-  has(svg, '<path d="M184 118.4V169.6M180 118.4h8M180 169.6h8" stroke="#000" fill="none"/>');
-  has(svg, '<path d="M464 195.2V220.8M460 195.2h8M460 220.8h8" stroke="#000" fill="none"/>');
+  // Two groups of 203 px; bars 40 px wide, centred in their group; y 0..100 over 210 px.
+  has(svg, '<rect x="121.5" y="140.0" width="38.0" height="105.0" fill="#a"><title>g1 A: 50.0 ± 10.0</title></rect>');
+  has(svg, '<rect x="161.5" y="35.0" width="38.0" height="210.0" fill="#b"><title>g1 B: 100 ± 0</title></rect>');
+  has(svg, '<rect x="324.5" y="192.5" width="38.0" height="52.5" fill="#a"><title>g2 A: 25.0 ± 5.00</title></rect>');
+  has(svg, '<path class="ci" d="M140.5 119.0V161.0M136.5 119.0h8M136.5 161.0h8" stroke="#000" fill="none"/>');
+  has(svg, '<path class="ci" d="M343.5 182.0V203.0M339.5 182.0h8M339.5 203.0h8" stroke="#000" fill="none"/>');
   assert.is((svg.match(/<path /g) ?? []).length, 2, 'no whisker without a CI');
-  has(svg, '<text x="204" y="288" text-anchor="middle" font-size="11">g1</text>');
-  has(svg, '<text x="484" y="288" text-anchor="middle" font-size="11">g2</text>');
-  has(svg, '<text x="58" y="20" text-anchor="end" font-size="11">100</text>');
-  has(svg, '<text x="14" y="144" text-anchor="middle" font-size="12" transform="rotate(-90 14 144)">Mbit/s</text>');
-  has(svg, '<rect x="494" y="22" width="10" height="10" fill="#a"/><text x="510" y="31" font-size="11">A</text>');
-  has(svg, '<rect x="494" y="38" width="10" height="10" fill="#b"/><text x="510" y="47" font-size="11">B</text>');
+  has(svg, '<text x="161.5" y="261" text-anchor="middle" font-size="12">g1</text>');
+  has(svg, '<text x="364.5" y="261" text-anchor="middle" font-size="12">g2</text>');
+  has(svg, '<text x="54" y="39.0" text-anchor="end" font-size="12">100</text>');
+  has(svg, '<text x="14" y="140.0" text-anchor="middle" font-size="13" transform="rotate(-90 14 140.0)">Mbit/s</text>');
+  has(svg, '<g class="legend"><rect x="60" y="8" width="16" height="10" fill="#a"/>\n<text x="82" y="18" font-size="12">A</text>');
+  has(svg, '<rect x="106" y="8" width="16" height="10" fill="#b"/>\n<text x="128" y="18" font-size="12">B</text></g>');
   assert.is(barChart('t', [], 'y'), '');
 });
 
-test('bar chart: a whisker stops at zero; all-zero values still draw an axis', () => {
+test('bar chart: a CI reaching below zero is drawn in full (the axis goes below 0); all-zero values still draw an axis', () => {
   const low = barChart('t', [{ group: 'g', name: 'A', color: '#a', value: 2, ci: 5 }], 'y');
-  // One group of 560 px: the bar is 40 px wide at x 64 + 260; y 0..7.
-  has(low, '<rect x="324.0" ');
-  has(low, `V272.0M340 ${(272 - (7 / 7) * 256).toFixed(1)}h8M340 272.0h8`);
+  // y -3..7 over 210 px: 0 at y 182, the bar up to 2 at y 140; the whisker 35..245, not cut at 0.
+  has(low, '<rect x="243.0" y="140.0" width="38.0" height="42.0" fill="#a">');
+  has(low, '<path class="ci" d="M262.0 35.0V245.0M258.0 35.0h8M258.0 245.0h8" stroke="#000" fill="none"/>');
+  has(low, 'text-anchor="end" font-size="12">-2</text>');
   const zero = barChart('t', [{ group: 'g', name: 'A', color: '#a', value: 0, ci: 0 }], 'y');
-  has(zero, '<rect x="324.0" y="272.0" width="38.0" height="0.0" fill="#a">');
-  has(zero, '<text x="58" y="20" text-anchor="end" font-size="11">1</text>');
-  assert.match(zero, /<text x="58" y="71\.(2|19999+)" text-anchor="end" font-size="11">0\.8<\/text>/);
+  has(zero, '<rect x="243.0" y="245.0" width="38.0" height="0.0" fill="#a">');
+  has(zero, '<text x="54" y="39.0" text-anchor="end" font-size="12">1</text>');
+  has(zero, 'text-anchor="end" font-size="12">0.8</text>');
   const narrow = barChart('t', Array.from({ length: 20 }, (_, i) => ({ group: 'g', name: `n${i}`, color: '#a', value: 1, ci: 0 })), 'y');
-  // 20 names in one 560 px group: each bar 560 × 0.8 / 20 = 22.4 px.
-  has(narrow, 'width="20.4" height="256.0"');
+  // 20 names in one 406 px group: each bar 406 × 0.8 / 20 = 16.24 px.
+  has(narrow, 'width="14.2" height="210.0"');
 });
 
 test.run();

@@ -1,18 +1,20 @@
 // Table 6 (experiment 4: a buggy guest and its neighbours) as grids of strings, shared by the
 // terminal, Markdown and HTML renderings, plus CSV and JSON. Pure functions of an IsolateResult.
 import { FAULT_TEXT } from '../isolate/faults.js';
-import { METRIC_LABEL, type FaultRun, type IsolatePass, type IsolateResult, type Metric, type NeighbourRow } from '../isolate/model.js';
+import { METRIC_LABEL, METRICS, type FaultRun, type IsolatePass, type IsolateResult, type Metric, type NeighbourRow } from '../isolate/model.js';
 import { verdictText } from '../isolate/verdict.js';
 import type { Grid } from './paper-grid.js';
-import { csvCell, mdTable } from './paper.js';
+import { csvCell } from './csv.js';
+import { csvLink, csvText, esc, figuresHtml, PAGE_CSS, tableHtml, type Figure } from './figure.js';
+import { mdTable } from './paper.js';
 import { lineChart } from './svg.js';
-import { fixed, table } from './table.js';
+import { csvUs, fixed, sig3, table, timeIn } from './table.js';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-/** A metric's figure with its unit: µs for latency, Mbit/s for throughput. */
+/** A metric's figure in its unit (µs for latency, Mbit/s for throughput), three significant digits. */
 export function metricValue(m: Metric, v: number | null | undefined): string {
   if (!isNum(v)) return '-';
-  return m === 'tcpMbps' ? fixed(v, 0) : fixed(v / 1e3, 1);
+  return m === 'tcpMbps' ? sig3(v) : timeIn(v, 'µs');
 }
 const unit = (m: Metric) => (m === 'tcpMbps' ? 'Mbit/s' : 'µs');
 const seconds = (ms: number | null | undefined) => (isNum(ms) ? `${(ms / 1000).toFixed(1)} s` : '');
@@ -116,16 +118,23 @@ export function isolateMarkdown(r: IsolateResult): string {
   return out.join('\n');
 }
 
-/** One line per pass × fault × neighbour × metric: figures in ns or Mbit/s, verdicts as words. */
+/**
+ * One line per pass × fault × neighbour × metric, verdicts as words. One unit per column: a
+ * latency metric's figures in the `_us` columns, throughput in the `_Mbps` ones.
+ */
 export function isolateCsv(r: IsolateResult): string {
-  const cols = ['limit', 'fault', 'neighbour', 'metric', 'before', 'during', 'after', 'noisePercent', 'duringVerdict', 'duringWorsePercent', 'afterVerdict', 'recoveryMs', 'outlived', 'replaced'];
+  const cols = ['limit', 'fault', 'neighbour', 'metric', 'before_us', 'during_us', 'after_us', 'before_Mbps', 'during_Mbps', 'after_Mbps', 'noise_percent', 'during_verdict', 'during_worse_percent', 'after_verdict', 'recovery_ms', 'outlived', 'replaced'];
   const lines = [cols.join(',')];
   const n3 = (v: number | null | undefined) => (isNum(v) ? String(Math.round(v * 1000) / 1000) : '');
   for (const p of r.passes)
     for (const f of p.faults)
       for (const m of f.metrics) {
         const nb = f.neighbours.find((x) => x.neighbour === m.neighbour);
-        lines.push([p.limit ?? '', f.fault, m.neighbour, m.metric, n3(m.before), n3(m.during), n3(m.after), n3(m.noisePercent), m.duringVerdict.kind,
+        const tput = m.metric === 'tcpMbps';
+        const figs = [m.before, m.during, m.after];
+        const us = figs.map((v) => (tput ? '' : csvUs(v)));
+        const mb = figs.map((v) => (tput ? n3(v) : ''));
+        lines.push([p.limit ?? '', f.fault, m.neighbour, m.metric, ...us, ...mb, n3(m.noisePercent), m.duringVerdict.kind,
           n3(m.duringVerdict.worsePercent), m.afterVerdict.kind, nb?.recoveryMs ?? '', f.outlived, f.replaced].map(csvCell).join(','));
       }
   return `${lines.join('\n')}\n`;
@@ -135,49 +144,44 @@ export function isolateJson(r: IsolateResult): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS: Record<string, string> = { g2: '#d62728', host: '#1f77b4' };
 
-/** Per fault: each neighbour's TCP p99 over time, the fault's window shaded. */
-export function faultCharts(r: IsolateResult): { title: string; svg: string }[] {
-  const out: { title: string; svg: string }[] = [];
-  for (const p of r.passes)
+/** Per fault: each neighbour's TCP p99 over time, the fault's window shaded; its rounds as CSV. */
+export function faultFigures(r: IsolateResult): Figure[] {
+  const out: Figure[] = [];
+  r.passes.forEach((p, pi) => {
     for (const f of p.faults) {
       const series = r.config.neighbours.map((n) => ({
         name: `${n} TCP p99`,
         color: COLORS[n] ?? '#2ca02c',
+        markers: true,
         points: f.rounds.filter((x) => x.neighbour === n && isNum(x.values.tcpP99Ns)).map((x) => [x.startMs / 1000, (x.values.tcpP99Ns as number) / 1e3] as [number, number]),
       })).filter((s) => s.points.length);
       const t = `${f.fault}, ${passTitle(p)}: neighbours' TCP p99 over time (fault window shaded)`;
       const svg = lineChart(t, series, { xLabel: 'time (s)', yLabel: 'TCP p99 (µs)', yMin: 0, bands: [[f.startMs / 1000, f.endMs / 1000]] });
-      if (svg) out.push({ title: t, svg });
+      const csv = csvText(['neighbour', 'start_s', 'end_s', 'fault_start_s', 'fault_end_s', ...METRICS.map((m) => (m === 'tcpMbps' ? 'tcp_Mbps' : `${m.replace(/Ns$/, '')}_us`))],
+        f.rounds.map((x) => [x.neighbour, x.startMs / 1000, x.endMs / 1000, f.startMs / 1000, f.endMs / 1000, ...METRICS.map((m) => (m === 'tcpMbps' ? x.values[m] ?? '' : csvUs(x.values[m])))]));
+      if (svg) out.push({ id: `isolate-${pi ? 'limited-' : ''}${f.fault}`, title: t, svg, csv });
     }
+  });
   return out;
 }
 
 /** Table 6 and the fault charts as an HTML fragment (its own page, or a section of the paper's). */
 export function isolateSection(r: IsolateResult): string {
-  const tables = isolateGrids(r).map((g) => `<h2>${esc(title(g))}</h2>
-<table><thead><tr>${g.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
-<tbody>${g.rows.map((row) => `<tr>${row.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`).join('\n');
-  const charts = faultCharts(r);
+  const tables = isolateGrids(r).map((g) => `<h2>${esc(title(g))}</h2>\n${tableHtml(g.header, g.rows, { id: g.id, csv: csvText(g.header, g.rows), left: g.id.endsWith('detail') || g.id === 'table6-limits' ? 3 : 1, wrapLast: g.id === 'table6' || g.id === 'table6-limited' })}`).join('\n');
   return `${preamble(r).map((l) => `<p>${esc(l)}</p>`).join('\n')}
+<p>${csvLink('umlperf-isolate.csv', isolateCsv(r), 'every figure as one CSV')}</p>
 ${tables}
 <h2>Charts: experiment 4</h2>
-<div class="charts">
-${charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
-</div>`;
+${figuresHtml(faultFigures(r))}`;
 }
 
 export function isolateHtml(r: IsolateResult): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>umlperf isolate</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>umlperf isolate</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;white-space:nowrap}
-td:first-child,td:nth-child(2),td:nth-child(3),th:first-child{text-align:left}thead{background:#f3f3f3}
-td:last-child{white-space:normal;min-width:14em}
-.charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}.charts svg{border:1px solid #ddd;max-width:100%;height:auto}figcaption{font-weight:600;margin:.3em 0 0}
+${PAGE_CSS}
 </style></head><body>
 <h1>umlperf isolate</h1>
 ${isolateSection(r)}

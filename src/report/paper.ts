@@ -1,7 +1,9 @@
 // Renderings of a PaperResult: terminal tables, Markdown, CSV, JSON. (HTML: paper-html.ts.)
-import type { PaperResult } from '../paper/model.js';
-import { openQuestionLines, paperGrids, type Grid } from './paper-grid.js';
-import { table } from './table.js';
+import type { Comparison, PaperResult, PaperTable } from '../paper/model.js';
+import { comparisonView, rowLatency, rowThroughput, rowUdp } from './fields.js';
+import { LATENCY_FIGURES, openQuestionLines, openQuestions, paperGrids, type Grid } from './paper-grid.js';
+import { csvCell } from './csv.js';
+import { csvUs, table } from './table.js';
 
 function preamble(r: PaperResult): string[] {
   const c = r.config;
@@ -49,29 +51,62 @@ export function mdTable(g: Grid): string {
 export function paperMarkdown(r: PaperResult): string {
   const out = ['# umlperf paper', '', ...preamble(r).map((l) => `- ${l}`), ''];
   for (const g of paperGrids(r)) out.push(`## ${g.id.replace('table', 'Table ')}. ${g.title}`, '', mdTable(g), '');
-  const open = openQuestionLines(r);
-  if (open.length) out.push('## What the study left open', '', '```', ...open, '```', '');
+  const open = openQuestions(r);
+  if (open.length) {
+    out.push('## What the study left open', '');
+    for (const q of open) out.push(`**${mdEscape(q.title)}**`, '', ...q.points.map((p) => `- ${mdEscape(p)}`), ...(q.note ? ['', mdEscape(q.note)] : []), '');
+  }
   return out.join('\n');
 }
 
-export const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+export { csvCell };
 
-/** Three decimals, or an empty cell for a figure that is missing (null in a saved result). */
-const num3 = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '');
+/** A CSV number: as is (no rounding beyond the result's own), or an empty cell when missing. */
+const csvNum = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '');
 
-/** One line per table row; integer ns and Mbps, ready for a spreadsheet. */
+/** The CSV columns: one unit per column, named in its header (the grids' row names, in ASCII). */
+export const PAPER_CSV_COLUMNS = [
+  'table', 'experiment', 'servers', 'side', 'protocol', 'guests', 'responses',
+  ...LATENCY_FIGURES.map((f) => `${f.name}_us`),
+  'throughput_Mbps', 'throughput_ci95_Mbps', 'udp_sent_Mbps', 'udp_loss_percent', 'compared_to',
+  ...['p50', 'throughput'].flatMap((m) => ['ratio', 'ratio_ci95_low', 'ratio_ci95_high', 'n', 'p', 'p_holm', 'verdict'].map((c) => `${m}_${c}`)),
+];
+
+function comparisonCsv(c: Comparison | undefined): string[] {
+  if (!c) return ['', '', '', '', '', '', ''];
+  const v = comparisonView(c);
+  return [csvNum(v.ratio), csvNum(v.ci95Low), csvNum(v.ci95High), csvNum(v.n), csvNum(v.p), csvNum(v.pHolm), v.verdict];
+}
+
+/**
+ * One line per table row: times in µs (ns resolution), throughput in Mbps. A compared row (guest;
+ * more guests) carries its comparison against its baseline, a baseline row its A/A control.
+ */
 export function paperCsv(r: PaperResult): string {
-  const cols = ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSentMbps', 'udpLossPercent'];
-  const lines = [cols.join(',')];
+  const lines = [PAPER_CSV_COLUMNS.join(',')];
   for (const t of r.tables) {
+    const fewest = Math.min(...t.rows.map((x) => x.guests));
     for (const row of t.rows) {
-      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.latency.minNs, row.latency.meanNs, row.latency.maxNs, row.latency.p50Ns, row.latency.p99Ns, num3(row.throughputMbps.mean), num3(row.throughputMbps.ci95), num3(row.udp?.sentMbps), num3(row.udp?.lossPercent)].map(csvCell).join(','));
+      const l = rowLatency(r, t, row);
+      const tp = rowThroughput(row);
+      const udp = rowUdp(row);
+      const same = (c: PaperTable['comparisons'][number]) => c.protocol === row.protocol && (t.id === 'table5' ? c.guests === row.guests : c.servers === row.servers);
+      const baseline = t.id === 'table5' ? row.guests === fewest : row.side === 'host';
+      const mine = t.comparisons.filter((c) => same(c) && !!c.aa === baseline);
+      const cmp = (m: Comparison['metric']) => mine.find((c) => c.metric === m);
+      const to = !mine.length ? '' : baseline ? 'itself (A/A)' : t.id === 'table5' ? `${fewest} guests` : 'host';
+      lines.push([t.id, t.experiment, row.servers, row.side, row.protocol, row.guests, csvNum(l.count),
+        ...LATENCY_FIGURES.map((f) => csvUs(l[f.key])),
+        csvNum(tp.mean), csvNum(tp.ci95), csvNum(udp?.sentMbps), csvNum(udp?.lossPercent), to,
+        ...comparisonCsv(cmp('latency p50')), ...comparisonCsv(cmp('throughput'))].map(csvCell).join(','));
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A grid as CSV, its header as is (the HTML page's per-table download). */
+export function gridCsv(g: Grid): string {
+  return `${[g.header, ...g.rows].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
 }
 
 /** The result object without the bulky per-sample arrays unless asked. */

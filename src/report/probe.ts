@@ -1,7 +1,13 @@
 // Terminal reports of probe results: pure functions from results to text.
 import type { ConnectionRateResult, ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
 import { meanCi } from '../stats.js';
-import { mbps, pct, table, us } from './table.js';
+import { mbps, pct, table, timeIn, timeText, timeUnit } from './table.js';
+
+/** Columns of times in ns: one unit per column, named in its header; three significant digits. */
+function timeCols(names: string[], rows: (number | null | undefined)[][]): { header: string[]; cells: string[][] } {
+  const units = names.map((_, j) => timeUnit(rows.map((r) => r[j])));
+  return { header: names.map((n, j) => `${n} (${units[j]})`), cells: rows.map((r) => r.map((v, j) => timeIn(v, units[j]))) };
+}
 
 type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
 
@@ -14,18 +20,17 @@ export function responseReport(runs: ResponseTimeResult[]): string {
   const f = runs[0];
   const c = f.config;
   const head = `response time: ${c.protocol.toUpperCase()} ${c.size} B to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, wait ${c.wait}, ${c.iterations} requests per run (+${c.warmup} warm-up)`;
-  const rows = runs.map((r, i) => {
-    const s = r.latency;
-    return [`run ${i + 1}`, us(s.minNs), us(s.meanNs), us(s.maxNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.p999Ns), us(s.stddevNs), us(s.ci95Ns), `${r.lost}`];
-  });
-  const lines = [head, clockLine(f), table(['µs', 'min', 'avg', 'max', 'p50', 'p90', 'p99', 'p99.9', 'stddev', '±95%', 'lost'], rows)];
+  const t = timeCols(['min', 'mean', 'max', 'p50', 'p90', 'p99', 'p99.9', 'stddev', '±95% CI'],
+    runs.map(({ latency: s }) => [s.minNs, s.meanNs, s.maxNs, s.p50Ns, s.p90Ns, s.p99Ns, s.p999Ns, s.stddevNs, s.ci95Ns]));
+  const rows = runs.map((r, i) => [`run ${i + 1}`, ...t.cells[i], `${r.lost}`]);
+  const lines = [head, clockLine(f), table(['run', ...t.header, 'lost'], rows)];
   const lost = runs.reduce((a, r) => a + r.lost, 0);
   const sent = runs.reduce((a, r) => a + r.sent, 0);
   const rate = runs.reduce((a, r) => a + r.requestsPerSecond, 0) / runs.length;
   lines.push(`answered ${sent - lost} of ${sent}, lost ${lost} (${pct(sent ? (100 * lost) / sent : 0)}), ${Math.round(rate)} requests/s`);
   if (runs.length > 1) {
     const p50 = meanCi(runs.map((r) => r.latency.p50Ns));
-    lines.push(`p50 over ${runs.length} runs: ${us(p50.mean)} ± ${us(p50.ci95)} µs (95% CI)`);
+    lines.push(`p50 over ${runs.length} runs: ${timeText(p50.mean)} ± ${timeText(p50.ci95)} (95% CI)`);
   }
   return lines.join('\n');
 }
@@ -92,11 +97,12 @@ export function streamReport(runs: StreamingResult[]): string {
       lines.push(`highest rate under the threshold: ${mbps(r.search.maxRateMbps)} Mbps`);
     }
   }
+  const t = timeCols(['jitter', 'rtt p50', 'rtt p99'], runs.map((r) => [r.jitterNs, r.latency.p50Ns, r.latency.p99Ns]));
   const rows = runs.map((r, i) => [
     `run ${i + 1}`, `${r.sent}`, `${r.received}`, `${r.lost}`, pct(r.lossPercent), `${r.duplicates}`, `${r.reordered}`,
-    us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.latency.p50Ns), us(r.latency.p99Ns),
+    t.cells[i][0], mbps(r.sentMbps), mbps(r.receivedMbps), t.cells[i][1], t.cells[i][2],
   ]);
-  lines.push(table(['', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', 'jitter µs', 'sent Mbps', 'recv Mbps', 'rtt p50 µs', 'rtt p99 µs'], rows));
+  lines.push(table(['run', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', t.header[0], 'sent Mbps', 'recv Mbps', t.header[1], t.header[2]], rows));
   return lines.join('\n');
 }
 
@@ -104,11 +110,9 @@ export function crrReport(runs: ConnectionRateResult[]): string {
   const f = runs[0];
   const c = f.config;
   const head = `connection rate: TCP ${c.size} B request/response to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, connect + request + response + close, ${c.transactions} per run (+${c.warmup} warm-up), wait ${c.wait}`;
-  const rows = runs.map((r, i) => {
-    const s = r.latency;
-    return [`run ${i + 1}`, `${Math.round(r.transactionsPerSecond)}`, us(s.minNs), us(s.meanNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.maxNs)];
-  });
-  const lines = [head, clockLine(f), table(['', 'transactions/s', 'min µs', 'avg µs', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], rows)];
+  const t = timeCols(['min', 'mean', 'p50', 'p90', 'p99', 'max'], runs.map(({ latency: s }) => [s.minNs, s.meanNs, s.p50Ns, s.p90Ns, s.p99Ns, s.maxNs]));
+  const rows = runs.map((r, i) => [`run ${i + 1}`, `${Math.round(r.transactionsPerSecond)}`, ...t.cells[i]]);
+  const lines = [head, clockLine(f), table(['run', 'transactions/s', ...t.header], rows)];
   if (runs.length > 1) {
     const t = meanCi(runs.map((r) => r.transactionsPerSecond));
     lines.push(`mean over ${runs.length} runs: ${Math.round(t.mean)} ± ${Math.round(t.ci95)} transactions/s (95% CI)`);

@@ -2,7 +2,7 @@
 import type { IsolateResult } from '../isolate/model.js';
 import type { PaperResult } from '../paper/model.js';
 import { isolateCsv, isolateMarkdown, isolateSection, isolateText } from './isolate.js';
-import { paperHtml } from './paper-html.js';
+import { paperHtml, type HtmlSection } from './paper-html.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from './paper.js';
 
 /** A paper result with experiment 4 (opt-in: `paper --experiment 1,2,3,4`). */
@@ -16,13 +16,24 @@ export function renderPaper(r: PaperWithIsolation, format: PaperFormat, samples 
   const text = renderCore(r, format, samples);
   const iso = r.isolation;
   if (!iso || format === 'json') return text;
-  if (format === 'html') return text.replace(/<\/body><\/html>\s*$/, `<h1>Experiment 4</h1>\n${isolateSection(iso)}\n</body></html>\n`);
+  if (format === 'html') return text;
   if (format === 'csv') return `${text}\n${isolateCsv(iso)}`;
   if (format === 'md') return `${text}\n${isolateMarkdown(iso)}`;
   return `${text}\n${isolateText(iso)}`;
 }
 
-function renderCore(r: PaperResult, format: PaperFormat, samples: boolean): string {
+/**
+ * The page's sections after the study's: experiment 4 (Table 6 and its charts) when the result
+ * holds it. Further result parts (e.g. tune results) add theirs here, built with figure.ts's
+ * Figure/figuresHtml/tableHtml so their data downloads the same way.
+ */
+export function htmlSections(r: PaperWithIsolation): HtmlSection[] {
+  const out: HtmlSection[] = [];
+  if (r.isolation) out.push({ heading: 'Experiment 4: a buggy guest and its neighbours', html: isolateSection(r.isolation) });
+  return out;
+}
+
+function renderCore(r: PaperWithIsolation, format: PaperFormat, samples: boolean): string {
   switch (format) {
     case 'json':
       return paperJson(r, samples);
@@ -31,7 +42,7 @@ function renderCore(r: PaperResult, format: PaperFormat, samples: boolean): stri
     case 'md':
       return paperMarkdown(r);
     case 'html':
-      return paperHtml(r);
+      return paperHtml(r, htmlSections(r));
     default:
       return paperText(r);
   }
