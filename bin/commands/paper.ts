@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UmlperfError, UsageError } from '../../src/errors.js';
 import { checkMem } from '../../src/lab/lab.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
-import { LabStage } from '../../src/paper/lab-stage.js';
+import { checkLabPrefix, LabStage } from '../../src/paper/lab-stage.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
@@ -53,6 +53,7 @@ interface Args {
   ciTarget?: number;
   maxRuns?: number;
   seed?: number;
+  lab?: string;
 }
 
 export const render = renderPaper;
@@ -83,7 +84,7 @@ const command: CommandModule<object, Args> = {
       .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all (1-3); 4 (a buggy guest and its neighbours, ~3 min) only when named' })
       .option('runs', { type: 'string', default: '10', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (the study: 10)' })
       .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: 'experiment 3: guest counts to measure the host under' })
-      .option('servers', { type: 'string', default: 'httpd,named,mail', requiresArg: true, coerce: nameListFlag('servers', ['httpd', 'named', 'mail'] as const), describe: 'experiment 2: servers started in turn' })
+      .option('servers', { type: 'string', default: 'httpd,named,mail', requiresArg: true, coerce: nameListFlag('servers', ['httpd', 'named', 'mail'] as const), describe: 'experiment 2: servers, all provisioned; each runs alone in turn, the others stopped (SIGSTOP), against all stopped' })
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network transport (tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: 'guest memory (default 64M, 128M with servers)' })
@@ -91,6 +92,7 @@ const command: CommandModule<object, Args> = {
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file (checked before the run starts); re-render it with umlperf report' })
       .option('ci-target', { type: 'string', requiresArg: true, coerce: percentFlag('ci-target'), describe: 'adaptive: add blocks until every ratio\'s 95% CI is within ±PCT (up to --max-runs)' })
       .option('max-runs', { type: 'string', requiresArg: true, coerce: intFlag('max-runs', 1, 1000), describe: 'adaptive: at most this many blocks per step (default 3 × --runs)' })
+      .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', checkLabPrefix), describe: 'name the run\'s labs PREFIX and a step number (default pp and the pid)' })
       .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
       .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
       .option('pin', { type: 'boolean', default: false, describe: 'probes on the last CPU, the lab on the others (fixed placement; but a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
@@ -118,7 +120,7 @@ const command: CommandModule<object, Args> = {
     const needServers = cfg.experiments.includes(2);
     await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes, say });
     const result: PaperWithIsolation = await interruptible(async (signal) => {
-      const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
+      const stage = await LabStage.create({ transport: a.transport, kernel: a.kernel, mem: a.mem, cpus: labCpus, labPrefix: a.lab, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
     if (withIsolation && result.complete) result.isolation = await interruptible((signal) => isolate({ signal, progress: say }));

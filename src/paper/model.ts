@@ -32,8 +32,13 @@ export interface Measurement {
   side: Side;
   protocol: Protocol;
   servers: ServerRole;
-  /** Guests running while measured. */
+  /** Guests running while measured (experiment 3: the others were frozen). */
   guests: number;
+  /**
+   * Measurements with the same blockGroup were taken in the same blocks, one value per block
+   * in the same order: they pair by index. Absent in results saved before the paired design.
+   */
+  blockGroup?: string;
   /** Response time over all runs' samples. */
   response: { minNs: number; meanNs: number; maxNs: number; p50Ns: number; p99Ns: number; p999Ns: number; sent: number; lost: number };
   /** Per run: median RTT, the figure the host-vs-guest test compares. */
@@ -114,7 +119,7 @@ export interface OpenQuestions {
   /** What running named cost, per side and protocol: throughput against no server on the same image. */
   namedCost: {
     side: Side; protocol: Protocol; noneMbps: number; namedMbps: number; changePercent: number;
-    /** 95% CI of the change (unpaired: different labs), percent. */
+    /** 95% CI of the change, percent (paired by block when measured in the same blocks, else unpaired). */
     changeCi95LowPercent: number; changeCi95HighPercent: number;
     p: number; pHolm: number;
     /** Experiment 2's A/A floor for throughput on that protocol, percent. */

@@ -1,0 +1,150 @@
+// Pausing what a paired experiment switches between, without tearing it down: servers stopped
+// with SIGSTOP (and continued with SIGCONT) on the host side and in a guest, guests frozen by
+// their cgroup. A stopped server keeps its memory and sockets but never runs: experiment 2's
+// "no server" side. A frozen guest keeps its memory but takes no CPU: experiment 3's "fewer guests".
+import fs from 'node:fs';
+
+import { cgroupPids } from '../lab/cgroup.js';
+import { labGuestExec } from '../lab/lab.js';
+import { readState } from '../lab/state.js';
+import { SERVERS, SERVER_PID_DIR, type ServerName } from '../servers/start.js';
+
+export type PauseSignal = 'SIGSTOP' | 'SIGCONT';
+
+/** What the process table says of one process. */
+export interface ProcEntry {
+  ppid: number;
+  /** argv[0] from /proc/PID/cmdline ('' for a kernel thread or a zombie). */
+  argv0: string;
+}
+
+/** The program each server's tree starts from (its start command's first word). */
+export function serverProgram(name: ServerName): string {
+  return SERVERS[name].startCommand.trim().split(/\s+/)[0];
+}
+
+/**
+ * The roots of the servers' trees among `candidates`: processes running a server's program
+ * whose parent does not run the same program (Apache's children run it too).
+ */
+export function serverRoots(table: Map<number, ProcEntry>, candidates: Iterable<number>, names: readonly ServerName[]): number[] {
+  const programs = new Set(names.map(serverProgram));
+  const out: number[] = [];
+  for (const pid of candidates) {
+    const e = table.get(pid);
+    if (!e || !programs.has(e.argv0)) continue;
+    if (table.get(e.ppid)?.argv0 === e.argv0) continue;
+    out.push(pid);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Every descendant of the given processes (themselves excluded), parents before children. */
+export function descendants(table: Map<number, ProcEntry>, roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, e] of table) children.set(e.ppid, [...(children.get(e.ppid) ?? []), pid]);
+  const out: number[] = [];
+  const seen = new Set(roots);
+  const queue = [...roots];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** The host's process table (pid → parent, argv[0]). */
+export function readProcTable(): Map<number, ProcEntry> {
+  const t = new Map<number, ProcEntry>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command in parentheses, which may hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv0 = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0];
+      t.set(Number(name), { ppid, argv0 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return t;
+}
+
+function kill(pid: number, sig: PauseSignal): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/**
+ * Signals the host-side servers of a lab, whole trees, parents first: a stopped parent forks no
+ * more, and the table is read again until no new child shows. Only processes of the lab (its
+ * host cgroup leaf, or the process groups its state file records for the servers) are touched.
+ * Returns the processes signalled.
+ */
+export function signalHostServers(lab: string, names: readonly ServerName[], sig: PauseSignal): number[] {
+  if (!names.length) return [];
+  const s = readState(lab);
+  const groups = new Set((s?.processes ?? []).filter((p) => p.role === 'server').map((p) => p.pgid));
+  const mine = new Set(s?.cgroups ? cgroupPids(lab, 'host') : []);
+  let table = readProcTable();
+  const pgidOf = (pid: number): number => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    } catch {
+      return -1;
+    }
+  };
+  const candidates = [...table.keys()].filter((pid) => mine.has(pid) || groups.has(pgidOf(pid)));
+  const roots = serverRoots(table, candidates, names);
+  const done = new Set<number>();
+  for (const r of roots) {
+    kill(r, sig);
+    done.add(r);
+  }
+  for (let round = 0; round < 20; round++) {
+    const fresh = descendants(table, roots).filter((p) => !done.has(p));
+    if (!fresh.length) break;
+    for (const p of fresh) {
+      kill(p, sig);
+      done.add(p);
+    }
+    table = readProcTable();
+  }
+  return [...done];
+}
+
+/**
+ * The guest side: a POSIX sh script run over the exec channel. Arguments: STOP|CONT, then
+ * server names; each server's tree is found from its PID file and /proc (parents first).
+ * Prints the number of processes signalled.
+ */
+export const GUEST_SIGNAL_SCRIPT = `sig=$1; shift; n=0
+walk() {
+  kill -"$sig" "$1" 2>/dev/null && n=$((n+1))
+  for s in /proc/[0-9]*/stat; do
+    read -r p c st pp rest < "$s" 2>/dev/null || continue
+    [ "$pp" = "$1" ] && walk "$p"
+  done
+}
+for name; do
+  pid=; read -r pid 2>/dev/null < ${SERVER_PID_DIR}/"$name".pid
+  case $pid in ''|*[!0-9]*) ;; *) walk "$pid" ;; esac
+done
+echo "$n"`;
+
+/** Signals the servers' trees in guest `guest` of the lab; the number of processes signalled. */
+export async function signalGuestServers(lab: string, guest: string, names: readonly ServerName[], sig: PauseSignal, timeoutMs = 10_000): Promise<number> {
+  if (!names.length) return 0;
+  const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', sig === 'SIGSTOP' ? 'STOP' : 'CONT', ...names], { timeoutMs });
+  if (r.status !== 0) throw new Error(`signalling the servers in ${guest} failed (status ${r.status}): ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
+  return Number(r.stdout.toString().trim()) || 0;
+}
