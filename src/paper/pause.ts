@@ -123,28 +123,33 @@ export function signalHostServers(lab: string, names: readonly ServerName[], sig
 }
 
 /**
- * The guest side: a POSIX sh script run over the exec channel. Arguments: STOP|CONT, then
- * server names; each server's tree is found from its PID file and /proc (parents first).
- * Prints the number of processes signalled.
+ * The guest side: a POSIX sh script run over the exec channel. Arguments: STOP|CONT, the PID
+ * file directory, then server names. Each server's process (from its PID file) is signalled,
+ * then, pass by pass over /proc, every process whose parent was signalled: parents first, and
+ * few system calls (a guest's are slow). Prints the number of processes signalled.
  */
-export const GUEST_SIGNAL_SCRIPT = `sig=$1; shift; n=0
-walk() {
-  kill -"$sig" "$1" 2>/dev/null && n=$((n+1))
+export const GUEST_SIGNAL_SCRIPT = `sig=$1; dir=$2; shift 2; n=0; done_=' '
+for name; do
+  pid=; read -r pid 2>/dev/null < "$dir/$name.pid"
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  case $done_ in *" $pid "*) continue ;; esac
+  kill -"$sig" "$pid" 2>/dev/null && { done_="$done_$pid "; n=$((n+1)); }
+done
+[ "$done_" = ' ' ] || while :; do
+  new=
   for s in /proc/[0-9]*/stat; do
     read -r p c st pp rest < "$s" 2>/dev/null || continue
-    [ "$pp" = "$1" ] && walk "$p"
+    case $done_ in *" $p "*) continue ;; esac
+    case $done_ in *" $pp "*) kill -"$sig" "$p" 2>/dev/null; done_="$done_$p "; n=$((n+1)); new=1 ;; esac
   done
-}
-for name; do
-  pid=; read -r pid 2>/dev/null < ${SERVER_PID_DIR}/"$name".pid
-  case $pid in ''|*[!0-9]*) ;; *) walk "$pid" ;; esac
+  [ -n "$new" ] || break
 done
 echo "$n"`;
 
 /** Signals the servers' trees in guest `guest` of the lab; the number of processes signalled. */
-export async function signalGuestServers(lab: string, guest: string, names: readonly ServerName[], sig: PauseSignal, timeoutMs = 10_000): Promise<number> {
+export async function signalGuestServers(lab: string, guest: string, names: readonly ServerName[], sig: PauseSignal, timeoutMs = 30_000): Promise<number> {
   if (!names.length) return 0;
-  const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', sig === 'SIGSTOP' ? 'STOP' : 'CONT', ...names], { timeoutMs });
+  const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', sig === 'SIGSTOP' ? 'STOP' : 'CONT', SERVER_PID_DIR, ...names], { timeoutMs });
   if (r.status !== 0) throw new Error(`signalling the servers in ${guest} failed (status ${r.status}): ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
   return Number(r.stdout.toString().trim()) || 0;
 }
