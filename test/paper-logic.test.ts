@@ -434,6 +434,15 @@ test('Holm across the run: many comparisons raise each p', () => {
   assert.ok(Math.abs(smallest.pHolm - Math.min(1, smallest.p * all.length)) < 1e-12 || smallest.pHolm >= smallest.p * all.length - 1e-12);
 });
 
+test('the report says what "no server" and fewer guests mean in the paired design (and the old wording for results saved before it)', () => {
+  const text = paperText(result);
+  assert.match(text, /\n"?experiment 2 runs on the Debian image with 128M guests, every server provisioned on both sides; "no server": all of them stopped \(SIGSTOP\)/);
+  assert.match(text, /\nexperiment 3 boots the most guests once; those beyond each count are frozen \(cgroup freezer\)\n/);
+  const old = paperText({ ...result, measurements: result.measurements.map(({ blockGroup: _, ...m }) => m) });
+  assert.match(old, /its "no server" rows are the baseline for the servers/);
+  assert.not.match(old, /boots the most guests once/);
+});
+
 test('the drift watch flags blocks whose loopback reference strayed', async () => {
   const s = new RecordingStage();
   const probes = syntheticProbes(s, []);
