@@ -1,6 +1,7 @@
 // The lab stage of the paired experiments on real UML guests: one lab per experiment, whose
 // conditions are switched by stopping servers (host side and guest) and freezing guests; and
 // whatever is stopped or frozen when the run ends, the stage resumes it and leaves nothing.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +11,7 @@ import { labGuestExec } from '../src/lab/lab.js';
 import { LabStage } from '../src/paper/lab-stage.js';
 import { readProcTable, serverRoots } from '../src/paper/pause.js';
 import { SERVER_PID_DIR, type ServerName } from '../src/servers/start.js';
+import { cliPath, runCli as spawnSyncCli } from './helpers.js';
 import { labSnapshot, leftovers } from './lab-helpers.js';
 
 const prefix = `rr${(process.pid % 1296).toString(36)}`;
@@ -103,6 +105,61 @@ test('experiment 3: the most guests booted once; guests beyond the condition fro
   }
   assert.equal(stage.describe().warnings, []);
   assert.equal(leftovers(lab, snap), []);
+});
+
+/** Anything named after a lab prefix: namespaces, run and data directories, cgroups. */
+function leftoversOfPrefix(p: string): string[] {
+  const out: string[] = [];
+  const ls = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+  for (const ns of ls('/run/netns')) if (ns.startsWith(p)) out.push(`netns ${ns}`);
+  for (const d of ls('/run/umlperf')) if (d.startsWith(p)) out.push(`dir /run/umlperf/${d}`);
+  for (const d of ls('/var/lib/umlperf/labs')) if (d.startsWith(p)) out.push(`dir /var/lib/umlperf/labs/${d}`);
+  for (const root of ['/sys/fs/cgroup/pids/umlperf', '/sys/fs/cgroup/freezer/umlperf', '/sys/fs/cgroup/umlperf']) for (const d of ls(root)) if (d.startsWith(p)) out.push(`cgroup ${root}/${d}`);
+  return out;
+}
+
+test('Ctrl-C while guests are frozen (umlperf paper --lab PREFIX, experiment 3): exit 130, the guests thawed and torn down, nothing left', async () => {
+  const p = `${prefix}i`;
+  const results = fs.mkdtempSync('/tmp/umlperf-rr-results-');
+  const child = spawn(process.execPath, [cliPath, 'paper', '--experiment', '3', '--guests', '0,2', '--runs', '40', '--lab', p, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UMLPERF_RESULTS_DIR: results } });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const lab = `${p}0`;
+  // Wait until a guest of its lab is frozen, then interrupt.
+  let frozen = false;
+  const end = Date.now() + 180_000;
+  while (!frozen && Date.now() < end && child.exitCode === null) {
+    frozen = ['g1', 'g2'].some((g) => {
+      try {
+        return freezer(lab, g) === 'FROZEN';
+      } catch {
+        return false;
+      }
+    });
+    if (!frozen) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(frozen, `a guest of ${lab} was frozen: ${err.slice(-400)}`);
+  child.kill('SIGINT');
+  const code = await exited;
+  fs.rmSync(results, { recursive: true, force: true });
+  assert.is(code, 130, err.slice(-400));
+  const j = JSON.parse(out);
+  assert.is(j.complete, false);
+  assert.is(j.error, 'interrupted');
+  assert.equal(j.warnings, [], 'resumed before teardown without trouble');
+  assert.equal(leftoversOfPrefix(p), []);
+});
+
+test('paper --lab: a bad prefix is a usage error before anything is built', () => {
+  for (const bad of ['Rr', '1rr', 'rr-x', 'rrrrrrrrr']) {
+    const r = spawnSyncCli(['paper', '--lab', bad]);
+    assert.is(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /lab/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
 });
 
 test.run();
