@@ -78,15 +78,20 @@ test('the guest-side script stops a server tree from its PID file (the parent an
     fs.writeFileSync(path.join(pids, 'www.pid'), `${server.pid}\n`);
     fs.writeFileSync(path.join(pids, 'dns.pid'), `${other.pid}\n`);
     fs.writeFileSync(path.join(pids, 'mail.pid'), 'not-a-pid\n');
-    const run = (sig: string, ...names: string[]) => spawnSync('/bin/sh', ['-c', GUEST_SIGNAL_SCRIPT, 'sh', sig, pids, ...names], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync('/bin/sh', ['-c', GUEST_SIGNAL_SCRIPT, 'sh', pids, ...args], { encoding: 'utf8' });
     const stop = run('STOP', 'www', 'mail', 'none');
     assert.is(stop.status, 0, stop.stderr);
     assert.is(stop.stdout.trim(), '3', 'the parent and its two children; a bad or missing PID file is skipped');
     for (const p of [server.pid!, ...kids]) assert.ok(await until(() => stateOf(p) === 'T'), `${p} stopped: ${stateOf(p)}`);
     assert.is.not(stateOf(other.pid!), 'T', 'a server not named keeps running');
-    const cont = run('CONT', 'www');
-    assert.is(cont.stdout.trim(), '3');
+    // One run both stops and continues: the bystander stopped, the server continued.
+    const both = run('STOP', 'dns', 'CONT', 'www');
+    assert.is(both.status, 0, both.stderr);
+    assert.is(both.stdout.trim(), '4');
     for (const p of [server.pid!, ...kids]) assert.ok(await until(() => stateOf(p) !== 'T'), `${p} continued: ${stateOf(p)}`);
+    assert.ok(await until(() => stateOf(other.pid!) === 'T'), 'the bystander stopped');
+    assert.is(run('CONT', 'dns').stdout.trim(), '1');
+    assert.ok(await until(() => stateOf(other.pid!) !== 'T'));
   } finally {
     for (const c of [server, other]) {
       try {

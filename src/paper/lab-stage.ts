@@ -111,10 +111,7 @@ export class LabStage implements Stage {
     this.stopped = [...new Set([...this.stopped, ...stop])];
     signalHostServers(lab, stop, 'SIGSTOP');
     signalHostServers(lab, run, 'SIGCONT');
-    if (all.length) {
-      if (stop.length) await signalGuestServers(lab, 'g1', stop, 'SIGSTOP');
-      if (run.length) await signalGuestServers(lab, 'g1', run, 'SIGCONT');
-    }
+    if (all.length) await signalGuestServers(lab, 'g1', { stop, cont: run });
     this.stopped = stop;
     for (let n = 1; n <= this.group!.guests; n++) {
       const leaf = `g${n}`;
@@ -138,7 +135,7 @@ export class LabStage implements Stage {
     const errors: string[] = [];
     for (const leaf of frozen) if (!(await cgroupFreeze(lab, leaf, false))) errors.push(`thaw ${leaf}`);
     signalHostServers(lab, stopped, 'SIGCONT');
-    if (stopped.length) await signalGuestServers(lab, 'g1', stopped, 'SIGCONT').catch((e: Error) => errors.push(e.message));
+    if (stopped.length) await signalGuestServers(lab, 'g1', { cont: stopped }).catch((e: Error) => errors.push(e.message));
     if (errors.length) this.warnings.push(`lab ${lab}: could not resume everything before teardown (${errors.join('; ')}); teardown ends it regardless`);
   }
 

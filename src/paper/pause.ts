@@ -123,33 +123,49 @@ export function signalHostServers(lab: string, names: readonly ServerName[], sig
 }
 
 /**
- * The guest side: a POSIX sh script run over the exec channel. Arguments: STOP|CONT, the PID
- * file directory, then server names. Each server's process (from its PID file) is signalled,
- * then, pass by pass over /proc, every process whose parent was signalled: parents first, and
- * few system calls (a guest's are slow). Prints the number of processes signalled.
+ * The guest side: a POSIX sh script run over the exec channel (one run per switch: a guest's
+ * exec and system calls are slow, ~0.5 s and more under load). Arguments: the PID file
+ * directory, then STOP or CONT each followed by server names. Each server's process (from its
+ * PID file) is signalled first; then the process table is read once and every descendant is
+ * signalled, parents first. Prints the number of processes signalled.
  */
-export const GUEST_SIGNAL_SCRIPT = `sig=$1; dir=$2; shift 2; n=0; done_=' '
-for name; do
-  pid=; read -r pid 2>/dev/null < "$dir/$name.pid"
+export const GUEST_SIGNAL_SCRIPT = `dir=$1; shift; sig=CONT; n=0; STOP_=' '; CONT_=' '
+for a; do
+  case $a in STOP|CONT) sig=$a; continue ;; esac
+  pid=; read -r pid 2>/dev/null < "$dir/$a.pid"
   case $pid in ''|*[!0-9]*) continue ;; esac
-  case $done_ in *" $pid "*) continue ;; esac
-  kill -"$sig" "$pid" 2>/dev/null && { done_="$done_$pid "; n=$((n+1)); }
+  case "$STOP_$CONT_" in *" $pid "*) continue ;; esac
+  kill -"$sig" "$pid" 2>/dev/null || continue
+  n=$((n+1))
+  if [ "$sig" = STOP ]; then STOP_="$STOP_$pid "; else CONT_="$CONT_$pid "; fi
 done
-[ "$done_" = ' ' ] || while :; do
-  new=
-  for s in /proc/[0-9]*/stat; do
-    read -r p c st pp rest < "$s" 2>/dev/null || continue
-    case $done_ in *" $p "*) continue ;; esac
-    case $done_ in *" $pp "*) kill -"$sig" "$p" 2>/dev/null; done_="$done_$p "; n=$((n+1)); new=1 ;; esac
+tab=
+for s in /proc/[0-9]*/stat; do
+  line=; read -r line 2>/dev/null < "$s" || continue
+  set -- \${line##*") "}
+  tab="$tab \${s#/proc/}"; tab="\${tab%/stat}:$2"
+done
+for sig in STOP CONT; do
+  eval "set_=\\$\${sig}_"
+  [ "$set_" = ' ' ] && continue
+  while :; do
+    new=
+    for e in $tab; do
+      p=\${e%:*}; pp=\${e#*:}
+      case $set_ in *" $p "*) continue ;; esac
+      case $set_ in *" $pp "*) kill -"$sig" "$p" 2>/dev/null; set_="$set_$p "; n=$((n+1)); new=1 ;; esac
+    done
+    [ -n "$new" ] || break
   done
-  [ -n "$new" ] || break
 done
 echo "$n"`;
 
-/** Signals the servers' trees in guest `guest` of the lab; the number of processes signalled. */
-export async function signalGuestServers(lab: string, guest: string, names: readonly ServerName[], sig: PauseSignal, timeoutMs = 30_000): Promise<number> {
-  if (!names.length) return 0;
-  const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', sig === 'SIGSTOP' ? 'STOP' : 'CONT', SERVER_PID_DIR, ...names], { timeoutMs });
+/** Stops and continues servers' trees in guest `guest` of the lab, in one exec; the number of processes signalled. */
+export async function signalGuestServers(lab: string, guest: string, what: { stop?: readonly ServerName[]; cont?: readonly ServerName[] }, timeoutMs = 30_000): Promise<number> {
+  const stop = what.stop ?? [], cont = what.cont ?? [];
+  if (!stop.length && !cont.length) return 0;
+  const args = [...(stop.length ? ['STOP', ...stop] : []), ...(cont.length ? ['CONT', ...cont] : [])];
+  const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', SERVER_PID_DIR, ...args], { timeoutMs });
   if (r.status !== 0) throw new Error(`signalling the servers in ${guest} failed (status ${r.status}): ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
   return Number(r.stdout.toString().trim()) || 0;
 }
