@@ -81,16 +81,16 @@ test('the guest-side script stops a server tree from its PID file (the parent an
     const run = (...args: string[]) => spawnSync('/bin/sh', ['-c', GUEST_SIGNAL_SCRIPT, 'sh', pids, ...args], { encoding: 'utf8' });
     const stop = run('STOP', 'www', 'mail', 'none');
     assert.is(stop.status, 0, stop.stderr);
-    assert.is(stop.stdout.trim(), '3', 'the parent and its two children; a bad or missing PID file is skipped');
+    assert.is(stop.stdout.trim(), '1 3', 'one server found (a bad or missing PID file is skipped): the parent and its two children');
     for (const p of [server.pid!, ...kids]) assert.ok(await until(() => stateOf(p) === 'T'), `${p} stopped: ${stateOf(p)}`);
     assert.is.not(stateOf(other.pid!), 'T', 'a server not named keeps running');
     // One run both stops and continues: the bystander stopped, the server continued.
     const both = run('STOP', 'dns', 'CONT', 'www');
     assert.is(both.status, 0, both.stderr);
-    assert.is(both.stdout.trim(), '4');
+    assert.is(both.stdout.trim(), '2 4');
     for (const p of [server.pid!, ...kids]) assert.ok(await until(() => stateOf(p) !== 'T'), `${p} continued: ${stateOf(p)}`);
     assert.ok(await until(() => stateOf(other.pid!) === 'T'), 'the bystander stopped');
-    assert.is(run('CONT', 'dns').stdout.trim(), '1');
+    assert.is(run('CONT', 'dns').stdout.trim(), '1 1');
     assert.ok(await until(() => stateOf(other.pid!) !== 'T'));
   } finally {
     for (const c of [server, other]) {

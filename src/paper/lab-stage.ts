@@ -134,7 +134,11 @@ export class LabStage implements Stage {
     this.condition = undefined;
     const errors: string[] = [];
     for (const leaf of frozen) if (!(await cgroupFreeze(lab, leaf, false))) errors.push(`thaw ${leaf}`);
-    signalHostServers(lab, stopped, 'SIGCONT');
+    try {
+      signalHostServers(lab, stopped, 'SIGCONT');
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
     if (stopped.length) await signalGuestServers(lab, 'g1', { cont: stopped }).catch((e: Error) => errors.push(e.message));
     if (errors.length) this.warnings.push(`lab ${lab}: could not resume everything before teardown (${errors.join('; ')}); teardown ends it regardless`);
   }

@@ -87,7 +87,8 @@ function kill(pid: number, sig: PauseSignal): void {
  * Signals the host-side servers of a lab, whole trees, parents first: a stopped parent forks no
  * more, and the table is read again until no new child shows. Only processes of the lab (its
  * host cgroup leaf, or the process groups its state file records for the servers) are touched.
- * Returns the processes signalled.
+ * Returns the processes signalled; throws when a server is not found (a "stopped" side that
+ * still runs would be measured as if stopped).
  */
 export function signalHostServers(lab: string, names: readonly ServerName[], sig: PauseSignal): number[] {
   if (!names.length) return [];
@@ -105,6 +106,7 @@ export function signalHostServers(lab: string, names: readonly ServerName[], sig
   };
   const candidates = [...table.keys()].filter((pid) => mine.has(pid) || groups.has(pgidOf(pid)));
   const roots = serverRoots(table, candidates, names);
+  if (roots.length !== names.length) throw new Error(`lab ${lab}: found ${roots.length} of the host-side servers ${names.join(', ')} to signal`);
   const done = new Set<number>();
   for (const r of roots) {
     kill(r, sig);
@@ -127,7 +129,7 @@ export function signalHostServers(lab: string, names: readonly ServerName[], sig
  * exec and system calls are slow, ~0.5 s and more under load). Arguments: the PID file
  * directory, then STOP or CONT each followed by server names. Each server's process (from its
  * PID file) is signalled first; then the process table is read once and every descendant is
- * signalled, parents first. Prints the number of processes signalled.
+ * signalled, parents first. Prints the number of servers found, then of processes signalled.
  */
 export const GUEST_SIGNAL_SCRIPT = `dir=$1; shift; sig=CONT; n=0; STOP_=' '; CONT_=' '
 for a; do
@@ -139,6 +141,7 @@ for a; do
   n=$((n+1))
   if [ "$sig" = STOP ]; then STOP_="$STOP_$pid "; else CONT_="$CONT_$pid "; fi
 done
+roots=$n
 tab=
 for s in /proc/[0-9]*/stat; do
   line=; read -r line 2>/dev/null < "$s" || continue
@@ -158,7 +161,7 @@ for sig in STOP CONT; do
     [ -n "$new" ] || break
   done
 done
-echo "$n"`;
+echo "$roots $n"`;
 
 /** Stops and continues servers' trees in guest `guest` of the lab, in one exec; the number of processes signalled. */
 export async function signalGuestServers(lab: string, guest: string, what: { stop?: readonly ServerName[]; cont?: readonly ServerName[] }, timeoutMs = 30_000): Promise<number> {
@@ -167,5 +170,8 @@ export async function signalGuestServers(lab: string, guest: string, what: { sto
   const args = [...(stop.length ? ['STOP', ...stop] : []), ...(cont.length ? ['CONT', ...cont] : [])];
   const r = await labGuestExec(lab, guest, ['/bin/sh', '-c', GUEST_SIGNAL_SCRIPT, 'sh', SERVER_PID_DIR, ...args], { timeoutMs });
   if (r.status !== 0) throw new Error(`signalling the servers in ${guest} failed (status ${r.status}): ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
-  return Number(r.stdout.toString().trim()) || 0;
+  const [roots, n] = r.stdout.toString().trim().split(' ').map(Number);
+  // A server not found would make "stopped" the same as "running": say so rather than measure.
+  if (roots !== stop.length + cont.length) throw new Error(`${guest}: found ${roots} of the servers ${[...stop, ...cont].join(', ')} to signal`);
+  return n;
 }
