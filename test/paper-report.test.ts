@@ -19,7 +19,7 @@ class LoopbackStage implements Stage {
   arranged: { servers: string; guests: number; experiment: number }[] = [];
   closed = false;
   constructor(private host: Endpoint, private guest: Endpoint) {}
-  async arrange(step: { experiment: 1 | 2 | 3; servers: 'none' | 'httpd' | 'named' | 'mail'; guests: number }) {
+  async arrange(step: { experiment: 1 | 2 | 3; servers: 'none' | 'www' | 'dns' | 'mail'; guests: number }) {
     this.arranged.push({ servers: step.servers, guests: step.guests, experiment: step.experiment });
   }
   target(side: 'host' | 'guest') {
@@ -56,7 +56,7 @@ test('runs all three experiments in order and closes the stage', () => {
   // Every condition of an experiment once per block (3 blocks), experiments in order.
   const seen = (e: number) => [...new Set(stage.arranged.filter((x) => x.experiment === e).map((x) => `${x.servers}/${x.guests}`))].sort();
   assert.equal(stage.arranged.map((x) => x.experiment), [1, 1, 1, ...Array(12).fill(2), ...Array(6).fill(3)]);
-  assert.equal(seen(2), ['httpd/1', 'mail/1', 'named/1', 'none/1']);
+  assert.equal(seen(2), ['dns/1', 'mail/1', 'none/1', 'www/1']);
   assert.equal(seen(3), ['none/0', 'none/2']);
 });
 
@@ -66,19 +66,19 @@ test('JSON schema: tables 1-5 with side, servers, guests, response and throughpu
   for (const t of j.tables) {
     for (const r of t.rows) {
       assert.ok(['host', 'guest'].includes(r.side));
-      assert.ok(['none', 'httpd', 'named', 'mail'].includes(r.servers));
+      assert.ok(['none', 'www', 'dns', 'mail'].includes(r.servers));
       assert.type(r.guests, 'number');
-      for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns']) assert.ok(Number.isInteger(r.response[k]), k);
+      for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns']) assert.ok(Number.isInteger(r.latency[k]), k);
       assert.type(r.throughputMbps.mean, 'number');
       assert.type(r.throughputMbps.ci95, 'number');
-      assert.ok(r.response.minNs <= r.response.p50Ns && r.response.p50Ns <= r.response.maxNs);
+      assert.ok(r.latency.minNs <= r.latency.p50Ns && r.latency.p50Ns <= r.latency.maxNs);
     }
   }
   assert.is(j.tables[0].rows.length, 2);
   assert.is(j.tables[2].rows.length, 8, 'no server and three servers, × two sides');
   assert.is(j.tables[4].rows.length, 4, 'two guest counts × two protocols');
   assert.ok(j.tables[4].rows.every((r: { side: string }) => r.side === 'host'));
-  assert.ok(j.measurements.every((m: object) => !('responseSamplesNs' in m)), 'samples only on request');
+  assert.ok(j.measurements.every((m: object) => !('latencySamplesNs' in m)), 'samples only on request');
 });
 
 test('comparisons read host and guest from their own measurements, per run', () => {
@@ -86,7 +86,7 @@ test('comparisons read host and guest from their own measurements, per run', () 
     assert.ok(t.comparisons.length > 0, t.id);
     for (const c of t.comparisons.filter((x) => !x.aa)) {
       const m = (side: string) => result.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side)!;
-      const runs = (side: string) => (c.metric === 'throughput' ? m(side).throughputRunsMbps : m(side).responseRunP50Ns);
+      const runs = (side: string) => (c.metric === 'throughput' ? m(side).throughputRunsMbps : m(side).latencyRunP50Ns);
       assert.is(runs('host').length, 3);
       assert.is(c.host, mean(runs('host')), `${t.id} ${c.servers} ${c.metric} host`);
       assert.is(c.guest, mean(runs('guest')), `${t.id} ${c.servers} ${c.metric} guest`);
@@ -113,7 +113,7 @@ test('open questions carry the figures of the cells they name', () => {
   }
   for (const n of q.namedCost) {
     assert.is(n.noneMbps, m(2, n.side, n.protocol).throughputMbps.mean, 'against experiment 2 without servers');
-    assert.is(n.namedMbps, m(2, n.side, n.protocol, 'named').throughputMbps.mean);
+    assert.is(n.namedMbps, m(2, n.side, n.protocol, 'dns').throughputMbps.mean);
   }
   assert.equal(q.hostVsGuests.map((h) => `${h.protocol} ${h.guests}`), ['tcp 0', 'tcp 2', 'udp 0', 'udp 2']);
 });

@@ -59,19 +59,19 @@ test('experiment 2: all servers provisioned, each condition runs one alone (host
   let lab = '';
   let snap;
   try {
-    await stage.prepare({ experiment: 2, servers: ['httpd', 'named'], guests: 1 });
+    await stage.prepare({ experiment: 2, servers: ['www', 'dns'], guests: 1 });
     lab = labOf(stage);
     assert.ok(lab.startsWith(prefix), lab);
     snap = labSnapshot(lab);
     const names: ServerName[] = ['www', 'dns'];
     assert.equal(hostStates(lab, names), { www: 'run', dns: 'run' }, 'provisioned and running before any condition');
-    await stage.arrange({ experiment: 2, servers: 'named', guests: 1 });
+    await stage.arrange({ experiment: 2, servers: 'dns', guests: 1 });
     assert.equal(hostStates(lab, names), { www: 'T', dns: 'run' });
     assert.equal(await guestStates(lab, names), { www: 'T', dns: 'run' });
     await stage.arrange({ experiment: 2, servers: 'none', guests: 1 });
     assert.equal(hostStates(lab, names), { www: 'T', dns: 'T' });
     assert.equal(await guestStates(lab, names), { www: 'T', dns: 'T' });
-    await stage.arrange({ experiment: 2, servers: 'httpd', guests: 1 });
+    await stage.arrange({ experiment: 2, servers: 'www', guests: 1 });
     assert.equal(hostStates(lab, names), { www: 'run', dns: 'T' });
     assert.equal(await guestStates(lab, names), { www: 'run', dns: 'T' });
     // The same lab throughout: switching is not rebuilding.

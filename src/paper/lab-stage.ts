@@ -15,7 +15,7 @@ import { signalGuestServers, signalHostServers } from './pause.js';
 import type { ProbeTarget, Stage, StageGroup } from './stage.js';
 import { cgroupFreeze } from '../lab/cgroup.js';
 
-const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { httpd: 'www', named: 'dns', mail: 'mail' };
+const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { www: 'www', dns: 'dns', mail: 'mail' };
 
 export interface LabStageOptions {
   transport?: Transport;
