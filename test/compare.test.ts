@@ -67,6 +67,22 @@ test('the criterion is the CI of the ratio, not "each value in the other\'s CI":
   assert.ok(row.kind === 'figure' && row.ci95Low > 1 && !row.agree);
 });
 
+test('an A/A row is matched with the other run\'s A/A row, never with the comparison beside it', () => {
+  const mk = (aaVerdict: 'differs' | 'no effect beyond noise') => {
+    const r = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02))], 'differs');
+    const c = r.tables[0].comparisons[0];
+    r.tables[0].comparisons.push({ ...c, aa: true, ratio: 1, verdict: aaVerdict });
+    return r;
+  };
+  const same = compareResults(mk('no effect beyond noise'), mk('no effect beyond noise'));
+  assert.equal(same.verdicts, { total: 2, agree: 2 }, JSON.stringify(same.rows.filter((r) => r.kind === 'verdict')));
+  const keys = same.rows.filter((r) => r.kind === 'verdict').map((r) => r.key);
+  assert.equal(keys, ['table1 throughput tcp servers=none', 'table1 throughput tcp servers=none A/A']);
+  const flipped = compareResults(mk('no effect beyond noise'), mk('differs'));
+  assert.equal(flipped.verdicts, { total: 2, agree: 1 });
+  assert.equal(flipped.rows.filter((r) => r.kind === 'verdict' && !r.agree).map((r) => r.key), ['table1 throughput tcp servers=none A/A']);
+});
+
 test('figures and verdicts are counted per run pair, B over A', () => {
   const a = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'differs');
   const b = result([measurement('host', jitter(20_000, 0.02), jitter(15_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'no effect beyond noise');

@@ -71,8 +71,9 @@ export function ratioCi(a: number[], b: number[]): { ratio: number; low: number;
 
 const measurementKey = (m: Measurement) => `experiment ${m.experiment} ${m.side} ${m.protocol} servers=${m.servers} guests=${m.guests}`;
 
+/** One key per comparison of a run: an A/A row is its own, beside the comparison of the same servers and protocol. */
 function comparisonKey(t: PaperTable, c: PaperTable['comparisons'][number]): string {
-  return `${t.id} ${c.metric} ${c.protocol} servers=${c.servers}${c.guests !== undefined ? ` guests=${c.guests}` : ''}`;
+  return `${t.id} ${c.metric} ${c.protocol} servers=${c.servers}${c.guests !== undefined ? ` guests=${c.guests}` : ''}${c.aa ? ' A/A' : ''}`;
 }
 
 export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
