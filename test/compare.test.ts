@@ -42,6 +42,47 @@ test('the ratio CI: equal samples give 1 inside; a 50% shift with 1% noise gives
   assert.is(one.high, Infinity);
 });
 
+test('the criterion is the CI of the ratio, not "each value in the other\'s CI": a shift between the two is told apart', () => {
+  // Two runs of 10 per-run figures with the same spread; B shifted by 2.6 standard errors.
+  // Each run's mean then lies outside the other's 95% CI (±2.26 SE), yet the 95% CI of their
+  // ratio (±2.97 SE: two sources of noise) still holds 1: the runs agree.
+  const noise = [-1.5, -1.1, -0.7, -0.3, -0.1, 0.1, 0.3, 0.7, 1.1, 1.5];
+  const sd = Math.sqrt(noise.reduce((s, x) => s + x * x, 0) / 9);
+  const se = (0.01 * sd) / Math.sqrt(10);
+  const a = noise.map((x) => 100 * Math.exp(0.01 * x));
+  const b = noise.map((x) => 100 * Math.exp(0.01 * x + 2.6 * se));
+  const logs = (xs: number[]) => xs.map(Math.log);
+  const meanOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const ciOf = (xs: number[]) => [meanOf(logs(xs)) - 2.262 * se, meanOf(logs(xs)) + 2.262 * se];
+  const [aLow, aHigh] = ciOf(a), [bLow, bHigh] = ciOf(b);
+  assert.ok(meanOf(logs(b)) > aHigh && meanOf(logs(a)) < bLow, 'each run outside the other\'s CI');
+  assert.ok(aLow < aHigh && bLow < bHigh);
+  const c = compareResults(result([measurement('host', a, a)], 'differs'), result([measurement('host', b, b)], 'differs'));
+  assert.equal(c.figures, { total: 2, agree: 2 }, JSON.stringify(c.rows));
+  // ...and a shift of 3.5 standard errors is beyond what two honest runs show: they disagree.
+  const far = noise.map((x) => 100 * Math.exp(0.01 * x + 3.5 * se));
+  const d = compareResults(result([measurement('host', a, a)], 'differs'), result([measurement('host', far, far)], 'differs'));
+  assert.equal(d.figures, { total: 2, agree: 0 });
+  const row = d.rows.find((r) => r.kind === 'figure')!;
+  assert.ok(row.kind === 'figure' && row.ci95Low > 1 && !row.agree);
+});
+
+test('an A/A row is matched with the other run\'s A/A row, never with the comparison beside it', () => {
+  const mk = (aaVerdict: 'differs' | 'no effect beyond noise') => {
+    const r = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02))], 'differs');
+    const c = r.tables[0].comparisons[0];
+    r.tables[0].comparisons.push({ ...c, aa: true, ratio: 1, verdict: aaVerdict });
+    return r;
+  };
+  const same = compareResults(mk('no effect beyond noise'), mk('no effect beyond noise'));
+  assert.equal(same.verdicts, { total: 2, agree: 2 }, JSON.stringify(same.rows.filter((r) => r.kind === 'verdict')));
+  const keys = same.rows.filter((r) => r.kind === 'verdict').map((r) => r.key);
+  assert.equal(keys, ['table1 throughput tcp servers=none', 'table1 throughput tcp servers=none A/A']);
+  const flipped = compareResults(mk('no effect beyond noise'), mk('differs'));
+  assert.equal(flipped.verdicts, { total: 2, agree: 1 });
+  assert.equal(flipped.rows.filter((r) => r.kind === 'verdict' && !r.agree).map((r) => r.key), ['table1 throughput tcp servers=none A/A']);
+});
+
 test('figures and verdicts are counted per run pair, B over A', () => {
   const a = result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'differs');
   const b = result([measurement('host', jitter(20_000, 0.02), jitter(15_000, 0.02)), measurement('guest', jitter(60_000, 0.02), jitter(3000, 0.02))], 'no effect beyond noise');
@@ -86,7 +127,24 @@ test('figure rows: medians of each run, metric and unit; figures and verdicts on
   assert.equal(compareResults(empty, a).rows.filter((r) => r.kind === 'figure').map((r) => r.kind === 'figure' && r.metric), ['throughput']);
 });
 
-test('paired ratio rows: tables 1-4 only, not A/A or unpaired rows, blocks with a zero left out', () => {
+test('paired ratio rows for table 5: N guests over the fewest, per block, when paired', () => {
+  const m3 = (guests: number, xs: number[]) => ({ ...measurement('host', xs, xs), experiment: 3 as const, guests, blockGroup: 'experiment 3' });
+  const base = jitter(1000, 0.05);
+  const mk = (k: number) => {
+    const r = result([m3(0, base), m3(4, base.map((x) => x * k))], 'differs');
+    const c = { ...r.tables[0].comparisons[0], guests: 4, ratio: k };
+    r.tables = [{ id: 'table5', experiment: 3, title: '', rows: [], comparisons: [c] }];
+    return r;
+  };
+  const same = compareResults(mk(1.3), mk(1.3));
+  assert.equal(same.ratios, { total: 1, agree: 1 });
+  const moved = compareResults(mk(1.3), mk(1.1));
+  assert.equal(moved.ratios, { total: 1, agree: 0 });
+  const row = moved.rows.find((r) => r.kind === 'ratio')!;
+  assert.ok(row.kind === 'ratio' && row.key === 'table5 throughput tcp servers=none guests=4' && Math.abs(row.ratioOfRatios - 1.1 / 1.3) < 1e-9, JSON.stringify(row));
+});
+
+test('paired ratio rows: not A/A or unpaired rows, blocks with a zero left out', () => {
   const host = jitter(10_000, 0.02), guest = jitter(3000, 0.02);
   const mk = (g: number[]) => {
     const r = result([measurement('host', host, host), measurement('guest', g, g)], 'differs');

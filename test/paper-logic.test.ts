@@ -99,13 +99,15 @@ interface Call {
   step: Step;
 }
 
+const sameStep = (a: Step, b: Step) => a.experiment === b.experiment && a.servers === b.servers && a.guests === b.guests;
+
 /** The first step of each experiment also measures the host a second time per block (A/A). */
 const aaStep = (s: Step) => (s.experiment === 1) || (s.experiment === 2 && s.servers === 'none') || (s.experiment === 3 && s.guests === SWEEP[0]);
 
 function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
   // Both host measurements of a block (the cell and its A/A replica) get the block's figure.
   const runOf = (kind: Call['kind'], side: Side, protocol: string) =>
-    Math.floor((calls.filter((c) => c.kind === kind && c.side === side && c.options.protocol === protocol && c.step === stage.step).length - 1) /
+    Math.floor((calls.filter((c) => c.kind === kind && c.side === side && c.options.protocol === protocol && sameStep(c.step, stage.step!)).length - 1) /
       (side === 'host' && aaStep(stage.step!) ? 2 : 1));
   const record = (kind: Call['kind'], o: Record<string, unknown>) => {
     const side = sideOf(o.host as string);
@@ -149,13 +151,42 @@ test.before(async () => {
 const find = (experiment: number, side: Side, protocol: string, servers: ServerRole = 'none', guests = 1) =>
   result.measurements.find((m) => m.experiment === experiment && m.side === side && m.protocol === protocol && m.servers === servers && m.guests === guests)!;
 
-test('the run completes, closes the stage and arranges each step once, in order', () => {
+test('the run completes, closes the stage, and arranges every condition of an experiment once per block, in an order drawn per block', () => {
   assert.ok(result.complete, result.error);
   assert.ok(stage.closed);
-  assert.equal(stage.steps, [
-    { experiment: 1, servers: 'none', guests: 1 },
-    ...(['none', 'www', 'dns', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
-    ...SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
+  const conditions: Step[][] = [
+    [{ experiment: 1, servers: 'none', guests: 1 }],
+    (['none', 'www', 'dns', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
+    SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
+  ];
+  const key = (s: Step) => `${s.experiment}/${s.servers}/${s.guests}`;
+  let at = 0;
+  const orders = new Set<string>();
+  for (const group of conditions) {
+    for (let block = 0; block < RUNS; block++) {
+      const got = stage.steps.slice(at, at + group.length);
+      at += group.length;
+      // Each block holds every condition exactly once: both sides of every comparison alternate.
+      assert.equal(got.map(key).sort(), group.map(key).sort(), `experiment ${group[0].experiment} block ${block}`);
+      orders.add(got.map(key).join());
+    }
+  }
+  assert.is(at, stage.steps.length);
+  assert.ok(orders.size > 5, 'the order differs between blocks');
+});
+
+test('a stage that can switch is prepared once per experiment with every server and the most guests', async () => {
+  const s = new RecordingStage();
+  const prepared: unknown[] = [];
+  (s as Stage).prepare = async (g) => {
+    prepared.push(g);
+  };
+  const r = await runPaper(s, { runs: 2, guestsSweep: [0, 2, 8], probes: syntheticProbes(s, []), reference: false, seed: 3 });
+  assert.ok(r.complete, r.error);
+  assert.equal(prepared, [
+    { experiment: 1, servers: [], guests: 1 },
+    { experiment: 2, servers: ['www', 'dns', 'mail'], guests: 1 },
+    { experiment: 3, servers: [], guests: 8 },
   ]);
 });
 
@@ -263,7 +294,7 @@ test('tables 1-4 compare host against guest, not swapped, on the per-run figures
   assert.ok(t1.rows.find((r) => r.side === 'host')!.latency.p50Ns < 2_000_000);
 });
 
-test('table 5: each guest count against the fewest guests, unpaired; 2% and 30% "differ", none does not', () => {
+test('table 5: each guest count against the fewest guests, paired by block; 2% and 30% "differ", none does not', () => {
   const t5 = result.tables.find((t) => t.id === 'table5')!;
   const verdict = (guests: number, protocol: string, metric: string) => t5.comparisons.find((c) => c.guests === guests && c.protocol === protocol && c.metric === metric && !c.aa)!;
   // The A/A floor here is 0 (the stand-in replica repeats its cell exactly): p decides alone.
@@ -280,7 +311,8 @@ test('table 5: each guest count against the fewest guests, unpaired; 2% and 30% 
   }
   const c4 = verdict(4, 'tcp', 'latency p50');
   assert.ok(Math.abs(c4.ratio - 1.3) < 1e-6, `ratio ${c4.ratio}`);
-  assert.is(c4.paired, false, 'different labs at different times: unpaired');
+  assert.is(c4.paired, true, 'frozen and running guests alternate in the same blocks: paired');
+  assert.is(c4.n, RUNS);
   assert.is(t5.comparisons.filter((c) => c.guests === 0 && !c.aa).length, 0, 'no comparison of the baseline with itself');
   assert.is(t5.comparisons.filter((c) => c.aa).length, 4, 'the A/A control of experiment 3: 2 protocols × 2 metrics');
 });
@@ -295,8 +327,9 @@ test("named's cost is read against experiment 2's own no-server step, per side a
     assert.is(n.namedMbps, named.throughputMbps.mean);
     assert.ok(Math.abs(n.changePercent - -30) < 1e-9, `${n.side} ${n.protocol}: ${n.changePercent}%`);
     assert.ok(n.p < 0.001, `p ${n.p}`);
-    // Its own CI (unpaired), Holm over named's four comparisons, and experiment 2's A/A floor (0 here).
-    assert.ok(n.changeCi95LowPercent < -29 && n.changeCi95LowPercent > -31 && n.changeCi95HighPercent > -30 && n.changeCi95HighPercent < -29, `${n.changeCi95LowPercent} ${n.changeCi95HighPercent}`);
+    // Its own CI (paired by block: the same jitter on both sides cancels), Holm over named's four
+    // comparisons, and experiment 2's A/A floor (0 here).
+    assert.ok(Math.abs(n.changeCi95LowPercent - -30) < 1e-6 && Math.abs(n.changeCi95HighPercent - -30) < 1e-6, `${n.changeCi95LowPercent} ${n.changeCi95HighPercent}`);
     assert.ok(n.pHolm >= n.p && n.pHolm <= 4 * n.p + 1e-15, `Holm ${n.pHolm} vs ${n.p}`);
     assert.is(n.floorPercent, 0);
     assert.is(n.verdict, 'differs');
@@ -401,6 +434,15 @@ test('Holm across the run: many comparisons raise each p', () => {
   assert.ok(Math.abs(smallest.pHolm - Math.min(1, smallest.p * all.length)) < 1e-12 || smallest.pHolm >= smallest.p * all.length - 1e-12);
 });
 
+test('the report says what "no server" and fewer guests mean in the paired design (and the old wording for results saved before it)', () => {
+  const text = paperText(result);
+  assert.match(text, /\nexperiment 2 runs on the Debian image with 128M guests, every server provisioned on both sides; "no server": all of them stopped \(SIGSTOP\)/);
+  assert.match(text, /\nexperiment 3 boots the most guests once; those beyond each count are frozen \(cgroup freezer\)\n/);
+  const old = paperText({ ...result, measurements: result.measurements.map(({ blockGroup: _, ...m }) => m) });
+  assert.match(old, /its "no server" rows are the baseline for the servers/);
+  assert.not.match(old, /boots the most guests once/);
+});
+
 test('the drift watch flags blocks whose loopback reference strayed', async () => {
   const s = new RecordingStage();
   const probes = syntheticProbes(s, []);
@@ -414,7 +456,7 @@ test('the drift watch flags blocks whose loopback reference strayed', async () =
   assert.match(r.drift!.flagged[0].step, /experiment 1/);
   const text = paperText(r);
   assert.match(text, /warning: the machine drifted: 1 of 5 blocks had the loopback reference 20\.0 µs \(median of 5 blocks\) off by more than ±25%/);
-  assert.match(text, /\n  experiment 1: servers none, 1 guest\(s\), block 4: reference \+100%\n/);
+  assert.match(text, /\n  experiment 1, block 4: reference \+100%\n/);
 });
 
 test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {
@@ -477,12 +519,12 @@ test('a probe failing part-way: the run keeps what it measured and names the err
 });
 
 test('progress names the step and the run; samples beyond 2000 are thinned evenly', () => {
-  // Step k of n (1 + 4 + 6 steps here), the block, elapsed time, and an estimate once one block is done.
-  assert.match(progress[0], /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 1\/10; 0:\d\d elapsed$/);
-  assert.ok(progress.some((l) => /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
+  // Step k of n (one per experiment), the block, elapsed time, and an estimate once one block is done.
+  assert.match(progress[0], /^step 1\/3 \(experiment 1\): block 1\/10; 0:\d\d elapsed$/);
+  assert.ok(progress.some((l) => /^step 1\/3 \(experiment 1\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
   assert.ok(progress.includes('experiment 1: loss-free UDP rate, guest'));
-  assert.ok(progress.some((l) => l.startsWith('step 4/11 (experiment 2: servers dns, 1 guest(s)): block 3/10;')));
-  assert.ok(progress.some((l) => l.startsWith('step 11/11 (experiment 3: servers none, 16 guest(s)): block 1/10;')));
+  assert.ok(progress.some((l) => l.startsWith('step 2/3 (experiment 2: servers none/www/dns/mail): block 3/10;')));
+  assert.ok(progress.some((l) => l.startsWith('step 3/3 (experiment 3: 0/1/2/4/8/16 guests): block 1/10;')));
   const m = find(3, 'host', 'tcp', 'none', 16);
   assert.is(m.latencySamplesNs!.length, 2000);
   const all = m.latencyRunP50Ns.flatMap((p50) => Array.from({ length: 250 }, (_, i) => p50 + i));
@@ -497,9 +539,9 @@ test('tables: ids, titles and rows for each experiment', () => {
   assert.equal(result.tables.map((t) => t.title), [
     'Experiment 1, TCP: host OS vs UML guest, no servers running',
     'Experiment 1, UDP: host OS vs UML guest, no servers running',
-    'Experiment 2, TCP: host OS vs UML guest, one server started on each side in turn',
-    'Experiment 2, UDP: host OS vs UML guest, one server started on each side in turn',
-    'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)',
+    'Experiment 2, TCP: host OS vs UML guest, each server alone running on both sides (the others stopped; none: all stopped)',
+    'Experiment 2, UDP: host OS vs UML guest, each server alone running on both sides (the others stopped; none: all stopped)',
+    'Experiment 3: the host OS measured while UML guests run, the others frozen (comparisons: against the fewest guests)',
   ]);
   const t4 = result.tables[3];
   assert.equal(t4.rows.map((r) => `${r.side} ${r.protocol} ${r.servers}`), ['host udp none', 'guest udp none', 'host udp www', 'guest udp www', 'host udp dns', 'guest udp dns', 'host udp mail', 'guest udp mail']);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UmlperfError, UsageError } from '../../src/errors.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
-import { LabStage } from '../../src/paper/lab-stage.js';
+import { checkLabPrefix, LabStage } from '../../src/paper/lab-stage.js';
 import type { ServerName } from '../../src/servers/start.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
 import { preflight } from '../../src/paper/preflight.js';
@@ -12,7 +12,7 @@ import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.
 import { renderPaper, type PaperFormat, type PaperWithIsolation } from '../../src/report/render.js';
 import { isolate } from '../../src/isolate/run.js';
 import { renderIsolate } from '../../src/report/isolate.js';
-import { cpuListFlag, cpuListText, executableFlag, intFlag, intListFlag, memFlag, outFileFlag, rejectGiven, serverListFlag } from '../args.js';
+import { cpuListFlag, cpuListText, executableFlag, intFlag, intListFlag, memFlag, outFileFlag, rejectGiven, serverListFlag, textWith } from '../args.js';
 import { progressSink } from '../progress.js';
 import { reportError } from '../fail.js';
 import { saveResult } from '../results.js';
@@ -55,6 +55,7 @@ interface Args {
   'ci-target'?: number;
   'max-runs'?: number;
   seed?: number;
+  lab?: string;
 }
 
 /** The study's servers in the study's order (Apache, BIND, the mailer). */
@@ -112,7 +113,7 @@ const command: CommandModule<object, Args> = {
       .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all (1-3); 4 (a buggy guest and its neighbours, ~3 min) only when named' })
       .option('runs', { type: 'string', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (default 10, as the study)' })
       .option('guests', { type: 'string', requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: `experiment 3: guest counts to measure the host under (default ${DEFAULT_SWEEP.join(',')})` })
-      .option('servers', { type: 'string', requiresArg: true, coerce: serverListFlag('servers'), describe: `experiment 2: servers started in turn, of dns, www, mail (default ${DEFAULT_SERVERS.join(',')})` })
+      .option('servers', { type: 'string', requiresArg: true, coerce: serverListFlag('servers'), describe: `experiment 2: servers of dns (BIND named), www (apache2), mail (postfix), all provisioned; each runs alone in turn, the others stopped (SIGSTOP), against all stopped (default ${DEFAULT_SERVERS.join(',')})` })
       .option('transport', { choices: ['vector', 'tuntap'] as const, requiresArg: true, describe: 'UML network transport (default vector; tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: memFlag('mem'), describe: 'guest memory (default 64M, 128M with servers)' })
@@ -121,6 +122,7 @@ const command: CommandModule<object, Args> = {
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file (checked before the run starts); re-render it with umlperf report' })
       .option('ci-target', { type: 'string', requiresArg: true, coerce: percentFlag('ci-target'), describe: 'adaptive: add blocks until every ratio\'s 95% CI is within ±PCT (up to --max-runs)' })
       .option('max-runs', { type: 'string', requiresArg: true, coerce: intFlag('max-runs', 1, 1000), describe: 'adaptive: at most this many blocks per step (default 3 × --runs)' })
+      .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', checkLabPrefix), describe: 'name the run\'s labs PREFIX and a step number (default pp and the pid)' })
       .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
       .option('samples', { type: 'boolean', describe: 'with --format json: include the kept RTT samples' })
       .option('yes', { type: 'boolean', describe: 'install missing Debian packages without asking' })

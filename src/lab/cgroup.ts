@@ -224,3 +224,59 @@ export function cgroupLabs(): string[] {
   }
   return [...out].sort();
 }
+
+/** The directory that freezes a leaf (v1: its freezer controller's; v2: the leaf), if any. */
+function freezerDir(lab: string, leaf?: string): string | undefined {
+  const m = cgroupMode();
+  const dirs = cgroupDirs(lab, leaf);
+  if (m.version === 2) return dirs[0];
+  if (m.version === 1) return dirs.find((d) => d.split(path.sep).includes('freezer'));
+  return undefined;
+}
+
+/**
+ * Freezes (or thaws) every process of a leaf, e.g. a guest: v1 `freezer.state`, v2
+ * `cgroup.freeze`. Resolves once the kernel reports the state reached; false when the host has
+ * no freezer for the leaf, or the state was not reached within the deadline.
+ */
+export async function cgroupFreeze(lab: string, leaf: string, frozen: boolean, timeoutMs = 5000): Promise<boolean> {
+  const d = freezerDir(lab, leaf);
+  if (!d || !fs.existsSync(d)) return false;
+  const v2 = cgroupMode().version === 2;
+  const [file, value] = v2 ? ['cgroup.freeze', frozen ? '1' : '0'] : ['freezer.state', frozen ? 'FROZEN' : 'THAWED'];
+  if (!writeQuiet(path.join(d, file), value)) return false;
+  const reached = (): boolean => {
+    try {
+      if (v2) return new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(fs.readFileSync(path.join(d, 'cgroup.events'), 'utf8'));
+      return fs.readFileSync(path.join(d, 'freezer.state'), 'utf8').trim() === value;
+    } catch {
+      return false;
+    }
+  };
+  const end = Date.now() + timeoutMs;
+  while (!reached()) {
+    if (Date.now() > end) return false;
+    // v1: FREEZING until every task stopped; writing again retries the ones that were busy.
+    if (!v2) writeQuiet(path.join(d, file), value);
+    await sleep(5);
+  }
+  return true;
+}
+
+/** Thaws every leaf of the lab's tree (a run interrupted while guests were frozen); best effort. */
+export function cgroupThawAll(lab: string): void {
+  const d = freezerDir(lab);
+  if (!d) return;
+  const v2 = cgroupMode().version === 2;
+  let leaves: string[] = [];
+  try {
+    leaves = fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name));
+  } catch {
+    return;
+  }
+  for (const l of [d, ...leaves]) {
+    if (v2) {
+      if (fs.existsSync(path.join(l, 'cgroup.freeze'))) writeQuiet(path.join(l, 'cgroup.freeze'), '0');
+    } else if (fs.existsSync(path.join(l, 'freezer.state'))) writeQuiet(path.join(l, 'freezer.state'), 'THAWED');
+  }
+}

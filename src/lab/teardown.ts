@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { native } from '../native.js';
-import { cgroupEnd, cgroupLabs, cgroupPids } from './cgroup.js';
+import { cgroupEnd, cgroupLabs, cgroupPids, cgroupThawAll } from './cgroup.js';
 import { stopGuest } from './guest.js';
 import { clientNetns, DATA_ROOT, LABS_ROOT, dataDir, hostNetns, labDir, tapName, validateLabName, MAX_GUESTS } from './names.js';
 import { netnsDelete, netnsExists } from './netns.js';
@@ -94,6 +94,16 @@ export async function teardownLab(lab: string, o: { graceful?: boolean } = {}): 
     }
   }
 
+  // A run may have left guests frozen or servers stopped (paper's paired experiments): thaw and
+  // continue them first, so that they can stop gracefully and take SIGTERM.
+  cgroupThawAll(lab);
+  for (const pid of cgroupPids(lab)) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // gone
+    }
+  }
   const procs = state?.processes ?? [];
   const guests = procs.filter((p) => p.role === 'guest');
   // The data directory the state names (an earlier layout had it right under DATA_ROOT), and

@@ -10,6 +10,8 @@ export interface PaperLabOptions extends PaperOptions {
   mem?: string;
   /** CPUs (taskset list) for guests, host endpoint and host-side servers. */
   labCpus?: string;
+  /** The run's labs are named this plus a step number (default pp<pid>). */
+  labPrefix?: string;
 }
 
 /** `umlperf paper` from code. Never throws for a run that failed part-way: see `complete`. */
@@ -20,6 +22,7 @@ export async function paper(o: PaperLabOptions = {}): Promise<PaperResult> {
     kernel: o.kernel,
     mem: o.mem,
     cpus: o.labCpus,
+    labPrefix: o.labPrefix,
     servers: cfg.experiments.includes(2),
     signal: o.signal,
     progress: o.progress,

@@ -50,7 +50,7 @@ export interface VerdictRow {
 export interface RunComparison {
   figures: { total: number; agree: number };
   verdicts: { total: number; agree: number };
-  /** The paired ratios (guest/host per block) of tables 1-4. */
+  /** The paired ratios per block (guest/host, server/none, N guests/fewest) of the tables. */
   ratios: { total: number; agree: number };
   rows: (FigureRow | RatioRow | VerdictRow)[];
   /** Figures or verdicts only one of the runs has. */
@@ -71,8 +71,9 @@ export function ratioCi(a: number[], b: number[]): { ratio: number; low: number;
 
 const measurementKey = (m: Measurement) => `experiment ${m.experiment} ${m.side} ${m.protocol} servers=${m.servers} guests=${m.guests}`;
 
+/** One key per comparison of a run: an A/A row is its own, beside the comparison of the same servers and protocol. */
 function comparisonKey(t: PaperTable, c: PaperTable['comparisons'][number]): string {
-  return `${t.id} ${c.metric} ${c.protocol} servers=${c.servers}${c.guests !== undefined ? ` guests=${c.guests}` : ''}`;
+  return `${t.id} ${c.metric} ${c.protocol} servers=${c.servers}${c.guests !== undefined ? ` guests=${c.guests}` : ''}${c.aa ? ' A/A' : ''}`;
 }
 
 export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
@@ -100,17 +101,23 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
   }
   for (const m of b.measurements) if (!seen.has(measurementKey(m))) unmatched.push(`figure ${measurementKey(m)} (only in B)`);
 
-  // Paired ratios: per-block guest/host of each run, compared between the runs.
+  // Paired ratios: per-block guest/host (tables 1-4) or N guests/fewest (table 5) of each run,
+  // compared between the runs.
   const blockRatios = (r: PaperResult, t: PaperTable, c: PaperTable['comparisons'][number]): number[] => {
-    const m = (side: string) => r.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side);
-    const h = m('host'), g = m('guest');
+    let h: Measurement | undefined, g: Measurement | undefined;
+    if (t.id === 'table5') {
+      const mine = r.measurements.filter((x) => x.experiment === 3 && x.protocol === c.protocol && x.side === 'host').sort((x, y) => x.guests - y.guests);
+      [h, g] = [mine[0], mine.find((x) => x.guests === c.guests)];
+    } else {
+      const m = (side: string) => r.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side);
+      [h, g] = [m('host'), m('guest')];
+    }
     if (!h || !g) return [];
     const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.latencyRunP50Ns, g.latencyRunP50Ns];
     return gr.map((x, i) => x / hr[i]).filter((x) => x > 0 && Number.isFinite(x));
   };
-  const bt = new Map(b.tables.flatMap((t) => t.comparisons.filter((c) => c.paired && !c.aa && t.id !== 'table5').map((c) => [comparisonKey(t, c), { t, c }] as const)));
+  const bt = new Map(b.tables.flatMap((t) => t.comparisons.filter((c) => c.paired && !c.aa).map((c) => [comparisonKey(t, c), { t, c }] as const)));
   for (const t of a.tables) {
-    if (t.id === 'table5') continue;
     for (const c of t.comparisons.filter((x) => x.paired && !x.aa)) {
       const o = bt.get(comparisonKey(t, c));
       if (!o) continue;

@@ -71,13 +71,23 @@ function shuffle<T>(xs: T[], rnd: () => number): T[] {
   return a;
 }
 
-/** The steps a run will take, known before it starts (for progress and its ETA). */
-export function planSteps(o: Pick<PaperRunOptions, 'experiments' | 'servers' | 'guestsSweep'>): { experiment: Experiment; servers: ServerRole; guests: number }[] {
-  const steps: { experiment: Experiment; servers: ServerRole; guests: number }[] = [];
-  if (o.experiments.includes(1)) steps.push({ experiment: 1, servers: 'none', guests: 1 });
-  if (o.experiments.includes(2)) for (const servers of ['none', ...o.servers] as ServerRole[]) steps.push({ experiment: 2, servers, guests: 1 });
-  if (o.experiments.includes(3)) for (const guests of o.guestsSweep) steps.push({ experiment: 3, servers: 'none', guests });
-  return steps;
+/** One condition of an experiment: which server runs, how many guests run. */
+export interface Condition {
+  servers: ServerRole;
+  guests: number;
+}
+
+/**
+ * The experiments a run will measure, known before it starts (for progress and its ETA). Each
+ * is one group of conditions measured in the same blocks: experiment 2 alternates no server and
+ * each server, experiment 3 the guest counts; the first condition is the baseline.
+ */
+export function planGroups(o: Pick<PaperRunOptions, 'experiments' | 'servers' | 'guestsSweep'>): { experiment: Experiment; conditions: Condition[] }[] {
+  const groups: { experiment: Experiment; conditions: Condition[] }[] = [];
+  if (o.experiments.includes(1)) groups.push({ experiment: 1, conditions: [{ servers: 'none', guests: 1 }] });
+  if (o.experiments.includes(2)) groups.push({ experiment: 2, conditions: (['none', ...o.servers] as ServerRole[]).map((servers) => ({ servers, guests: 1 })) });
+  if (o.experiments.includes(3)) groups.push({ experiment: 3, conditions: o.guestsSweep.map((guests) => ({ servers: 'none', guests })) });
+  return groups;
 }
 
 /** Where the run is: step k of n, block b, elapsed and an estimate of what is left. */
@@ -109,6 +119,8 @@ function thin(xs: number[], max: number): number[] {
 }
 
 interface Cell {
+  /** Index of the cell's condition in its group. */
+  cond: number;
   side: Side;
   /** The A/A replica of this side: measured again in the same block. */
   aa: boolean;
@@ -122,73 +134,92 @@ interface Cell {
   loss: number[];
 }
 
-type Slot = { side: Side; aa: boolean };
+type Slot = { cond: number; side: Side; aa: boolean };
 
-/** Half-width of the widest within-step ratio CI (guest/host and A/A), percent. */
-function widestCiPercent(cells: Cell[]): number {
+/**
+ * Half-width of the widest within-group ratio CI, percent: guest/host in each condition, each
+ * condition against the baseline on each side, and the A/A control.
+ */
+export function widestCiPercent(cells: Pick<Cell, 'cond' | 'side' | 'aa' | 'protocol' | 'p50s' | 'mbps'>[]): number {
   let widest = 0;
-  const of = (side: Side, aa: boolean, protocol: Protocol) => cells.find((c) => c.side === side && c.aa === aa && c.protocol === protocol);
-  for (const protocol of ['tcp', 'udp'] as const) {
-    const host = of('host', false, protocol);
-    if (!host) continue;
-    for (const other of [of('guest', false, protocol), of('host', true, protocol)]) {
-      if (!other) continue;
-      for (const [a, b] of [[host.p50s, other.p50s], [host.mbps, other.mbps]]) {
-        const r = pairedRatio(a, b);
-        if (!(r.n >= 2)) return Infinity;
-        widest = Math.max(widest, (r.ci95High / r.ratio - 1) * 100, (1 - r.ci95Low / r.ratio) * 100);
-      }
+  const of = (cond: number, side: Side, aa: boolean, protocol: Protocol) => cells.find((c) => c.cond === cond && c.side === side && c.aa === aa && c.protocol === protocol);
+  const pairs: [typeof cells[number], typeof cells[number]][] = [];
+  for (const c of cells) {
+    if (c.aa) {
+      const base = of(c.cond, c.side, false, c.protocol);
+      if (base) pairs.push([base, c]);
+      continue;
+    }
+    if (c.side === 'guest') {
+      const host = of(c.cond, 'host', false, c.protocol);
+      if (host) pairs.push([host, c]);
+    }
+    if (c.cond > 0) {
+      const base = of(0, c.side, false, c.protocol);
+      if (base) pairs.push([base, c]);
+    }
+  }
+  for (const [a, b] of pairs) {
+    for (const [x, y] of [[a.p50s, b.p50s], [a.mbps, b.mbps]]) {
+      const r = pairedRatio(x, y);
+      if (!(r.n >= 2)) return Infinity;
+      widest = Math.max(widest, (r.ci95High / r.ratio - 1) * 100, (1 - r.ci95Low / r.ratio) * 100);
     }
   }
   return widest;
 }
 
 /**
- * Measures the given sides in blocks: in every block each side once (and the host a second
- * time, the A/A control), in an order drawn anew for every block, so that drift over time falls
- * on every side alike and each block yields a paired ratio.
+ * Measures an experiment in blocks: in every block each condition (the stage switches to it)
+ * and in it each side once, and the baseline's host a second time (the A/A control), in an order
+ * drawn anew for every block, so that drift over time falls on every side alike and each block
+ * yields a paired ratio for every comparison.
  */
-async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; servers: ServerRole; guests: number; sides: Side[] }, out: Collected, ctx: { rnd: () => number; clock?: RunClock; step: number }): Promise<void> {
-  const slots: Slot[] = what.sides.map((side) => ({ side, aa: false }));
-  if (o.aa ?? true) slots.push({ side: 'host', aa: true });
+async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; conditions: Condition[]; sides: Side[] }, out: Collected, ctx: { rnd: () => number; clock?: RunClock; step: number }): Promise<void> {
+  const slots: Slot[] = what.conditions.flatMap((_, cond) => what.sides.map((side) => ({ cond, side, aa: false })));
+  if (o.aa ?? true) slots.push({ cond: 0, side: 'host', aa: true });
   const cells: Cell[] = [];
   for (const slot of slots)
     for (const protocol of ['tcp', 'udp'] as const)
       cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sentMbps: [], loss: [] });
   const probes = o.probes ?? REAL_PROBES;
-  const label = `experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s)`;
+  const label = what.experiment === 2 ? `experiment 2: servers ${what.conditions.map((c) => c.servers).join('/')}`
+    : what.experiment === 3 ? `experiment 3: ${what.conditions.map((c) => c.guests).join('/')} guests` : `experiment ${what.experiment}`;
   const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
   for (let run = 0; run < maxRuns; run++) {
     if (run >= o.runs && (!o.ciTargetPercent || widestCiPercent(cells) <= o.ciTargetPercent)) break;
     if (ctx.clock) ctx.clock.block(ctx.step, label, run, Math.max(o.runs, run + 1));
     else o.progress?.(`${label}, block ${run + 1}/${o.runs}`);
     if (o.reference) out.references.push({ atMs: Date.now(), step: label, block: run, referenceP50Ns: await o.reference() });
-    for (const slot of shuffle(slots, ctx.rnd)) {
-      for (const c of cells.filter((x) => x.side === slot.side && x.aa === slot.aa)) {
-        const t = stage.target(c.side);
-        const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
-        const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
-        c.samples.push(...(rt.samplesNs ?? []));
-        c.p50s.push(rt.latency.p50Ns);
-        c.sent += rt.sent;
-        c.lost += rt.lost;
-        const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
-        c.mbps.push(tp.Mbps);
-        c.sentMbps.push(tp.sentMbps);
-        c.loss.push(tp.lossPercent ?? 0);
+    for (const cond of shuffle(what.conditions.map((_, i) => i), ctx.rnd)) {
+      await stage.arrange({ experiment: what.experiment, ...what.conditions[cond] });
+      for (const slot of shuffle(slots.filter((x) => x.cond === cond), ctx.rnd)) {
+        for (const c of cells.filter((x) => x.cond === cond && x.side === slot.side && x.aa === slot.aa)) {
+          const t = stage.target(c.side);
+          const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
+          const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
+          c.samples.push(...(rt.samplesNs ?? []));
+          c.p50s.push(rt.latency.p50Ns);
+          c.sent += rt.sent;
+          c.lost += rt.lost;
+          const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
+          c.mbps.push(tp.Mbps);
+          c.sentMbps.push(tp.sentMbps);
+          c.loss.push(tp.lossPercent ?? 0);
+        }
       }
     }
   }
   for (const c of cells.filter((x) => !x.aa)) {
     // Over every run's samples, with the one quantile definition of stats.ts.
     const s = summarize(c.samples);
-    const aa = cells.find((x) => x.aa && x.side === c.side && x.protocol === c.protocol);
+    const aa = cells.find((x) => x.aa && x.cond === c.cond && x.side === c.side && x.protocol === c.protocol);
     out.measurements.push({
       experiment: what.experiment,
       side: c.side,
       protocol: c.protocol,
-      servers: what.servers,
-      guests: what.guests,
+      ...what.conditions[c.cond],
+      blockGroup: `experiment ${what.experiment}`,
       latency: { count: s.count, minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p90Ns: s.p90Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
       latencyRunP50Ns: c.p50s,
       latencyP50Ns: runSummary(c.p50s),
@@ -204,15 +235,19 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
 /** Runs the chosen experiments; throws only after `out` holds everything measured so far. */
 export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
   const rnd = prng(o.seed ?? 1);
-  const steps = planSteps(o);
-  const clock = o.progress ? new RunClock(steps.length, o.runs, o.progress) : undefined;
-  for (const [i, step] of steps.entries()) {
-    await stage.arrange(step);
-    const sides: Side[] = step.experiment === 3 ? ['host'] : ['host', 'guest'];
-    // One A/A control per experiment (its first step) keeps the default run within 5 minutes.
-    const aa = (o.aa ?? true) && steps.findIndex((x) => x.experiment === step.experiment) === i;
-    await measure(stage, { ...o, aa }, { ...step, sides }, out, { rnd, clock, step: i });
-    if (step.experiment === 1) {
+  const groups = planGroups(o);
+  const clock = o.progress ? new RunClock(groups.length, o.runs, o.progress) : undefined;
+  for (const [i, group] of groups.entries()) {
+    // One lab per experiment, provisioned for all its conditions (when the stage can switch).
+    await stage.prepare?.({
+      experiment: group.experiment,
+      servers: group.conditions.map((c) => c.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'),
+      guests: Math.max(...group.conditions.map((c) => c.guests)),
+    });
+    const sides: Side[] = group.experiment === 3 ? ['host'] : ['host', 'guest'];
+    // One A/A control per experiment (its baseline condition) keeps the default run within 5 minutes.
+    await measure(stage, o, { ...group, sides }, out, { rnd, clock, step: i });
+    if (group.experiment === 1) {
       // The UDP puzzle: the highest rate each side takes with loss under 0.1%.
       for (const side of ['host', 'guest'] as const) {
         o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);

@@ -1,10 +1,11 @@
 // umlperf paper as a library call: run the experiments on a stage, always tear the stage down,
 // and return a PaperResult holding everything measured, complete or not.
+import { availableParallelism } from 'node:os';
 import { native } from '../native.js';
 import { UsageError } from '../errors.js';
 import { runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
 import type { DriftWatch, Experiment, PaperResult, ServerRole } from './model.js';
-import { startEndpoint } from '../endpoint.js';
+import { spawnEndpoint } from '../endpoint.js';
 import { responseTime } from '../probes.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
@@ -69,24 +70,41 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
   };
 }
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const n = sorted.length;
+  return n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 /** The drift watch from the reference series: blocks whose reference strayed, by how much. */
 export function driftWatch(series: Collected['references'], thresholdPercent: number): DriftWatch {
-  const sorted = series.map((x) => x.referenceP50Ns).sort((a, b) => a - b);
-  const n = sorted.length;
-  const med = n === 0 ? 0 : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const med = series.length ? median(series.map((x) => x.referenceP50Ns)) : 0;
   const flagged = series
     .map((x) => ({ step: x.step, block: x.block, deviationPercent: med > 0 ? (x.referenceP50Ns / med - 1) * 100 : 0 }))
     .filter((x) => Math.abs(x.deviationPercent) > thresholdPercent);
   return { series, medianReferenceP50Ns: med, thresholdPercent, flagged };
 }
 
-/** The default reference: TCP 64 B ping-pong on loopback against an endpoint of our own. */
-async function loopbackReference(signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
-  const ep = await startEndpoint({ bind: '127.0.0.1', port: 0 });
-  return {
-    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).latency.p50Ns,
-    close: () => ep.close(),
-  };
+/** Short probes per reference figure: their median, so one probe caught by a burst of load does not flag a block. */
+export const REFERENCE_PROBES = 5;
+
+/** One reference figure: the median of `count` short probes (NaN-free: a failed probe fails it). */
+export async function referenceFigure(probeOnce: () => Promise<number>, count = REFERENCE_PROBES): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < count; i++) xs.push(await probeOnce());
+  return median(xs);
+}
+
+/**
+ * The default reference: TCP 64 B ping-pong on loopback against an endpoint process of our
+ * own, the endpoint and the probe's thread both pinned to one CPU. Unpinned, the scheduler put
+ * them on the same CPU in some runs and on two in others, and the round trip differs by ~3x
+ * between the two placements: the reference was bimodal between runs.
+ */
+async function loopbackReference(cpu: number, signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
+  const ep = await spawnEndpoint({ bind: '127.0.0.1', port: 0, prefix: ['taskset', '-c', String(cpu)], exitWithParent: true });
+  const once = async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 100, warmup: 20, cpu, signal })).latency.p50Ns;
+  return { probe: () => referenceFigure(once), close: () => ep.close() };
 }
 
 /** Runs the study on `stage` and closes it, whatever happens. Never throws for a failed run: see `complete`. */
@@ -97,7 +115,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
   let error: string | undefined;
   let ref: { probe: () => Promise<number>; close: () => Promise<void> } | undefined;
   try {
-    if (o.reference === undefined) ref = await loopbackReference(o.signal);
+    if (o.reference === undefined) ref = await loopbackReference(o.probeCpu ?? Math.max(0, availableParallelism() - 1), o.signal);
     const reference = o.reference === false ? undefined : o.reference ?? ref?.probe;
     await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes, reference }, collected);
   } catch (e) {

@@ -11,7 +11,20 @@ export interface ProbeTarget {
   discardPort: number;
 }
 
+/** Everything a paired experiment switches between: its servers (each also paused) and up to `guests` guests. */
+export interface StageGroup {
+  experiment: Experiment;
+  servers: Exclude<ServerRole, 'none'>[];
+  guests: number;
+}
+
 export interface Stage {
+  /**
+   * Optional: provision a whole experiment at once, so that arrange() for its steps only
+   * switches (servers stopped, guests frozen) and both sides of a comparison alternate block by
+   * block. A stage without it arranges every step afresh.
+   */
+  prepare?(group: StageGroup): Promise<void>;
   /**
    * Run `servers` on both sides and `guests` guests; the measured guest is g1. Every step of
    * experiment 2 (its no-server baseline too) uses the image that carries the servers.

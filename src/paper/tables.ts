@@ -32,6 +32,10 @@ export function measureRatio(metric: Comparison['metric'], a: number[], b: numbe
   return { metric, host: mean(a), guest: mean(b), ratio: r.ratio, ci95Low: r.ci95Low, ci95High: r.ci95High, paired, n: r.n, p: r.p };
 }
 
+/** Whether two measurements were taken in the same blocks (so their per-block figures pair by index). */
+export const sameBlocks = (a: Measurement, b: Measurement): boolean =>
+  a.blockGroup !== undefined && a.blockGroup === b.blockGroup && a.latencyRunP50Ns.length === b.latencyRunP50Ns.length && a.throughputRunsMbps.length === b.throughputRunsMbps.length;
+
 const perRun = (m: Measurement, metric: Comparison['metric']) => (metric === 'latency p50' ? m.latencyRunP50Ns : m.throughputRunsMbps);
 const perRunAa = (m: Measurement, metric: Comparison['metric']) => (metric === 'latency p50' ? m.aa?.latencyRunP50Ns : m.aa?.throughputRunsMbps) ?? [];
 const METRICS: Comparison['metric'][] = ['latency p50', 'throughput'];
@@ -54,7 +58,7 @@ function hostGuestTable(id: PaperTable['id'], experiment: 1 | 2, protocol: Proto
     for (const metric of METRICS) comparisons.push({ servers: s, protocol, ...measureRatio(metric, perRun(h, metric), perRun(g, metric), true) } as TableComparison);
     for (const aa of aaRows(h)) comparisons.push({ servers: s, protocol, ...aa } as TableComparison);
   }
-  const what = experiment === 1 ? 'no servers running' : 'one server started on each side in turn';
+  const what = experiment === 1 ? 'no servers running' : 'each server alone running on both sides (the others stopped; none: all stopped)';
   return {
     id,
     experiment,
@@ -72,13 +76,13 @@ function guestsTable(ms: Measurement[]): PaperTable | undefined {
     const byGuests = mine.filter((m) => m.protocol === protocol).sort((a, b) => a.guests - b.guests);
     const base = byGuests[0];
     for (const m of byGuests.slice(1))
-      for (const metric of METRICS) comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...measureRatio(metric, perRun(base, metric), perRun(m, metric), false) } as TableComparison);
+      for (const metric of METRICS) comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...measureRatio(metric, perRun(base, metric), perRun(m, metric), sameBlocks(base, m)) } as TableComparison);
     for (const m of byGuests) for (const aa of aaRows(m)) comparisons.push({ servers: m.servers, protocol, guests: m.guests, ...aa } as TableComparison);
   }
   return {
     id: 'table5',
     experiment: 3,
-    title: 'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)',
+    title: 'Experiment 3: the host OS measured while UML guests run, the others frozen (comparisons: against the fewest guests)',
     rows: mine.map(row),
     comparisons,
   };
@@ -145,7 +149,7 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
       const none = find(2, side, protocol, 'none');
       const named = find(2, side, protocol, 'dns');
       if (!none || !named) continue;
-      const c = measureRatio('throughput', none.throughputRunsMbps, named.throughputRunsMbps, false);
+      const c = measureRatio('throughput', none.throughputRunsMbps, named.throughputRunsMbps, sameBlocks(none, named));
       // The floor: experiment 2's A/A control (its no-server host, measured twice per block).
       const aaHost = find(2, 'host', protocol, 'none');
       const floor = aaHost?.aa ? noiseFloor(pairedRatio(aaHost.throughputRunsMbps, aaHost.aa.throughputRunsMbps)) : 0;

@@ -13,7 +13,10 @@ function preamble(r: PaperResult): string[] {
     `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
     'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
-    ...(c.experiments.includes(2) ? ['experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
+    ...(c.experiments.includes(2) ? [r.measurements.some((m) => m.experiment === 2 && m.blockGroup)
+      ? 'experiment 2 runs on the Debian image with 128M guests, every server provisioned on both sides; "no server": all of them stopped (SIGSTOP), the baseline for each server running alone'
+      : 'experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
+    ...(r.measurements.some((m) => m.experiment === 3 && m.blockGroup) ? ['experiment 3 boots the most guests once; those beyond each count are frozen (cgroup freezer)'] : []),
     ...(r.complete ? [] : [`INCOMPLETE: ${r.error ?? 'stopped part-way'}; everything below was measured`]),
     ...(r.warnings ?? []).map((w) => `warning: ${w}`),
     ...driftLines(r),

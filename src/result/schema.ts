@@ -275,7 +275,8 @@ export const MeasurementSchema = Obj({
   side: Side,
   protocol: Protocol,
   servers: ServerRole,
-  guests: Int('guests running while measured'),
+  guests: Int('guests running while measured (experiment 3: the others frozen)'),
+  blockGroup: Opt(Str('measurements with the same blockGroup were taken in the same blocks and pair by index')),
   latency: Obj(
     { minNs: Num(), meanNs: Num(), maxNs: Num(), p50Ns: Num(), p90Ns: Num(), p99Ns: Num(), p999Ns: Num(), count: Int(), sent: Int(), lost: Int() },
     'response time over all runs\' samples',
@@ -447,7 +448,7 @@ export const PaperResultSchema = Obj({
     experiments: Type.Array(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
     runs: Int(),
     guestsSweep: Type.Array(Int()),
-    servers: Type.Array(ServerName, { description: 'experiment 2: the servers started in turn' }),
+    servers: Type.Array(ServerName, { description: 'experiment 2: the servers, each running alone against all stopped' }),
     transport: Str(),
     kernel: Str(),
     image: Str(),
