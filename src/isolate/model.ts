@@ -49,7 +49,7 @@ export interface MetricRow {
   before: number | null;
   during: number | null;
   after: number | null;
-  /** The noise judged against: the pass's pooled baseline spread (verdict.ts), at least MIN_NOISE_PERCENT. */
+  /** The noise judged against, percent: the spread between the baseline's slice medians, at least the pass's typical one and MIN_NOISE_PERCENT (verdict.ts). */
   noisePercent: number;
   duringVerdict: Verdict;
   afterVerdict: Verdict;
@@ -131,6 +131,10 @@ export interface IsolateResult {
     neighbours: string[];
     limit?: string;
     minNoisePercent: number;
+    /** Slices each fault's baseline is measured in (its noise: the spread between their medians). */
+    baselineSlices?: number;
+    /** CPUs the probes and the guests were pinned to (none on a one-CPU host, or without pinning). */
+    placement?: { proberCpu: number; guestCpu: number };
   };
   passes: IsolatePass[];
   containment?: ContainmentRow[];
