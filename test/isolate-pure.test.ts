@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/lab/cgroup.js';
-import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
+import { applyLimits, cgroupUsage, checkMemLimit, diskOf, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
@@ -250,6 +250,11 @@ test('containment: a fault the limits turn from degraded or broken to isolated i
   assert.equal([at('fork', 'g2').contained, at('fork', 'g2').limit], [true, 'pids'], 'broken to degraded is contained in part');
   assert.is(at('fork', 'host').contained, false);
   assert.equal([at('flood', 'g2').contained, at('flood', 'g2').limit], [false, undefined]);
+  // The host could not apply the cpu limit: a better cpu row is not the limit's doing.
+  const u = containment([run('cpu', deg, iso), run('fork', { kind: 'broken' }, deg)], [run('cpu', iso, iso), run('fork', deg, deg)], ['cpu']);
+  const cpu = u.find((x) => x.fault === 'cpu' && x.neighbour === 'g2')!;
+  assert.equal([cpu.contained, cpu.limit, cpu.limitUnsupported], [false, 'cpu', true]);
+  assert.is(u.find((x) => x.fault === 'fork' && x.neighbour === 'g2')!.contained, true);
 });
 
 test('--limit: parsed, printed back, bad input refused; a memory limit below mem= plus headroom is refused', () => {
@@ -334,6 +339,36 @@ function result(): IsolateResult {
     durationMs: 61_000,
   };
 }
+
+test('v2: a limit whose control the leaf lacks (controller not enabled, no disk to throttle) is reported unsupported, the rest applied', () => {
+  const v2 = path.join(tmp, 'v2b');
+  fs.mkdirSync(v2, { recursive: true });
+  fs.writeFileSync(path.join(v2, 'cgroup.controllers'), 'cpu io pids\n');
+  fs.writeFileSync(path.join(v2, 'cgroup.subtree_control'), '');
+  setCgroupModeForTests(detectCgroupMode(v2));
+  try {
+    cgroupCreate('hiy', 'g1');
+    const leaf = path.join(v2, 'umlperf/hiy/g1');
+    // No memory.max: the memory controller is not enabled for this tree.
+    for (const f of ['cpu.max', 'io.max', 'pids.max']) fs.writeFileSync(path.join(leaf, f), '');
+    const disk = diskOf(path.join(tmp, 'v2b'));
+    const r = applyLimits('hiy', 'g1', { cpuPercent: 50, memBytes: 256 << 20, ioBps: 20 << 20, pids: 128 }, disk ? path.join(tmp, 'v2b') : undefined);
+    assert.equal(r.applied['cpu.max'], '50000 100000');
+    assert.equal(r.applied['pids.max'], '128');
+    assert.ok(r.unsupported.includes('mem'), JSON.stringify(r));
+    if (disk) {
+      assert.equal(r.applied['io.max'], `${disk} rbps=${20 << 20} wbps=${20 << 20}`);
+      assert.is(fs.readFileSync(path.join(leaf, 'io.max'), 'utf8'), `${disk} rbps=${20 << 20} wbps=${20 << 20}`);
+    }
+    assert.is(fs.readFileSync(path.join(leaf, 'cpu.max'), 'utf8'), '50000 100000');
+    // No disk under the guest's files (tmpfs): io cannot be throttled, and says so.
+    const r2 = applyLimits('hiy', 'g1', { ioBps: 1 << 20 }, undefined);
+    assert.equal(r2.unsupported, ['io']);
+    assert.equal(r2.applied, {});
+  } finally {
+    setCgroupModeForTests(undefined);
+  }
+});
 
 test('Table 6: a verdict per fault and neighbour, recovery, host cost; detail rows with units', () => {
   const r = result();

@@ -114,6 +114,8 @@ export interface ContainmentRow {
   contained: boolean;
   /** The limit that bears on this fault (cpu for cpu, pids for fork, ...), if any. */
   limit?: string;
+  /** That limit could not be applied on this host (reported unsupported): nothing it contains. */
+  limitUnsupported?: boolean;
 }
 
 export interface IsolateResult {

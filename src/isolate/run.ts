@@ -302,6 +302,6 @@ export async function isolate(o: IsolateOptions = {}): Promise<IsolateResult> {
     passes,
     durationMs: Math.round(performance.now() - t0),
   };
-  if (passes.length === 2) result.containment = containment(passes[0].faults, passes[1].faults);
+  if (passes.length === 2) result.containment = containment(passes[0].faults, passes[1].faults, passes[1].limits?.[FAULTY]?.unsupported ?? []);
   return result;
 }

@@ -184,8 +184,12 @@ export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor
 /** The limit that bears on a fault (none for the network and the kernel's own faults). */
 export const LIMIT_FOR: Partial<Record<FaultName, 'cpu' | 'mem' | 'io' | 'pids'>> = { cpu: 'cpu', fork: 'pids', memory: 'mem', disk: 'io' };
 
-/** Per fault and neighbour, unlimited vs limited: contained when the limits made it better (isolated, or a lesser verdict). */
-export function containment(unlimited: FaultRun[], limited: FaultRun[]): ContainmentRow[] {
+/**
+ * Per fault and neighbour, unlimited vs limited: contained when the limits made it better
+ * (isolated, or a lesser verdict). `unsupported`: the limits the host could not apply to the
+ * faulty guest; a fault whose limit is among them is never called contained by it.
+ */
+export function containment(unlimited: FaultRun[], limited: FaultRun[], unsupported: readonly string[] = []): ContainmentRow[] {
   const out: ContainmentRow[] = [];
   for (const u of unlimited) {
     const l = limited.find((x) => x.fault === u.fault);
@@ -197,6 +201,10 @@ export function containment(unlimited: FaultRun[], limited: FaultRun[]): Contain
       const row: ContainmentRow = { fault: u.fault, neighbour: un.neighbour, unlimited: un.verdict, limited: ln.verdict, contained: un.verdict.kind !== 'isolated' && better };
       const lim = LIMIT_FOR[u.fault];
       if (lim) row.limit = lim;
+      if (lim && unsupported.includes(lim)) {
+        row.limitUnsupported = true;
+        row.contained = false;
+      }
       out.push(row);
     }
   }

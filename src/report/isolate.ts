@@ -65,8 +65,9 @@ export function detailGrid(r: IsolateResult, p: IsolatePass, id = 'table6-detail
 export function containmentGrid(r: IsolateResult, id = 'table6-limits'): Grid | undefined {
   if (!r.containment?.length) return undefined;
   const header = ['fault', 'neighbour', 'limit that bears on it', 'no limits', `--limit ${r.config.limit ?? ''}`, 'contained'];
-  const rows = r.containment.map((c) => [c.fault, c.neighbour, c.limit ?? '(none directly)', verdictText(c.unlimited), verdictText(c.limited),
-    c.unlimited.kind === 'isolated' ? 'nothing to contain' : c.contained ? 'yes' : 'no']);
+  const rows = r.containment.map((c) => [c.fault, c.neighbour, c.limit ? `${c.limit}${c.limitUnsupported ? ' (unsupported here)' : ''}` : '(none directly)',
+    verdictText(c.unlimited), verdictText(c.limited),
+    c.unlimited.kind === 'isolated' ? 'nothing to contain' : c.limitUnsupported ? 'no (limit not applied)' : c.contained ? 'yes' : 'no']);
   return { id, title: 'What the host-side limits contain', header, rows };
 }
 
