@@ -10,6 +10,7 @@ import path from 'node:path';
 import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/lab/cgroup.js';
 import { applyLimits, cgroupUsage, checkMemLimit, diskOf, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
 import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
+import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
@@ -44,8 +45,24 @@ test('every fault script is bounded by its window; panic goes through mconsole; 
 test('the flood goes only to a lab address, capped in rate and time', () => {
   const [a, b] = FLOOD_TARGET.address.split('.').map(Number);
   assert.ok(a === 198 && (b === 18 || b === 19), FLOOD_TARGET.address);
-  const s = faultScript('flood', 5)!;
-  assert.ok(s.includes(`${FLOOD_TARGET.address} ${FLOOD_TARGET.port} 5 ${FLOOD_MAX_MBPS}`), s);
+  // Run with a stand-in helper that records its arguments and reports bytes as the real one does.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isfl-'));
+  try {
+    const stub = path.join(dir, 'flood');
+    fs.writeFileSync(stub, `#!/bin/sh\necho "$@" >> ${dir}/calls\necho "umlperf-flood: sent $(( $3 * 1000 )) bytes in $3.000 s, 0 errors"\n`, { mode: 0o755 });
+    for (const [w, pieces] of [[5, ['5']], [130, ['60', '60', '10']]] as [number, string[]][]) {
+      fs.rmSync(path.join(dir, 'calls'), { force: true });
+      const s = faultScript('flood', w)!.split(FLOOD_GUEST_PATH).join(stub);
+      const r = spawnSync('sh', ['-c', s], { encoding: 'utf8', timeout: 10_000 });
+      assert.is(r.status, 0, r.stderr);
+      const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+      assert.equal(calls.map((c) => c[2]), pieces, `window ${w}: pieces of at most ${FLOOD_MAX_SECONDS} s`);
+      for (const c of calls) assert.equal([c[0], c[1], c[3]], [FLOOD_TARGET.address, String(FLOOD_TARGET.port), String(FLOOD_MAX_MBPS)]);
+      assert.equal(parseFaultOutput('flood', r.stdout), { floodBytes: w * 1000 });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('crash: the victim is the first server (named, then apache2), else the endpoint', () => {

@@ -3,7 +3,7 @@
 // bounded. Every script ends itself when its window ends; one that does not answer by then
 // plus a grace period is stopped by replacing the guest (run.ts).
 import { UsageError } from '../errors.js';
-import { FLOOD_GUEST_PATH } from '../guest/flood.js';
+import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../guest/flood.js';
 import { DEFAULT_DISCARD_PORT } from '../probes.js';
 import { HOST_ADDRESS } from '../lab/names.js';
 
@@ -94,9 +94,16 @@ export function faultScript(f: FaultName, windowS: number, servers: readonly str
         'echo "disk: $n x 4 MiB written and fsynced"',
       ].join('\n');
     case 'flood':
+      // The helper runs at most FLOOD_MAX_SECONDS at a time: a longer window is flooded in pieces.
       return [
         `[ -x ${FLOOD_GUEST_PATH} ] || { echo "flood: no ${FLOOD_GUEST_PATH} in this image"; exit 3; }`,
-        `${FLOOD_GUEST_PATH} ${FLOOD_TARGET.address} ${FLOOD_TARGET.port} ${w} ${FLOOD_MAX_MBPS}`,
+        `left=${w}; total=0`,
+        'while [ $left -gt 0 ]; do',
+        `  s=$left; [ $s -gt ${FLOOD_MAX_SECONDS} ] && s=${FLOOD_MAX_SECONDS}`,
+        `  out=$(${FLOOD_GUEST_PATH} ${FLOOD_TARGET.address} ${FLOOD_TARGET.port} $s ${FLOOD_MAX_MBPS}) || { echo "flood: umlperf-flood failed: $out"; exit 1; }`,
+        '  b=${out#*sent }; b=${b%% bytes*}; total=$((total + b)); left=$((left - s))',
+        'done',
+        `echo "umlperf-flood: sent $total bytes in ${w} s"`,
       ].join('\n');
     case 'crash': {
       const v = crashVictim(servers);
