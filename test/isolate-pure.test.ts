@@ -14,7 +14,7 @@ import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
-import { detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
+import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 
 test('faults: all in a fixed order (panic and crash last), a subset keeps that order, bad names and repeats refused', () => {
   assert.equal(parseFaults(undefined), [...FAULTS]);
@@ -402,6 +402,12 @@ test('Table 6: a verdict per fault and neighbour, recovery, host cost; detail ro
   assert.match(text, /What the host-side limits contain/);
   assert.match(text, /g1: applied cpu\.cfs_quota_us=50000/);
   assert.match(isolateMarkdown(r), /\| cpu \| g2 \| TCP throughput \(Mbit\/s\) \| 4000 \| 1000 \|/);
+  assert.match(text, /pinned: the probes to CPU 0, the guests \(g1 and its guest neighbours\) to CPU 1/);
+  assert.match(text, /baseline's 4 slices/);
+  // A cpu limit the host could not apply: the containment table says so, and claims nothing.
+  r.containment = containment(r.passes[0].faults, r.passes[1].faults, ['cpu']);
+  const row = containmentGrid(r)!.rows.find((x) => x[0] === 'cpu' && x[1] === 'g2')!;
+  assert.equal(row.slice(2), ['cpu (unsupported here)', 'degraded by 75%', 'isolated', 'no (limit not applied)']);
 });
 
 test('Table 6 as CSV (one line per pass × fault × metric, equal field counts) and HTML (a chart per fault, the window shaded)', () => {
