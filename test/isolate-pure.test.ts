@@ -199,6 +199,20 @@ test('synthetic series: a neighbour slowed by 40% within ±5% jitter is degraded
   assert.is(a.neighbours[0].verdict.kind, 'degraded', 'the neighbour\'s verdict follows its p50');
 });
 
+test('synthetic series: a burst over part of the window (the shared host\'s load) is not a degradation; the same slowdown held through the window is', () => {
+  // 10 rounds during the fault (3 slices): 2.5× in the first six only, then back.
+  const burst = judgedAlone(series('disk', { at: (i, v) => (i >= 13 && i < 19 ? v * 2.5 : v) }));
+  assert.ok(tcp(burst).duringVerdict.worsePercent! > 100, 'the phase\'s median moved');
+  assert.is(tcp(burst).duringVerdict.kind, 'isolated');
+  const held = judgedAlone(series('disk', { at: (i, v) => (i >= 13 && i < 23 ? v * 2.5 : v) }));
+  assert.is(tcp(held).duringVerdict.kind, 'degraded');
+  // Straight from judge: slices of three, three of four beyond the noise needed.
+  const b = 100;
+  assert.is(judge('tcpP50Ns', b, [200, 200, 200, 200, 200, 200, 200, 200, 200, 100, 100, 100], 20).kind, 'degraded');
+  assert.is(judge('tcpP50Ns', b, [200, 200, 200, 200, 200, 200, 200, 100, 100, 100, 100, 100], 20).kind, 'isolated');
+  assert.is(judge('tcpMbps', b, [50, 50, 50, 50, 50, 50, 50, 50, 50, 100, 100, 100], 20).kind, 'degraded');
+});
+
 test('synthetic series: one stalled baseline round does not hide a doubling; a baseline that moves between levels does', () => {
   const stalled = judgedAlone(series('memory', { factor: 2, at: (i, v) => (i === 5 ? v * 5 : v) }));
   assert.equal(stalled.neighbours[0].verdict.kind, 'degraded');

@@ -30,7 +30,7 @@ export const GRACE_S = 5;
 export const ROUNDS_PER_SLICE = MIN_SLICE_ROUNDS;
 export const BASELINE_ROUNDS = 1 + BASELINE_SLICES * ROUNDS_PER_SLICE;
 /** The after phase ends when every neighbour is back (2 rounds) or after this long. */
-export const AFTER_MAX_S = 8;
+export const AFTER_MAX_S = 6;
 
 export interface IsolateOptions {
   faults?: FaultName[];

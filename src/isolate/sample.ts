@@ -38,8 +38,8 @@ export interface SamplerOptions {
  * Rounds are short, so that each phase has many of them (the verdicts compare medians of
  * rounds, and the baseline's noise is the spread between slices of rounds).
  */
-export const ROUND_ITERATIONS = 150;
-export const ROUND_THROUGHPUT_S = 0.15;
+export const ROUND_ITERATIONS = 100;
+export const ROUND_THROUGHPUT_S = 0.1;
 
 /** More failed requests than this share of a serve-bench round: the neighbour's server is not answering. */
 const SERVER_MAX_ERRORS = 0.1;

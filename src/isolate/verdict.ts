@@ -56,13 +56,29 @@ export function worsePercent(metric: Metric, base: number, x: number): number {
   return (higherIsBetter(metric) ? (base - x) / base : (x - base) / base) * 100;
 }
 
-/** A phase's verdict for one metric: broken if any probe failed, else isolated within the noise, else degraded. */
-export function judge(metric: Metric, base: number | null, values: (number | null)[], noise: number): Verdict {
+/** Share of a phase's slices that must be beyond the noise on their own for it to be degraded. */
+export const SUSTAINED_SHARE = 0.75;
+
+/**
+ * A phase's verdict for one metric (`values` in time order): broken if any probe failed; else
+ * degraded when the phase's median is worse than the baseline by more than the noise and the
+ * degradation is sustained (most of the phase's slices are beyond the noise on their own: a
+ * burst of the shared host's load in one part of the window is not the fault's doing); else
+ * isolated.
+ */
+export function judge(metric: Metric, base: number | null, values: (number | null)[], noise: number, nSlices = BASELINE_SLICES): Verdict {
   if (!values.length || base === null) return { kind: 'isolated' };
   if (values.some((v) => v === null)) return { kind: 'broken' };
-  const w = worsePercent(metric, base, median(values as number[]));
+  const xs = values as number[];
+  const w = worsePercent(metric, base, median(xs));
   const worse = Math.round(w * 10) / 10;
-  return w <= noise ? { kind: 'isolated', worsePercent: worse } : { kind: 'degraded', worsePercent: worse };
+  if (w <= noise) return { kind: 'isolated', worsePercent: worse };
+  const k = Math.min(nSlices, Math.floor(xs.length / MIN_SLICE_ROUNDS));
+  if (k >= 2) {
+    const beyond = slicesOf(xs, k).filter((s) => worsePercent(metric, base, median(s)) > noise).length;
+    if (beyond < Math.ceil(k * SUSTAINED_SHARE)) return { kind: 'isolated', worsePercent: worse };
+  }
+  return { kind: 'degraded', worsePercent: worse };
 }
 
 const RANK = { isolated: 0, degraded: 1, broken: 2 } as const;
