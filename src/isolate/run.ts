@@ -237,7 +237,7 @@ async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateO
       res.metrics = [];
       res.neighbours = [];
     }
-    o.progress?.(`  ${fault}: ${res.neighbours.map((n) => `${n.neighbour} ${n.verdict.kind}`).join(', ') || run.unsupported}`);
+    o.progress?.(`  ${fault}: ${res.neighbours.length ? `${res.neighbours.map((n) => `${n.neighbour} ${n.verdict.kind}`).join(', ')} (against this fault's baseline; the table judges against the pass's noise too)` : run.unsupported}`);
     return res;
   } finally {
     await sampler.stop().catch(() => undefined);
