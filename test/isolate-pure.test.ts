@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/lab/cgroup.js';
 import { applyLimits, cgroupUsage, checkMemLimit, diskOf, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
-import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
+import { BEFORE_END_SH, crashVictim, deadlineSh, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
 import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
@@ -40,6 +40,19 @@ test('every fault script is bounded by its window; panic goes through mconsole; 
   assert.throws(() => faultScript('cpu', 0), /window/);
   assert.throws(() => faultScript('cpu', 301), /window/);
   assert.throws(() => faultScript('cpu', 1.5), /window/);
+});
+
+test('the deadline of the memory and disk faults is the window to the hundredth, not the second (built-ins only)', () => {
+  for (const f of ['memory', 'disk'] as const) assert.ok(faultScript(f, 4)!.includes(deadlineSh(4)), f);
+  // The loop alone, on this host's /proc/uptime: it ends after the window, not up to a second early.
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('sh', ['-c', `${deadlineSh(1)}; n=0; while ${BEFORE_END_SH}; do n=$((n+1)); sleep 0.05; done; echo $n`], { encoding: 'utf8', timeout: 10_000 });
+    const ms = performance.now() - t0;
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(Number(r.stdout) > 0, r.stdout);
+    assert.ok(ms >= 990 && ms < 5000, `the 1 s window took ${Math.round(ms)} ms`);
+  }
 });
 
 test('the flood goes only to a lab address, capped in rate and time', () => {
