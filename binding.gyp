@@ -59,6 +59,13 @@
       "cflags_c": ["-O2", "-std=gnu11", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "umlperf-flood",
+      "type": "executable",
+      "sources": ["native/tools/flood.c"],
+      "cflags_c": ["-O2", "-std=gnu11", "-Wall", "-Wextra"],
+      "ldflags": ["-static"]
+    },
+    {
       "target_name": "umlperf-fpcheck",
       "type": "executable",
       "sources": ["native/tools/fpcheck.c"],

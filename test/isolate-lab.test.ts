@@ -1,13 +1,16 @@
-// Experiment 4 on real guests, kept short (3 s windows): three representative faults (a busy
-// guest, a fork bomb, a kernel panic) each get a verdict for both neighbours, the faulty guest's
-// host cost shows the fault, the panicked guest is replaced, and the lab leaves nothing behind;
-// then the CLI is interrupted mid-fault (SIGINT) and killed mid-fault (SIGKILL + cleanup).
+// Experiment 4 on real guests, kept short (3 s windows): every fault gets a verdict for both
+// neighbours, the faulty guest's host cost shows the busy loops, the flood stays within its cap,
+// the panicked and crashed guests are replaced, each fault leaves no process of its own behind
+// in the faulty guest's cgroup, and the lab leaves nothing behind; then the CLI is interrupted
+// mid-fault (SIGINT) and killed mid-fault (SIGKILL + cleanup).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 
 import { isolate } from '../src/isolate/run.js';
+import { FAULTS, FLOOD_MAX_MBPS } from '../src/isolate/faults.js';
+import { cgroupPids } from '../src/lab/cgroup.js';
 import type { IsolateResult } from '../src/isolate/model.js';
 import { labDir } from '../src/lab/names.js';
 import { readState } from '../src/lab/state.js';
@@ -16,7 +19,7 @@ import { assertResult, cliPath, runCli } from './helpers.js';
 import { labSnapshot, leftovers, until, type LabSnapshot } from './lab-helpers.js';
 
 let seq = 0;
-const nextLab = () => `hi${(process.pid % 100000).toString(36)}${(seq++).toString(36)}`.slice(0, 10);
+const nextLab = () => `is${(process.pid % 100000).toString(36)}${(seq++).toString(36)}`.slice(0, 10);
 const used: string[] = [];
 
 test.after(async () => {
@@ -41,35 +44,54 @@ function watch(lab: string): { stop(): LabSnapshot } {
   };
 }
 
-test('cpu, fork, panic in g1: a verdict per neighbour, the host cost of the fault, the panicked guest replaced, nothing left', async () => {
+test('every fault in g1: a verdict per neighbour, the host cost of the fault, the flood capped, broken guests replaced, nothing left after each fault or the run', async () => {
   const lab = nextLab();
   used.push(lab);
   const w = watch(lab);
+  // g1's host processes when each fault is injected, and once its verdict is in (undone by then).
+  const g1 = new Map<string, { at: number; after?: number }>();
+  const progress = (line: string) => {
+    const m = /^ {2}(\w+): (injected|g2 )/.exec(line);
+    if (!m) return;
+    const n = cgroupPids(lab, 'g1').length;
+    if (m[2] === 'injected') g1.set(m[1], { at: n });
+    else if (g1.has(m[1])) g1.get(m[1])!.after = n;
+  };
   let r: IsolateResult;
   try {
-    r = await isolate({ name: lab, faults: ['cpu', 'fork', 'panic'], windowS: 3, afterMaxS: 4 });
+    r = await isolate({ name: lab, windowS: 3, afterMaxS: 4, progress });
   } finally {
     const snap = w.stop();
     assert.equal(leftovers(lab, snap), [], 'the lab is gone after the run');
   }
   assertResult(JSON.parse(JSON.stringify(r)), 'isolate');
   const faults = r.passes[0].faults;
-  assert.equal(faults.map((f) => f.fault), ['cpu', 'fork', 'panic']);
+  assert.equal(faults.map((f) => f.fault), [...FAULTS]);
   for (const f of faults) {
+    assert.is(f.unsupported, undefined, `${f.fault}: ${f.outcome}`);
     assert.equal(f.neighbours.map((n) => n.neighbour).sort(), ['g2', 'host'], `${f.fault}: both neighbours judged`);
     for (const n of f.neighbours) assert.ok(['isolated', 'degraded', 'broken'].includes(n.verdict.kind), `${f.fault} ${n.neighbour}`);
     assert.ok(f.endMs - f.startMs >= 3000, `${f.fault} lasted its window (${f.endMs - f.startMs} ms)`);
     for (const ph of ['before', 'during', 'after'] as const)
       assert.ok(f.metrics.some((m) => m.neighbour === 'g2' && m.metric === 'tcpP50Ns' && m[ph] !== null), `${f.fault}: g2 measured ${ph}`);
+    // Undone: the fault's processes (busy loops, the bomb, allocators, writers) are gone from g1's cgroup.
+    const c = g1.get(f.fault);
+    assert.ok(c && c.after !== undefined, `${f.fault}: g1 counted`);
+    assert.ok(c!.after! <= c!.at + 3, `${f.fault}: ${c!.after} host processes in g1 after it, ${c!.at} when it started`);
   }
-  const [cpu, fork, panic] = faults;
-  assert.match(cpu.outcome, /cpu: 4 loops for 3 s/);
+  const by = Object.fromEntries(faults.map((f) => [f.fault, f]));
+  assert.match(by.cpu.outcome, /cpu: 4 loops for 3 s/);
   // The busy loops show in the faulty guest's cgroup (generous: the machine is shared).
-  assert.ok((cpu.hostCost.cpuDuring ?? 0) > 0.1 && (cpu.hostCost.cpuDuring ?? 0) > (cpu.hostCost.cpuBefore ?? 0) * 5, JSON.stringify(cpu.hostCost));
-  assert.ok((fork.hostCost.memPeakBytesDuring ?? 0) > (fork.hostCost.memBytesBefore ?? Infinity), `the bomb's processes cost host memory: ${JSON.stringify(fork.hostCost)}`);
-  assert.ok(fork.outlived || /fork: \d+ processes left/.test(fork.outcome), fork.outcome);
-  assert.is(panic.replaced, true);
-  assert.match(panic.outcome, /the guest is down/);
+  assert.ok((by.cpu.hostCost.cpuDuring ?? 0) > 0.1 && (by.cpu.hostCost.cpuDuring ?? 0) > (by.cpu.hostCost.cpuBefore ?? 0) * 5, JSON.stringify(by.cpu.hostCost));
+  assert.ok((by.fork.hostCost.memPeakBytesDuring ?? 0) > (by.fork.hostCost.memBytesBefore ?? Infinity), `the bomb's processes cost host memory: ${JSON.stringify(by.fork.hostCost)}`);
+  assert.ok(by.fork.outlived || /fork: \d+ processes left/.test(by.fork.outcome), by.fork.outcome);
+  assert.ok(by.flood.floodBytes !== undefined && by.flood.floodBytes > 0, by.flood.outcome);
+  assert.ok(by.flood.floodBytes! <= (FLOOD_MAX_MBPS * 1e6 / 8) * 3 + 1472, `${by.flood.floodBytes} bytes in 3 s`);
+  assert.is(by.panic.replaced, true);
+  assert.match(by.panic.outcome, /the guest is down/);
+  assert.is(by.crash.replaced, true);
+  assert.match(by.crash.outcome, /crash: umlperf-endpoint pid/);
+  assert.ok(r.config.baselineSlices! >= 2);
 });
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
@@ -120,14 +142,14 @@ test('bad input: one line, exit status 2, before any lab is made', async () => {
     [['isolate', '--limit', 'cpu=50'], /bad --limit/],
     [['isolate', '--window', '0'], /--window/],
     [['isolate', '--servers', 'dns'], /needs --image debian/],
-    [['lab', 'up', '--lab', 'hibad', '--limit', 'swap=1G'], /unknown limit "swap"/],
+    [['lab', 'up', '--lab', 'isbad', '--limit', 'swap=1G'], /unknown limit "swap"/],
   ] as [string[], RegExp][]) {
     const r = runCli(args);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
-  assert.not.ok(fs.existsSync(labDir('hibad')));
+  assert.not.ok(fs.existsSync(labDir('isbad')));
 });
 
 test.run();

@@ -8,12 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { cgroupCreate, detectCgroupMode, setCgroupModeForTests } from '../src/lab/cgroup.js';
-import { applyLimits, cgroupUsage, checkMemLimit, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
-import { crashVictim, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
+import { applyLimits, cgroupUsage, checkMemLimit, diskOf, formatLimits, limitControllers, MEM_LIMIT_HEADROOM, parseLimits } from '../src/lab/limits.js';
+import { BEFORE_END_SH, crashVictim, deadlineSh, faultScript, FAULTS, FLOOD_MAX_MBPS, FLOOD_TARGET, parseFaultOutput, parseFaults } from '../src/isolate/faults.js';
+import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
-import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
-import { detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
+import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
+import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 
 test('faults: all in a fixed order (panic and crash last), a subset keeps that order, bad names and repeats refused', () => {
   assert.equal(parseFaults(undefined), [...FAULTS]);
@@ -41,11 +42,40 @@ test('every fault script is bounded by its window; panic goes through mconsole; 
   assert.throws(() => faultScript('cpu', 1.5), /window/);
 });
 
+test('the deadline of the memory and disk faults is the window to the hundredth, not the second (built-ins only)', () => {
+  for (const f of ['memory', 'disk'] as const) assert.ok(faultScript(f, 4)!.includes(deadlineSh(4)), f);
+  // The loop alone, on this host's /proc/uptime: it ends after the window, not up to a second early.
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('sh', ['-c', `${deadlineSh(1)}; n=0; while ${BEFORE_END_SH}; do n=$((n+1)); sleep 0.05; done; echo $n`], { encoding: 'utf8', timeout: 10_000 });
+    const ms = performance.now() - t0;
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(Number(r.stdout) > 0, r.stdout);
+    assert.ok(ms >= 990 && ms < 5000, `the 1 s window took ${Math.round(ms)} ms`);
+  }
+});
+
 test('the flood goes only to a lab address, capped in rate and time', () => {
   const [a, b] = FLOOD_TARGET.address.split('.').map(Number);
   assert.ok(a === 198 && (b === 18 || b === 19), FLOOD_TARGET.address);
-  const s = faultScript('flood', 5)!;
-  assert.ok(s.includes(`${FLOOD_TARGET.address} ${FLOOD_TARGET.port} 5 ${FLOOD_MAX_MBPS}`), s);
+  // Run with a stand-in helper that records its arguments and reports bytes as the real one does.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isfl-'));
+  try {
+    const stub = path.join(dir, 'flood');
+    fs.writeFileSync(stub, `#!/bin/sh\necho "$@" >> ${dir}/calls\necho "umlperf-flood: sent $(( $3 * 1000 )) bytes in $3.000 s, 0 errors"\n`, { mode: 0o755 });
+    for (const [w, pieces] of [[5, ['5']], [130, ['60', '60', '10']]] as [number, string[]][]) {
+      fs.rmSync(path.join(dir, 'calls'), { force: true });
+      const s = faultScript('flood', w)!.split(FLOOD_GUEST_PATH).join(stub);
+      const r = spawnSync('sh', ['-c', s], { encoding: 'utf8', timeout: 10_000 });
+      assert.is(r.status, 0, r.stderr);
+      const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+      assert.equal(calls.map((c) => c[2]), pieces, `window ${w}: pieces of at most ${FLOOD_MAX_SECONDS} s`);
+      for (const c of calls) assert.equal([c[0], c[1], c[3]], [FLOOD_TARGET.address, String(FLOOD_TARGET.port), String(FLOOD_MAX_MBPS)]);
+      assert.equal(parseFaultOutput('flood', r.stdout), { floodBytes: w * 1000 });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('crash: the victim is the first server (named, then apache2), else the endpoint', () => {
@@ -128,34 +158,98 @@ test('analyse: a neighbour that never comes back has no recovery time', () => {
   assert.is(n.afterVerdict.kind, 'degraded');
 });
 
-test('the pass\'s pooled noise: one stall in a fault\'s baseline no longer hides a doubling', () => {
-  // Six quiet faults and one whose baseline had a stall (round 2: 5x); in that one, p50 doubles.
-  const quiet = (f: FaultRun['fault']): FaultRun => ({ ...run(f, { kind: 'isolated' }, { kind: 'isolated' }), rounds: rounds('g2', 12, () => base) });
-  const stalled = rounds('g2', 12, (i) => (i === 2 ? { ...base, tcpP50Ns: 250_000 } : i >= 4 && i < 8 ? { ...base, tcpP50Ns: 100_000 } : base));
-  const alone = analyse(stalled, 4000, 8000, ['g2']);
-  assert.is(alone.neighbours[0].verdict.kind, 'isolated', 'against its own baseline (noise ±400%)');
-  const faults = [quiet('cpu'), quiet('fork'), quiet('disk'), quiet('flood'), quiet('panic'), quiet('crash'), { ...quiet('memory'), ...alone, rounds: stalled }];
-  const first = faults.map((f) => ({ ...f, ...analyse(f.rounds, f.startMs, f.endMs, ['g2']) }));
-  const judged = judgeAgainstPass(first, ['g2']);
-  const mem = judged.find((f) => f.fault === 'memory')!;
-  assert.equal(mem.neighbours[0].verdict, { kind: 'degraded', worsePercent: 100 });
-  assert.is(mem.metrics.find((m) => m.metric === 'tcpP50Ns')!.noisePercent, MIN_NOISE_PERCENT);
-  assert.is(judged.find((f) => f.fault === 'cpu')!.neighbours[0].verdict.kind, 'isolated');
+/** A repeatable jitter in [-1, 1] (a small LCG): synthetic series that are noisy but the same every run. */
+function jitter(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return (x / 2 ** 32) * 2 - 1;
+  };
+}
+
+/**
+ * A fault's rounds as the run makes them: a warm-up round, 12 baseline rounds (4 slices of 3),
+ * 10 rounds during the fault, 6 after; g2's TCP p50 is `level` × (1 ± spread) before and after
+ * and `level × factor` (same jitter) during.
+ */
+function series(fault: FaultRun['fault'], o: { level?: number; spread?: number; factor?: number; seed?: number; at?: (i: number, v: number) => number } = {}): FaultRun {
+  const level = o.level ?? 50_000, spread = o.spread ?? 0.05, factor = o.factor ?? 1;
+  const j = jitter(o.seed ?? 7);
+  const rs = rounds('g2', 29, (i) => {
+    let v = level * (1 + spread * j()) * (i >= 13 && i < 23 ? factor : 1);
+    if (o.at) v = o.at(i, v);
+    return { ...base, tcpP50Ns: Math.round(v) };
+  });
+  return { ...run(fault, { kind: 'isolated' }, { kind: 'isolated' }), startMs: 13_000, endMs: 23_000, rounds: rs };
+}
+const judgedAlone = (f: FaultRun) => analyse(f.rounds, f.startMs, f.endMs, ['g2']);
+const tcp = (a: ReturnType<typeof analyse>) => a.metrics.find((m) => m.metric === 'tcpP50Ns')!;
+
+test('slices: consecutive, near-equal, none empty; the noise is the spread between slice medians, not between rounds', () => {
+  assert.equal(slicesOf([1, 2, 3, 4, 5, 6, 7], 3), [[1, 2], [3, 4, 5], [6, 7]]);
+  assert.equal(slicesOf([1, 2], 4), [[1], [2]]);
+  assert.equal(slicesOf([], 4), []);
+  // Twelve rounds at 100 but one stalled at 500: every slice median is still 100.
+  assert.is(noisePercent([100, 100, 100, 100, 500, 100, 100, 100, 100, 100, 100, 100]), MIN_NOISE_PERCENT);
+  // A level the neighbour moves to halfway through the baseline shows in full (100 of a median of 150).
+  assert.is(Math.round(noisePercent([100, 100, 100, 100, 100, 100, 200, 200, 200, 200, 200, 200])), 67);
+  // Slices of 110, 90, 100, 105 (median 102.5): a spread of 20/102.5.
+  assert.is(Math.round(noisePercent([110, 110, 110, 90, 90, 90, 100, 100, 100, 105, 105, 105])), 20);
+  assert.is(MIN_NOISE_PERCENT <= 15, true, 'the floor lets a clear degradation through');
 });
 
-test('the pass\'s pooled noise spans the levels a neighbour moves between from fault to fault', () => {
-  // The neighbour sits at 50 µs in some faults' baselines and at 100 µs in others (scheduler
-  // placement): a fault during which it sits at 100 µs is within the run's noise.
-  const at = (f: FaultRun['fault'], level: number, during: number): FaultRun => ({
-    ...run(f, { kind: 'isolated' }, { kind: 'isolated' }),
-    rounds: rounds('g2', 12, (i) => ({ ...base, tcpP50Ns: i >= 4 && i < 8 ? during : level })),
-  });
-  const faults = [at('cpu', 50_000, 50_000), at('fork', 100_000, 100_000), at('disk', 50_000, 100_000), at('flood', 100_000, 100_000), at('memory', 50_000, 300_000)];
-  const noise = pooledNoise(faults).get('g2/tcpP50Ns')!;
-  assert.ok(noise >= 100, String(noise));
-  const judged = judgeAgainstPass(faults.map((f) => ({ ...f, ...analyse(f.rounds, f.startMs, f.endMs, ['g2']) })), ['g2']);
-  assert.is(judged.find((f) => f.fault === 'disk')!.neighbours[0].verdict.kind, 'isolated');
-  assert.equal(judged.find((f) => f.fault === 'memory')!.neighbours[0].verdict, { kind: 'degraded', worsePercent: 500 });
+test('synthetic series: a neighbour slowed by 40% within ±5% jitter is degraded; one moved by 4% is isolated; the same series gives the same verdict', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const hurt = tcp(judgedAlone(series('cpu', { factor: 1.4, seed })));
+    assert.is(hurt.duringVerdict.kind, 'degraded', `seed ${seed}: ${JSON.stringify(hurt)}`);
+    assert.ok(Math.abs(hurt.duringVerdict.worsePercent! - 40) < 8, `seed ${seed}: ${hurt.duringVerdict.worsePercent}`);
+    assert.ok(hurt.noisePercent < 20, `seed ${seed}: noise ${hurt.noisePercent}`);
+    const calm = tcp(judgedAlone(series('cpu', { factor: 1.04, seed })));
+    assert.is(calm.duringVerdict.kind, 'isolated', `seed ${seed}: ${JSON.stringify(calm)}`);
+  }
+  const a = judgedAlone(series('disk', { factor: 1.4, seed: 9 }));
+  assert.equal(judgedAlone(series('disk', { factor: 1.4, seed: 9 })), a);
+  assert.is(a.neighbours[0].verdict.kind, 'degraded', 'the neighbour\'s verdict follows its p50');
+});
+
+test('synthetic series: a burst over part of the window (the shared host\'s load) is not a degradation; the same slowdown held through the window is', () => {
+  // 10 rounds during the fault (3 slices): 2.5× in the first six only, then back.
+  const burst = judgedAlone(series('disk', { at: (i, v) => (i >= 13 && i < 19 ? v * 2.5 : v) }));
+  assert.ok(tcp(burst).duringVerdict.worsePercent! > 100, 'the phase\'s median moved');
+  assert.is(tcp(burst).duringVerdict.kind, 'isolated');
+  const held = judgedAlone(series('disk', { at: (i, v) => (i >= 13 && i < 23 ? v * 2.5 : v) }));
+  assert.is(tcp(held).duringVerdict.kind, 'degraded');
+  // Straight from judge: slices of three, three of four beyond the noise needed.
+  const b = 100;
+  assert.is(judge('tcpP50Ns', b, [200, 200, 200, 200, 200, 200, 200, 200, 200, 100, 100, 100], 20).kind, 'degraded');
+  assert.is(judge('tcpP50Ns', b, [200, 200, 200, 200, 200, 200, 200, 100, 100, 100, 100, 100], 20).kind, 'isolated');
+  assert.is(judge('tcpMbps', b, [50, 50, 50, 50, 50, 50, 50, 50, 50, 100, 100, 100], 20).kind, 'degraded');
+});
+
+test('synthetic series: one stalled baseline round does not hide a doubling; a baseline that moves between levels does', () => {
+  const stalled = judgedAlone(series('memory', { factor: 2, at: (i, v) => (i === 5 ? v * 5 : v) }));
+  assert.equal(stalled.neighbours[0].verdict.kind, 'degraded');
+  assert.ok(tcp(stalled).noisePercent < 20, String(tcp(stalled).noisePercent));
+  // 50 µs for two slices, 100 µs for the next two: during at 100 µs is within that.
+  const levels = judgedAlone(series('memory', { at: (i, v) => (i >= 7 && i < 13 ? v * 2 : i >= 13 && i < 23 ? v * 2 : v) }));
+  assert.is(levels.neighbours[0].verdict.kind, 'isolated');
+  assert.ok(tcp(levels).noisePercent >= 60, String(tcp(levels).noisePercent));
+});
+
+test('the pass\'s typical noise: a fault whose own baseline was unusually quiet is judged against the pass\'s usual spread', () => {
+  // Five faults whose baselines spread ±15% slice to slice, one with a flat baseline; during it the neighbour is 20% slower.
+  const wobbly = (f: FaultRun['fault'], seed: number) => series(f, { seed, at: (i, v) => (i >= 1 && i < 13 ? v * [1, 1.3, 1, 1.3][Math.floor((i - 1) / 3)] : v) });
+  const faults = [wobbly('cpu', 1), wobbly('fork', 2), wobbly('disk', 3), wobbly('flood', 4), wobbly('panic', 5), series('memory', { spread: 0, factor: 1.2 })];
+  assert.is(tcp(judgedAlone(faults[5])).duringVerdict.kind, 'degraded', 'against its own flat baseline');
+  const pooled = pooledNoise(faults).get('g2/tcpP50Ns')!;
+  assert.ok(pooled >= 20 && pooled <= 40, String(pooled));
+  const judged = judgeAgainstPass(faults.map((f) => ({ ...f, ...judgedAlone(f) })), ['g2']);
+  const mem = judged.find((f) => f.fault === 'memory')!;
+  assert.is(mem.neighbours[0].verdict.kind, 'isolated');
+  assert.is(tcp(mem).noisePercent, Math.round(pooled * 10) / 10);
+  // A doubling stands out against either.
+  const doubled = judgeAgainstPass([...faults.slice(0, 5), series('memory', { spread: 0, factor: 2 })].map((f) => ({ ...f, ...judgedAlone(f) })), ['g2']);
+  assert.equal(doubled.find((f) => f.fault === 'memory')!.neighbours[0].verdict, { kind: 'degraded', worsePercent: 100 });
 });
 
 test('a round: each probe\'s figures, null where it failed (timeout, half the datagrams lost, a tenth of the server\'s requests)', async () => {
@@ -200,6 +294,11 @@ test('containment: a fault the limits turn from degraded or broken to isolated i
   assert.equal([at('fork', 'g2').contained, at('fork', 'g2').limit], [true, 'pids'], 'broken to degraded is contained in part');
   assert.is(at('fork', 'host').contained, false);
   assert.equal([at('flood', 'g2').contained, at('flood', 'g2').limit], [false, undefined]);
+  // The host could not apply the cpu limit: a better cpu row is not the limit's doing.
+  const u = containment([run('cpu', deg, iso), run('fork', { kind: 'broken' }, deg)], [run('cpu', iso, iso), run('fork', deg, deg)], ['cpu']);
+  const cpu = u.find((x) => x.fault === 'cpu' && x.neighbour === 'g2')!;
+  assert.equal([cpu.contained, cpu.limit, cpu.limitUnsupported], [false, 'cpu', true]);
+  assert.is(u.find((x) => x.fault === 'fork' && x.neighbour === 'g2')!.contained, true);
 });
 
 test('--limit: parsed, printed back, bad input refused; a memory limit below mem= plus headroom is refused', () => {
@@ -276,7 +375,7 @@ function result(): IsolateResult {
   return {
     tool: 'umlperf', version: '0.0.0', schemaVersion: 2, kind: 'isolate', startedAt: '2026-01-01T00:00:00.000Z',
     clock: { source: 'tsc', resolutionNs: 1, overheadNs: 10 },
-    config: { faults: ['cpu', 'panic'], windowS: 4, image: 'minimal', servers: [], faultyGuest: 'g1', neighbours: ['g2', 'host'], limit: 'cpu=50%', minNoisePercent: 50 },
+    config: { faults: ['cpu', 'panic'], windowS: 4, image: 'minimal', servers: [], faultyGuest: 'g1', neighbours: ['g2', 'host'], limit: 'cpu=50%', minNoisePercent: 10, baselineSlices: 4, placement: { proberCpu: 0, guestCpu: 1 } },
     passes: [
       { faults: [run('cpu', deg, iso), run('panic', iso, { kind: 'broken' })] },
       { limit: 'cpu=50%', limits: { g1: { limits: { cpuPercent: 50 }, applied: { 'cpu.cfs_quota_us': '50000' }, unsupported: [] } }, faults: [run('cpu', iso, iso), run('panic', iso, { kind: 'broken' })] },
@@ -285,6 +384,36 @@ function result(): IsolateResult {
     durationMs: 61_000,
   };
 }
+
+test('v2: a limit whose control the leaf lacks (controller not enabled, no disk to throttle) is reported unsupported, the rest applied', () => {
+  const v2 = path.join(tmp, 'v2b');
+  fs.mkdirSync(v2, { recursive: true });
+  fs.writeFileSync(path.join(v2, 'cgroup.controllers'), 'cpu io pids\n');
+  fs.writeFileSync(path.join(v2, 'cgroup.subtree_control'), '');
+  setCgroupModeForTests(detectCgroupMode(v2));
+  try {
+    cgroupCreate('hiy', 'g1');
+    const leaf = path.join(v2, 'umlperf/hiy/g1');
+    // No memory.max: the memory controller is not enabled for this tree.
+    for (const f of ['cpu.max', 'io.max', 'pids.max']) fs.writeFileSync(path.join(leaf, f), '');
+    const disk = diskOf(path.join(tmp, 'v2b'));
+    const r = applyLimits('hiy', 'g1', { cpuPercent: 50, memBytes: 256 << 20, ioBps: 20 << 20, pids: 128 }, disk ? path.join(tmp, 'v2b') : undefined);
+    assert.equal(r.applied['cpu.max'], '50000 100000');
+    assert.equal(r.applied['pids.max'], '128');
+    assert.ok(r.unsupported.includes('mem'), JSON.stringify(r));
+    if (disk) {
+      assert.equal(r.applied['io.max'], `${disk} rbps=${20 << 20} wbps=${20 << 20}`);
+      assert.is(fs.readFileSync(path.join(leaf, 'io.max'), 'utf8'), `${disk} rbps=${20 << 20} wbps=${20 << 20}`);
+    }
+    assert.is(fs.readFileSync(path.join(leaf, 'cpu.max'), 'utf8'), '50000 100000');
+    // No disk under the guest's files (tmpfs): io cannot be throttled, and says so.
+    const r2 = applyLimits('hiy', 'g1', { ioBps: 1 << 20 }, undefined);
+    assert.equal(r2.unsupported, ['io']);
+    assert.equal(r2.applied, {});
+  } finally {
+    setCgroupModeForTests(undefined);
+  }
+});
 
 test('Table 6: a verdict per fault and neighbour, recovery, host cost; detail rows with units', () => {
   const r = result();
@@ -301,6 +430,12 @@ test('Table 6: a verdict per fault and neighbour, recovery, host cost; detail ro
   assert.match(text, /What the host-side limits contain/);
   assert.match(text, /g1: applied cpu\.cfs_quota_us=50000/);
   assert.match(isolateMarkdown(r), /\| cpu \| g2 \| TCP throughput \(Mbit\/s\) \| 4000 \| 1000 \|/);
+  assert.match(text, /pinned: the probes to CPU 0, the guests \(g1 and its guest neighbours\) to CPU 1/);
+  assert.match(text, /baseline's 4 slices/);
+  // A cpu limit the host could not apply: the containment table says so, and claims nothing.
+  r.containment = containment(r.passes[0].faults, r.passes[1].faults, ['cpu']);
+  const row = containmentGrid(r)!.rows.find((x) => x[0] === 'cpu' && x[1] === 'g2')!;
+  assert.equal(row.slice(2), ['cpu (unsupported here)', 'degraded by 75%', 'isolated', 'no (limit not applied)']);
 });
 
 test('Table 6 as CSV (one line per pass × fault × metric, equal field counts) and HTML (a chart per fault, the window shaded)', () => {

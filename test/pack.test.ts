@@ -23,7 +23,7 @@ test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt', () => {
+test('npm pack ships the addon, the endpoint, the flood helper and the FPU-state adapter prebuilt', () => {
   // Packing rebuilds the native files (prebuildify): do it in a copy of the sources, so the
   // working tree's build stays as the other tests use it.
   const src = path.join(tmp, 'src');
@@ -39,7 +39,7 @@ test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt'
   const [info] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(tmp, info.filename);
   const files = info.files.map((f) => f.path);
-  for (const f of ['prebuilds/linux-x64/umlperf.node', 'prebuilds/linux-x64/umlperf-endpoint', 'prebuilds/linux-x64/umlperf-fpu.so', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/bin/umlperf.js', 'schema/umlperf-result.schema.json'])
+  for (const f of ['prebuilds/linux-x64/umlperf.node', 'prebuilds/linux-x64/umlperf-endpoint', 'prebuilds/linux-x64/umlperf-flood', 'prebuilds/linux-x64/umlperf-fpu.so', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/bin/umlperf.js', 'schema/umlperf-result.schema.json'])
     assert.ok(files.includes(f), `${f} in the tarball`);
   assert.not.ok(files.some((f) => f.startsWith('dist/test/')), 'no tests in the tarball');
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { UmlperfError } from '../errors.js';
 import { endpointBinary } from '../endpoint.js';
-import { FLOOD_GUEST_PATH, floodHelper } from '../guest/flood.js';
+import { FLOOD_GUEST_PATH, floodBinary } from '../guest/flood.js';
 import { ENDPOINT_GUEST_PATH, GUEST_INIT_PATH, SERVER_HOOK_DIR, guestInit } from '../guest/init.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,8 @@ export interface MinimalImageOptions {
   cacheDir?: string;
   busybox?: string;
   endpoint?: string;
+  /** The flood fault's helper (default: the built umlperf-flood). */
+  flood?: string;
 }
 
 export { endpointBinary };
@@ -72,11 +74,16 @@ export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestIm
   } catch {
     throw new UmlperfError('ERR_UMLPERF_IMAGE', `no ${endpoint}: build it with npx node-gyp rebuild`);
   }
-  // The flood fault's helper (isolation experiment); an image without it still boots.
-  const flood = await floodHelper(path.join(path.dirname(cacheDir), 'helpers'));
+  // The flood fault's helper (isolation experiment), built with the endpoint.
+  const flood = o.flood ?? floodBinary();
+  try {
+    await fs.access(flood, fs.constants.X_OK);
+  } catch {
+    throw new UmlperfError('ERR_UMLPERF_IMAGE', `no ${flood}: build it with npx node-gyp rebuild`);
+  }
   const hash = createHash('sha256')
     .update(`minimal v${RECIPE_VERSION}\n${guestInit}\n`)
-    .update(flood ? await sha256File(flood) : 'no flood helper')
+    .update(await sha256File(flood))
     .update(await sha256File(busybox))
     .update(await sha256File(endpoint))
     .digest('hex')
@@ -116,7 +123,7 @@ export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestIm
   return image(true);
 }
 
-async function stage(root: string, busybox: string, endpoint: string, flood?: string): Promise<void> {
+async function stage(root: string, busybox: string, endpoint: string, flood: string): Promise<void> {
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', SERVER_HOOK_DIR.slice(1), 'proc', 'sys', 'dev', 'run', 'tmp', 'root', 'var'])
     await fs.mkdir(path.join(root, d), { recursive: true });
   await fs.chmod(path.join(root, 'tmp'), 0o1777);
@@ -129,8 +136,8 @@ async function stage(root: string, busybox: string, endpoint: string, flood?: st
   }
   await fs.copyFile(endpoint, path.join(root, ENDPOINT_GUEST_PATH.slice(1)));
   await fs.chmod(path.join(root, ENDPOINT_GUEST_PATH.slice(1)), 0o755);
-  if (flood) await fs.copyFile(flood, path.join(root, FLOOD_GUEST_PATH.slice(1)));
-  if (flood) await fs.chmod(path.join(root, FLOOD_GUEST_PATH.slice(1)), 0o755);
+  await fs.copyFile(flood, path.join(root, FLOOD_GUEST_PATH.slice(1)));
+  await fs.chmod(path.join(root, FLOOD_GUEST_PATH.slice(1)), 0o755);
   await fs.writeFile(path.join(root, GUEST_INIT_PATH.slice(1)), guestInit, { mode: 0o755 });
   await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   await fs.writeFile(path.join(root, 'etc/group'), 'root:x:0:\n');

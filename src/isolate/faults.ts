@@ -3,7 +3,7 @@
 // bounded. Every script ends itself when its window ends; one that does not answer by then
 // plus a grace period is stopped by replacing the guest (run.ts).
 import { UsageError } from '../errors.js';
-import { FLOOD_GUEST_PATH } from '../guest/flood.js';
+import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../guest/flood.js';
 import { DEFAULT_DISCARD_PORT } from '../probes.js';
 import { HOST_ADDRESS } from '../lab/names.js';
 
@@ -45,9 +45,14 @@ export function crashVictim(servers: readonly string[]): string {
   return 'umlperf-endpoint';
 }
 
-/** A deadline loop in sh: `$end` is the window's end in the guest's seconds. */
-const DEADLINE = (w: number) => `end=$(( $(date +%s) + ${w} ))`;
-const BEFORE_END = '[ "$(date +%s)" -lt "$end" ]';
+/**
+ * A deadline loop in sh, in hundredths of a second of the guest's uptime (`date +%s` would end
+ * a window up to a second early), read with built-ins only: a fork costs ~15 ms in a guest and
+ * may be what a fault has exhausted. `$now` and `$end` are set; `$end` is the window's end.
+ */
+const NOW = 'read up rest < /proc/uptime; now=${up%.*}${up#*.}';
+export const deadlineSh = (w: number) => `${NOW}; end=$(( now + ${w} * 100 ))`;
+export const BEFORE_END_SH = `${NOW}; [ "$now" -lt "$end" ]`;
 
 /**
  * The script that injects `f` for `windowS` seconds and ends it; undefined for panic (it goes
@@ -79,24 +84,32 @@ export function faultScript(f: FaultName, windowS: number, servers: readonly str
     case 'memory':
       return [
         "before=$(dmesg | grep -c 'Killed process')",
-        DEADLINE(w),
+        deadlineSh(w),
         'n=0',
-        `while ${BEFORE_END}; do left=$(( end - $(date +%s) )); [ $left -gt 0 ] || break; timeout -s KILL $left tail /dev/zero > /dev/null 2>&1; n=$((n+1)); done`,
+        // timeout takes whole seconds: the last allocator may outlast the window by under one.
+        `while ${BEFORE_END_SH}; do left=$(( (end - now + 99) / 100 )); timeout -s KILL $left tail /dev/zero > /dev/null 2>&1; n=$((n+1)); done`,
         "after=$(dmesg | grep -c 'Killed process')",
         'echo "memory: $n allocators, oomKills=$((after - before))"',
       ].join('\n');
     case 'disk':
       return [
-        DEADLINE(w),
+        deadlineSh(w),
         'n=0',
-        `while ${BEFORE_END}; do dd if=/dev/zero of=/var/umlperf-disk bs=64k count=64 conv=fsync 2> /dev/null || break; n=$((n+1)); done`,
+        `while ${BEFORE_END_SH}; do dd if=/dev/zero of=/var/umlperf-disk bs=64k count=64 conv=fsync 2> /dev/null || break; n=$((n+1)); done`,
         'rm -f /var/umlperf-disk; sync',
         'echo "disk: $n x 4 MiB written and fsynced"',
       ].join('\n');
     case 'flood':
+      // The helper runs at most FLOOD_MAX_SECONDS at a time: a longer window is flooded in pieces.
       return [
         `[ -x ${FLOOD_GUEST_PATH} ] || { echo "flood: no ${FLOOD_GUEST_PATH} in this image"; exit 3; }`,
-        `${FLOOD_GUEST_PATH} ${FLOOD_TARGET.address} ${FLOOD_TARGET.port} ${w} ${FLOOD_MAX_MBPS}`,
+        `left=${w}; total=0`,
+        'while [ $left -gt 0 ]; do',
+        `  s=$left; [ $s -gt ${FLOOD_MAX_SECONDS} ] && s=${FLOOD_MAX_SECONDS}`,
+        `  out=$(${FLOOD_GUEST_PATH} ${FLOOD_TARGET.address} ${FLOOD_TARGET.port} $s ${FLOOD_MAX_MBPS}) || { echo "flood: umlperf-flood failed: $out"; exit 1; }`,
+        '  b=${out#*sent }; b=${b%% bytes*}; total=$((total + b)); left=$((left - s))',
+        'done',
+        `echo "umlperf-flood: sent $total bytes in ${w} s"`,
       ].join('\n');
     case 'crash': {
       const v = crashVictim(servers);

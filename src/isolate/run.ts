@@ -19,16 +19,18 @@ import type { BenchServer } from '../servers/bench.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';
 import type { FaultRun, HostCost, IsolatePass, IsolateResult } from './model.js';
 import { Sampler, type Neighbour, type RoundProbes } from './sample.js';
-import { analyse, containment, judgeAgainstPass, MIN_NOISE_PERCENT } from './verdict.js';
+import { analyse, BASELINE_SLICES, containment, judgeAgainstPass, MIN_NOISE_PERCENT, MIN_SLICE_ROUNDS } from './verdict.js';
+import { pinLeaf, placement, type Placement } from './pin.js';
 
 export const FAULTY = 'g1';
 export const NEIGHBOURS = ['g2', 'host'] as const;
 /** A fault's script may run this long past its window before the guest is replaced. */
 export const GRACE_S = 5;
-/** Baseline rounds per neighbour before each fault. */
-export const BASELINE_ROUNDS = 5;
+/** Baseline rounds per slice, per neighbour, before each fault (BASELINE_SLICES slices, plus one warm-up round). */
+export const ROUNDS_PER_SLICE = MIN_SLICE_ROUNDS;
+export const BASELINE_ROUNDS = 1 + BASELINE_SLICES * ROUNDS_PER_SLICE;
 /** The after phase ends when every neighbour is back (2 rounds) or after this long. */
-export const AFTER_MAX_S = 8;
+export const AFTER_MAX_S = 6;
 
 export interface IsolateOptions {
   faults?: FaultName[];
@@ -41,6 +43,8 @@ export interface IsolateOptions {
   /** Lab name (default: iso + random); a second pass uses the same name after the first is gone. */
   name?: string;
   afterMaxS?: number;
+  /** Pin the prober to one CPU and the guests to another (default true; pin.ts). */
+  pin?: boolean;
   probes?: RoundProbes;
   signal?: AbortSignal;
   progress?: (line: string) => void;
@@ -190,12 +194,14 @@ async function inject(lab: string, fault: FaultName, windowS: number, servers: s
   return { ...run, cost: c };
 }
 
-async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateOptions, 'windowS'>> & IsolateOptions, servers: string[]): Promise<FaultRun> {
+async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateOptions, 'windowS'>> & IsolateOptions, servers: string[], place?: Placement): Promise<FaultRun> {
   const neighbours: Neighbour[] = [
     { id: 'g2', netns: clientNetns(lab), address: readState(lab)!.guests.find((g) => g.id === 'g2')!.address },
     { id: 'host', netns: clientNetns(lab), address: HOST_ADDRESS },
   ];
-  const sampler = new Sampler({ neighbours, bench: benchOf(servers), probes: o.probes, signal: o.signal });
+  // Again before every fault: a replaced guest is a new process.
+  if (place) for (const g of [FAULTY, 'g2']) await pinLeaf(lab, g, place.guestCpu);
+  const sampler = new Sampler({ neighbours, bench: benchOf(servers), probes: o.probes, signal: o.signal, cpu: place?.proberCpu });
   try {
     const before0 = cgroupUsage(lab, FAULTY);
     const tb = performance.now();
@@ -224,7 +230,7 @@ async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateO
       res.metrics = [];
       res.neighbours = [];
     }
-    o.progress?.(`  ${fault}: ${res.neighbours.map((n) => `${n.neighbour} ${n.verdict.kind}`).join(', ') || run.unsupported}`);
+    o.progress?.(`  ${fault}: ${res.neighbours.length ? `${res.neighbours.map((n) => `${n.neighbour} ${n.verdict.kind}`).join(', ')} (against this fault's baseline; the table judges against the pass's noise too)` : run.unsupported}`);
     return res;
   } finally {
     await sampler.stop().catch(() => undefined);
@@ -240,13 +246,14 @@ async function runPass(name: string, o: IsolateOptions & { windowS: number }, fa
     const s = readState(name);
     if (limits && s) pass.limits = Object.fromEntries(s.guests.filter((g) => g.limits).map((g) => [g.id, g.limits!]));
     let lost: string | undefined;
+    const place = o.pin === false ? undefined : placement();
     for (const f of faults) {
       if (o.signal?.aborted) throw abortError();
       if (lost) {
         pass.faults.push({ fault: f, startMs: 0, endMs: 0, windowS: o.windowS, outcome: lost, outlived: false, replaced: false, unsupported: lost, hostCost: {}, metrics: [], neighbours: [], rounds: [] });
         continue;
       }
-      const r = await runFault(name, f, o, servers);
+      const r = await runFault(name, f, o, servers, place);
       pass.faults.push(r);
       if (r.replaceFailed) lost = `not run: ${FAULTY} could not be replaced after ${r.fault}`;
     }
@@ -276,17 +283,19 @@ export async function isolate(o: IsolateOptions = {}): Promise<IsolateResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const opts = { ...o, windowS };
+  const place = o.pin === false ? undefined : placement();
   const passes: IsolatePass[] = [await runPass(name, opts, faults, servers)];
   if (o.limits) passes.push(await runPass(name, opts, faults, servers, o.limits));
   const image = o.image === undefined || o.image === 'minimal' ? 'minimal' : o.image.name;
   const result: IsolateResult = {
     ...envelope('isolate', startedAt),
-    config: { faults, windowS, image, servers, faultyGuest: FAULTY, neighbours: [...NEIGHBOURS], minNoisePercent: MIN_NOISE_PERCENT,
+    config: { faults, windowS, image, servers, faultyGuest: FAULTY, neighbours: [...NEIGHBOURS], minNoisePercent: MIN_NOISE_PERCENT, baselineSlices: BASELINE_SLICES,
+      ...(place ? { placement: place } : {}),
       ...(o.limits ? { limit: formatLimits(o.limits) } : {}) },
     clock: native().clockInfo(),
     passes,
     durationMs: Math.round(performance.now() - t0),
   };
-  if (passes.length === 2) result.containment = containment(passes[0].faults, passes[1].faults);
+  if (passes.length === 2) result.containment = containment(passes[0].faults, passes[1].faults, passes[1].limits?.[FAULTY]?.unsupported ?? []);
   return result;
 }

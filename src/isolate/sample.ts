@@ -24,11 +24,22 @@ export interface SamplerOptions {
   neighbours: Neighbour[];
   /** A real server to bench on each neighbour (with --servers). */
   bench?: BenchServer;
+  /** Requests per response-time probe in a round (default ROUND_ITERATIONS). */
   iterations?: number;
+  /** Seconds of the throughput probe in a round (default ROUND_THROUGHPUT_S). */
   throughputS?: number;
+  /** Pin the probes' threads to this CPU (pin.ts). */
+  cpu?: number;
   probes?: RoundProbes;
   signal?: AbortSignal;
 }
+
+/**
+ * Rounds are short, so that each phase has many of them (the verdicts compare medians of
+ * rounds, and the baseline's noise is the spread between slices of rounds).
+ */
+export const ROUND_ITERATIONS = 100;
+export const ROUND_THROUGHPUT_S = 0.1;
 
 /** More failed requests than this share of a serve-bench round: the neighbour's server is not answering. */
 const SERVER_MAX_ERRORS = 0.1;
@@ -38,7 +49,7 @@ const UDP_MIN_RECEIVED = 0.5;
 /** Measures one round of one neighbour; a failed probe is null (and its error kept). */
 export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number): Promise<Round> {
   const p = o.probes ?? REAL_ROUND_PROBES;
-  const iterations = o.iterations ?? 400;
+  const iterations = o.iterations ?? ROUND_ITERATIONS;
   const startMs = performance.now() - t0;
   const values: Round['values'] = {};
   const errors: string[] = [];
@@ -46,7 +57,8 @@ export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number):
     if (o.signal?.aborted) throw abortError();
     errors.push((e as Error).message ?? String(e));
   };
-  const common = { host: n.address, netns: n.netns, signal: o.signal, warmup: 10, iterations, keepSamples: false };
+  const pin = o.cpu === undefined ? {} : { cpu: o.cpu };
+  const common = { host: n.address, netns: n.netns, signal: o.signal, warmup: 10, iterations, keepSamples: false, ...pin };
   try {
     const r = await p.responseTime({ ...common, protocol: 'tcp', timeoutMs: 1000 });
     values.tcpP50Ns = r.latency.p50Ns;
@@ -66,7 +78,7 @@ export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number):
     values.udpP50Ns = values.udpP99Ns = null;
   }
   try {
-    const r = await p.throughput({ host: n.address, netns: n.netns, signal: o.signal, protocol: 'tcp', durationS: o.throughputS ?? 0.25 });
+    const r = await p.throughput({ host: n.address, netns: n.netns, signal: o.signal, protocol: 'tcp', durationS: o.throughputS ?? ROUND_THROUGHPUT_S, ...pin });
     values.tcpMbps = r.Mbps;
   } catch (e) {
     fail(e);

@@ -6,10 +6,15 @@ import type { FaultName } from './faults.js';
 import { higherIsBetter, METRICS, VERDICT_METRICS, type ContainmentRow, type FaultRun, type Metric, type MetricRow, type NeighbourRow, type Phase, type Round, type Verdict } from './model.js';
 
 /**
- * Below this a change is never called a degradation: a shared 2-CPU machine moves short
- * rounds by this much on its own (the baseline's own spread widens it further).
+ * Below this a change is never called a degradation, however steady the baseline: what a
+ * neighbour's figures move by between minutes on a shared host with the prober and the guests
+ * pinned (pin.ts). The baseline's own spread between slices usually sets a wider floor.
  */
-export const MIN_NOISE_PERCENT = 50;
+export const MIN_NOISE_PERCENT = 10;
+/** The baseline is measured as this many slices (consecutive runs of rounds); its noise is the spread between their medians. */
+export const BASELINE_SLICES = 4;
+/** Rounds a slice needs for its median to shrug off one stalled round. */
+export const MIN_SLICE_ROUNDS = 3;
 
 /** A round's phase: before (ended before the fault), during (overlaps the window), after. Rounds across the start are dropped. */
 export function phaseOf(r: Pick<Round, 'startMs' | 'endMs'>, startMs: number, endMs: number): Phase | undefined {
@@ -21,12 +26,28 @@ export function phaseOf(r: Pick<Round, 'startMs' | 'endMs'>, startMs: number, en
 
 const median = (xs: number[]): number => quantile(sorted(xs), 0.5);
 
-/** The baseline's noise, percent: the spread (max − min) of its rounds relative to their median, at least the floor. */
-export function noisePercent(baseline: number[], floor = MIN_NOISE_PERCENT): number {
-  if (baseline.length < 2) return floor;
+/** `xs` (in time order) cut into `n` consecutive slices of near-equal size (fewer when there are fewer values). */
+export function slicesOf<T>(xs: readonly T[], n: number): T[][] {
+  const k = Math.max(1, Math.min(n, xs.length));
+  const out: T[][] = [];
+  for (let i = 0; i < k; i++) out.push(xs.slice(Math.round((i * xs.length) / k), Math.round(((i + 1) * xs.length) / k)));
+  return out.filter((x) => x.length);
+}
+
+/**
+ * The baseline's noise, percent of its median: the spread (max − min) between the medians of
+ * its slices, at least the floor. A single stalled round moves its slice's median little; a
+ * level the neighbour moves between during the baseline shows in full. With too few rounds
+ * for slices of three, the spread of the rounds themselves (wider, so a verdict errs towards
+ * isolated).
+ */
+export function noisePercent(baseline: number[], floor = MIN_NOISE_PERCENT, nSlices = BASELINE_SLICES): number {
+  if (baseline.length < 2) return Math.max(floor, 100);
   const m = median(baseline);
-  if (!(m > 0)) return floor;
-  return Math.max(floor, ((Math.max(...baseline) - Math.min(...baseline)) / m) * 100);
+  if (!(m > 0)) return Math.max(floor, 100);
+  const k = Math.min(nSlices, Math.floor(baseline.length / MIN_SLICE_ROUNDS));
+  const points = k >= 2 ? slicesOf(baseline, k).map(median) : baseline;
+  return Math.max(floor, ((Math.max(...points) - Math.min(...points)) / m) * 100);
 }
 
 /** How much worse `x` is than the baseline `base`, percent (negative: better). */
@@ -35,13 +56,29 @@ export function worsePercent(metric: Metric, base: number, x: number): number {
   return (higherIsBetter(metric) ? (base - x) / base : (x - base) / base) * 100;
 }
 
-/** A phase's verdict for one metric: broken if any probe failed, else isolated within the noise, else degraded. */
-export function judge(metric: Metric, base: number | null, values: (number | null)[], noise: number): Verdict {
+/** Share of a phase's slices that must be beyond the noise on their own for it to be degraded. */
+export const SUSTAINED_SHARE = 0.75;
+
+/**
+ * A phase's verdict for one metric (`values` in time order): broken if any probe failed; else
+ * degraded when the phase's median is worse than the baseline by more than the noise and the
+ * degradation is sustained (most of the phase's slices are beyond the noise on their own: a
+ * burst of the shared host's load in one part of the window is not the fault's doing); else
+ * isolated.
+ */
+export function judge(metric: Metric, base: number | null, values: (number | null)[], noise: number, nSlices = BASELINE_SLICES): Verdict {
   if (!values.length || base === null) return { kind: 'isolated' };
   if (values.some((v) => v === null)) return { kind: 'broken' };
-  const w = worsePercent(metric, base, median(values as number[]));
+  const xs = values as number[];
+  const w = worsePercent(metric, base, median(xs));
   const worse = Math.round(w * 10) / 10;
-  return w <= noise ? { kind: 'isolated', worsePercent: worse } : { kind: 'degraded', worsePercent: worse };
+  if (w <= noise) return { kind: 'isolated', worsePercent: worse };
+  const k = Math.min(nSlices, Math.floor(xs.length / MIN_SLICE_ROUNDS));
+  if (k >= 2) {
+    const beyond = slicesOf(xs, k).filter((s) => worsePercent(metric, base, median(s)) > noise).length;
+    if (beyond < Math.ceil(k * SUSTAINED_SHARE)) return { kind: 'isolated', worsePercent: worse };
+  }
+  return { kind: 'degraded', worsePercent: worse };
 }
 
 const RANK = { isolated: 0, degraded: 1, broken: 2 } as const;
@@ -58,12 +95,18 @@ export function verdictText(v: Verdict): string {
   return v.kind;
 }
 
-/** Whether one round is back within the baseline: every verdict metric it has is within the noise, none failed. */
-function roundOk(r: Round, base: Map<Metric, { value: number; noise: number }>): boolean {
+/**
+ * Whether the neighbour is back within the baseline from round `i` of `after` on: the median of
+ * that round and the next (one round alone is too noisy to judge against slice medians) is
+ * within the noise for every verdict metric, and neither round failed.
+ */
+function backFrom(after: Round[], i: number, base: Map<Metric, { value: number; noise: number }>): boolean {
+  const pair = after.slice(i, i + 2);
+  if (pair.some((r) => Object.values(r.values).some((v) => v === null))) return false;
   for (const [m, b] of base) {
-    const v = r.values[m];
-    if (v === undefined) continue;
-    if (v === null || worsePercent(m, b.value, v) > b.noise) return false;
+    const vs = pair.map((r) => r.values[m]).filter((v): v is number => typeof v === 'number');
+    if (!vs.length) continue;
+    if (worsePercent(m, b.value, median(vs)) > b.noise) return false;
   }
   return true;
 }
@@ -108,51 +151,61 @@ export function analyse(rounds: Round[], startMs: number, endMs: number, neighbo
       if (counts || av.kind === 'broken') afterVerdict = worst(afterVerdict, av);
       if (before !== null && counts) base.set(m, { value: before, noise });
     }
-    const back = by.after.find((r) => roundOk(r, base) && !Object.values(r.values).some((v) => v === null));
-    rows.push({ neighbour: nb, verdict, afterVerdict, recoveryMs: back ? Math.max(0, Math.round(back.startMs - endMs)) : null });
+    const i = by.after.findIndex((_, j) => backFrom(by.after, j, base));
+    rows.push({ neighbour: nb, verdict, afterVerdict, recoveryMs: i >= 0 ? Math.max(0, Math.round(by.after[i].startMs - endMs)) : null });
   }
   return { metrics, neighbours: rows };
 }
 
+/** A fault's baseline values per neighbour and metric (`nb/metric`), the warm-up round left out as in analyse. */
+function baselines(f: FaultRun): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  for (const nb of new Set(f.rounds.map((r) => r.neighbour))) {
+    const before = f.rounds.filter((r) => r.neighbour === nb && phaseOf(r, f.startMs, f.endMs) === 'before').sort((a, b) => a.startMs - b.startMs);
+    if (before.length >= 3) before.shift();
+    for (const r of before)
+      for (const [m, v] of Object.entries(r.values)) if (typeof v === 'number') by.set(`${nb}/${m}`, [...(by.get(`${nb}/${m}`) ?? []), v]);
+  }
+  return by;
+}
+
 /**
- * The run's noise per neighbour and metric: the spread (5th to 95th percentile, relative to the
- * median) of every baseline round of every fault of the pass. One fault's four baseline rounds
- * give an unsteady figure, and they miss what the host does between faults: a neighbour's p50
- * moves between two levels (~45 and ~90 µs for a guest here) as the scheduler places its
- * processes, for minutes at a time.
+ * The pass's typical noise per neighbour and metric (`nb/metric`): the median over its faults
+ * of each fault's own slice spread. A fault whose baseline happened to be quiet is not judged
+ * against a floor narrower than the pass's usual one.
  */
 export function pooledNoise(faults: FaultRun[], floor = MIN_NOISE_PERCENT): Map<string, number> {
   const by = new Map<string, number[]>();
-  for (const f of faults) {
-    const nbs = [...new Set(f.rounds.map((r) => r.neighbour))];
-    for (const nb of nbs) {
-      const before = f.rounds.filter((r) => r.neighbour === nb && phaseOf(r, f.startMs, f.endMs) === 'before').sort((a, b) => a.startMs - b.startMs);
-      if (before.length >= 3) before.shift();  // the warm-up round, as in analyse
-      for (const r of before)
-        for (const [m, v] of Object.entries(r.values)) if (typeof v === 'number') by.set(`${nb}/${m}`, [...(by.get(`${nb}/${m}`) ?? []), v]);
-    }
-  }
-  const out = new Map<string, number>();
-  for (const [k, xs] of by) {
-    const asc = sorted(xs);
-    const m = quantile(asc, 0.5);
-    out.set(k, m > 0 && xs.length >= 2 ? Math.max(floor, ((quantile(asc, 0.95) - quantile(asc, 0.05)) / m) * 100) : floor);
-  }
-  return out;
+  for (const f of faults)
+    for (const [k, xs] of baselines(f)) by.set(k, [...(by.get(k) ?? []), noisePercent(xs, floor)]);
+  return new Map([...by].map(([k, ns]) => [k, median(ns)]));
 }
 
-/** Judges every fault of a pass again against the pass's pooled noise (the verdicts reported). */
+/** Judges every fault of a pass again: each against the wider of its own baseline's noise and the pass's typical noise (the verdicts reported). */
 export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor = MIN_NOISE_PERCENT): FaultRun[] {
   const pooled = pooledNoise(faults.filter((f) => !f.unsupported), floor);
-  return faults.map((f) => (f.unsupported || !f.rounds.length ? f
-    : { ...f, ...analyse(f.rounds, f.startMs, f.endMs, neighbours, floor, (nb, m) => pooled.get(`${nb}/${m}`)) }));
+  return faults.map((f) => {
+    if (f.unsupported || !f.rounds.length) return f;
+    const own = baselines(f);
+    return { ...f, ...analyse(f.rounds, f.startMs, f.endMs, neighbours, floor, (nb, m) => {
+      const k = `${nb}/${m}`;
+      const xs = own.get(k);
+      const mine = xs ? noisePercent(xs, floor) : undefined;
+      const p = pooled.get(k);
+      return mine === undefined ? p : Math.max(mine, p ?? floor);
+    }) };
+  });
 }
 
 /** The limit that bears on a fault (none for the network and the kernel's own faults). */
 export const LIMIT_FOR: Partial<Record<FaultName, 'cpu' | 'mem' | 'io' | 'pids'>> = { cpu: 'cpu', fork: 'pids', memory: 'mem', disk: 'io' };
 
-/** Per fault and neighbour, unlimited vs limited: contained when the limits made it better (isolated, or a lesser verdict). */
-export function containment(unlimited: FaultRun[], limited: FaultRun[]): ContainmentRow[] {
+/**
+ * Per fault and neighbour, unlimited vs limited: contained when the limits made it better
+ * (isolated, or a lesser verdict). `unsupported`: the limits the host could not apply to the
+ * faulty guest; a fault whose limit is among them is never called contained by it.
+ */
+export function containment(unlimited: FaultRun[], limited: FaultRun[], unsupported: readonly string[] = []): ContainmentRow[] {
   const out: ContainmentRow[] = [];
   for (const u of unlimited) {
     const l = limited.find((x) => x.fault === u.fault);
@@ -164,6 +217,10 @@ export function containment(unlimited: FaultRun[], limited: FaultRun[]): Contain
       const row: ContainmentRow = { fault: u.fault, neighbour: un.neighbour, unlimited: un.verdict, limited: ln.verdict, contained: un.verdict.kind !== 'isolated' && better };
       const lim = LIMIT_FOR[u.fault];
       if (lim) row.limit = lim;
+      if (lim && unsupported.includes(lim)) {
+        row.limitUnsupported = true;
+        row.contained = false;
+      }
       out.push(row);
     }
   }

@@ -67,8 +67,9 @@ export function detailGrid(r: IsolateResult, p: IsolatePass, id = 'table6-detail
 export function containmentGrid(r: IsolateResult, id = 'table6-limits'): Grid | undefined {
   if (!r.containment?.length) return undefined;
   const header = ['fault', 'neighbour', 'limit that bears on it', 'no limits', `--limit ${r.config.limit ?? ''}`, 'contained'];
-  const rows = r.containment.map((c) => [c.fault, c.neighbour, c.limit ?? '(none directly)', verdictText(c.unlimited), verdictText(c.limited),
-    c.unlimited.kind === 'isolated' ? 'nothing to contain' : c.contained ? 'yes' : 'no']);
+  const rows = r.containment.map((c) => [c.fault, c.neighbour, c.limit ? `${c.limit}${c.limitUnsupported ? ' (unsupported here)' : ''}` : '(none directly)',
+    verdictText(c.unlimited), verdictText(c.limited),
+    c.unlimited.kind === 'isolated' ? 'nothing to contain' : c.limitUnsupported ? 'no (limit not applied)' : c.contained ? 'yes' : 'no']);
   return { id, title: 'What the host-side limits contain', header, rows };
 }
 
@@ -98,7 +99,10 @@ function preamble(r: IsolateResult): string[] {
   return [
     `umlperf isolate: experiment 4, a buggy guest and its neighbours; image ${c.image}${c.servers.length ? `, servers ${c.servers.join(',')}` : ''}`,
     `faulty guest ${c.faultyGuest}; neighbours ${c.neighbours.join(', ')}; each fault bounded to ${c.windowS} s, then undone or the guest replaced`,
-    `verdicts: isolated (within the run's noise: the spread of every baseline round, at least ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`,
+    c.baselineSlices
+      ? `verdicts: isolated (within the noise: the spread between the medians of the baseline's ${c.baselineSlices} slices, at least the run's typical spread and ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`
+      : `verdicts: isolated (within the run's noise, at least ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`,
+    ...(c.placement ? [`pinned: the probes to CPU ${c.placement.proberCpu}, the guests (${c.faultyGuest} and its guest neighbours) to CPU ${c.placement.guestCpu}`] : []),
     ...limitLines(r),
     `${(r.durationMs / 1000).toFixed(0)} s in all`,
   ];

@@ -424,6 +424,8 @@ export const IsolateResultSchema = Obj({
     neighbours: Type.Array(Str()),
     limit: Opt(Str()),
     minNoisePercent: Num(),
+    baselineSlices: Opt(Int('slices each fault\'s baseline is measured in; its noise is the spread between their medians')),
+    placement: Opt(Obj({ proberCpu: Int(), guestCpu: Int() }, 'CPUs the probes and the guests were pinned to')),
   }),
   clock: ClockSchema,
   passes: Type.Array(Obj({ limit: Opt(Str()), limits: Opt(Type.Record(Type.String(), LimitReportSchema)), faults: Type.Array(FaultRunSchema) })),
@@ -434,6 +436,7 @@ export const IsolateResultSchema = Obj({
     limited: IsolateVerdict,
     contained: Bool(),
     limit: Opt(Str()),
+    limitUnsupported: Opt(Bool('the limit could not be applied on this host: nothing it contains')),
   }))),
   durationMs: Num(),
 });
