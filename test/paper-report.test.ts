@@ -193,6 +193,8 @@ test('HTML layout at 1280 and 400 px: nothing wider than the viewport, every cha
   assert.equal(resultProblems(JSON.parse(JSON.stringify(paperFixture()))), []);
   const html = renderPaper(paperFixture({ samples: false }), 'html');
   const withSamples = renderPaper(paperFixture(), 'html');
+  assert.is(paperHtml(paperFixture()), withSamples, 'the library\'s paperHtml carries experiment 4 as the CLI does');
+  assert.match(withSamples, /<h1>Experiment 4: a buggy guest and its neighbours<\/h1>[\s\S]*<h2>Table 6\. A buggy guest/);
   const expected = (withSamples.match(/<svg [^>]*class="chart"/g) ?? []).length;
   assert.is(expected, 14 + 6, 'the study\'s 14 and experiment 4\'s six (three faults, two passes)');
   assert.is((html.match(/<svg [^>]*class="chart"/g) ?? []).length, expected);

@@ -52,18 +52,26 @@ test('line chart, log x and log y (a CCDF): decades as ticks on both axes', () =
   const svg = lineChart('ccdf', [{ name: 'a', color: '#1', points: [[1, 1], [10, 0.1], [100, 0.001]] }], { xLabel: 'µs', yLabel: 'f', logX: true, logY: true });
   // x: decades 1, 10, 100 over 406 px; y: 0.001..1 over three decades of 70 px.
   has(svg, 'points="60.0,35.0 263.0,105.0 466.0,245.0"');
-  assert.equal([...svg.matchAll(/text-anchor="end" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0.001', '0.01', '0.1', '1']);
-  assert.equal([...svg.matchAll(/text-anchor="middle" font-size="12">([^<]+)</g)].map((m) => m[1]), ['1', '10', '100']);
+  assert.equal([...svg.matchAll(/x="54" y="[\d.]+" text-anchor="end" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0.001', '0.01', '0.1', '1']);
+  assert.equal([...svg.matchAll(/y="261" text-anchor="(?:middle|end)" font-size="12">([^<]+)</g)].map((m) => m[1]), ['1', '10', '100']);
   const lin = lineChart('cdf', [{ name: 'a', color: '#1', points: [[1, 0.5], [1000, 1]] }], { xLabel: 'µs', yLabel: 'f', logX: true, yMin: 0 });
   has(lin, 'points="60.0,140.0 466.0,35.0"');
-  assert.equal([...lin.matchAll(/<line x1="([\d.]+)" y1="245" x2="[\d.]+" y2="249" stroke="#333"\/><text x="[\d.]+" y="261" text-anchor="middle" font-size="12">(\d+)<\/text>/g)].map((m) => [m[2], m[1]]),
+  // Less than a decade of data still spans whole decades, with a tick at each end.
+  const narrow = lineChart('n', [{ name: 'a', color: '#1', points: [[2000, 1], [2900, 0.5]] }], { xLabel: 'µs', yLabel: 'f', logX: true, logY: true });
+  assert.equal([...narrow.matchAll(/y="261" text-anchor="(?:middle|end)" font-size="12">([^<]+)</g)].map((m) => m[1]), ['1000', '10000']);
+  // x: 1000..10000; y: 0.1..1, so 0.5 sits log10(5) of the way up.
+  // A long label on the right-edge tick ends there instead of leaving the frame.
+  const wide = lineChart('w', [{ name: 'a', color: '#1', points: [[2000, 1], [29000, 0.5]] }], { xLabel: 'µs', yLabel: 'f', logX: true });
+  has(wide, '<text x="472.0" y="261" text-anchor="end" font-size="12">100000</text>');
+  has(narrow, `points="${(60 + Math.log10(2) * 406).toFixed(1)},35.0 ${(60 + Math.log10(2.9) * 406).toFixed(1)},${(245 - Math.log10(5) * 210).toFixed(1)}"`);
+  assert.equal([...lin.matchAll(/<line x1="([\d.]+)" y1="245" x2="[\d.]+" y2="249" stroke="#333"\/><text x="[\d.]+" y="261" text-anchor="(?:middle|end)" font-size="12">(\d+)<\/text>/g)].map((m) => [m[2], m[1]]),
     [['1', '60.0'], ['10', '195.3'], ['100', '330.7'], ['1000', '466.0']]);
 });
 
 test('line chart, counts on x: whole-number ticks, a marker per point, CI whiskers kept inside the plot', () => {
   const svg = lineChart('guests', [{ name: 'hostOS TCP', color: '#c', markers: true, points: [[0, 5], [1, 6], [4, 7]], intervals: [[4, 6], [5.5, 6.5], null] }], { xLabel: 'guests running', yLabel: 'µs', integerX: true });
   // x runs -0.5..4.5 so the end points are not on the frame: ticks at 0..4 only.
-  assert.equal([...svg.matchAll(/text-anchor="middle" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0', '1', '2', '3', '4']);
+  assert.equal([...svg.matchAll(/y="261" text-anchor="(?:middle|end)" font-size="12">([^<]+)</g)].map((m) => m[1]), ['0', '1', '2', '3', '4']);
   has(svg, '<circle cx="100.6" cy="95.0" r="3.5" fill="#c" stroke="#fff"/>');
   assert.is((svg.match(/<circle /g) ?? []).length, 3);
   // y 0..7 over 210 px: the interval 4..6 of the first point spans y 125..65.

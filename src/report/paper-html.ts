@@ -4,6 +4,7 @@
 import { SERVER_LABEL, type Measurement, type PaperResult } from '../paper/model.js';
 import { measurementLatency, measurementP50, measurementThroughput, samplesOf, type LatencyView } from './fields.js';
 import { csvLink, csvText, esc, figuresHtml, PAGE_CSS, tableHtml, type Figure } from './figure.js';
+import { isolateSection } from './isolate.js';
 import { openQuestions, paperGrids } from './paper-grid.js';
 import { driftLines, gridCsv, paperCsv } from './paper.js';
 import { barChart, lineChart, type Bar, type Series } from './svg.js';
@@ -19,6 +20,17 @@ const P = (p: Protocol) => p.toUpperCase();
 export interface HtmlSection {
   heading: string;
   html: string;
+}
+
+/**
+ * The page's sections after the study's: experiment 4 (Table 6 and its charts) when the result
+ * holds it. Further parts of a result (e.g. tune results) add theirs here, built with figure.ts's
+ * Figure / figuresHtml / tableHtml, so their data downloads the same way.
+ */
+export function htmlSections(r: PaperResult): HtmlSection[] {
+  const out: HtmlSection[] = [];
+  if (r.isolation) out.push({ heading: 'Experiment 4: a buggy guest and its neighbours', html: isolateSection(r.isolation) });
+  return out;
 }
 
 interface Curve {
@@ -148,7 +160,7 @@ export function paperFigures(r: PaperResult): Figure[] {
   return [...ccdf.filter((f) => !f.id.startsWith('ccdf-e3')), ...bars, ...ccdf.filter((f) => f.id.startsWith('ccdf-e3')), ...guestFigures(r.measurements)];
 }
 
-export function paperHtml(r: PaperResult, sections: HtmlSection[] = []): string {
+export function paperHtml(r: PaperResult, sections: HtmlSection[] = htmlSections(r)): string {
   const c = r.config;
   const tables = paperGrids(r)
     .map((g) => `<h2 id="h-${esc(g.id)}">${esc(g.id.replace('table', 'Table '))}. ${esc(g.title)}</h2>\n${tableHtml(g.header, g.rows, { id: g.id, csv: gridCsv(g), left: 2 })}`)

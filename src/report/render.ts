@@ -1,11 +1,9 @@
 // One entry to every rendering of a paper result, for the CLI (paper, report) and the library.
-import type { IsolateResult } from '../isolate/model.js';
 import type { PaperResult } from '../paper/model.js';
-import { isolateCsv, isolateMarkdown, isolateSection, isolateText } from './isolate.js';
-import { paperHtml, type HtmlSection } from './paper-html.js';
+import { isolateCsv, isolateMarkdown, isolateText } from './isolate.js';
+import { paperHtml } from './paper-html.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from './paper.js';
 
-/** A paper result with experiment 4 (opt-in: `paper --experiment 1,2,3,4`). */
 /** A paper result; experiment 4's, when it ran, is its `isolation`. */
 export type PaperWithIsolation = PaperResult;
 
@@ -15,22 +13,11 @@ export const PAPER_FORMATS: readonly PaperFormat[] = ['table', 'json', 'csv', 'm
 export function renderPaper(r: PaperWithIsolation, format: PaperFormat, samples = false): string {
   const text = renderCore(r, format, samples);
   const iso = r.isolation;
-  if (!iso || format === 'json') return text;
-  if (format === 'html') return text;
+  // JSON holds it already; HTML adds its section itself (paper-html.ts htmlSections).
+  if (!iso || format === 'json' || format === 'html') return text;
   if (format === 'csv') return `${text}\n${isolateCsv(iso)}`;
   if (format === 'md') return `${text}\n${isolateMarkdown(iso)}`;
   return `${text}\n${isolateText(iso)}`;
-}
-
-/**
- * The page's sections after the study's: experiment 4 (Table 6 and its charts) when the result
- * holds it. Further result parts (e.g. tune results) add theirs here, built with figure.ts's
- * Figure/figuresHtml/tableHtml so their data downloads the same way.
- */
-export function htmlSections(r: PaperWithIsolation): HtmlSection[] {
-  const out: HtmlSection[] = [];
-  if (r.isolation) out.push({ heading: 'Experiment 4: a buggy guest and its neighbours', html: isolateSection(r.isolation) });
-  return out;
 }
 
 function renderCore(r: PaperWithIsolation, format: PaperFormat, samples: boolean): string {
@@ -42,7 +29,7 @@ function renderCore(r: PaperWithIsolation, format: PaperFormat, samples: boolean
     case 'md':
       return paperMarkdown(r);
     case 'html':
-      return paperHtml(r, htmlSections(r));
+      return paperHtml(r);
     default:
       return paperText(r);
   }

@@ -35,7 +35,7 @@ function niceTicks(lo: number, hi: number, n = 5, integer = false): number[] {
 
 /** Decades between lo and hi (log10 values), as the numbers themselves. */
 const decades = (lo: number, hi: number) => Array.from({ length: Math.max(0, Math.floor(hi + 1e-9) - Math.ceil(lo - 1e-9) + 1) }, (_, i) => 10 ** (Math.ceil(lo - 1e-9) + i));
-const tickLabel = (v: number) => (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(0) : String(Number(v.toPrecision(6))));
+const tickLabel = (v: number) => (Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(0) : String(Number(v.toPrecision(6))));
 
 /** Legend entries laid out left to right above the plot, wrapping; returns the SVG and its height. */
 function legend(series: { name: string; color: string; dashed?: boolean }[]): { svg: string; height: number } {
@@ -78,7 +78,12 @@ ${body}
 
 function axes(f: Frame, xTicks: { label: string; x: number }[], yTicks: { label: string; y: number }[]): string {
   const parts = [`<line x1="${M.l}" y1="${f.bottom}" x2="${W - M.r}" y2="${f.bottom}" stroke="#333"/>`, `<line x1="${M.l}" y1="${f.top}" x2="${M.l}" y2="${f.bottom}" stroke="#333"/>`];
-  for (const t of xTicks) parts.push(`<line x1="${f1(t.x)}" y1="${f.bottom}" x2="${f1(t.x)}" y2="${f.bottom + 4}" stroke="#333"/><text x="${f1(t.x)}" y="${f.bottom + 16}" text-anchor="middle" font-size="12">${esc(t.label)}</text>`);
+  for (const t of xTicks) {
+    // A label centred on a tick at the right edge would leave the frame: end it just past the tick.
+    const half = t.label.length * 3.7;
+    const anchor = t.x + half > W - 2 ? `x="${f1(Math.min(W - 2, t.x + 6))}" y="${f.bottom + 16}" text-anchor="end"` : `x="${f1(t.x)}" y="${f.bottom + 16}" text-anchor="middle"`;
+    parts.push(`<line x1="${f1(t.x)}" y1="${f.bottom}" x2="${f1(t.x)}" y2="${f.bottom + 4}" stroke="#333"/><text ${anchor} font-size="12">${esc(t.label)}</text>`);
+  }
   for (const t of yTicks) parts.push(`<line x1="${M.l - 4}" y1="${f1(t.y)}" x2="${W - M.r}" y2="${f1(t.y)}" stroke="#eee"/><text x="${M.l - 6}" y="${f1(t.y + 4)}" text-anchor="end" font-size="12">${esc(t.label)}</text>`);
   return parts.join('\n');
 }
@@ -110,6 +115,11 @@ export function lineChart(title: string, series: Series[], o: LineOptions): stri
   const ys = [...all.map((p) => p[1]), ...series.flatMap((s) => (s.intervals ?? []).flatMap((i) => (i ? i : [])))].filter(Number.isFinite);
   let x0 = Math.min(...all.map((p) => fx(p[0])));
   let x1 = Math.max(...all.map((p) => fx(p[0])));
+  if (o.logX) {
+    // Whole decades, so a range narrower than one still has ticks at both ends.
+    x0 = Math.floor(x0 + 1e-9);
+    x1 = Math.ceil(x1 - 1e-9);
+  }
   if (o.integerX && !o.logX) {
     x0 = Math.floor(x0) - 0.5;
     x1 = Math.ceil(x1) + 0.5;
