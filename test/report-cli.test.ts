@@ -51,6 +51,7 @@ test.before(async () => {
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('every format renders from the saved file as from the run', () => {
+  assert.ok(result.complete, result.error);
   const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as PaperResult;
   for (const format of ['table', 'md', 'csv', 'html'] as const) {
     const r = runCli(['report', file, '--format', format]);
