@@ -13,8 +13,19 @@ import { BEFORE_END_SH, crashVictim, deadlineSh, faultScript, FAULTS, FLOOD_MAX_
 import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
+import { allowedCpus, parseCpuList, placement } from '../src/isolate/pin.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
 import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
+
+test('placement: the prober on the first CPU the process may use, the guests on the last; none with one CPU', () => {
+  assert.equal(parseCpuList('0-2,5'), [0, 1, 2, 5]);
+  assert.equal(parseCpuList('3'), [3]);
+  assert.equal(placement([0, 1]), { proberCpu: 0, guestCpu: 1 });
+  assert.equal(placement([2, 4, 7]), { proberCpu: 2, guestCpu: 7 });
+  assert.is(placement([1]), undefined);
+  const mine = allowedCpus();
+  assert.ok(mine.length >= 1 && mine.every((c) => Number.isInteger(c) && c >= 0), String(mine));
+});
 
 test('faults: all in a fixed order (panic and crash last), a subset keeps that order, bad names and repeats refused', () => {
   assert.equal(parseFaults(undefined), [...FAULTS]);
