@@ -9,6 +9,7 @@ import { DEFAULT_MEM, SERVERS_MEM, checkMem, labDown, labExec, labGuestExec, lab
 import { DEFAULT_KERNEL } from '../../src/lab/kernel.js';
 import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateGuestCount, validateLabName } from '../../src/lab/names.js';
 import { formatLimits, parseLimits, type GuestLimits } from '../../src/lab/limits.js';
+import { resolveNet } from '../../src/lab/net-config.js';
 import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
@@ -27,7 +28,8 @@ interface Args {
   guests: number;
   image: 'minimal' | 'debian';
   servers?: string;
-  transport: 'vector' | 'tuntap';
+  transport?: 'vector' | 'tuntap';
+  net?: string;
   mem?: string;
   cpus?: string;
   limit?: GuestLimits;
@@ -47,6 +49,7 @@ function printInfo(lab: LabInfo): void {
     out.push(`  ${g.id.padEnd(4)} ${g.address.padEnd(13)} pid ${String(g.pid).padEnd(7)} ${g.transport.padEnd(7)} boot ${g.bootMs} ms${state}`);
     if (g.limits) out.push(`       limits ${formatLimits(g.limits.limits)}${g.limits.unsupported.length ? ` (unsupported here: ${g.limits.unsupported.join(', ')})` : ''}`);
   }
+  if (lab.net) out.push(`  net ${lab.net.preset ? `preset ${lab.net.preset}: ` : ''}${lab.net.line || '(builtin)'}`);
   if (lab.guestsUpMs !== undefined) out.push(`${lab.guests.length} guest(s) up in ${(lab.guestsUpMs / 1000).toFixed(2)} s`);
   for (const [t, ms] of Object.entries(lab.serversHealthyMs ?? {})) out.push(`  servers healthy on ${t} after ${(ms / 1000).toFixed(2)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -66,7 +69,7 @@ async function handler(a: Args): Promise<void> {
       const progress = tty ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
       const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
       const lab = await interruptible((signal) =>
-        labUp({ name, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpus, kernel: a.kernel, limits: a.limit, signal,
+        labUp({ name, guests: a.guests, image, servers, transport: a.transport, net: a.net, mem: a.mem, cpus: a.cpus, kernel: a.kernel, limits: a.limit, signal,
           progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
       if (a.json) process.stdout.write(jsonInfo(lab));
       else printInfo(lab);
@@ -115,7 +118,8 @@ const command: CommandModule<object, Args> = {
       .option('guests', { type: 'string', default: '1', requiresArg: true, coerce: intFlag('guests', 0, MAX_GUESTS), describe: `up: number of guests (0-${MAX_GUESTS})` })
       .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, describe: 'up: guest image' })
       .option('servers', { type: 'string', requiresArg: true, coerce: textWith('servers', parseServers), describe: 'up: servers on every guest and the host side, e.g. dns,www,mail (needs --image debian)' })
-      .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, describe: 'up: UML network driver' })
+      .option('transport', { choices: ['vector', 'tuntap'] as const, describe: 'up: UML network driver (default vector; --net transport= says more)' })
+      .option('net', { type: 'string', requiresArg: true, coerce: textWith('net', resolveNet), describe: 'up: network configuration, a preset (builtin, default, saved by tune --save) or key=value,… (transport, gro, vec, depth, mtu, hostOffload, qdisc, txqlen, sockbuf, cpus)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: `up: guest memory (UML mem=; default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
       .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'up: UML kernel' })
       .option('cpus', { type: 'string', requiresArg: true, coerce: textWith('cpus', checkCpus), describe: 'up: pin guests, host endpoint and host-side servers to these CPUs (taskset list, e.g. 0)' })
