@@ -15,6 +15,7 @@ import serveBench from './commands/serve-bench.js';
 import compare from './commands/compare.js';
 import report from './commands/report.js';
 import isolate from './commands/isolate.js';
+import tune from './commands/tune.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('umlperf')
@@ -31,6 +32,7 @@ const cli = yargs(hideBin(process.argv))
   .command(compare)
   .command(report)
   .command(isolate)
+  .command(tune)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()
