@@ -48,14 +48,13 @@ export interface PlanOptions {
 }
 
 /**
- * The knobs in the order they are tried, each with its values other than the current one's.
+ * The knobs in the order they are tried, each with its values (the current one's is skipped).
  * gro=0 is left out: it is known to collapse host→guest TCP (field notes), and would only
  * cost time.
  */
 export function tunePlan(o: PlanOptions = {}): KnobStep[] {
   const steps: KnobStep[] = [];
   const transports = o.transports ?? ['tap', 'tuntap'];
-  if (transports.length > 1) steps.push({ knob: 'transport', values: transports });
   steps.push({ knob: 'mtu', values: o.quick ? [1500, 9000] : [1500, 4000, 9000] });
   steps.push({ knob: 'sockbuf', values: o.quick ? [0, 4 << 20] : [0, 1 << 20, 4 << 20] });
   steps.push({ knob: 'depth', values: o.quick ? [0, 256] : [0, 128, 256, 512] });
@@ -65,6 +64,8 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
     steps.push({ knob: 'txqlen', values: [0, 5000] });
     if (o.ethtool) steps.push({ knob: 'hostOffload', values: ['default', 'off'] });
   }
+  // After the vector driver's own knobs: the best tap configuration against the legacy driver.
+  if (transports.length > 1) steps.push({ knob: 'transport', values: transports });
   if ((o.cpuCount ?? 1) >= 2) steps.push({ knob: 'cpus', values: ['any', '1'] });
   return steps;
 }
@@ -84,15 +85,23 @@ const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) /
  * latency). 1 is as good as the reference; 1.2 is 20% better overall.
  */
 export function tuneScore(f: TuneFigures, ref: TuneFigures): number {
-  const safe = (x: number) => (Number.isFinite(x) && x > 0 ? x : 1e-9);
+  // A loss-free rate of 0 (no trial passed) counts as 1 Mbit/s; each ratio counts at most 4×
+  // either way, so one figure (a stall, a failed search) cannot decide alone.
+  const safe = (x: number, floor: number) => (Number.isFinite(x) && x > floor ? x : floor);
+  const clamp = (r: number) => Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, r));
   return geo([
-    safe(f.forwardMbps) / safe(ref.forwardMbps),
-    safe(f.reverseMbps) / safe(ref.reverseMbps),
-    safe(f.udpLossFreeMbps || 0.1) / safe(ref.udpLossFreeMbps || 0.1),
-    safe(ref.tcpP50Ns) / safe(f.tcpP50Ns),
-    safe(ref.udpP50Ns) / safe(f.udpP50Ns),
-  ]);
+    safe(f.forwardMbps, 1e-3) / safe(ref.forwardMbps, 1e-3),
+    safe(f.reverseMbps, 1e-3) / safe(ref.reverseMbps, 1e-3),
+    safe(f.udpLossFreeMbps, 1) / safe(ref.udpLossFreeMbps, 1),
+    safe(ref.tcpP50Ns, 1) / safe(f.tcpP50Ns, 1),
+    safe(ref.udpP50Ns, 1) / safe(f.udpP50Ns, 1),
+  ].map(clamp));
 }
+
+/** The most one figure's ratio counts in a score, either way. */
+export const MAX_RATIO = 4;
+/** A knob's value is adopted only when it beats the best so far by this factor (a shared machine is noisy). */
+export const ADOPT_MARGIN = 1.1;
 
 /** Throughput for the Pareto front: the geometric mean of both directions. */
 export const bothWaysMbps = (f: TuneFigures): number => Math.sqrt(Math.max(f.forwardMbps, 0) * Math.max(f.reverseMbps, 0));

@@ -13,7 +13,7 @@ import { cgroupDirs, cgroupMode } from '../lab/cgroup.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { labTarget, validateLabName } from '../lab/names.js';
 import { BUILTIN_NET, NET_TRANSPORTS, checkNet, formatNet, haveEthtool, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
-import { clearGain, knobApplies, knobThatMattered, netLine, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from './model.js';
+import { ADOPT_MARGIN, clearGain, knobApplies, knobThatMattered, netLine, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from './model.js';
 
 export interface TuneOptions {
   /** Transports to compare (default tap and tuntap; raw and hybrid are reported unsupported). */
@@ -24,8 +24,10 @@ export interface TuneOptions {
   labPrefix?: string;
   /** The configuration the winner is confirmed against (default: the `default` preset). */
   reference?: string;
-  /** Budget for the sweep before the confirmation, in ms (default 150 s quick, 480 s full). */
+  /** Budget for the sweep before the confirmation, in ms (default 120 s quick, 450 s full; 0: the baseline only). */
   budgetMs?: number;
+  /** Scales every test's length (0.05-1; default 1): shorter tests for a smoke run. */
+  scale?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
 }
@@ -68,8 +70,8 @@ interface Shape {
   streamS: number;
   trials: number;
 }
-const QUICK: Shape = { tputS: 1.5, iterations: 1500, streamS: 0.4, trials: 6 };
-const FULL: Shape = { tputS: 3, iterations: 4000, streamS: 0.8, trials: 8 };
+const QUICK: Shape = { tputS: 1.5, iterations: 1500, streamS: 0.3, trials: 10 };
+const FULL: Shape = { tputS: 3, iterations: 4000, streamS: 0.6, trials: 12 };
 
 /** Guest CPU time in ns from its cgroup (v1 cpuacct.usage, v2 cpu.stat usage_usec); undefined without one. */
 export function guestCpuNs(lab: string, leaf = 'g1'): number | undefined {
@@ -139,12 +141,16 @@ const oneLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0
 export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const t0 = performance.now();
   const quick = !!o.quick;
-  const shape = quick ? QUICK : FULL;
+  const scale = o.scale ?? 1;
+  if (!(Number.isFinite(scale) && scale >= 0.05 && scale <= 1)) throw new UsageError(`bad scale ${JSON.stringify(o.scale)}: 0.05 to 1`);
+  const s0 = quick ? QUICK : FULL;
+  const shape: Shape = { tputS: s0.tputS * scale, iterations: Math.max(100, Math.round(s0.iterations * scale)), streamS: Math.max(0.05, s0.streamS * scale), trials: s0.trials };
   const prefix = checkPrefix(o.labPrefix ?? 'tu');
   const transports = o.transports ?? ['tap', 'tuntap'];
   if (!transports.length || transports.some((t) => !NET_TRANSPORTS.includes(t))) throw new UsageError(`bad transports ${JSON.stringify(transports)}: some of ${NET_TRANSPORTS.join(', ')}`);
   const ref = resolveNet(o.reference ?? 'default');
   const budgetMs = o.budgetMs ?? (quick ? 120_000 : 450_000);
+  if (!(Number.isFinite(budgetMs) && budgetMs >= 0 && budgetMs <= 3_600_000)) throw new UsageError(`bad budget ${JSON.stringify(o.budgetMs)} ms: 0 to 1 h`);
   const signal = o.signal;
   const say = o.progress ?? (() => undefined);
   const ethtool = haveEthtool();
@@ -192,7 +198,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   for (const step of plan) {
     if (!knobApplies(step.knob, best)) continue;
     for (const v of step.values) {
-      if (performance.now() - t0 > budgetMs) {
+      if (performance.now() - t0 >= budgetMs) {
         truncated = true;
         break;
       }
@@ -204,7 +210,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
       if (!row.figures) continue;
       row.score = tuneScore(row.figures, baseFig);
       // Adopted only when clearly better (this machine is shared: small differences are noise).
-      if (row.score > bestScore * 1.05) {
+      if (row.score > bestScore * ADOPT_MARGIN) {
         best = c;
         bestScore = row.score;
       }
