@@ -54,10 +54,14 @@ test('the configured lab passes traffic both ways with jumbo frames, and answers
   }
 });
 
-test('lab status --json shows the configuration; a bad --net exits 2 naming the key', () => {
+test('lab status --json and a probe result show the configuration; a bad --net exits 2 naming the key', () => {
   const st = runCli(['lab', 'status', '--name', LAB, '--json']);
   assert.is(st.status, 0, st.stderr);
   assert.is(JSON.parse(st.stdout).net.line, NET);
+  const pr = runCli(['probe', 'response', '--lab', LAB, '--target', 'g1', '--iterations', '50', '--json', '--no-samples']);
+  assert.is(pr.status, 0, pr.stderr);
+  assert.equal(JSON.parse(pr.stdout).config.net, NET);
+  assert.is(JSON.parse(pr.stdout).config.target, 'g1');
   const bad = runCli(['lab', 'up', '--name', LAB, '--net', 'depth=9999']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /depth=9999/);

@@ -454,6 +454,12 @@ export async function labGuestExec(name: string, guest: string, cmd: string[], o
   return guestExec(g, cmd, o);
 }
 
+/** What a result measured against a lab target records in its config: the lab, the target, its network configuration. */
+export function labResultConfig(lab: string, target: string): { lab: string; target: string; net: string } {
+  const s = readState(lab);
+  return { lab, target, net: s?.net?.line || 'builtin' };
+}
+
 /**
  * `--lab L --target host|gN` for the probes: the namespace to probe from and the address, after
  * checking that the lab and the guest exist.

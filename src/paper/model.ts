@@ -152,6 +152,8 @@ export interface PaperResult {
     runs: number;
     guestsSweep: number[];
     transport: string;
+    /** The lab's network configuration (lab up --net line; 'builtin' for the built-in one). */
+    net?: string;
     kernel: string;
     image: string;
     responseSizeBytes: number;
