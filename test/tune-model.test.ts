@@ -63,10 +63,14 @@ test('the Pareto front: rows no other beats on both throughput and TCP p99', () 
 });
 
 test('the knob that mattered: the widest spread of scores, counting the row it started from', () => {
-  const rows = [row('baseline', fig(), 1), row('mtu', fig(), 1.6), row('sockbuf', fig(), 1.5), row('sockbuf', fig(), 1.55), row('depth', fig(), 1.62), row('confirm', fig(), 9)];
+  const step = (knob: string, stepScore: number): TuneRow => ({ ...row(knob, fig(), 1), stepScore });
+  const rows = [row('baseline', fig(), 1), step('mtu', 1.6), row('again', fig(), 3), step('sockbuf', 1.2), step('sockbuf', 0.8), step('depth', 1.05), row('confirm', fig(), 9)];
   const m = knobThatMattered(rows)!;
   assert.is(m.knob, 'mtu');
   assert.ok(Math.abs(m.spread - 1.6) < 1e-9);
+  // A knob whose values are all worse than its step's start matters too.
+  assert.is(knobThatMattered([step('mtu', 1.2), step('qdisc', 0.5)])!.knob, 'qdisc');
+  assert.is(knobThatMattered([row('baseline', fig(), 1)]), undefined);
   assert.ok(clearGain([1.2, 1.3]));
   assert.not.ok(clearGain([1.2, 1.05]));
   assert.not.ok(clearGain([]));

@@ -15,10 +15,11 @@ function rowCells(r: TuneRow, i: number): string[] {
   return [
     `${i + 1}${mark}`, r.knob, r.line, mbps(f.forwardMbps), mbps(f.reverseMbps), us(f.tcpP50Ns), us(f.tcpP99Ns), us(f.udpP50Ns), us(f.udpP99Ns),
     mbps(f.udpLossFreeMbps), f.guestCpu === undefined ? '-' : f.guestCpu.toFixed(2), r.score === undefined ? '-' : r.score.toFixed(2),
+    r.stepScore === undefined ? '-' : r.stepScore.toFixed(2),
   ];
 }
 
-const HEAD = ['#', 'knob', '--net', 'TCP in', 'TCP out', 'TCP p50 µs', 'p99', 'UDP p50 µs', 'p99', 'UDP loss-free', 'guest CPU', 'score'];
+const HEAD = ['#', 'knob', '--net', 'TCP in', 'TCP out', 'TCP p50 µs', 'p99', 'UDP p50 µs', 'p99', 'UDP loss-free', 'guest CPU', 'score', 'vs step'];
 
 /** The terminal table, then the summary. */
 export function tuneText(r: TuneResult): string {
@@ -32,7 +33,7 @@ export function tuneText(r: TuneResult): string {
 /** The winner, the knob that mattered most, the confirmation, what was not tried. */
 export function tuneSummary(r: TuneResult): string[] {
   const out: string[] = [];
-  out.push('* on the Pareto front (throughput both ways vs TCP p99). Score: geometric mean of ratios to the baseline (row 1); > 1 is better.');
+  out.push('* on the Pareto front (throughput both ways vs TCP p99). Score: geometric mean of ratios (TCP in, out, UDP loss-free, 1/TCP p50, 1/UDP p50) to the baseline (row 1); vs step: to the best so far measured again at the start of the step ("again" rows), which decides (≥ 1.10 to adopt).');
   if (r.mattered) out.push(`The knob that mattered most: ${r.mattered.knob} (scores spread ${r.mattered.spread.toFixed(2)}×).`);
   const c = r.confirmation;
   if (c) {

@@ -29,6 +29,11 @@ export interface TuneRow {
   error?: string;
   /** Score against the baseline (geometric mean of ratios; > 1 is better). */
   score?: number;
+  /**
+   * Score against the best-so-far configuration measured again at the start of the same knob's
+   * step (close in time, so a shared machine's load drifts less between the two): what decides.
+   */
+  stepScore?: number;
   /** Whether this row is on the Pareto front (throughput vs TCP p99). */
   pareto?: boolean;
 }
@@ -116,19 +121,17 @@ export function paretoFront(rows: TuneRow[]): number[] {
   })).map(({ i }) => i);
 }
 
-/** The knob whose values spread the score most (max/min of the rows that changed it, with the row it changed from). */
+/**
+ * The knob whose values spread the step scores most: max/min over its values' scores against
+ * the configuration of its step (which scores 1).
+ */
 export function knobThatMattered(rows: TuneRow[]): { knob: string; spread: number } | undefined {
   let best: { knob: string; spread: number } | undefined;
   const byKnob = new Map<string, number[]>();
-  rows.forEach((r, i) => {
-    if (r.score === undefined || r.knob === 'baseline' || r.knob === 'confirm') return;
-    const list = byKnob.get(r.knob) ?? [];
-    list.push(r.score);
-    // The configuration it started from: the best row before it.
-    const before = rows.slice(0, i).filter((x) => x.score !== undefined && x.knob !== 'confirm');
-    if (!byKnob.has(r.knob) && before.length) list.push(Math.max(...before.map((x) => x.score!)));
-    byKnob.set(r.knob, list);
-  });
+  for (const r of rows) {
+    if (r.stepScore === undefined || r.knob === 'baseline' || r.knob === 'again' || r.knob === 'confirm') continue;
+    byKnob.set(r.knob, [...(byKnob.get(r.knob) ?? [1]), r.stepScore]);
+  }
   for (const [knob, scores] of byKnob) {
     const spread = Math.max(...scores) / Math.min(...scores);
     if (!best || spread > best.spread) best = { knob, spread };

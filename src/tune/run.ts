@@ -195,25 +195,49 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   let bestScore = 1;
   let truncated = false;
   const plan = tunePlan({ quick, transports: usable, cpuCount: os.availableParallelism(), ethtool });
+  // The best so far as last measured: the reference of the next step.
+  let stepRef: TuneFigures = baseFig;
+  let fresh = true;
   for (const step of plan) {
     if (!knobApplies(step.knob, best)) continue;
-    for (const v of step.values) {
+    const candidates = step.values.map((v) => withKnob(best, step.knob, v)).filter((c) => !tried.has(formatNet(c)));
+    if (!candidates.length) continue;
+    if (performance.now() - t0 >= budgetMs) {
+      truncated = true;
+      break;
+    }
+    // Each step starts by measuring the best so far again (but for the first, right after the
+    // baseline): candidates are judged against a measurement close in time.
+    if (!fresh) {
+      const again = await run('again', best);
+      if (again.figures) {
+        again.score = tuneScore(again.figures, baseFig);
+        stepRef = again.figures;
+      }
+    }
+    fresh = false;
+    let stepBest: NetConfig | undefined;
+    let stepBestScore = ADOPT_MARGIN;
+    for (const c of candidates) {
       if (performance.now() - t0 >= budgetMs) {
         truncated = true;
         break;
       }
-      const c = withKnob(best, step.knob, v);
-      const key = formatNet(c);
-      if (tried.has(key)) continue;
-      tried.add(key);
+      tried.add(formatNet(c));
       const row = await run(step.knob, c);
       if (!row.figures) continue;
       row.score = tuneScore(row.figures, baseFig);
+      row.stepScore = tuneScore(row.figures, stepRef);
       // Adopted only when clearly better (this machine is shared: small differences are noise).
-      if (row.score > bestScore * ADOPT_MARGIN) {
-        best = c;
+      if (row.stepScore > stepBestScore) {
+        stepBest = c;
+        stepBestScore = row.stepScore;
         bestScore = row.score;
       }
+    }
+    if (stepBest) {
+      best = stepBest;
+      fresh = false;
     }
     if (truncated) break;
   }
