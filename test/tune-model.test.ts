@@ -2,6 +2,10 @@
 // rendered reports (text and HTML) of a result built by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { BUILTIN_NET, parseNetLine } from '../src/lab/net-config.js';
 import { clearGain, knobApplies, knobThatMattered, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
@@ -95,6 +99,43 @@ test('reports: the table names the winner line and the knob; the HTML page has b
   assert.match(h, /p99 per configuration/);
   assert.match(h, /guest &lt;g1&gt; failed/);
   assert.not.match(h, /<script/);
+  layoutCheck(h);
 });
+
+/**
+ * Renders the page in headless Chromium at a narrow width, with a check script appended to a
+ * copy: no element wider than the viewport, both charts visible with a size.
+ */
+function layoutCheck(html: string): void {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+  if (!chromium) throw new Error('chromium is not installed: apt-get install chromium');
+  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-tune-html-'));
+  try {
+    const file = path.join(dir, 'tune.html');
+    const check = `<script>addEventListener('load', () => {
+      const w = document.documentElement.clientWidth, bad = [];
+      for (const e of document.querySelectorAll('body *')) {
+        const r = e.getBoundingClientRect();
+        if (r.right > w + 1 && !e.closest('.table')) bad.push(e.tagName + ' ' + Math.round(r.right));
+      }
+      const svgs = [...document.querySelectorAll('svg')].map((s) => s.getBoundingClientRect()).filter((r) => r.width > 100 && r.height > 50);
+      const out = document.createElement('pre');
+      out.id = 'layout';
+      out.textContent = 'LAYOUT wide=' + bad.length + ' charts=' + svgs.length + ' scroll=' + (document.documentElement.scrollWidth > w ? 1 : 0) + ' ' + bad.slice(0, 3).join(';');
+      document.body.appendChild(out);
+    });</script>`;
+    writeFileSync(file, html.replace('</body>', `${check}</body>`));
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--window-size=600,2000', '--virtual-time-budget=3000'];
+    const dom = spawnSync(chromium, [...args, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(dom.status, 0, dom.stderr);
+    const m = /LAYOUT wide=(\d+) charts=(\d+) scroll=(\d)([^<]*)/.exec(dom.stdout);
+    assert.ok(m, 'the check ran');
+    assert.is(m![1], '0', `elements wider than the viewport: ${m![4]}`);
+    assert.is(m![2], '2', 'both charts visible');
+    assert.is(m![3], '0', 'no horizontal scroll');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test.run();
