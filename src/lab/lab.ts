@@ -177,7 +177,15 @@ function checkHere(net: ResolvedNet): ResolvedNet {
 async function applyGuestNet(g: LabState['guests'][number], net: NetConfig, signal?: AbortSignal): Promise<void> {
   const script = guestNetScript(net);
   if (!script) return;
-  const r = await guestExec(g, ['sh', '-c', script], { timeoutMs: 30_000, signal });
+  // The script is idempotent: a request that found the exec agent not yet listening (a guest
+  // starved of CPU on a loaded host) is sent once more.
+  let r;
+  try {
+    r = await guestExec(g, ['sh', '-c', script], { timeoutMs: 20_000, signal });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ETIMEDOUT') throw e;
+    r = await guestExec(g, ['sh', '-c', script], { timeoutMs: 40_000, signal });
+  }
   if (r.status !== 0)
     throw new UmlperfError('ERR_UMLPERF_NET', `guest ${g.id}: network settings failed (status ${r.status}): ${r.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
 }

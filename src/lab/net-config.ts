@@ -316,14 +316,19 @@ export function umlNetArg(c: NetConfig, tap: string, mac: string): string {
   return `vec0:${opts.join(',')}`;
 }
 
-/** Guest kernel command-line words: the qdisc (a device's qdisc is made when it first goes up, by init). */
+/**
+ * Guest kernel command-line words (sysctl.* boot parameters, applied before init runs): the
+ * qdisc (a device's qdisc is made when it first goes up, by init) and the socket buffers.
+ * A value with spaces is quoted, as the kernel's parameter parser takes it.
+ */
 export function guestKernelArgs(c: NetConfig): string[] {
-  return c.qdisc !== 'default' ? [`sysctl.net.core.default_qdisc=${c.qdisc}`] : [];
+  return guestSysctls(c).map(([k, v]) => `sysctl.${k.replace(/\//g, '.')}=${v.includes(' ') ? `"${v}"` : v}`);
 }
 
-/** The kernel's sysctls for the guest's socket buffers. */
+/** The guest kernel's sysctls: qdisc and socket buffers. */
 export function guestSysctls(c: NetConfig): [string, string][] {
   const out: [string, string][] = [];
+  if (c.qdisc !== 'default') out.push(['net/core/default_qdisc', c.qdisc]);
   if (c.sockbuf) {
     const b = String(c.sockbuf);
     out.push(['net/core/rmem_max', b], ['net/core/wmem_max', b], ['net/core/rmem_default', b], ['net/core/wmem_default', b],
@@ -333,14 +338,14 @@ export function guestSysctls(c: NetConfig): [string, string][] {
 }
 
 /**
- * The shell script (POSIX sh + ip) that applies the guest side after boot, over the exec
- * channel; empty when there is nothing to do. Every word in it comes from a validated config.
+ * The shell script (POSIX sh + ip) that applies what the command line cannot, after boot, over
+ * the exec channel (the queue length; the MTU of the legacy driver, which takes none): empty
+ * when there is nothing to do. Every word in it comes from a validated config.
  */
 export function guestNetScript(c: NetConfig): string {
   const dev = netDevice(c);
   const lines: string[] = [];
-  for (const [k, v] of guestSysctls(c)) lines.push(`echo '${v}' > /proc/sys/${k} || exit 3`);
-  if (c.mtu !== 1500) lines.push(`ip link set dev ${dev} mtu ${c.mtu} || exit 4`);
+  if (c.mtu !== 1500 && c.transport === 'tuntap') lines.push(`ip link set dev ${dev} mtu ${c.mtu} || exit 4`);
   if (c.txqlen) lines.push(`ip link set dev ${dev} qlen ${c.txqlen} || exit 5`);
   if (!lines.length) return '';
   return `${lines.join('\n')}\n`;

@@ -24,7 +24,7 @@ export interface TuneOptions {
   labPrefix?: string;
   /** The configuration the winner is confirmed against (default: the `default` preset). */
   reference?: string;
-  /** Budget for the sweep before the confirmation, in ms (default 120 s quick, 450 s full; 0: the baseline only). */
+  /** Budget for the sweep before the confirmation, in ms (default 110 s quick, 390 s full; 0: the baseline only). */
   budgetMs?: number;
   /** Scales every test's length (0.05-1; default 1): shorter tests for a smoke run. */
   scale?: number;
@@ -64,7 +64,7 @@ export interface TuneResult {
   durationMs: number;
 }
 
-interface Shape {
+export interface Shape {
   tputS: number;
   iterations: number;
   streamS: number;
@@ -97,8 +97,11 @@ function checkPrefix(p: string): string {
   return p;
 }
 
+/** The test lengths of a quick and of a full sweep. */
+export const TUNE_SHAPES: Readonly<Record<'quick' | 'full', Readonly<Shape>>> = { quick: QUICK, full: FULL };
+
 /** Measures one configuration in a fresh lab; the lab is torn down however this ends. */
-async function measure(name: string, net: NetConfig, shape: Shape, withHost: boolean, signal?: AbortSignal): Promise<{ figures: TuneFigures; host?: HostFigures }> {
+export async function measureNet(name: string, net: NetConfig, shape: Shape, withHost: boolean, signal?: AbortSignal): Promise<{ figures: TuneFigures; host?: HostFigures }> {
   validateLabName(name);
   try {
     await labUp({ name, guests: 1, net, signal });
@@ -149,7 +152,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const transports = o.transports ?? ['tap', 'tuntap'];
   if (!transports.length || transports.some((t) => !NET_TRANSPORTS.includes(t))) throw new UsageError(`bad transports ${JSON.stringify(transports)}: some of ${NET_TRANSPORTS.join(', ')}`);
   const ref = resolveNet(o.reference ?? 'default');
-  const budgetMs = o.budgetMs ?? (quick ? 120_000 : 450_000);
+  const budgetMs = o.budgetMs ?? (quick ? 110_000 : 390_000);
   if (!(Number.isFinite(budgetMs) && budgetMs >= 0 && budgetMs <= 3_600_000)) throw new UsageError(`bad budget ${JSON.stringify(o.budgetMs)} ms: 0 to 1 h`);
   const signal = o.signal;
   const say = o.progress ?? (() => undefined);
@@ -176,7 +179,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
     say(`tune: ${knob.padEnd(11)} ${line}`);
     const row: TuneRow = { knob, line, config: c };
     try {
-      row.figures = (await measure(nextName(), c, shape, false, signal)).figures;
+      row.figures = (await measureNet(nextName(), c, shape, false, signal)).figures;
     } catch (e) {
       if (signal?.aborted) throw abortError(signal.reason);
       row.error = oneLine(e);
@@ -254,7 +257,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
         if (signal?.aborted) throw abortError(signal.reason);
         say(`tune: confirm ${r + 1}/${rounds} ${who.padEnd(9)} ${netLine(c)}`);
         try {
-          const m = await measure(nextName(), c, shape, true, signal);
+          const m = await measureNet(nextName(), c, shape, true, signal);
           got[who] = m.figures;
           conf[who].figures.push(m.figures);
           if (m.host) conf[who].host.push(m.host);
