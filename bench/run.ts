@@ -69,7 +69,7 @@ async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: nu
   try {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false });
-      row.ours.push(r.stats.p50Ns / 1e3);
+      row.ours.push(r.latency.p50Ns / 1e3);
       const out = run(['sockperf', 'ping-pong', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : []), '-m', String(size), '-t', String(SECONDS), '--full-rtt', ...(wait === 'spin' ? ['--nonblocked'] : [])], SECONDS + 20);
       const m = /percentile 50\.000 =\s*([\d.]+)/.exec(out);
       if (!m) throw new Error(`sockperf gave no p50:\n${out.slice(-500)}`);
@@ -93,7 +93,7 @@ async function bulk(protocol: 'tcp' | 'udp'): Promise<Row> {
   try {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await throughput({ host: '127.0.0.1', port: dp, protocol, size, durationS: SECONDS, cpu: CLIENT_CPU });
-      row.ours.push(r.throughputMbps);
+      row.ours.push(r.Mbps);
       const args = ['iperf3', '-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size)];
       if (protocol === 'udp') args.push('-u', '-b', '0');
       const j = JSON.parse(run(args, SECONDS + 20));

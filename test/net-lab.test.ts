@@ -14,6 +14,7 @@ import { teardownLab } from '../src/lab/teardown.js';
 import { labTarget } from '../src/lab/names.js';
 import { tune } from '../src/tune/run.js';
 import { runCli } from './helpers.js';
+import { resultProblems } from '../src/result/envelope.js';
 
 const LAB = `tu${(process.pid % 100000).toString(36)}n`.slice(0, 10);
 const NET = 'depth=128,mtu=9000,qdisc=noqueue,txqlen=2000,sockbuf=4MiB';
@@ -45,8 +46,8 @@ test('the configured lab passes traffic both ways with jumbo frames, and answers
   const t = labTarget(LAB, 'g1');
   const fwd = await throughput({ ...t, durationS: 0.5 });
   const rev = await throughput({ ...t, durationS: 0.5, reverse: true });
-  assert.ok(fwd.throughputMbps > 10, `into the guest ${fwd.throughputMbps} Mbps`);
-  assert.ok(rev.throughputMbps > 10, `out of the guest ${rev.throughputMbps} Mbps`);
+  assert.ok(fwd.Mbps > 10, `into the guest ${fwd.Mbps} Mbps`);
+  assert.ok(rev.Mbps > 10, `out of the guest ${rev.Mbps} Mbps`);
   // Requests larger than 1500 bytes go in one frame each way (and come back whole).
   for (const protocol of ['tcp', 'udp'] as const) {
     const rt = await responseTime({ ...t, protocol, size: 8000, iterations: 200, warmup: 10, timeoutMs: 2000 });
@@ -58,10 +59,13 @@ test('lab status --json and a probe result show the configuration; a bad --net e
   const st = runCli(['lab', 'status', '--name', LAB, '--json']);
   assert.is(st.status, 0, st.stderr);
   assert.is(JSON.parse(st.stdout).net.line, NET);
+  assert.equal(resultProblems(JSON.parse(st.stdout)), []);
   const pr = runCli(['probe', 'response', '--lab', LAB, '--target', 'g1', '--iterations', '50', '--json', '--no-samples']);
   assert.is(pr.status, 0, pr.stderr);
-  assert.equal(JSON.parse(pr.stdout).config.net, NET);
-  assert.is(JSON.parse(pr.stdout).config.target, 'g1');
+  const prj = JSON.parse(pr.stdout);
+  assert.equal(resultProblems(prj), [], 'the probe result with its lab fields conforms');
+  assert.equal((prj.runs?.[0] ?? prj).config.net, NET);
+  assert.is((prj.runs?.[0] ?? prj).config.target, 'g1');
   const bad = runCli(['lab', 'up', '--name', LAB, '--net', 'depth=9999']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /depth=9999/);
@@ -82,6 +86,7 @@ test('tune: a smoke sweep (baseline only) measures every figure and leaves no la
   assert.is(r.winner.line, r.rows[0].line);
   assert.is(r.confirmation, undefined);
   assert.ok(r.truncated);
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(r))), [], 'the tune result conforms to the published schema');
   assert.equal(ours(prefix), []);
 });
 

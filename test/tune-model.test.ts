@@ -11,6 +11,7 @@ import { BUILTIN_NET, parseNetLine } from '../src/lab/net-config.js';
 import { clearGain, knobApplies, knobThatMattered, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
 import { tuneHtml, tuneText } from '../src/report/tune.js';
 import type { TuneResult } from '../src/tune/run.js';
+import { envelope, resultProblems } from '../src/result/envelope.js';
 
 const fig = (o: Partial<TuneFigures> = {}): TuneFigures => ({
   forwardMbps: 1000, reverseMbps: 1000, tcpP50Ns: 50_000, tcpP99Ns: 200_000, udpP50Ns: 40_000, udpP99Ns: 150_000, udpLossFreeMbps: 100, ...o,
@@ -83,10 +84,12 @@ test('the knob that mattered: the widest spread of scores, counting the row it s
 test('reports: the table names the winner line and the knob; the HTML page has both charts and escapes text', () => {
   const rows = [row('baseline', fig(), 1), { ...row('mtu', fig({ forwardMbps: 3000 }), 1.3), line: 'mtu=9000', pareto: true }, { knob: 'depth', line: 'depth=256', config: BUILTIN_NET, error: 'guest <g1> failed' }];
   const r: TuneResult = {
-    kind: 'tune', startedAt: '2026-01-01T00:00:00.000Z', config: { quick: true, transports: ['tap'], reference: 'default', loadAverage: [3, 2, 1], cpus: 2 },
+    ...envelope('tune', '2026-01-01T00:00:00.000Z'), clock: { source: 'clock_monotonic_raw', resolutionNs: 1, overheadNs: 20 }, config: { quick: true, transports: ['tap'], reference: 'default', loadAverage: [3, 2, 1], cpus: 2 },
     rows, pareto: [1], winner: { line: 'mtu=9000', config: parseNetLine('mtu=9000'), score: 1.3 }, mattered: { knob: 'mtu', spread: 1.3 },
     skipped: ['hostOffload: ethtool is not installed on this host'], truncated: false, durationMs: 1000,
   };
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(r))), [], 'the result conforms to the published schema');
+  assert.ok(resultProblems({ ...r, rows: [{ ...rows[0], figures: { forwardMbps: '1' } }] }).length > 0, 'the schema checks the rows');
   const t = tuneText(r);
   assert.match(t, /Use: umlperf lab up --net mtu=9000/);
   assert.match(t, /knob that mattered most: mtu/);

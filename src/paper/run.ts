@@ -10,6 +10,7 @@ import { startEndpoint } from '../endpoint.js';
 import { responseTime } from '../probes.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
+import { envelope } from '../result/envelope.js';
 
 export interface PaperOptions {
   experiments?: Experiment[];
@@ -40,13 +41,6 @@ export interface PaperOptions {
 
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress' | 'probes'> {
   if (o.probeCpu !== undefined && (!Number.isInteger(o.probeCpu) || o.probeCpu < 0)) throw new UsageError('probeCpu is a CPU number');
@@ -59,8 +53,8 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
   if (o.ciTargetPercent !== undefined && !(o.ciTargetPercent > 0 && o.ciTargetPercent <= 100)) throw new UsageError(`the CI target is a percentage above 0 and at most 100 (got ${o.ciTargetPercent})`);
   if (o.maxRuns !== undefined && (!Number.isInteger(o.maxRuns) || o.maxRuns < runs || o.maxRuns > 1000)) throw new UsageError(`max runs must be an integer from runs (${runs}) to 1000 (got ${o.maxRuns})`);
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new UsageError(`the seed is an integer from 0 to 2^32-1 (got ${o.seed})`);
-  const servers = o.servers ?? ['httpd', 'named', 'mail'];
-  if (servers.some((s) => !['httpd', 'named', 'mail'].includes(s))) throw new UsageError('servers are httpd, named and mail');
+  const servers = o.servers ?? ['www', 'dns', 'mail'];
+  if (servers.some((s) => !['www', 'dns', 'mail'].includes(s))) throw new UsageError('servers are www, dns and mail');
   return {
     experiments: [...new Set(experiments)].sort() as Experiment[],
     runs,
@@ -92,7 +86,7 @@ export function driftWatch(series: Collected['references'], thresholdPercent: nu
 async function loopbackReference(signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
   const ep = await startEndpoint({ bind: '127.0.0.1', port: 0 });
   return {
-    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).stats.p50Ns,
+    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).latency.p50Ns,
     close: () => ep.close(),
   };
 }
@@ -120,9 +114,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
   }
   const { warnings = [], ...d } = stage.describe();
   return {
-    tool: 'umlperf',
-    version: version(),
-    startedAt,
+    ...envelope('paper', startedAt),
     finishedAt: new Date().toISOString(),
     complete: error === undefined,
     ...(error !== undefined ? { error } : {}),

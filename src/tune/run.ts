@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
+import { native } from '../native.js';
+import { envelope } from '../result/envelope.js';
+import type { SCHEMA_VERSION } from '../result/schema.js';
 import { responseTime, streaming, throughput } from '../probes.js';
 import { cgroupDirs, cgroupMode } from '../lab/cgroup.js';
 import { labDown, labUp } from '../lab/lab.js';
@@ -49,8 +52,12 @@ export interface HostFigures {
 }
 
 export interface TuneResult {
+  tool: 'umlperf';
+  version: string;
+  schemaVersion: typeof SCHEMA_VERSION;
   kind: 'tune';
   startedAt: string;
+  clock: ReturnType<ReturnType<typeof native>['clockInfo']>;
   config: { quick: boolean; transports: NetTransport[]; reference: string; loadAverage: number[]; cpus: number };
   rows: TuneRow[];
   pareto: number[];
@@ -119,8 +126,8 @@ export async function measureNet(name: string, net: NetConfig, shape: Shape, wit
     const udp = await responseTime({ ...common, host: g.host, protocol: 'udp', iterations: shape.iterations, keepSamples: false, timeoutMs: 200 });
     const st = await streaming({ ...common, host: g.host, findMaxRate: true, durationS: shape.streamS, maxTrials: shape.trials });
     const figures: TuneFigures = {
-      forwardMbps: fwd.throughputMbps, reverseMbps: rev.throughputMbps,
-      tcpP50Ns: tcp.stats.p50Ns, tcpP99Ns: tcp.stats.p99Ns, udpP50Ns: udp.stats.p50Ns, udpP99Ns: udp.stats.p99Ns,
+      forwardMbps: fwd.Mbps, reverseMbps: rev.Mbps,
+      tcpP50Ns: tcp.latency.p50Ns, tcpP99Ns: tcp.latency.p99Ns, udpP50Ns: udp.latency.p50Ns, udpP99Ns: udp.latency.p99Ns,
       udpLossFreeMbps: st.search?.maxRateMbps ?? 0,
       ...(cpu0 !== undefined && cpu1 !== undefined && wallNs > 0 ? { guestCpu: (cpu1 - cpu0) / wallNs } : {}),
     };
@@ -130,7 +137,7 @@ export async function measureNet(name: string, net: NetConfig, shape: Shape, wit
       const hf = await throughput({ ...common, host: h.host, durationS: shape.tputS });
       const hr = await throughput({ ...common, host: h.host, durationS: shape.tputS, reverse: true });
       const ht = await responseTime({ ...common, host: h.host, protocol: 'tcp', iterations: shape.iterations, keepSamples: false });
-      host = { forwardMbps: hf.throughputMbps, reverseMbps: hr.throughputMbps, tcpP50Ns: ht.stats.p50Ns };
+      host = { forwardMbps: hf.Mbps, reverseMbps: hr.Mbps, tcpP50Ns: ht.latency.p50Ns };
     }
     return { figures, host };
   } finally {
@@ -275,7 +282,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   for (const i of pareto) rows[i].pareto = true;
   const mattered = knobThatMattered(rows);
   return {
-    kind: 'tune', startedAt,
+    ...envelope('tune', startedAt), clock: native().clockInfo(),
     config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.availableParallelism() },
     rows, pareto, winner: { line: netLine(best), config: best, score: bestScore },
     ...(mattered ? { mattered } : {}),
