@@ -450,6 +450,7 @@ export const PaperResultSchema = Obj({
     experiments: Type.Array(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
     runs: Int(),
     guestsSweep: Type.Array(Int()),
+    servers: Type.Array(ServerName, { description: 'experiment 2: the servers started in turn' }),
     transport: Str(),
     net: Opt(Str('the labs\' network configuration, a lab up --net line')),
     kernel: Str(),
