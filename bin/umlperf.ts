@@ -16,6 +16,7 @@ import serveBench from './commands/serve-bench.js';
 import compare from './commands/compare.js';
 import report from './commands/report.js';
 import isolate from './commands/isolate.js';
+import tune from './commands/tune.js';
 
 // yargs through its CommonJS entry: there its help layout wraps with wrap-ansi, at word
 // boundaries; its ES module entry cuts lines at the column width, mid-word.
@@ -40,6 +41,7 @@ const cli = yargs(process.argv.slice(2))
   .command(compare)
   .command(report)
   .command(isolate)
+  .command(tune)
   .demandCommand(1, 'name a command')
   .strict()
   .recommendCommands()

@@ -41,7 +41,8 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   const r = runCli(['lab', 'up', '--lab', UP, '--guests', '1', '--transport', 'tuntap', '--json'], 90_000);
   assert.is(r.status, 0, r.stderr);
   const j = jsonResult(r.stdout, 'lab');
-  assert.equal(Object.keys(j).sort(), ['client', 'guests', 'guestsUpMs', 'host', 'kind', 'name', 'schemaVersion', 'startedAt', 'tool', 'version']);
+  assert.equal(Object.keys(j).sort(), ['client', 'guests', 'guestsUpMs', 'host', 'kind', 'name', 'net', 'schemaVersion', 'startedAt', 'tool', 'version']);
+  assert.is(j.net.config.transport, 'tuntap');
   assert.equal(j.client, { netns: `${UP}-client`, address: '198.18.0.2' });
   assert.equal(j.host, { netns: `${UP}-host`, address: '198.18.0.1' });
   assert.is(j.guests[0].transport, 'tuntap');

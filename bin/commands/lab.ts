@@ -11,6 +11,7 @@ import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateLabName } from '../../src
 import { formatLimits, parseLimits, type GuestLimits } from '../../src/lab/limits.js';
 import { serverWithDaemon, type ServerName } from '../../src/servers/start.js';
 import { table } from '../../src/report/table.js';
+import { resolveNet } from '../../src/lab/net-config.js';
 import { cpuListFlag, cpuListText, durationFlag, intFlag, memFlag, serverListFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 import { asResult } from '../../src/result/envelope.js';
@@ -32,6 +33,7 @@ function printInfo(lab: LabInfo): void {
     out.push(`  ${g.id.padEnd(4)} ${g.address.padEnd(13)} pid ${String(g.pid).padEnd(7)} ${g.transport.padEnd(7)} boot ${g.bootMs} ms${state}`);
     if (g.limits) out.push(`       limits ${formatLimits(g.limits.limits)}${g.limits.unsupported.length ? ` (unsupported here: ${g.limits.unsupported.join(', ')})` : ''}`);
   }
+  if (lab.net) out.push(`  net ${lab.net.preset ? `preset ${lab.net.preset}: ` : ''}${lab.net.line || '(builtin)'}`);
   if (lab.guestsUpMs !== undefined) out.push(`${lab.guests.length} guest(s) up in ${(lab.guestsUpMs / 1000).toFixed(2)} s`);
   for (const [t, ms] of Object.entries(lab.serversHealthyMs ?? {})) out.push(`  servers healthy on ${t} after ${(ms / 1000).toFixed(2)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -46,7 +48,8 @@ interface UpArgs {
   guests: number;
   image: 'minimal' | 'debian';
   servers?: ServerName[];
-  transport: 'vector' | 'tuntap';
+  transport?: 'vector' | 'tuntap';
+  net?: string;
   mem?: string;
   cpu?: number[];
   limit?: GuestLimits;
@@ -59,7 +62,8 @@ export function upOptions(y: Argv): Argv<UpArgs> {
     .option('guests', { type: 'string', default: '1', requiresArg: true, coerce: intFlag('guests', 0, MAX_GUESTS), describe: `number of guests (0-${MAX_GUESTS})` })
     .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true, describe: 'guest image' })
     .option('servers', { type: 'string', requiresArg: true, coerce: serverListFlag('servers'), describe: 'servers on every guest and the host side: dns, www, mail or a list (needs --image debian)' })
-    .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network driver' })
+    .option('transport', { choices: ['vector', 'tuntap'] as const, requiresArg: true, describe: 'UML network driver (default vector; --net transport= says more)' })
+    .option('net', { type: 'string', requiresArg: true, coerce: textWith('net', resolveNet), describe: 'network configuration: a preset (builtin, default, saved by tune --save) or key=value,… (transport, gro, vec, depth, mtu, hostOffload, qdisc, txqlen, sockbuf, cpus)' })
     .option('mem', { type: 'string', requiresArg: true, coerce: memFlag('mem'), describe: `guest memory, e.g. 128M (default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
     .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'UML kernel' })
     .option('cpu', { type: 'string', requiresArg: true, coerce: cpuListFlag('cpu'), describe: 'run guests, host endpoint and host-side servers on these CPUs, e.g. 0 or 0-1 or 0,2' })
@@ -75,7 +79,7 @@ async function up(a: UpArgs): Promise<void> {
   const progress = tty ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
   const image = a.image === 'debian' ? await debianImage({ progress }) : a.image;
   const lab = await interruptible((signal) =>
-    labUp({ name: a.lab, guests: a.guests, image, servers, transport: a.transport, mem: a.mem, cpus: a.cpu && cpuListText(a.cpu), kernel: a.kernel, limits: a.limit, signal, progress }));
+    labUp({ name: a.lab, guests: a.guests, image, servers, transport: a.transport, net: a.net, mem: a.mem, cpus: a.cpu && cpuListText(a.cpu), kernel: a.kernel, limits: a.limit, signal, progress }));
   if (a.json) {
     process.stdout.write(jsonInfo(lab));
     return;

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { isUsageError, UsageError } from '../../src/errors.js';
-import { resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
+import { labResultConfig, resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import {
   connectionRate,
@@ -303,6 +303,8 @@ async function handler(a: Args): Promise<void> {
     await local?.close();
   }
   // What was measured before a failure or an interrupt is still printed.
+  // Against a lab: the lab, target and network configuration go in every result's config.
+  if (labResolved) for (const r of runs) Object.assign(r.config, labResultConfig(a.lab!, a.target!));
   if (runs.length > 0) print(a, runs);
   if (failure !== undefined) {
     if (exitCodeFor(failure) === 130 && runs.length > 0) process.stderr.write(`umlperf: interrupted after ${runs.length} of ${a.runs} runs\n`);

@@ -13,6 +13,7 @@ import { fpuAdapterPath } from './fpu.js';
 import { Mconsole } from './mconsole.js';
 import { dataDir, guestAddress, guestDir, guestId, guestMac, hostNetns, labDir, SUBNET_PREFIX, tapName } from './names.js';
 import { netnsExecArgs } from './netns.js';
+import { BUILTIN_NET, guestKernelArgs, netDevice, umlNetArg, type NetConfig } from './net-config.js';
 import { endGroup, startTimeOf, waitGone } from './process.js';
 import type { GuestRecord, ProcessRecord, Transport } from './state.js';
 
@@ -22,6 +23,8 @@ export interface GuestSpec {
   lab: string;
   n: number;
   transport: Transport;
+  /** The network configuration (net-config.ts); without it, the builtin one for `transport`. */
+  net?: NetConfig;
   kernel: string;
   image: Pick<GuestImage, 'base' | 'root'>;
   /** UML's mem= (e.g. "64M"). */
@@ -72,10 +75,9 @@ export function guestRecord(s: GuestSpec): GuestRecord {
 export const FAST_BOOT_ARGS: readonly string[] = ['initcall_blacklist=raid6_select_algo', 'lpj=36429824', 'pty.legacy_count=0'];
 
 export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
-  const net = s.transport === 'vector'
-    // gro=1 is not optional: without it host→guest TCP collapses to ~0.25 Mbit/s.
-    ? [`vec0:transport=tap,ifname=${g.tap},gro=1,mac=${g.mac}`]
-    : [`eth0=tuntap,${g.tap},${g.mac}`];
+  // The builtin vector configuration has gro=1: without it host→guest TCP collapses to ~0.25 Mbit/s.
+  const cfg: NetConfig = s.net ?? (s.transport === 'vector' ? BUILTIN_NET : { ...BUILTIN_NET, transport: 'tuntap' });
+  const net = [umlNetArg(cfg, g.tap, g.mac)];
   const root = g.cow
     ? [`ubd0=${g.cow},${s.image.base}`, 'root=/dev/ubda', 'rw']
     : ['rootfstype=hostfs', `rootflags=${s.image.root}`, 'ro'];
@@ -92,12 +94,13 @@ export function guestArgs(s: GuestSpec, g: GuestRecord): string[] {
     `${EXEC_CONSOLE}=fd:3,fd:4`,
     ...root,
     ...net,
+    ...guestKernelArgs(cfg),
     ...FAST_BOOT_ARGS,
     'printk.time=1',
     `init=${GUEST_INIT_PATH}`,
     `umlperf.id=${g.id}`,
     `umlperf.ip=${g.address}/${SUBNET_PREFIX}`,
-    `umlperf.dev=${s.transport === 'vector' ? 'vec0' : 'eth0'}`,
+    `umlperf.dev=${netDevice(cfg)}`,
     `umlperf.exec=${EXEC_CONSOLE}`,
     ...(s.servers?.length ? [`umlperf.servers=${s.servers.join(',')}`] : []),
     ...(s.extraArgs ?? []),

@@ -28,6 +28,8 @@ import {
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
+import { guestNetScript, haveEthtool, hostOffloadArgs, netUnsupported, resolveNet, type NetConfig, type ResolvedNet } from './net-config.js';
+import { ip, run } from './run.js';
 import { teardownLab } from './teardown.js';
 
 export const DEFAULT_MEM = '64M';
@@ -41,7 +43,13 @@ export interface LabUpOptions {
   guests?: number;
   /** 'minimal', or an image already built (e.g. the Debian one) */
   image?: 'minimal' | GuestImage;
+  /** Legacy form of `net`'s transport: vector (= transport=tap) or tuntap. */
   transport?: Transport;
+  /**
+   * The network configuration (net-config.ts): a preset name, a `key=value,…` line, or an
+   * object; default: the `default` preset. Recorded in the lab's state and in `labStatus`.
+   */
+  net?: string | Partial<NetConfig>;
   mem?: string;
   kernel?: string;
   rootfs?: RootFs;
@@ -88,6 +96,8 @@ export interface LabInfo {
   guestsUpMs?: number;
   /** Per target (host, g1…): first guest spawn → all its servers pass their health checks. */
   serversHealthyMs?: Record<string, number>;
+  /** The network configuration the lab was made with (`lab up --net`). */
+  net?: ResolvedNet;
 }
 
 function info(s: LabState, withStatus = false): LabInfo {
@@ -107,6 +117,7 @@ function info(s: LabState, withStatus = false): LabInfo {
       return gi;
     }),
   };
+  if (s.net) out.net = s.net;
   if (withStatus) out.status = s.status;
   return out;
 }
@@ -133,12 +144,59 @@ function takenIds(): Set<number> {
   return out;
 }
 
+/** The lab's network configuration from `net` and the legacy `transport`; checks it can run here. */
+function labNet(o: LabUpOptions): ResolvedNet {
+  let net: ResolvedNet;
+  try {
+    net = resolveNet(o.net);
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`bad net configuration: ${e.message}`) : e;
+  }
+  if (o.transport !== undefined) {
+    const want = o.transport === 'tuntap' ? 'tuntap' : 'tap';
+    if (o.net === undefined) {
+      if (net.config.transport !== want) {
+        // --transport alone: the default preset with that driver (vector options do not apply to tuntap).
+        const r = resolveNet(want === 'tuntap' ? 'builtin,transport=tuntap' : 'builtin');
+        return checkHere(r);
+      }
+    } else if ((net.config.transport === 'tuntap') !== (o.transport === 'tuntap')) {
+      throw new UsageError(`--transport ${o.transport} and --net transport=${net.config.transport} disagree: give one`);
+    }
+  }
+  return checkHere(net);
+}
+
+function checkHere(net: ResolvedNet): ResolvedNet {
+  const why = netUnsupported(net.config, { ethtool: net.config.hostOffload === 'default' || haveEthtool() });
+  if (why) throw new UmlperfError('ERR_UMLPERF_UNSUPPORTED', `--net: ${why}`);
+  return net;
+}
+
+/** The guest side of the network configuration, over the guest's exec channel. */
+async function applyGuestNet(g: LabState['guests'][number], net: NetConfig, signal?: AbortSignal): Promise<void> {
+  const script = guestNetScript(net);
+  if (!script) return;
+  // The script is idempotent: a request that found the exec agent not yet listening (a guest
+  // starved of CPU on a loaded host) is sent once more.
+  let r;
+  try {
+    r = await guestExec(g, ['sh', '-c', script], { timeoutMs: 20_000, signal });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ETIMEDOUT') throw e;
+    r = await guestExec(g, ['sh', '-c', script], { timeoutMs: 40_000, signal });
+  }
+  if (r.status !== 0)
+    throw new UmlperfError('ERR_UMLPERF_NET', `guest ${g.id}: network settings failed (status ${r.status}): ${r.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
+}
+
 /** Brings a lab up and leaves it running (guests detached); returns where everything is. */
 export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const name = validateLabName(o.name ?? DEFAULT_LAB);
   const count = validateGuestCount(o.guests ?? 1);
-  const transport = o.transport ?? 'vector';
-  if (transport !== 'vector' && transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(transport)}: vector or tuntap`);
+  if (o.transport !== undefined && o.transport !== 'vector' && o.transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(o.transport)}: vector or tuntap`);
+  const net = labNet(o);
+  const transport: Transport = net.config.transport === 'tuntap' ? 'tuntap' : 'vector';
   const plan = planLabServers(dataDir(name), o.servers);
   // Before anything is made (the minimal image included): only the Debian image has servers.
   if (o.image === undefined || o.image === 'minimal') checkServersImage(plan, 'minimal');
@@ -146,7 +204,8 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   checkMem(mem);
   if (o.limits) checkMemLimit(o.limits, mem);
   const kernel = o.kernel ?? DEFAULT_KERNEL;
-  const cpus = o.cpus;
+  const cpus = o.cpus ?? (net.config.cpus === 'any' ? undefined : net.config.cpus);
+  net.config.cpus = cpus ?? 'any';
   if (cpus !== undefined && !/^\d+([-,]\d+)*$/.test(cpus)) throw new UsageError(`bad CPU list ${JSON.stringify(cpus)}: e.g. 0 or 0-1 or 0,2`);
   const pidsMax = o.limits?.pids ?? o.guestPidsMax ?? GUEST_PIDS_MAX;
   if (!Number.isInteger(pidsMax) || pidsMax < 0 || pidsMax > 4_194_304) throw new UsageError(`bad guest pids limit ${JSON.stringify(pidsMax)}: 0 (none) or a count`);
@@ -179,7 +238,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const rec = new StateRecorder({
     version: 1, name, status: 'starting', createdAt: new Date().toISOString(), creatorPid: process.pid, dir,
     dataDir: dataDir(name), ids, cgroups: cgroupMode().version !== 0,
-    kernel, mem, netns: [], links: [], processes: [], files: [], guests: [],
+    kernel, mem, net, netns: [], links: [], processes: [], files: [], guests: [],
     client: { netns: clientNetns(name), address: CLIENT_ADDRESS },
     host: { netns: hostNetns(name), address: HOST_ADDRESS, endpointLog: path.join(dir, 'endpoint.log') },
   });
@@ -192,7 +251,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     const hostCg = cgroupCreate(name, 'host');
     const cns = clientNetns(name), hns = hostNetns(name);
     say(`lab ${name}: namespaces, veth, bridge`);
-    await makeNetwork(rec, cns, hns);
+    await makeNetwork(rec, cns, hns, net.config);
     faultPoint('links');
     check();
 
@@ -223,7 +282,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     watcher = new BootWatcher(notifyPath, 0o666);
     const specs: GuestSpec[] = [];
     for (let n = 1; n <= count; n++) {
-      const base = { lab: name, n, transport, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
+      const base = { lab: name, n, transport, net: net.config, kernel, image, mem, dir, ids, notifyPath, servers: plan.servers, rootfs: o.rootfs, cpus };
       const spec = await prepareGuest(rec, base, plan, pidsMax, o.limits);
       specs.push(spec);
     }
@@ -256,6 +315,10 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
     // The first failure ends the wait (the guests that are still booting go in the teardown).
     await Promise.all(waits);
     faultPoint('booted');
+    if (guestNetScript(net.config)) {
+      say(`lab ${name}: guest network settings (${net.line})`);
+      await Promise.all(rec.state.guests.map((g) => applyGuestNet(g, net.config, signal)));
+    }
     const guestsUpMs = Math.round(performance.now() - t0);
     let serversHealthyMs: Record<string, number> | undefined;
     if (plan.servers.length) {
@@ -285,7 +348,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
 }
 
 /** Step: the two namespaces, the veth between them, the bridge; each recorded before it is made. */
-async function makeNetwork(rec: StateRecorder, cns: string, hns: string): Promise<void> {
+async function makeNetwork(rec: StateRecorder, cns: string, hns: string, net: NetConfig): Promise<void> {
   for (const ns of [cns, hns]) {
     if (netnsExists(ns)) throw new UmlperfError('ERR_UMLPERF_LAB_EXISTS', `network namespace ${ns} exists already and is not ours (ip netns delete ${ns})`);
   }
@@ -299,6 +362,7 @@ async function makeNetwork(rec: StateRecorder, cns: string, hns: string): Promis
   await linkMaster(hns, VETH, BRIDGE);
   await addrAdd(hns, BRIDGE, `${HOST_ADDRESS}/${SUBNET_PREFIX}`);
   await addrAdd(cns, VETH, `${CLIENT_ADDRESS}/${SUBNET_PREFIX}`);
+  if (net.mtu !== 1500) for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await ip(['-n', ns, 'link', 'set', l, 'mtu', String(net.mtu)]);
   for (const [ns, l] of [[hns, VETH], [hns, BRIDGE], [cns, VETH]]) await linkUp(ns, l);
   await neighPermanent(cns, VETH, HOST_ADDRESS, HOST_MAC);
   await neighPermanent(hns, BRIDGE, CLIENT_ADDRESS, CLIENT_MAC);
@@ -331,6 +395,10 @@ async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs
   native().tapCreate({ name: g.tap, netns: hns, owner: g.uid!, group: ids.base });
   faultPoint('tap-created');
   native().bridgeAttach({ name: g.tap, bridge: BRIDGE, netns: hns });
+  const net = base.net;
+  if (net && net.mtu !== 1500) await ip(['-n', hns, 'link', 'set', g.tap, 'mtu', String(net.mtu)]);
+  const offload = net && hostOffloadArgs(net, g.tap);
+  if (offload) await run('ip', ['netns', 'exec', hns, 'ethtool', ...offload]);
   native().linkSetUp({ name: g.tap, netns: hns });
   await neighPermanent(cns, VETH, g.address, g.mac);
   await neighPermanent(hns, BRIDGE, g.address, g.mac);
@@ -394,6 +462,12 @@ export async function labGuestExec(name: string, guest: string, cmd: string[], o
   return guestExec(g, cmd, o);
 }
 
+/** What a result measured against a lab target records in its config: the lab, the target, its network configuration. */
+export function labResultConfig(lab: string, target: string): { lab: string; target: string; net: string } {
+  const s = readState(lab);
+  return { lab, target, net: s?.net?.line || 'builtin' };
+}
+
 /**
  * `--lab L --target host|gN` for the probes: the namespace to probe from and the address, after
  * checking that the lab and the guest exist.
@@ -453,7 +527,7 @@ export async function labReplaceGuest(name: string, guest: string, o: ReplaceGue
     const join = limitControllers(g.limits?.limits);
     const cgroupProcs = s.cgroups ? [...cgroupCreate(name, g.id, { ...(g.pidsMax ? { pidsMax: g.pidsMax } : {}), join })] : [];
     const spec: GuestSpec = {
-      lab: name, n, transport: g.transport, kernel: s.kernel, image: s.image, mem: s.mem, dir: s.dir, ids: s.ids, notifyPath,
+      lab: name, n, transport: g.transport, net: s.net?.config, kernel: s.kernel, image: s.image, mem: s.mem, dir: s.dir, ids: s.ids, notifyPath,
       servers: plan.servers, rootfs: g.cow ? 'cow' : 'hostfs', cgroupProcs,
       extraArgs: await guestServerArgs(plan, { dir: g.dir!, uid: g.uid!, gid: s.ids.base }),
     };
@@ -470,6 +544,7 @@ export async function labReplaceGuest(name: string, guest: string, o: ReplaceGue
       g.mconsole = watcher.sockets.get(g.umid) ?? g.mconsole;
       if (kpid) st.processes.push({ role: 'kernel', id: g.id, pid: kpid, pgid: kpid, startTime: startTimeOf(kpid) });
     });
+    if (s.net) await applyGuestNet(g, s.net.config, o.signal);
     if (plan.servers.length)
       await waitLabHealthy(plan, { clientNetns: s.client.netns, host: false, guests: [g], signal: o.signal, cgroupProcs: cgroupCreate(name, 'host') });
     sg.child.unref();

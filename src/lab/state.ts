@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UmlperfError } from '../errors.js';
 import type { FpuState } from './fpu.js';
 import type { LimitReport } from './limits.js';
+import type { ResolvedNet } from './net-config.js';
 import { RUN_ROOT, labDir } from './names.js';
 
 export type Transport = 'vector' | 'tuntap';
@@ -75,6 +76,8 @@ export interface LabState {
   kernel?: string;
   image?: { name: string; base: string; root: string };
   mem?: string;
+  /** The network configuration (`lab up --net`): preset, canonical line, every key. */
+  net?: ResolvedNet;
   netns: string[];
   links: LinkRecord[];
   processes: ProcessRecord[];

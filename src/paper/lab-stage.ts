@@ -53,6 +53,8 @@ export class LabStage implements Stage {
   private condition?: string;
   private kernelVersion = '';
   private fpuState?: FpuState;
+  /** The network configuration of the labs (lab up --net line). */
+  private net?: string;
 
   private constructor(
     private o: LabStageOptions,
@@ -170,6 +172,7 @@ export class LabStage implements Stage {
           signal: this.o.signal,
         });
         this.fpuState ??= up.guests.find((g) => g.fpuState)?.fpuState;
+        this.net ??= up.net?.line || 'builtin';
         return;
       } catch (e) {
         this.lab = undefined; // a failed lab up has removed what it made
@@ -191,8 +194,9 @@ export class LabStage implements Stage {
     return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
   }
 
-  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings: string[]; fpuState?: FpuState } {
+  describe(): { transport: string; net?: string; kernel: string; image: string; labCpus: string | null; warnings: string[]; fpuState?: FpuState } {
     return {
+      ...(this.net !== undefined ? { net: this.net } : {}),
       ...(this.fpuState ? { fpuState: this.fpuState } : {}),
       warnings: [...this.warnings],
       labCpus: this.o.cpus ?? null,

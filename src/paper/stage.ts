@@ -32,6 +32,6 @@ export interface Stage {
   arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void>;
   target(side: Side): ProbeTarget;
   /** What results should record about the stage; warnings: what went wrong and was recovered. */
-  describe(): { transport: string; kernel: string; image: string; labCpus: string | null; warnings?: string[]; fpuState?: FpuState };
+  describe(): { transport: string; net?: string; kernel: string; image: string; labCpus: string | null; warnings?: string[]; fpuState?: FpuState };
   close(): Promise<void>;
 }

@@ -78,6 +78,9 @@ const ProbeConfig = {
   wait: Lit('block', 'spin', 'busy-poll'),
   cpu: Nullable(Int('CPU the probe thread was pinned to')),
   netns: Nullable(Str()),
+  lab: Opt(Str('probed through a lab (--lab): its name')),
+  target: Opt(Str('the lab target: host, g1, …')),
+  net: Opt(Str('the lab\'s network configuration, as a lab up --net line (builtin: the built-in one)')),
 };
 
 export const ResponseTimeResultSchema = Obj({
@@ -453,6 +456,7 @@ export const PaperResultSchema = Obj({
     guestsSweep: Type.Array(Int()),
     servers: Type.Array(ServerName, { description: 'experiment 2: the servers, each running alone against all stopped (SIGSTOP)' }),
     transport: Str(),
+    net: Opt(Str('the labs\' network configuration, a lab up --net line')),
     kernel: Str(),
     image: Str(),
     responseSizeBytes: Int(),
@@ -492,6 +496,69 @@ export const CompareResultSchema = Obj({
 });
 
 // ---------------------------------------------------------------------------------------------
+// The lab's network configuration (lab up --net) and tune, which measures configurations
+
+export const NetConfigSchema = Obj({
+  transport: Lit('tap', 'raw', 'hybrid', 'tuntap'),
+  gro: Bool(),
+  vec: Bool('the vector driver batches packets per system call'),
+  depth: Int('vector queue depth (0: the driver\'s)'),
+  mtu: Int('on TAP, bridge, veth and guest'),
+  hostOffload: Lit('default', 'on', 'off'),
+  qdisc: Lit('default', 'pfifo_fast', 'pfifo', 'noqueue'),
+  txqlen: Int('guest transmit queue, packets (0: the driver\'s)'),
+  sockbuf: Int('guest socket buffers, bytes (0: the kernel\'s)'),
+  cpus: Str('CPU list of the lab\'s processes, or any'),
+}, 'a lab\'s network configuration');
+
+export const ResolvedNetSchema = Obj({
+  preset: Opt(Str()),
+  line: Str('the canonical lab up --net line (empty: the built-in configuration)'),
+  config: NetConfigSchema,
+});
+
+const TuneFiguresSchema = Obj({
+  forwardMbps: Num('TCP into the guest'),
+  reverseMbps: Num('TCP out of the guest'),
+  tcpP50Ns: Num(),
+  tcpP99Ns: Num(),
+  udpP50Ns: Num(),
+  udpP99Ns: Num(),
+  udpLossFreeMbps: Num('highest UDP rate with loss under 0.1% (RFC 2544 search)'),
+  guestCpu: Opt(Num('guest CPU during the throughput tests, in CPUs')),
+});
+
+const HostFiguresSchema = Obj({ forwardMbps: Num(), reverseMbps: Num(), tcpP50Ns: Num() });
+
+export const TuneResultSchema = Obj({
+  ...envelope('tune'),
+  config: Obj({ quick: Bool(), transports: Type.Array(Lit('tap', 'raw', 'hybrid', 'tuntap')), reference: Str(), loadAverage: Type.Array(Num()), cpus: Int() }),
+  clock: ClockSchema,
+  rows: Type.Array(Obj({
+    knob: Str('the knob changed from the best so far; baseline, again (the best so far measured again) or confirm'),
+    line: Str(),
+    config: NetConfigSchema,
+    figures: Opt(TuneFiguresSchema),
+    error: Opt(Str()),
+    score: Opt(Num('against the baseline; > 1 is better')),
+    stepScore: Opt(Num('against the best so far measured at the start of the step')),
+    pareto: Opt(Bool()),
+  })),
+  pareto: Type.Array(Int()),
+  winner: Obj({ line: Str(), config: NetConfigSchema, score: Num() }),
+  mattered: Opt(Obj({ knob: Str(), spread: Num() })),
+  confirmation: Opt(Obj({
+    roundScores: Type.Array(Num()),
+    reference: Obj({ line: Str(), figures: Type.Array(TuneFiguresSchema), host: Type.Array(HostFiguresSchema) }),
+    winner: Obj({ line: Str(), figures: Type.Array(TuneFiguresSchema), host: Type.Array(HostFiguresSchema) }),
+    clear: Bool(),
+  })),
+  skipped: Type.Array(Str()),
+  truncated: Bool(),
+  durationMs: Num(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The lab and the machine (state, not measurements: no clock)
 
 export const LabGuestSchema = Obj({
@@ -514,6 +581,7 @@ const LabProps = {
   guests: Type.Array(LabGuestSchema),
   guestsUpMs: Opt(Num()),
   serversHealthyMs: Opt(Type.Record(Type.String(), Num())),
+  net: Opt(ResolvedNetSchema),
 };
 
 export const LabResultSchema = Obj({ ...envelope('lab'), ...LabProps });
@@ -580,6 +648,7 @@ export const RESULT_SCHEMAS = {
   cleanup: CleanupResultSchema,
   doctor: DoctorResultSchema,
   image: ImageResultSchema,
+  tune: TuneResultSchema,
 } as const;
 
 export type ResultKind = keyof typeof RESULT_SCHEMAS;

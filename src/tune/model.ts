@@ -1,0 +1,158 @@
+// `umlperf tune`: which network configuration serves a UML guest best. The sweep's plan (one
+// knob at a time from the best so far), its scoring, the Pareto front and the knob that
+// mattered most: pure functions over measured figures, so they are tested without a lab.
+import { BUILTIN_NET, formatNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
+
+/** What one configuration measured (one fresh lab). */
+export interface TuneFigures {
+  /** TCP into the guest (the client sends). */
+  forwardMbps: number;
+  /** TCP out of the guest (the guest sends: chargen). */
+  reverseMbps: number;
+  tcpP50Ns: number;
+  tcpP99Ns: number;
+  udpP50Ns: number;
+  udpP99Ns: number;
+  /** Highest UDP rate with loss ≤ the threshold (RFC 2544 search). */
+  udpLossFreeMbps: number;
+  /** Guest CPU during the throughput tests, in CPUs (1 = one CPU busy); undefined without a cgroup. */
+  guestCpu?: number;
+}
+
+export interface TuneRow {
+  /** The knob this configuration changed from the best so far ('baseline', 'confirm'). */
+  knob: string;
+  line: string;
+  config: NetConfig;
+  /** Undefined when the configuration failed (error says why). */
+  figures?: TuneFigures;
+  error?: string;
+  /** Score against the baseline (geometric mean of ratios; > 1 is better). */
+  score?: number;
+  /**
+   * Score against the best-so-far configuration measured again at the start of the same knob's
+   * step (close in time, so a shared machine's load drifts less between the two): what decides.
+   */
+  stepScore?: number;
+  /** Whether this row is on the Pareto front (throughput vs TCP p99). */
+  pareto?: boolean;
+}
+
+export interface KnobStep {
+  knob: keyof NetConfig;
+  values: NetConfig[keyof NetConfig][];
+}
+
+export interface PlanOptions {
+  quick?: boolean;
+  transports?: NetTransport[];
+  /** CPUs of this machine: CPU placement is a knob with two or more. */
+  cpuCount?: number;
+  /** Host offloads are a knob only where ethtool is installed. */
+  ethtool?: boolean;
+}
+
+/**
+ * The knobs in the order they are tried, each with its values (the current one's is skipped).
+ * gro=0 is left out: it is known to collapse host→guest TCP (field notes), and would only
+ * cost time.
+ */
+export function tunePlan(o: PlanOptions = {}): KnobStep[] {
+  const steps: KnobStep[] = [];
+  const transports = o.transports ?? ['tap', 'tuntap'];
+  steps.push({ knob: 'mtu', values: o.quick ? [1500, 9000] : [1500, 4000, 9000] });
+  steps.push({ knob: 'sockbuf', values: o.quick ? [0, 4 << 20] : [0, 1 << 20, 4 << 20] });
+  steps.push({ knob: 'depth', values: o.quick ? [0, 256] : [0, 128, 256, 512] });
+  if (!o.quick) {
+    steps.push({ knob: 'vec', values: [true, false] });
+    steps.push({ knob: 'qdisc', values: ['default', 'noqueue'] });
+    steps.push({ knob: 'txqlen', values: [0, 5000] });
+    if (o.ethtool) steps.push({ knob: 'hostOffload', values: ['default', 'off'] });
+  }
+  // After the vector driver's own knobs: the best tap configuration against the legacy driver.
+  if (transports.length > 1) steps.push({ knob: 'transport', values: transports });
+  if ((o.cpuCount ?? 1) >= 2) steps.push({ knob: 'cpus', values: ['any', '1'] });
+  return steps;
+}
+
+/** Whether a knob applies to a configuration (the vector driver's options do not apply to tuntap). */
+export function knobApplies(knob: keyof NetConfig, c: NetConfig): boolean {
+  if (c.transport === 'tuntap' && (knob === 'gro' || knob === 'vec' || knob === 'depth')) return false;
+  if (c.transport === 'tuntap' && knob === 'mtu') return false;
+  return true;
+}
+
+const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+/**
+ * One number per configuration, relative to a reference: the geometric mean of throughput
+ * both ways, the loss-free UDP rate, and the inverse of TCP and UDP p50 (a stall-robust
+ * latency). 1 is as good as the reference; 1.2 is 20% better overall.
+ */
+export function tuneScore(f: TuneFigures, ref: TuneFigures): number {
+  // A loss-free rate of 0 (no trial passed) counts as 1 Mbit/s; each ratio counts at most 4×
+  // either way, so one figure (a stall, a failed search) cannot decide alone.
+  const safe = (x: number, floor: number) => (Number.isFinite(x) && x > floor ? x : floor);
+  const clamp = (r: number) => Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, r));
+  return geo([
+    safe(f.forwardMbps, 1e-3) / safe(ref.forwardMbps, 1e-3),
+    safe(f.reverseMbps, 1e-3) / safe(ref.reverseMbps, 1e-3),
+    safe(f.udpLossFreeMbps, 1) / safe(ref.udpLossFreeMbps, 1),
+    safe(ref.tcpP50Ns, 1) / safe(f.tcpP50Ns, 1),
+    safe(ref.udpP50Ns, 1) / safe(f.udpP50Ns, 1),
+  ].map(clamp));
+}
+
+/** The most one figure's ratio counts in a score, either way. */
+export const MAX_RATIO = 4;
+/** A knob's value is adopted only when it beats the best so far by this factor (a shared machine is noisy). */
+export const ADOPT_MARGIN = 1.1;
+
+/** Throughput for the Pareto front: the geometric mean of both directions. */
+export const bothWaysMbps = (f: TuneFigures): number => Math.sqrt(Math.max(f.forwardMbps, 0) * Math.max(f.reverseMbps, 0));
+
+/** Indexes of the rows no other row beats on both throughput (higher) and TCP p99 (lower). */
+export function paretoFront(rows: TuneRow[]): number[] {
+  const ok = rows.map((r, i) => ({ r, i })).filter((x) => x.r.figures);
+  return ok.filter(({ r }) => !ok.some(({ r: o }) => {
+    const a = r.figures!, b = o.figures!;
+    const ta = bothWaysMbps(a), tb = bothWaysMbps(b);
+    return tb >= ta && b.tcpP99Ns <= a.tcpP99Ns && (tb > ta || b.tcpP99Ns < a.tcpP99Ns);
+  })).map(({ i }) => i);
+}
+
+/**
+ * The knob whose values spread the step scores most: max/min over its values' scores against
+ * the configuration of its step (which scores 1).
+ */
+export function knobThatMattered(rows: TuneRow[]): { knob: string; spread: number } | undefined {
+  let best: { knob: string; spread: number } | undefined;
+  const byKnob = new Map<string, number[]>();
+  for (const r of rows) {
+    if (r.stepScore === undefined || r.knob === 'baseline' || r.knob === 'again' || r.knob === 'confirm') continue;
+    byKnob.set(r.knob, [...(byKnob.get(r.knob) ?? [1]), r.stepScore]);
+  }
+  for (const [knob, scores] of byKnob) {
+    const spread = Math.max(...scores) / Math.min(...scores);
+    if (!best || spread > best.spread) best = { knob, spread };
+  }
+  return best;
+}
+
+/** The line to give `lab up --net` for a configuration ('builtin' when it is the built-in one). */
+export const netLine = (c: NetConfig): string => formatNet(c) || 'builtin';
+
+/** A copy of `c` with one knob set. */
+export function withKnob(c: NetConfig, knob: keyof NetConfig, v: NetConfig[keyof NetConfig]): NetConfig {
+  const out = { ...c, [knob]: v } as NetConfig;
+  if (knob === 'transport' && v === 'tuntap') Object.assign(out, { gro: BUILTIN_NET.gro, vec: BUILTIN_NET.vec, depth: 0, mtu: Math.min(out.mtu, 1500) });
+  return out;
+}
+
+/**
+ * Whether the winner's gain over the default is clear: better in the score by at least
+ * `margin` in every confirmation round (rounds alternate default and winner).
+ */
+export function clearGain(roundScores: number[], margin = 1.1): boolean {
+  return roundScores.length > 0 && roundScores.every((s) => s >= margin);
+}

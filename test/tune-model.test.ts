@@ -1,0 +1,144 @@
+// tune's pure parts: the plan, the score, the Pareto front, the knob that mattered, and the
+// rendered reports (text and HTML) of a result built by hand.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { BUILTIN_NET, parseNetLine } from '../src/lab/net-config.js';
+import { clearGain, knobApplies, knobThatMattered, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
+import { tuneHtml, tuneText } from '../src/report/tune.js';
+import type { TuneResult } from '../src/tune/run.js';
+import { envelope, resultProblems } from '../src/result/envelope.js';
+
+const fig = (o: Partial<TuneFigures> = {}): TuneFigures => ({
+  forwardMbps: 1000, reverseMbps: 1000, tcpP50Ns: 50_000, tcpP99Ns: 200_000, udpP50Ns: 40_000, udpP99Ns: 150_000, udpLossFreeMbps: 100, ...o,
+});
+
+test('the plan: quick has fewer knobs; transport after the vector knobs; CPU placement only with 2+ CPUs; offloads only with ethtool', () => {
+  const q = tunePlan({ quick: true, cpuCount: 2 }).map((s) => s.knob);
+  const f = tunePlan({ quick: false, cpuCount: 2, ethtool: true }).map((s) => s.knob);
+  assert.ok(q.length < f.length);
+  assert.ok(q.indexOf('transport') > q.indexOf('mtu'));
+  assert.ok(q.includes('cpus'));
+  assert.not.ok(tunePlan({ quick: true, cpuCount: 1 }).some((s) => s.knob === 'cpus'));
+  assert.not.ok(tunePlan({ cpuCount: 2, ethtool: false }).some((s) => s.knob === 'hostOffload'));
+  assert.ok(f.includes('hostOffload'));
+  assert.not.ok(tunePlan({ transports: ['tap'] }).some((s) => s.knob === 'transport'));
+  assert.not.ok(f.includes('gro'), 'gro=0 is known to collapse TCP into the guest');
+});
+
+test('knobs of the vector driver do not apply to tuntap; switching to tuntap drops them and clips the MTU', () => {
+  const t = parseNetLine('transport=tuntap');
+  assert.not.ok(knobApplies('depth', t));
+  assert.ok(knobApplies('sockbuf', t));
+  assert.ok(knobApplies('depth', BUILTIN_NET));
+  const c = withKnob(parseNetLine('mtu=9000,depth=256,sockbuf=4MiB'), 'transport', 'tuntap');
+  assert.is(c.mtu, 1500);
+  assert.is(c.depth, 0);
+  assert.is(c.sockbuf, 4 << 20);
+});
+
+test('the score: 1 against itself, up with throughput, down with latency, bounded per figure', () => {
+  const ref = fig();
+  assert.ok(Math.abs(tuneScore(ref, ref) - 1) < 1e-12);
+  assert.ok(tuneScore(fig({ forwardMbps: 2000 }), ref) > 1);
+  assert.ok(tuneScore(fig({ tcpP50Ns: 100_000 }), ref) < 1);
+  // Doubling every figure's goodness doubles the score.
+  assert.ok(Math.abs(tuneScore(fig({ forwardMbps: 2000, reverseMbps: 2000, udpLossFreeMbps: 200, tcpP50Ns: 25_000, udpP50Ns: 20_000 }), ref) - 2) < 1e-9);
+  // A failed UDP search (0) against one that found 100 Mbit/s counts 4× at most.
+  const s = tuneScore(fig({ udpLossFreeMbps: 0 }), ref);
+  assert.ok(Math.abs(s - 0.25 ** 0.2) < 1e-9, String(s));
+  assert.ok(Number.isFinite(tuneScore(fig({ udpLossFreeMbps: 0 }), fig({ udpLossFreeMbps: 0 }))));
+});
+
+const row = (knob: string, f: TuneFigures, score?: number): TuneRow => ({ knob, line: knob, config: BUILTIN_NET, figures: f, score });
+
+test('the Pareto front: rows no other beats on both throughput and TCP p99', () => {
+  const rows = [
+    row('a', fig({ forwardMbps: 1000, reverseMbps: 1000, tcpP99Ns: 100 })),
+    row('b', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 200 })),
+    row('c', fig({ forwardMbps: 900, reverseMbps: 900, tcpP99Ns: 300 })),  // beaten by a and b
+    row('d', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 250 })), // beaten by b
+    { knob: 'e', line: 'e', config: BUILTIN_NET, error: 'failed' },
+  ];
+  assert.equal(paretoFront(rows), [0, 1]);
+});
+
+test('the knob that mattered: the widest spread of scores, counting the row it started from', () => {
+  const step = (knob: string, stepScore: number): TuneRow => ({ ...row(knob, fig(), 1), stepScore });
+  const rows = [row('baseline', fig(), 1), step('mtu', 1.6), row('again', fig(), 3), step('sockbuf', 1.2), step('sockbuf', 0.8), step('depth', 1.05), row('confirm', fig(), 9)];
+  const m = knobThatMattered(rows)!;
+  assert.is(m.knob, 'mtu');
+  assert.ok(Math.abs(m.spread - 1.6) < 1e-9);
+  // A knob whose values are all worse than its step's start matters too.
+  assert.is(knobThatMattered([step('mtu', 1.2), step('qdisc', 0.5)])!.knob, 'qdisc');
+  assert.is(knobThatMattered([row('baseline', fig(), 1)]), undefined);
+  assert.ok(clearGain([1.2, 1.3]));
+  assert.not.ok(clearGain([1.2, 1.05]));
+  assert.not.ok(clearGain([]));
+});
+
+test('reports: the table names the winner line and the knob; the HTML page has both charts and escapes text', () => {
+  const rows = [row('baseline', fig(), 1), { ...row('mtu', fig({ forwardMbps: 3000 }), 1.3), line: 'mtu=9000', pareto: true }, { knob: 'depth', line: 'depth=256', config: BUILTIN_NET, error: 'guest <g1> failed' }];
+  const r: TuneResult = {
+    ...envelope('tune', '2026-01-01T00:00:00.000Z'), clock: { source: 'clock_monotonic_raw', resolutionNs: 1, overheadNs: 20 }, config: { quick: true, transports: ['tap'], reference: 'default', loadAverage: [3, 2, 1], cpus: 2 },
+    rows, pareto: [1], winner: { line: 'mtu=9000', config: parseNetLine('mtu=9000'), score: 1.3 }, mattered: { knob: 'mtu', spread: 1.3 },
+    skipped: ['hostOffload: ethtool is not installed on this host'], truncated: false, durationMs: 1000,
+  };
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(r))), [], 'the result conforms to the published schema');
+  assert.ok(resultProblems({ ...r, rows: [{ ...rows[0], figures: { forwardMbps: '1' } }] }).length > 0, 'the schema checks the rows');
+  const t = tuneText(r);
+  assert.match(t, /Use: umlperf lab up --net mtu=9000/);
+  assert.match(t, /knob that mattered most: mtu/);
+  assert.match(t, /2\*\s+mtu\s+mtu=9000\s+3\.00G/);
+  assert.match(t, /failed: guest <g1> failed/);
+  assert.match(t, /load average 3 2 1/);
+  const h = tuneHtml(r);
+  assert.is((h.match(/<svg /g) ?? []).length, 2);
+  assert.match(h, /TCP throughput per configuration/);
+  assert.match(h, /p99 per configuration/);
+  assert.match(h, /guest &lt;g1&gt; failed/);
+  assert.not.match(h, /<script/);
+  layoutCheck(h);
+});
+
+/**
+ * Renders the page in headless Chromium at a narrow width, with a check script appended to a
+ * copy: no element wider than the viewport, both charts visible with a size.
+ */
+function layoutCheck(html: string): void {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+  if (!chromium) throw new Error('chromium is not installed: apt-get install chromium');
+  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-tune-html-'));
+  try {
+    const file = path.join(dir, 'tune.html');
+    const check = `<script>addEventListener('load', () => {
+      const w = document.documentElement.clientWidth, bad = [];
+      for (const e of document.querySelectorAll('body *')) {
+        const r = e.getBoundingClientRect();
+        if (r.right > w + 1 && !e.closest('.table')) bad.push(e.tagName + ' ' + Math.round(r.right));
+      }
+      const svgs = [...document.querySelectorAll('svg')].map((s) => s.getBoundingClientRect()).filter((r) => r.width > 100 && r.height > 50);
+      const out = document.createElement('pre');
+      out.id = 'layout';
+      out.textContent = 'LAYOUT wide=' + bad.length + ' charts=' + svgs.length + ' scroll=' + (document.documentElement.scrollWidth > w ? 1 : 0) + ' ' + bad.slice(0, 3).join(';');
+      document.body.appendChild(out);
+    });</script>`;
+    writeFileSync(file, html.replace('</body>', `${check}</body>`));
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--window-size=600,2000', '--virtual-time-budget=3000'];
+    const dom = spawnSync(chromium, [...args, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(dom.status, 0, dom.stderr);
+    const m = /LAYOUT wide=(\d+) charts=(\d+) scroll=(\d)([^<]*)/.exec(dom.stdout);
+    assert.ok(m, 'the check ran');
+    assert.is(m![1], '0', `elements wider than the viewport: ${m![4]}`);
+    assert.is(m![2], '2', 'both charts visible');
+    assert.is(m![3], '0', 'no horizontal scroll');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test.run();
