@@ -63,7 +63,7 @@ test('each server answers in the guest under load (small bounded runs)', async (
     assert.ok(r.completed >= requests - 1, `${proto}: ${r.firstError}`);
   }
   // The same through the CLI: its JSON is a serve-bench result of the published schema.
-  const c = runCli(['serve-bench', 'www', '--lab', name, '--target', 'g1', '--requests', '20', '--timeout', '3000', '--json'], 120_000);
+  const c = runCli(['serve-bench', 'www', '--lab', name, '--target', 'g1', '--requests', '20', '--timeout', '3s', '--json'], 120_000);
   assert.is(c.status, 0, c.stderr);
   const j = jsonResult(c.stdout, 'serve-bench');
   assert.equal([j.config.server, j.config.daemon, j.config.target], ['www', 'apache2', 'g1']);
