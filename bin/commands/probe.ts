@@ -9,6 +9,7 @@ import {
   type ConnectionRateOptions,
   type ConnectionRateResult,
   DEFAULT_CHARGEN_PORT,
+  DEFAULT_UDP_SOURCE_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
   MAX_PARALLEL_STREAMS,
@@ -79,8 +80,8 @@ function builder(y: Argv): Argv<Args> {
     .option('timeout-ms', n('response: per-request timeout (UDP default 200, TCP 5000)', numFlag('timeout-ms', 0, 600_000, { above: true, unit: 'ms' })))
     .option('bytes', n('throughput: bytes per run', intFlag('bytes', 1, Number.MAX_SAFE_INTEGER)))
     .option('duration', n('throughput, stream: seconds per run (default 2 / 1)', numFlag('duration', 0, 3600, { above: true, unit: 's' })))
-    .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
-    .option('reverse', { type: 'boolean', describe: `throughput (TCP): the target sends, we count: from its chargen source (default port ${DEFAULT_CHARGEN_PORT})` })
+    .option('rate', n('stream, throughput (UDP): target rate in Mbps (0: unpaced); with --reverse/--bidir the rate asked of the UDP source (default 100)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
+    .option('reverse', { type: 'boolean', describe: `throughput: the target sends, we count: TCP from its chargen source (default port ${DEFAULT_CHARGEN_PORT}), UDP from its UDP source (default port ${DEFAULT_UDP_SOURCE_PORT})` })
     .option('bidir', { type: 'boolean', describe: 'throughput (TCP): send to discard and receive from chargen at once' })
     .option('source-port', n('throughput --bidir: the chargen port (default: port + 1)', intFlag('source-port', 1, 65535)))
     .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
@@ -146,6 +147,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         intervalMs: a.interval,
         omitMs: a.omit,
         onInterval: liveIntervals(a),
+        ...(a.rate !== undefined ? { rateMbps: a.rate } : {}),
       });
     case 'crr':
       return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a['timeout-ms'], keepSamples: a.samples } as ConnectionRateOptions);
@@ -189,7 +191,7 @@ const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   interval: ['throughput'],
   omit: ['throughput'],
   duration: ['throughput', 'stream'],
-  rate: ['stream'],
+  rate: ['stream', 'throughput'],
   'find-max-rate': ['stream'],
   'loss-threshold': ['stream'],
 };
@@ -202,7 +204,7 @@ function checkKindFlags(a: Args): void {
   if (a.kind === 'crr' && process.argv.includes('--protocol') && a.protocol !== 'tcp') throw new UsageError('crr is TCP only');
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
   if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
-  if ((a.reverse || a.bidir) && a.protocol === 'udp') throw new UsageError(`--${a.reverse ? 'reverse' : 'bidir'} is TCP only (the endpoint has no UDP source)`);
+  if (a.kind === 'throughput' && a.rate !== undefined && a.protocol !== 'udp') throw new UsageError('--rate applies to UDP throughput only');
   if (a['source-port'] !== undefined && !a.bidir) throw new UsageError('--source-port goes with --bidir (with --reverse, --port is the source)');
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
@@ -234,8 +236,8 @@ async function handler(a: Args): Promise<void> {
         a.kind !== 'throughput'
           ? { host: '127.0.0.1', port: local.echoPort }
           : a.reverse
-            ? { host: '127.0.0.1', port: local.chargenPort }
-            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? local.chargenPort : undefined };
+            ? { host: '127.0.0.1', port: a.protocol === 'udp' ? local.udpSourcePort : local.chargenPort }
+            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? (a.protocol === 'udp' ? local.udpSourcePort : local.chargenPort) : undefined };
     } else {
       target = { host: a.host, netns: a.netns };
     }

@@ -74,6 +74,9 @@ struct ThroughputOptions : CommonOptions {
   uint16_t sourcePort = 0;
   unsigned parallel = 1;     // streams per direction, each on a connection (and thread) of its own
   uint64_t intervalNs = 0;   // 0: no interval snapshots
+  // UDP: send streams are paced at this rate (0: as fast as possible); receive streams ask the
+  // endpoint's UDP source (control at sourcePort, wire.h) for this rate (required, > 0).
+  double rateMbps = 0;
 };
 // Cumulative counters of one stream at the end of an interval (the first interval starts at
 // the stream's start). Taken by the stream's own thread at most once per interval.
@@ -81,6 +84,7 @@ struct IntervalSnapshot {
   int64_t endNs = 0;         // since the common start of all streams
   uint64_t bytes = 0;        // sent (send streams) or received (receive streams)
   uint64_t retransmits = 0;  // TCP send streams: TCP_INFO total retransmits
+  uint64_t lost = 0;         // UDP receive streams: sequence numbers skipped so far
 };
 struct ThroughputResult {  // one stream
   bool receive = false;            // this stream received from a source (reverse)
@@ -92,7 +96,10 @@ struct ThroughputResult {  // one stream
   int64_t durationNs = 0;          // TCP: first byte .. peer closed after our FIN; UDP: = send
   bool receiverCounted = false;    // UDP: the endpoint reported what it received
   uint64_t bytesReceived = 0;      // UDP: receiver's count; TCP: = bytesSent when confirmed
-  uint64_t datagramsReceived = 0;
+  uint64_t datagramsReceived = 0;  // UDP receive streams: distinct datagrams that arrived here
+  uint64_t reordered = 0;          // UDP: arrived after a higher sequence number (receiver's count)
+  bool reorderCounted = false;     // UDP send: the receiver reported reordering
+  uint64_t duplicates = 0;         // UDP receive streams
   bool drained = false;            // TCP: the peer confirmed by closing
   uint32_t size = 0;
   std::string peer;

@@ -67,6 +67,7 @@ void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
   num(o, "sourcePort", t.sourcePort);
   num(o, "parallel", t.parallel);
   num(o, "intervalNs", t.intervalNs);
+  num(o, "rateMbps", t.rateMbps);
 }
 
 void readCrr(const Napi::Object& o, CrrOptions& r) {
@@ -95,6 +96,10 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   num(o, "chargenPort", e.chargenPort);
   Napi::Value chargen = o.Get("chargen");
   if (chargen.IsBoolean()) e.chargen = chargen.As<Napi::Boolean>();
+  num(o, "udpSourcePort", e.udpSourcePort);
+  Napi::Value udpSource = o.Get("udpSource");
+  if (udpSource.IsBoolean()) e.udpSource = udpSource.As<Napi::Boolean>();
+  num(o, "udpSourceMaxMbps", e.udpSourceMaxMbps);
   double sourceMaxMs = double(e.sourceMaxNs) / 1e6;
   num(o, "sourceMaxMs", sourceMaxMs);
   e.sourceMaxNs = uint64_t(sourceMaxMs * 1e6);

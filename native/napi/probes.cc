@@ -53,6 +53,7 @@ class ThroughputJob : public Job {
       s.Set("endNs", double(r.intervals[i].endNs));
       s.Set("bytes", double(r.intervals[i].bytes));
       s.Set("retransmits", double(r.intervals[i].retransmits));
+      s.Set("lost", double(r.intervals[i].lost));
       iv.Set(uint32_t(i), s);
     }
     out.Set("intervals", iv);
@@ -63,6 +64,9 @@ class ThroughputJob : public Job {
     out.Set("receiverCounted", r.receiverCounted);
     out.Set("bytesReceived", double(r.bytesReceived));
     out.Set("datagramsReceived", double(r.datagramsReceived));
+    out.Set("reordered", double(r.reordered));
+    out.Set("reorderCounted", r.reorderCounted);
+    out.Set("duplicates", double(r.duplicates));
     out.Set("drained", r.drained);
     out.Set("size", double(r.size));
     out.Set("peer", r.peer);

@@ -46,8 +46,10 @@ export function throughputReport(runs: ThroughputResult[]): string {
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
     r.receiverConfirmed ? 'yes' : 'no',
+    ...(c.protocol === 'udp' ? [r.reordered === null || r.reordered === undefined ? '-' : `${r.reordered}`] : []),
   ]);
-  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
+  const udpCols = c.protocol === 'udp' ? ['reordered'] : [];
+  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed', ...udpCols], rows)];
   for (const [i, r] of runs.entries()) {
     const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
     if (dirs.length > 1 || dirs.some(([, d]) => d.streams.length > 1)) {
@@ -60,8 +62,10 @@ export function throughputReport(runs: ThroughputResult[]): string {
       lines.push(`run ${i + 1} by stream:`, table(['', 'Mbps', 'bytes', 'seconds', 'retransmits'], rows2));
     }
     if (r.intervals) {
-      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits'], r.intervals.map((v) => [
+      const lostCol = r.intervals.some((v) => v.lost !== undefined);
+      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits', ...(lostCol ? ['lost'] : [])], r.intervals.map((v) => [
         `${(v.startNs / 1e9).toFixed(2)}-${(v.endNs / 1e9).toFixed(2)}`, mbps(v.Mbps), `${v.bytes}`, v.retransmits === undefined ? '-' : `${v.retransmits}`,
+        ...(lostCol ? [v.lost === undefined ? '-' : `${v.lost}`] : []),
       ])));
     }
   }
