@@ -237,7 +237,8 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
   const uint64_t stallTicks = clk.fromNs(o.drainTimeoutNs);
   auto pollFor = [&](short ctlEvents) {
     pollfd p[2] = {{ctl, ctlEvents, 0}, {u.get(), POLLIN, 0}};
-    int rc = poll(p, 2, o.wait == Wait::Spin ? 0 : int(kSliceNs / 1000000));
+    // With intervals, wake often enough to close an interval in which nothing arrived.
+    int rc = poll(p, 2, o.wait == Wait::Spin ? 0 : o.intervalNs ? 10 : int(kSliceNs / 1000000));
     if (c.cancelled()) throwCancelled();
     if (rc < 0 && errno != EINTR) throwErrno("poll", "cannot wait for the source " + r.peer);
   };
@@ -358,6 +359,7 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
       if (c.cancelled()) throwCancelled();
       throwErrno("recvmmsg", "cannot receive from " + r.peer);
     }
+    iv.tick(now, bytes, next - distinct);
     if (!done) {
       if (readReply(rep)) {
         if (rep.h.kind != kWireSourceDone) throwPeer("BAD_REPLY", "the source " + r.peer + " sent a second answer");
