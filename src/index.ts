@@ -57,3 +57,5 @@ export type { Stage } from './paper/stage.js';
 export type { PaperResult, Measurement, PaperTable } from './paper/model.js';
 export { paperText, paperMarkdown, paperCsv, paperJson } from './report/paper.js';
 export { paperHtml } from './report/paper-html.js';
+export { latencyUnderLoad, MAX_RRUL_STREAMS } from './rrul.js';
+export type { LatencyUnderLoadOptions, LatencyUnderLoadResult, LatencyUnderLoad, LatencyPhase } from './rrul.js';

@@ -23,14 +23,15 @@ import {
   type ThroughputIntervalEvent,
   type ThroughputResult,
 } from '../../src/probes.js';
-import { crrReport, responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { crrReport, responseReport, rrulReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { latencyUnderLoad, type LatencyUnderLoadResult } from '../../src/rrul.js';
 import { meanCi } from '../../src/stats.js';
 import { exitCodeFor, reportError } from '../fail.js';
 import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
-type Kind = 'response' | 'throughput' | 'stream' | 'crr';
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
+type Kind = 'response' | 'throughput' | 'stream' | 'crr' | 'rrul';
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult | LatencyUnderLoadResult;
 
 interface Args {
   kind: Kind;
@@ -68,7 +69,7 @@ const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'strin
 
 function builder(y: Argv): Argv<Args> {
   return y
-    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr'] as const, demandOption: true, describe: 'what to measure' })
+    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr', 'rrul'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
@@ -102,6 +103,7 @@ function builder(y: Argv): Argv<Args> {
 interface Target {
   host: string;
   port?: number;
+  discardPort?: number;
   sourcePort?: number;
   netns?: string;
 }
@@ -149,6 +151,21 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         onInterval: liveIntervals(a),
         ...(a.rate !== undefined ? { rateMbps: a.rate } : {}),
       });
+    case 'rrul':
+      return latencyUnderLoad({
+        host: target.host,
+        echoPort: a.port ?? target.port,
+        discardPort: target.discardPort,
+        sourcePort: target.sourcePort,
+        streams: a.parallel,
+        durationS: a.duration,
+        size: a.size,
+        intervalMs: a['interval-us'] === undefined ? undefined : a['interval-us'] / 1000,
+        wait: a.wait,
+        netns: target.netns,
+        signal: common.signal,
+        onProgress: common.onProgress,
+      });
     case 'crr':
       return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a['timeout-ms'], keepSamples: a.samples } as ConnectionRateOptions);
     case 'stream':
@@ -160,11 +177,13 @@ function render(kind: Kind, runs: Result[]): string {
   if (kind === 'response') return responseReport(runs as ResponseTimeResult[]);
   if (kind === 'throughput') return throughputReport(runs as ThroughputResult[]);
   if (kind === 'crr') return crrReport(runs as ConnectionRateResult[]);
+  if (kind === 'rrul') return rrulReport(runs as LatencyUnderLoadResult[]);
   return streamReport(runs as StreamingResult[]);
 }
 
 function jsonOf(kind: Kind, runs: Result[]): unknown {
   if (runs.length === 1) return runs[0];
+  if (kind === 'rrul') return { runs };
   const summary =
     kind === 'response'
       ? { p50Ns: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.p50Ns)), meanNs: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.meanNs)) }
@@ -179,7 +198,7 @@ function jsonOf(kind: Kind, runs: Result[]): unknown {
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
 const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   iterations: ['response'],
-  'interval-us': ['response'],
+  'interval-us': ['response', 'rrul'],
   warmup: ['response', 'crr'],
   'timeout-ms': ['response', 'crr'],
   transactions: ['crr'],
@@ -187,10 +206,10 @@ const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   reverse: ['throughput'],
   bidir: ['throughput'],
   'source-port': ['throughput'],
-  parallel: ['throughput'],
+  parallel: ['throughput', 'rrul'],
   interval: ['throughput'],
   omit: ['throughput'],
-  duration: ['throughput', 'stream'],
+  duration: ['throughput', 'stream', 'rrul'],
   rate: ['stream', 'throughput'],
   'find-max-rate': ['stream'],
   'loss-threshold': ['stream'],
@@ -233,7 +252,9 @@ async function handler(a: Args): Promise<void> {
       // shares its scheduling and reads slower). It exits with us, however we end.
       local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
       target =
-        a.kind !== 'throughput'
+        a.kind === 'rrul'
+          ? { host: '127.0.0.1', port: local.echoPort, discardPort: local.discardPort, sourcePort: local.chargenPort }
+          : a.kind !== 'throughput'
           ? { host: '127.0.0.1', port: local.echoPort }
           : a.reverse
             ? { host: '127.0.0.1', port: a.protocol === 'udp' ? local.udpSourcePort : local.chargenPort }

@@ -1,9 +1,10 @@
 // Terminal reports of probe results: pure functions from results to text.
 import type { ConnectionRateResult, ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
+import type { LatencyUnderLoadResult } from '../rrul.js';
 import { meanCi } from '../stats.js';
 import { mbps, pct, table, us } from './table.js';
 
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult | LatencyUnderLoadResult;
 
 function clockLine(r: Result): string {
   const c = r.clock;
@@ -116,6 +117,32 @@ export function crrReport(runs: ConnectionRateResult[]): string {
   if (runs.length > 1) {
     const t = meanCi(runs.map((r) => r.transactionsPerSecond));
     lines.push(`mean over ${runs.length} runs: ${Math.round(t.mean)} ± ${Math.round(t.ci95)} transactions/s (95% CI)`);
+  }
+  return lines.join('\n');
+}
+
+export function rrulReport(runs: LatencyUnderLoadResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const lines = [
+    `latency under load: ${c.host}${c.netns ? ` (netns ${c.netns})` : ''}, echo ${c.echoPort}, ${c.streams} bulk TCP streams each way (discard ${c.discardPort}, chargen ${c.sourcePort}) for ${c.durationS} s, ${c.iterations} requests of ${c.size} B every ${c.intervalMs} ms per phase, wait ${c.wait}`,
+    clockLine(f),
+  ];
+  const rows: string[][] = [];
+  for (const [i, r] of runs.entries()) {
+    for (const proto of ['tcp', 'udp'] as const) {
+      const x = r[proto];
+      for (const ph of ['idle', 'loaded'] as const) {
+        const l = x[ph].latency;
+        rows.push([`run ${i + 1} ${proto.toUpperCase()} ${ph}`, us(l.p50Ns), us(l.p90Ns), us(l.p99Ns), us(l.maxNs), `${x[ph].lost}`]);
+      }
+      rows.push([`run ${i + 1} ${proto.toUpperCase()} loaded/idle`, `${x.p50Ratio.toFixed(2)}x`, '', `${x.p99Ratio.toFixed(2)}x`, '', '']);
+    }
+  }
+  lines.push(table(['µs', 'p50', 'p90', 'p99', 'max', 'lost'], rows));
+  for (const [i, r] of runs.entries()) {
+    lines.push(`run ${i + 1} bulk: ${mbps(r.bulk.Mbps)} Mbps (up ${mbps(r.bulk.sentMbps)}, down ${mbps(r.bulk.receivedMbps)})${r.bulk.retransmits === null ? '' : `, ${r.bulk.retransmits} retransmits`}`);
+    if (!r.latencyDuringLoad) lines.push(`run ${i + 1}: the loaded requests outlasted the bulk load (the last ones saw less load): give a longer --duration or a shorter --interval-us`);
   }
   return lines.join('\n');
 }
