@@ -48,6 +48,7 @@ interface Args {
   format: Format;
   out?: string;
   samples: boolean;
+  rrul: boolean;
   pin: boolean;
   yes: boolean;
   ciTarget?: number;
@@ -93,6 +94,7 @@ const command: CommandModule<object, Args> = {
       .option('max-runs', { type: 'string', requiresArg: true, coerce: intFlag('max-runs', 1, 1000), describe: 'adaptive: at most this many blocks per step (default 3 × --runs)' })
       .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
       .option('samples', { type: 'boolean', default: false, describe: 'json: include the kept RTT samples' })
+      .option('rrul', { type: 'boolean', default: false, describe: 'also a latency-under-load row per side (host, guest): response time idle vs under 4 bulk TCP streams each way (~20 s)' })
       .option('pin', { type: 'boolean', default: false, describe: 'probes on the last CPU, the lab on the others (fixed placement; but a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
       .option('yes', { type: 'boolean', default: false, describe: 'install missing Debian packages without asking' })
       .example('$0 paper', 'the three experiments, Tables 1-5 on the terminal (a few minutes)')
@@ -110,7 +112,7 @@ const command: CommandModule<object, Args> = {
     const pin = a.pin && ncpu >= 2;
     const probeCpu = pin ? ncpu - 1 : undefined;
     const labCpus = pin ? (ncpu === 2 ? '0' : `0-${ncpu - 2}`) : undefined;
-    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu, ciTargetPercent: a.ciTarget, maxRuns: a.maxRuns, seed: a.seed };
+    const opts = { experiments, runs: a.runs, guestsSweep: a.guests, servers, probeCpu, ciTargetPercent: a.ciTarget, maxRuns: a.maxRuns, seed: a.seed, ...(a.rrul ? { rrul: true } : {}) };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
     const progress = progressSink('umlperf paper');

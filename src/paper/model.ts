@@ -3,6 +3,7 @@
 // throughputMbps).
 import type { FpuState } from '../lab/fpu.js';
 import type { ClockInfo, Protocol } from '../probes.js';
+import type { LatencyUnderLoad, LatencyUnderLoadResult } from '../rrul.js';
 
 export type Side = 'host' | 'guest';
 /** The study's servers; mail is Postfix in qmail's role. */
@@ -52,6 +53,17 @@ export interface Measurement {
    * side of a comparison. Its ratio to the first measurement is the run's noise floor.
    */
   aa?: { responseRunP50Ns: number[]; throughputRunsMbps: number[] };
+}
+
+/** The opt-in latency-under-load row of one side (`paper --rrul`). */
+export interface RrulRow {
+  side: Side;
+  streams: number;
+  durationS: number;
+  tcp: LatencyUnderLoad;
+  udp: LatencyUnderLoad;
+  bulk: LatencyUnderLoadResult['bulk'];
+  latencyDuringLoad: boolean;
 }
 
 export interface Comparison {
@@ -175,4 +187,6 @@ export interface PaperResult {
   drift?: DriftWatch;
   tables: PaperTable[];
   openQuestions: OpenQuestions;
+  /** Opt-in (`rrul`): latency under load, one row per side. */
+  rrul?: RrulRow[];
 }

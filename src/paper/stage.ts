@@ -9,6 +9,8 @@ export interface ProbeTarget {
   host: string;
   echoPort: number;
   discardPort: number;
+  /** TCP chargen, for latency under load (default echoPort + 2, the endpoint's). */
+  sourcePort?: number;
 }
 
 export interface Stage {
