@@ -1,4 +1,5 @@
 // The addon's surface, declared once. Everything else in src/ goes through this file.
+import type { HistogramData } from './histogram.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -26,9 +27,14 @@ export interface NativeResponseOptions extends NativeCommon {
   warmup: number;
   intervalNs: number;
   timeoutNs: number;
+  /** Record into a fixed-relative-error histogram (bounded memory) ... */
+  histogram?: boolean;
+  /** ... and/or keep every sample. Default true. */
+  samples?: boolean;
 }
 export interface NativeResponseResult {
   rttNs: Float64Array;
+  histogram?: HistogramData;
   sent: number;
   lost: number;
   stale: number;
@@ -121,10 +127,13 @@ export interface NativeCrrOptions extends NativeCommon {
   transactions: number;
   warmup: number;
   timeoutNs: number;
+  histogram?: boolean;
+  samples?: boolean;
 }
 export interface NativeCrrResult {
   /** Per measured transaction: connect start to close done. */
   latencyNs: Float64Array;
+  histogram?: HistogramData;
   durationNs: number;
   peer: string;
 }

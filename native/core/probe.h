@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "histogram.h"
 #include "sock.h"
 
 namespace umlperf {
@@ -50,6 +51,8 @@ struct ResponseOptions : CommonOptions {
   uint64_t warmup = 100;
   uint64_t intervalNs = 0;
   uint64_t timeoutNs = 200000000;  // per request: UDP: lost (3 in a row fail the probe); TCP: fails
+  bool histogram = false;  // record into `hist` (bounded memory) ...
+  bool samples = true;     // ... and/or keep every sample (rttNs)
 };
 struct ResponseResult {
   std::vector<int64_t> rttNs;  // one per answered measured request, in order
@@ -59,6 +62,7 @@ struct ResponseResult {
   int64_t durationNs = 0;      // the measured phase
   std::string peer;
   bool partial = false;        // the probe failed; these are the requests measured until then
+  LogHistogram hist;           // with histogram: every answered measured request
 };
 
 enum class Direction { Send, Receive, Both };
@@ -132,12 +136,15 @@ struct CrrOptions : CommonOptions {
   uint64_t transactions = 1000;
   uint64_t warmup = 10;
   uint64_t timeoutNs = 5000000000ull;  // per transaction, connect included
+  bool histogram = false;        // as ResponseOptions
+  bool samples = true;
 };
 struct CrrResult {
   std::vector<int64_t> latencyNs;  // one per measured transaction: connect start .. close done
   int64_t durationNs = 0;          // the measured phase
   std::string peer;
   bool partial = false;            // the probe failed; these are the transactions until then
+  LogHistogram hist;
 };
 
 void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r);

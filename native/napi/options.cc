@@ -21,6 +21,13 @@ void str(const Napi::Object& o, const char* key, std::string& out) {
   out = v.As<Napi::String>().Utf8Value();
 }
 
+void flag(const Napi::Object& o, const char* key, bool& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be true or false");
+  out = v.As<Napi::Boolean>().Value();
+}
+
 Wait readWait(const Napi::Object& o) {
   std::string w = "block";
   str(o, "wait", w);
@@ -52,6 +59,8 @@ void readResponse(const Napi::Object& o, ResponseOptions& r) {
   num(o, "warmup", r.warmup);
   num(o, "intervalNs", r.intervalNs);
   num(o, "timeoutNs", r.timeoutNs);
+  flag(o, "histogram", r.histogram);
+  flag(o, "samples", r.samples);
 }
 
 void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
@@ -77,6 +86,8 @@ void readCrr(const Napi::Object& o, CrrOptions& r) {
   num(o, "transactions", r.transactions);
   num(o, "warmup", r.warmup);
   num(o, "timeoutNs", r.timeoutNs);
+  flag(o, "histogram", r.histogram);
+  flag(o, "samples", r.samples);
 }
 
 void readStream(const Napi::Object& o, StreamOptions& s) {
