@@ -181,6 +181,28 @@ test('reverse UDP: a chargen (a TCP source that is not a UDP source) is refused 
   }
 });
 
+test('reverse UDP: a source that floods duplicates and never reports is bounded by the run\'s time', () => {
+  let timer: NodeJS.Timeout | undefined;
+  return withPeer(
+    () =>
+      scriptedSource((c, rq, send) => {
+        accept(c, rq);
+        timer = setInterval(() => void send(0n), 1);
+        c.on('close', () => clearInterval(timer));
+      }),
+    async (p) => {
+      try {
+        const t0 = Date.now();
+        const e = await throughput({ host, port: p.port, protocol: 'udp', reverse: true, rateMbps: 1, durationS: 0.3, size: 64 }).catch((x) => x);
+        assert.is(e.code, 'ETIMEDOUT', String(e));
+        assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  );
+});
+
 test('reverse UDP: a silent source times out, a cancel ends the wait at once', () =>
   withPeer(
     () => scriptedSource(() => {}),

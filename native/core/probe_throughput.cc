@@ -353,6 +353,11 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
       last = activity = now;
       iv.tick(now, bytes, next - distinct);
       progress.tick(now, clk.toNs(now - t0), o.durationNs);
+      // A source that never stops (duplicates, say) is still bounded by the run's time.
+      if (done ? distinct >= rep.datagrams || now - doneAt > stallTicks : now > giveUp) {
+        if (!done) throwErrno("recv", "the source " + r.peer + " did not report the end of its stream", ETIMEDOUT);
+        break;
+      }
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
