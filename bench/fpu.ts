@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     try {
       const t = labTarget(lab, 'g1');
       const r = await responseTime({ host: t.host, netns: t.netns, protocol: 'tcp', size: 64, iterations: 5000, warmup: 500 });
-      return r.stats.p50Ns / 1000;
+      return r.latency.p50Ns / 1000;
     } finally {
       await labDown(lab);
     }

@@ -120,7 +120,7 @@ async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: nu
   try {
     return await rounds(
       row,
-      async () => (await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false })).stats.p50Ns / 1e3,
+      async () => (await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false })).latency.p50Ns / 1e3,
       () => {
         const out = run(['sockperf', 'ping-pong', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : []), '-m', String(size), '-t', String(SECONDS), '--full-rtt', ...(wait === 'spin' ? ['--nonblocked'] : [])], SECONDS + 20);
         const m = /percentile 50\.000 =\s*([\d.]+)/.exec(out);
@@ -161,7 +161,7 @@ async function bulk(kind: Bulk): Promise<Row> {
           kind === 'reverse'
             ? await throughput({ ...o, port: ep + 2, reverse: true })
             : await throughput({ ...o, port: ep + 1, protocol: udp ? 'udp' : 'tcp', parallel: kind === 'parallel 4' ? 4 : 1 });
-        return r.throughputMbps;
+        return r.Mbps;
       },
       () => {
         const j = JSON.parse(run(['iperf3', '-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size), ...peerArgs], SECONDS + 20));
@@ -185,8 +185,8 @@ async function intervals(): Promise<Row> {
   try {
     return await rounds(
       row,
-      async () => (await throughput({ ...o, intervalMs: 100 })).throughputMbps,
-      async () => (await throughput(o)).throughputMbps,
+      async () => (await throughput({ ...o, intervalMs: 100 })).Mbps,
+      async () => (await throughput(o)).Mbps,
     );
   } finally {
     await stop(ours);

@@ -33,6 +33,20 @@ export function clockInfo(): ClockInfo {
   return native().clockInfo();
 }
 
+// The result model: every result's type, its JSON Schema, and a check of documents read back.
+export { SCHEMA_VERSION, RESULT_SCHEMAS, publishedSchema } from './result/schema.js';
+export { resultProblems } from './result/envelope.js';
+export type {
+  ResultKind,
+  Latency,
+  Clock,
+  ProbeRuns,
+  IsolateResult,
+  CompareResult,
+  LabResult,
+  DoctorResult,
+} from './result/schema.js';
+
 // The lab: namespaces, bridge, TAPs and UML guests.
 export { labUp, labDown, labStatus, labExec, DEFAULT_MEM } from './lab/lab.js';
 export type { LabUpOptions, LabInfo, LabGuestInfo } from './lab/lab.js';
@@ -54,7 +68,7 @@ export { runPaper } from './paper/run.js';
 export type { PaperOptions } from './paper/run.js';
 export { LabStage } from './paper/lab-stage.js';
 export type { Stage } from './paper/stage.js';
-export type { PaperResult, Measurement, PaperTable } from './paper/model.js';
+export type { PaperResult, Measurement, PaperTable, TableRow, Comparison, MeanCi } from './paper/model.js';
 export { paperText, paperMarkdown, paperCsv, paperJson } from './report/paper.js';
 export { paperHtml } from './report/paper-html.js';
 export { latencyUnderLoad, MAX_RRUL_STREAMS } from './rrul.js';

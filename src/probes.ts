@@ -15,7 +15,30 @@ import {
   type ProgressFn,
 } from './native.js';
 import { histogramStats } from './histogram.js';
-import { summarize, type Stats } from './stats.js';
+import { summarize } from './stats.js';
+import { envelope } from './result/envelope.js';
+import type {
+  ConnectionRateResult,
+  ResponseTimeResult,
+  StreamingResult,
+  StreamTrial,
+  ThroughputDirection,
+  ThroughputInterval,
+  ThroughputResult,
+  ThroughputStream,
+} from './result/schema.js';
+
+export type {
+  ConnectionRateResult,
+  ResponseTimeResult,
+  StreamingResult,
+  StreamTrial,
+  ThroughputDirection,
+  ThroughputInterval,
+  ThroughputResult,
+  ThroughputStream,
+};
+type Config = Pick<ResponseTimeResult['config'], 'protocol' | 'host' | 'port' | 'peer' | 'wait' | 'cpu' | 'netns'>;
 import { int, num, oneOf, text } from './validate.js';
 
 export const DEFAULT_ECHO_PORT = 7007;
@@ -80,33 +103,6 @@ export interface ResponseTimeOptions extends CommonOptions {
 /** Past this many samples a probe keeps a histogram instead, unless keepSamples is true. */
 export const MAX_DEFAULT_SAMPLES = 1_000_000;
 
-interface Config {
-  protocol: Protocol;
-  host: string;
-  port: number;
-  peer: string;
-  wait: WaitMode;
-  cpu: number | null;
-  netns: string | null;
-}
-
-export interface ResponseTimeResult {
-  kind: 'response';
-  config: Config & { size: number; iterations: number; warmup: number; intervalUs: number; timeoutMs: number };
-  clock: ClockInfo;
-  startedAt: string;
-  stats: Stats;
-  sent: number;
-  received: number;
-  lost: number;
-  lossPercent: number;
-  /** Late replies to earlier (timed-out) requests, discarded. */
-  stale: number;
-  durationNs: number;
-  requestsPerSecond: number;
-  samplesNs?: number[];
-}
-
 export interface ThroughputOptions extends CommonOptions {
   /** Bytes per write (TCP) or per datagram (UDP). Default 131072 (TCP) / 1472 (UDP). */
   size?: number;
@@ -154,91 +150,6 @@ export interface ThroughputIntervalEvent extends ThroughputInterval {
   direction: 'send' | 'receive';
 }
 
-export interface ThroughputResult {
-  kind: 'throughput';
-  config: Config & {
-    size: number;
-    bytes: number | null;
-    durationS: number | null;
-    /** send: to discard; receive: from chargen (reverse); both (bidir). */
-    direction: 'send' | 'receive' | 'both';
-    sourcePort: number | null;
-    parallel: number;
-    intervalMs: number | null;
-    omitMs: number | null;
-    /** UDP: the send pace (0: unpaced) or the rate asked of the source. */
-    rateMbps?: number;
-  };
-  clock: ClockInfo;
-  startedAt: string;
-  /** Bytes the receiver is known to have taken: TCP once it closed after our FIN, UDP its own count. */
-  bytes: number;
-  bytesSent: number;
-  /** null when the receiver could not report (a standard discard service over UDP). */
-  bytesReceived: number | null;
-  datagramsSent: number | null;
-  datagramsReceived: number | null;
-  lost: number | null;
-  lossPercent: number | null;
-  /** UDP: datagrams that arrived after a higher sequence number, as the receivers counted (null when one did not). */
-  reordered: number | null;
-  /** UDP, received streams: datagrams that arrived twice (null otherwise). */
-  duplicates: number | null;
-  /** TCP: first byte to the receiver's close; UDP: the sending phase. */
-  durationNs: number;
-  sendDurationNs: number;
-  /** Both directions together (their Mbps added) when bidirectional. */
-  throughputMbps: number;
-  sendMbps: number;
-  receiverConfirmed: boolean;
-  /** What went to the target (null when reverse). */
-  sent: ThroughputDirection | null;
-  /** What came from the target (reverse, bidir; else null). */
-  received: ThroughputDirection | null;
-  /** With intervalMs: every stream's bytes per interval, added up (TCP retransmits of the send streams). */
-  intervals?: ThroughputInterval[];
-}
-
-export interface ThroughputDirection {
-  /** Bytes confirmed delivered: sent streams, as the receiver confirmed; received streams, as counted here. */
-  bytes: number;
-  /** The longest stream's time: to the receiver's close (TCP send), sending (UDP), last byte in (receive). */
-  durationNs: number;
-  Mbps: number;
-  /** TCP send streams: TCP_INFO retransmitted segments; else null. */
-  retransmits: number | null;
-  streams: ThroughputStream[];
-}
-
-export interface ThroughputStream {
-  peer: string;
-  bytes: number;
-  durationNs: number;
-  Mbps: number;
-  retransmits: number | null;
-  confirmed: boolean;
-  /** UDP, when the receiver counted: datagrams sent (by us, or by the source) and received. */
-  datagramsSent?: number;
-  datagramsReceived?: number;
-  lost?: number;
-  reordered?: number;
-  /** UDP received streams. */
-  duplicates?: number;
-  intervals?: ThroughputInterval[];
-}
-
-/** One interval: times in ns since the run's start; Mbps = bytes over the interval. */
-export interface ThroughputInterval {
-  startNs: number;
-  endNs: number;
-  bytes: number;
-  Mbps: number;
-  /** TCP send streams: segments retransmitted in the interval. */
-  retransmits?: number;
-  /** UDP received streams: datagrams lost in the interval (sequence numbers skipped; a late arrival counts back). */
-  lost?: number;
-}
-
 export interface StreamingOptions extends CommonOptions {
   /** Datagram size in bytes (24..65507). Default 1472. */
   size?: number;
@@ -252,26 +163,6 @@ export interface StreamingOptions extends CommonOptions {
   lossThresholdPercent?: number;
   /** Most trials the search may run. Default 10. */
   maxTrials?: number;
-}
-
-export interface StreamTrial {
-  targetRateMbps: number;
-  sentMbps: number;
-  receivedMbps: number;
-  lossPercent: number;
-  pass: boolean;
-}
-
-/** The native counts (sent, received, lost, duplicates, reordered, jitterNs, durationNs, sentMbps, receivedMbps), plus: */
-export interface StreamingResult extends Omit<NativeStreamResult, 'rttNs' | 'peer'> {
-  kind: 'stream';
-  config: Config & { size: number; targetRateMbps: number; durationS: number };
-  clock: ClockInfo;
-  startedAt: string;
-  lossPercent: number;
-  rtt: Stats;
-  /** Present with findMaxRate: every trial, and the highest rate that passed. */
-  search?: { lossThresholdPercent: number; maxRateMbps: number; trials: StreamTrial[] };
 }
 
 const WAITS: readonly WaitMode[] = ['block', 'spin', 'busy-poll'];
@@ -382,11 +273,10 @@ export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTime
   const startedAt = new Date().toISOString();
   const build = (r: NativeResponseResult): ResponseTimeResult => {
     const result: ResponseTimeResult = {
-      kind: 'response',
+      ...envelope('response', startedAt),
       config: { ...configOf(c, r.peer), size, iterations, warmup, intervalUs, timeoutMs },
       clock: clock(),
-      startedAt,
-      stats: r.histogram ? histogramStats(r.histogram) : summarize(r.rttNs),
+      latency: r.histogram ? histogramStats(r.histogram) : summarize(r.rttNs),
       sent: r.sent,
       received: (r.histogram?.count ?? r.rttNs.length),
       lost: r.lost,
@@ -593,7 +483,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const sendDurationNs = Math.max(0, ...tx.map((s) => s.sendDurationNs));
   const parts = [sent, received].filter((x): x is ThroughputDirection => x !== null);
   const result: ThroughputResult = {
-    kind: 'throughput',
+    ...envelope('throughput', startedAt),
     config: {
       ...configOf(c, r.streams[0]?.peer ?? ''),
       size,
@@ -607,7 +497,6 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
       ...(udp ? { rateMbps } : {}),
     },
     clock: clock(),
-    startedAt,
     bytes: parts.reduce((a, d) => a + d.bytes, 0),
     bytesSent,
     bytesReceived: sent === null ? received!.bytes : udp ? (counted ? sum((s) => s.bytesReceived) : null) : drained ? bytesSent : null,
@@ -619,8 +508,8 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
     duplicates: udp && received !== null ? all((s) => s.duplicates) : null,
     durationNs: Math.max(...parts.map((d) => d.durationNs)),
     sendDurationNs,
-    throughputMbps: parts.reduce((a, d) => a + d.Mbps, 0),
-    sendMbps: mbps(bytesSent, sendDurationNs),
+    Mbps: parts.reduce((a, d) => a + d.Mbps, 0),
+    sentMbps: mbps(bytesSent, sendDurationNs),
     receiverConfirmed: sent === null ? true : udp ? counted : drained,
     sent,
     received,
@@ -652,19 +541,6 @@ export interface ConnectionRateOptions extends Omit<CommonOptions, 'protocol'> {
   keepSamples?: boolean;
 }
 
-export interface ConnectionRateResult {
-  kind: 'crr';
-  config: Config & { size: number; transactions: number; warmup: number; timeoutMs: number };
-  clock: ClockInfo;
-  startedAt: string;
-  /** Per transaction: connect, request, response, close. */
-  latency: Stats;
-  transactions: number;
-  durationNs: number;
-  transactionsPerSecond: number;
-  samplesNs?: number[];
-}
-
 /**
  * Connection rate (netperf's TCP_CRR) against a TCP echo: per transaction a new connection,
  * one request, its echo, and the close. The reply must be the request's bytes. A failed or
@@ -683,10 +559,9 @@ export async function connectionRate(o: ConnectionRateOptions): Promise<Connecti
   const startedAt = new Date().toISOString();
   const build = (r: NativeCrrResult): ConnectionRateResult => {
     const out: ConnectionRateResult = {
-      kind: 'crr',
+      ...envelope('crr', startedAt),
       config: { ...configOf(c, r.peer), size, transactions, warmup, timeoutMs },
       clock: clock(),
-      startedAt,
       latency: r.histogram ? histogramStats(r.histogram) : summarize(r.latencyNs),
       transactions: (r.histogram?.count ?? r.latencyNs.length),
       durationNs: r.durationNs,
@@ -710,10 +585,9 @@ async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbp
     native().streaming({ ...nativeCommon(c), protocol: 'udp', size, rateMbps, durationNs: Math.round(durationS * 1e9) }, p),
   );
   return {
-    kind: 'stream',
+    ...envelope('stream', startedAt),
     config: { ...configOf(c, r.peer), protocol: 'udp', size, targetRateMbps: rateMbps, durationS },
     clock: clock(),
-    startedAt,
     sent: r.sent,
     received: r.received,
     lost: r.lost,
@@ -724,7 +598,7 @@ async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbp
     durationNs: r.durationNs,
     sentMbps: r.sentMbps,
     receivedMbps: r.receivedMbps,
-    rtt: summarize(r.rttNs),
+    latency: summarize(r.rttNs),
   };
 }
 

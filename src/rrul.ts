@@ -8,13 +8,13 @@ import {
   DEFAULT_ECHO_PORT,
   responseTime,
   throughput,
-  type ClockInfo,
   type Progress,
   type ResponseTimeResult,
   type ThroughputResult,
   type WaitMode,
 } from './probes.js';
-import type { Stats } from './stats.js';
+import { envelope } from './result/envelope.js';
+import type { LatencyPhase, LatencyUnderLoad, LatencyUnderLoadResult } from './result/schema.js';
 import { int, num, oneOf, text } from './validate.js';
 
 export const MAX_RRUL_STREAMS = 32;
@@ -42,63 +42,15 @@ export interface LatencyUnderLoadOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export interface LatencyPhase {
-  latency: Stats;
-  sent: number;
-  received: number;
-  lost: number;
-}
+export type { LatencyPhase, LatencyUnderLoad, LatencyUnderLoadResult };
 
-export interface LatencyUnderLoad {
-  idle: LatencyPhase;
-  loaded: LatencyPhase;
-  /** loaded / idle. */
-  p50Ratio: number;
-  p99Ratio: number;
-}
-
-export interface LatencyUnderLoadResult {
-  kind: 'rrul';
-  config: {
-    host: string;
-    echoPort: number;
-    discardPort: number;
-    sourcePort: number;
-    streams: number;
-    durationS: number;
-    size: number;
-    intervalMs: number;
-    /** Requests per protocol and phase. */
-    iterations: number;
-    /** Time the bulk load ran before the loaded response times started (slow start). */
-    settleMs: number;
-    wait: WaitMode;
-    netns: string | null;
-  };
-  clock: ClockInfo;
-  startedAt: string;
-  tcp: LatencyUnderLoad;
-  udp: LatencyUnderLoad;
-  bulk: {
-    /** Both directions added up. */
-    Mbps: number;
-    sentMbps: number;
-    receivedMbps: number;
-    /** TCP retransmits of the upload streams. */
-    retransmits: number | null;
-    durationNs: number;
-  };
-  /** The loaded response times ended before the bulk load did (else the load thinned out under them). */
-  latencyDuringLoad: boolean;
-}
-
-const phase = (r: ResponseTimeResult): LatencyPhase => ({ latency: r.stats, sent: r.sent, received: r.received, lost: r.lost });
+const phase = (r: ResponseTimeResult): LatencyPhase => ({ latency: r.latency, sent: r.sent, received: r.received, lost: r.lost });
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 const under = (idle: ResponseTimeResult, loaded: ResponseTimeResult): LatencyUnderLoad => ({
   idle: phase(idle),
   loaded: phase(loaded),
-  p50Ratio: ratio(loaded.stats.p50Ns, idle.stats.p50Ns),
-  p99Ratio: ratio(loaded.stats.p99Ns, idle.stats.p99Ns),
+  p50Ratio: ratio(loaded.latency.p50Ns, idle.latency.p50Ns),
+  p99Ratio: ratio(loaded.latency.p99Ns, idle.latency.p99Ns),
 });
 
 /**
@@ -205,14 +157,13 @@ export async function latencyUnderLoad(o: LatencyUnderLoadOptions): Promise<Late
   progress(total);
   const [tcpLoaded, udpLoaded] = loaded;
   return {
-    kind: 'rrul',
+    ...envelope('rrul', startedAt),
     config: { host, echoPort, discardPort, sourcePort, streams, durationS, size, intervalMs, iterations, settleMs, wait, netns },
     clock: native().clockInfo(),
-    startedAt,
     tcp: under(tcpIdle, tcpLoaded),
     udp: under(udpIdle, udpLoaded),
     bulk: {
-      Mbps: bulk.throughputMbps,
+      Mbps: bulk.Mbps,
       sentMbps: bulk.sent?.Mbps ?? 0,
       receivedMbps: bulk.received?.Mbps ?? 0,
       retransmits: bulk.sent?.retransmits ?? null,

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { meanCi } from '../src/stats.js';
-import { cliPath, freePort, runCli } from './helpers.js';
+import { cliPath, freePort, runCli, jsonResult } from './helpers.js';
 
 test('--help lists the commands', () => {
   const r = runCli(['--help']);
@@ -23,18 +23,24 @@ test('probe response with no host measures an in-process loopback endpoint', () 
 test('probe --json gives the documented result fields', () => {
   const r = runCli(['probe', 'response', '--protocol', 'udp', '--iterations', '100', '--json']);
   assert.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout);
+  const p = jsonResult(r.stdout, 'probe');
+  assert.is(p.probe, 'response');
+  assert.equal(p.config, { runs: 1, completed: 1, interrupted: false });
+  assert.is(p.runs.length, 1, 'one run: the same shape as many');
+  const j = p.runs[0];
+  assert.is(j.kind, 'response');
   for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'stddevNs', 'ci95Ns']) {
-    assert.ok(Number.isInteger(j.stats[k]), k);
+    assert.ok(Number.isInteger(j.latency[k]), k);
   }
+  assert.is(p.summary.p50Ns.mean, j.latency.p50Ns);
   assert.ok(j.clock.source && j.clock.resolutionNs > 0 && j.clock.overheadNs > 0);
   assert.is(j.samplesNs.length, 100);
 
-  const t = JSON.parse(runCli(['probe', 'throughput', '--duration', '0.2', '--json']).stdout);
-  for (const k of ['throughputMbps', 'bytes', 'durationNs']) assert.type(t[k], 'number', k);
+  const t = jsonResult(runCli(['probe', 'throughput', '--duration', '0.2', '--json']).stdout, 'probe').runs[0];
+  for (const k of ['Mbps', 'bytes', 'durationNs']) assert.type(t[k], 'number', k);
   assert.ok(t.clock);
 
-  const s = JSON.parse(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2', '--json']).stdout);
+  const s = jsonResult(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2', '--json']).stdout, 'probe').runs[0];
   for (const k of ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'jitterNs']) assert.type(s[k], 'number', k);
   assert.ok(s.clock);
 });
@@ -42,7 +48,7 @@ test('probe --json gives the documented result fields', () => {
 test('--runs gives every run and a summary of those runs; Mbit/s is bytes × 8 over the time in µs', () => {
   const r = runCli(['probe', 'throughput', '--bytes', '1000000', '--runs', '3', '--json']);
   assert.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout);
+  const j = jsonResult(r.stdout, 'probe');
   assert.is(j.runs.length, 3);
   const mbps: number[] = [];
   for (const run of j.runs) {
@@ -50,12 +56,12 @@ test('--runs gives every run and a summary of those runs; Mbit/s is bytes × 8 o
     assert.is(run.receiverConfirmed, true);
     // 10^6 bytes in d ns: 8·10^6 bits / (d / 1000) µs = Mbit/s.
     const expected = (8 * run.bytes) / (run.durationNs / 1e3);
-    assert.ok(Math.abs(run.throughputMbps - expected) <= 1e-9 * expected, `${run.throughputMbps} Mbps for ${run.bytes} B in ${run.durationNs} ns`);
-    assert.ok(Math.abs(run.sendMbps - (8 * run.bytesSent) / (run.sendDurationNs / 1e3)) <= 1e-9 * run.sendMbps);
-    mbps.push(run.throughputMbps);
+    assert.ok(Math.abs(run.Mbps - expected) <= 1e-9 * expected, `${run.Mbps} Mbps for ${run.bytes} B in ${run.durationNs} ns`);
+    assert.ok(Math.abs(run.sentMbps - (8 * run.bytesSent) / (run.sendDurationNs / 1e3)) <= 1e-9 * run.sentMbps);
+    mbps.push(run.Mbps);
   }
-  assert.equal(j.summary.throughputMbps, meanCi(mbps));
-  assert.ok(j.summary.throughputMbps.ci95 > 0, 'three different runs have a spread');
+  assert.equal(j.summary.Mbps, meanCi(mbps));
+  assert.ok(j.summary.Mbps.ci95 > 0, 'three different runs have a spread');
 });
 
 test('endpoint and probe in separate processes', async () => {
@@ -77,10 +83,10 @@ test('endpoint and probe in separate processes', async () => {
     assert.ok(echo > 0 && discard > 0 && echo !== discard);
     const r = runCli(['probe', 'response', '--host', '127.0.0.1', '--port', String(echo), '--iterations', '100', '--json']);
     assert.is(r.status, 0, r.stderr);
-    assert.is(JSON.parse(r.stdout).received, 100);
+    assert.is(jsonResult(r.stdout, 'probe').runs[0].received, 100);
     const t = runCli(['probe', 'throughput', '--host', '127.0.0.1', '--port', String(discard), '--protocol', 'udp', '--duration', '0.2', '--json']);
     assert.is(t.status, 0, t.stderr);
-    assert.is(JSON.parse(t.stdout).receiverConfirmed, true);
+    assert.is(jsonResult(t.stdout, 'probe').runs[0].receiverConfirmed, true);
   } finally {
     const exited = new Promise((r) => ep.once('exit', r));
     ep.kill('SIGTERM');

@@ -7,21 +7,22 @@ import * as assert from 'uvu/assert';
 
 import { compareResults, ratioCi } from '../src/paper/compare.js';
 import type { Measurement, PaperResult } from '../src/paper/model.js';
-import { runCli } from './helpers.js';
+import { runCli, jsonResult } from './helpers.js';
 
 function measurement(side: 'host' | 'guest', p50s: number[], mbps: number[]): Measurement {
   const s = { mean: 0, ci95: 0, n: 0, median: 0, ci95Low: 0, ci95High: 0 };
   return {
     experiment: 1, side, protocol: 'tcp', servers: 'none', guests: side === 'guest' ? 1 : 0,
-    response: { minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p99Ns: 1, p999Ns: 1, sent: 1, lost: 0 },
-    responseRunP50Ns: p50s, responseP50Ns: s, responseSamplesNs: [], throughputRunsMbps: mbps, throughputMbps: s,
+    latency: { count: 1, minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, sent: 1, lost: 0 },
+    latencyRunP50Ns: p50s, latencyP50Ns: s, latencySamplesNs: [], throughputRunsMbps: mbps, throughputMbps: s,
   };
 }
 
 function result(m: Measurement[], verdict: 'differs' | 'no effect beyond noise'): PaperResult {
   return {
-    tool: 'umlperf', version: '0', startedAt: '', finishedAt: '', complete: true, warnings: [],
-    config: {} as PaperResult['config'], clock: {} as PaperResult['clock'], measurements: m,
+    tool: 'umlperf', version: '0', schemaVersion: 2, kind: 'paper', startedAt: '', finishedAt: '', complete: true, warnings: [],
+    config: { experiments: [1], runs: 10, guestsSweep: [0], transport: 'vector', kernel: 'k', image: 'minimal', responseSizeBytes: 64, responseIterations: 100, throughputSeconds: 1, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
+    clock: { source: 'tsc', resolutionNs: 1, overheadNs: 10 }, measurements: m,
     tables: [{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [{ servers: 'none', protocol: 'tcp', metric: 'throughput', host: 1, guest: 1, ratio: 1, ci95Low: 1, ci95High: 1, paired: true, n: 10, p: 0.5, pHolm: 0.5, floorPercent: 1, verdict }] }],
     openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] },
   };
@@ -69,7 +70,7 @@ test('figure rows: medians of each run, metric and unit; figures and verdicts on
   const c = compareResults(a, b);
   const figs = c.rows.filter((r) => r.kind === 'figure');
   assert.equal(figs.map((r) => r.kind === 'figure' && [r.key, r.metric, r.unit, r.a, r.b]), [
-    ['experiment 1 host tcp servers=none guests=0', 'response p50', 'ns', 20, 25],
+    ['experiment 1 host tcp servers=none guests=0', 'latency p50', 'ns', 20, 25],
     ['experiment 1 host tcp servers=none guests=0', 'throughput', 'Mbps', 6, 7],
   ]);
   assert.equal(c.unmatched, [
@@ -90,7 +91,7 @@ test('paired ratio rows: tables 1-4 only, not A/A or unpaired rows, blocks with 
   const mk = (g: number[]) => {
     const r = result([measurement('host', host, host), measurement('guest', g, g)], 'differs');
     const base = r.tables[0].comparisons[0];
-    r.tables[0].comparisons = [base, { ...base, metric: 'response p50', aa: true }, { ...base, metric: 'response p50', paired: false }];
+    r.tables[0].comparisons = [base, { ...base, metric: 'latency p50', aa: true }, { ...base, metric: 'latency p50', paired: false }];
     r.tables.push({ id: 'table5', experiment: 3, title: '', rows: [], comparisons: [{ ...base, guests: 2 }] });
     return r;
   };
@@ -112,7 +113,7 @@ test('umlperf compare: text and JSON; unreadable or foreign files are usage erro
     assert.is(text.status, 0, text.stderr);
     assert.match(text.stdout, /2 of 2 figures agree .* 1 of 1 verdicts are the same/);
     const json = runCli(['compare', a, b, '--json']);
-    assert.equal(JSON.parse(json.stdout).figures, { total: 2, agree: 2 });
+    assert.equal(jsonResult(json.stdout, 'compare').figures, { total: 2, agree: 2 });
     for (const [args, msg] of [[[a, bad], /not a saved umlperf paper result/], [[a, path.join(dir, 'none.json')], /no such file/], [[a, dir], /a directory/], [[a], /Not enough|b/]] as const) {
       const r = runCli(['compare', ...args]);
       assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectionRate, startEndpoint } from '../src/index.js';
 import { closingEcho, delayedEcho, silentTcp, withPeer, type Peer } from './fixtures/peers.js';
-import { runCli } from './helpers.js';
+import { runCli, jsonResult } from './helpers.js';
 
 const host = '127.0.0.1';
 
@@ -82,7 +82,7 @@ test('bad options, and the CLI', async () => {
   }
   const j = runCli(['probe', 'crr', '--transactions', '50', '--json', '--no-samples']);
   assert.is(j.status, 0, j.stderr);
-  const r = JSON.parse(j.stdout);
+  const r = jsonResult(j.stdout, 'probe').runs[0];
   assert.is(r.kind, 'crr');
   assert.is(r.transactions, 50);
   assert.is(r.samplesNs, undefined);

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { runCli } from './helpers.js';
+import { runCli, jsonResult } from './helpers.js';
 
 function doctorJson(args: string[]): { status: number | null; report: any; stderr: string } {
   const r = runCli(['doctor', '--json', ...args], 120_000);
-  return { status: r.status, report: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+  return { status: r.status, report: r.stdout ? jsonResult(r.stdout, 'doctor') : undefined, stderr: r.stderr };
 }
 
 test('doctor boots a guest and reports boot time, kernel and vector-state mode', () => {

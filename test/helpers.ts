@@ -1,7 +1,9 @@
 // Shared test plumbing: the CLI runner and standard services we did not write (socat).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { packageRoot } from '../src/native.js';
 
 export const cliPath = path.join(packageRoot, 'dist', 'bin', 'umlperf.js');
@@ -57,4 +59,42 @@ export function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * The published JSON Schema (schema/umlperf-result.schema.json, as shipped in the package),
+ * compiled once with ajv: the schema users validate against, not our TypeBox objects.
+ */
+let published: ((doc: unknown, kind: string) => string[]) | undefined;
+export function publishedSchemaCheck(): (doc: unknown, kind: string) => string[] {
+  if (!published) {
+    const schema = JSON.parse(readFileSync(path.join(packageRoot, 'schema', 'umlperf-result.schema.json'), 'utf8')) as { $id: string };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const whole = ajv.compile(schema);
+    published = (doc, kind) => {
+      if (whole(doc)) return [];
+      // Say why in terms of the document's own kind, not every branch of the oneOf.
+      const one = ajv.getSchema(`${schema.$id}#/$defs/${kind}`);
+      if (!one) return [`no kind ${kind} in the schema`];
+      one(doc);
+      return (one.errors ?? [{ instancePath: '', message: 'matches more than one kind', params: {} }]).slice(0, 8)
+        .map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+    };
+  }
+  return published;
+}
+
+/** Parses a command's --json output and asserts it is a result of `kind` under the published schema. */
+export function jsonResult<T = any>(stdout: string, kind: string): T {
+  const doc = JSON.parse(stdout) as { kind?: unknown; tool?: unknown; schemaVersion?: unknown };
+  assertResult(doc, kind);
+  return doc as T;
+}
+
+export function assertResult(doc: unknown, kind: string): void {
+  const d = doc as { kind?: unknown; tool?: unknown };
+  if (d?.tool !== 'umlperf' || d.kind !== kind) throw new Error(`expected a umlperf ${kind} result, got tool ${String(d?.tool)} kind ${String(d?.kind)}`);
+  // oneOf over every kind: exactly one branch (its kind's) must match.
+  const problems = publishedSchemaCheck()(doc, kind);
+  if (problems.length) throw new Error(`${kind} result does not conform to the published schema:\n  ${problems.join('\n  ')}`);
 }

@@ -85,8 +85,8 @@ test('keepSamples false: no samples in the result, statistics from the histogram
   try {
     const r = await responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 500, keepSamples: false });
     assert.is(r.samplesNs, undefined);
-    assert.is(r.stats.count, r.received);
-    assert.ok(r.stats.p50Ns > 0 && r.stats.p50Ns <= r.stats.p99Ns && r.stats.p99Ns <= r.stats.maxNs);
+    assert.is(r.latency.count, r.received);
+    assert.ok(r.latency.p50Ns > 0 && r.latency.p50Ns <= r.latency.p99Ns && r.latency.p99Ns <= r.latency.maxNs);
     const k = await responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 50 });
     assert.is(k.samplesNs!.length, 50);
     const c = await connectionRate({ host: '127.0.0.1', port: ep.echoPort, transactions: 50, keepSamples: false });

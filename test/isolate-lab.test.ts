@@ -12,7 +12,7 @@ import type { IsolateResult } from '../src/isolate/model.js';
 import { labDir } from '../src/lab/names.js';
 import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
-import { cliPath, runCli } from './helpers.js';
+import { assertResult, cliPath, runCli } from './helpers.js';
 import { labSnapshot, leftovers, until, type LabSnapshot } from './lab-helpers.js';
 
 let seq = 0;
@@ -52,7 +52,7 @@ test('cpu, fork, panic in g1: a verdict per neighbour, the host cost of the faul
     const snap = w.stop();
     assert.equal(leftovers(lab, snap), [], 'the lab is gone after the run');
   }
-  assert.is(r.kind, 'isolate');
+  assertResult(JSON.parse(JSON.stringify(r)), 'isolate');
   const faults = r.passes[0].faults;
   assert.equal(faults.map((f) => f.fault), ['cpu', 'fork', 'panic']);
   for (const f of faults) {

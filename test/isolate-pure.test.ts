@@ -164,10 +164,10 @@ test('a round: each probe\'s figures, null where it failed (timeout, half the da
   const probes = {
     responseTime: async (o: { protocol?: string }) => {
       if (o.protocol === 'tcp' && tcpFails) throw new Error('timed out');
-      return { stats: stats(o.protocol === 'tcp' ? 50_000 : 40_000), sent: 100, received: 100 - udpLost, lost: udpLost };
+      return { latency: stats(o.protocol === 'tcp' ? 50_000 : 40_000), sent: 100, received: 100 - udpLost, lost: udpLost };
     },
-    throughput: async () => ({ throughputMbps: 4000 }),
-    serveBench: async () => ({ requests: 50, errors: benchErrors, latency: stats(200_000) }),
+    throughput: async () => ({ Mbps: 4000 }),
+    serveBench: async () => ({ config: { requests: 50 }, errors: benchErrors, latency: stats(200_000) }),
   } as unknown as RoundProbes;
   const nb = { id: 'g2', netns: 'x-client', address: '198.18.0.12' };
   const o = { neighbours: [nb], probes, bench: 'dns' as const };
@@ -274,7 +274,8 @@ function result(): IsolateResult {
   const deg = { kind: 'degraded' as const, worsePercent: 75 };
   const iso = { kind: 'isolated' as const, worsePercent: 3 };
   return {
-    tool: 'umlperf', version: '0.0.0', schemaVersion: 1, kind: 'isolate', startedAt: '2026-01-01T00:00:00.000Z',
+    tool: 'umlperf', version: '0.0.0', schemaVersion: 2, kind: 'isolate', startedAt: '2026-01-01T00:00:00.000Z',
+    clock: { source: 'tsc', resolutionNs: 1, overheadNs: 10 },
     config: { faults: ['cpu', 'panic'], windowS: 4, image: 'minimal', servers: [], faultyGuest: 'g1', neighbours: ['g2', 'host'], limit: 'cpu=50%', minNoisePercent: 50 },
     passes: [
       { faults: [run('cpu', deg, iso), run('panic', iso, { kind: 'broken' })] },

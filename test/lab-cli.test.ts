@@ -10,7 +10,7 @@ import { responseTime, throughput } from '../src/probes.js';
 import { resolveLabTarget } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
-import { cliPath, runCli } from './helpers.js';
+import { cliPath, runCli, jsonResult } from './helpers.js';
 import { leftovers, recordedProcesses, uniqueLab, until } from './lab-helpers.js';
 
 const UP = uniqueLab('u');
@@ -40,8 +40,8 @@ async function upUntilBooting(lab: string, guests: number): Promise<ChildProcess
 test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes, and lab down removes it', async () => {
   const r = runCli(['lab', 'up', '--name', UP, '--guests', '1', '--transport', 'tuntap', '--json'], 90_000);
   assert.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout);
-  assert.equal(Object.keys(j).sort(), ['client', 'guests', 'guestsUpMs', 'host', 'name']);
+  const j = jsonResult(r.stdout, 'lab');
+  assert.equal(Object.keys(j).sort(), ['client', 'guests', 'guestsUpMs', 'host', 'kind', 'name', 'schemaVersion', 'startedAt', 'tool', 'version']);
   assert.equal(j.client, { netns: `${UP}-client`, address: '198.18.0.2' });
   assert.equal(j.host, { netns: `${UP}-host`, address: '198.18.0.1' });
   assert.is(j.guests[0].transport, 'tuntap');
@@ -53,12 +53,12 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
     assert.is(rt.lost, 0);
   }
   const tp = await throughput({ ...t, protocol: 'tcp', durationS: 0.5 });
-  assert.ok(tp.throughputMbps > 10, `${tp.throughputMbps} Mbps`);
+  assert.ok(tp.Mbps > 10, `${tp.Mbps} Mbps`);
 
   // The same through the CLI: --lab/--target, from the client namespace; a missing guest is exit 2.
   const cp = runCli(['probe', 'response', '--lab', UP, '--target', 'g1', '--protocol', 'udp', '--iterations', '200', '--timeout-ms', '2000', '--json']);
   assert.is(cp.status, 0, cp.stderr);
-  const cj = JSON.parse(cp.stdout);
+  const cj = jsonResult(cp.stdout, 'probe').runs[0];
   assert.is(cj.config.netns, `${UP}-client`);
   assert.is(cj.config.host, '198.18.0.11');
   assert.is(cj.received + cj.lost, 200);
@@ -66,11 +66,12 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
 
   const st = runCli(['lab', 'status', '--name', UP, '--json']);
   assert.is(st.status, 0, st.stderr);
-  assert.ok(JSON.parse(st.stdout).guests[0].alive);
+  assert.ok(jsonResult(st.stdout, 'lab').guests[0].alive);
 
   const recorded = recordedProcesses(UP);
-  const down = runCli(['lab', 'down', '--name', UP]);
+  const down = runCli(['lab', 'down', '--name', UP, '--json']);
   assert.is(down.status, 0, down.stderr);
+  assert.equal(jsonResult(down.stdout, 'lab-down').removed, true);
   assert.equal(leftovers(UP, recorded), []);
 });
 

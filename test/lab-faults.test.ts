@@ -17,7 +17,7 @@ import { readState, stateFile, type LabState } from '../src/lab/state.js';
 import { knownLabs } from '../src/lab/teardown.js';
 import { resolveLabTarget, targetDownError } from '../src/lab/lab.js';
 import { responseTime } from '../src/probes.js';
-import { cliPath, runCli } from './helpers.js';
+import { cliPath, runCli, jsonResult } from './helpers.js';
 import { labSnapshot, leftovers, until } from './lab-helpers.js';
 
 // One name per run in this file: hl + pid + a counter (≤ 10 characters).
@@ -153,7 +153,7 @@ test('guest SIGKILLed mid-probe, then the state file lost: cleanup finds the lab
   assert.ok(knownLabs().includes(lab));
   const c = runCli(['cleanup', '--lab', lab, '--json']);
   assert.is(c.status, 0, c.stderr);
-  const [rep] = JSON.parse(c.stdout) as Array<{ lab: string; found: boolean; processes: number; netns: number }>;
+  const [rep] = jsonResult(c.stdout, 'cleanup').labs as Array<{ lab: string; found: boolean; processes: number; netns: number }>;
   assert.ok(rep.found && rep.netns === 2 && rep.processes > 0, c.stdout);
   assert.equal(leftovers(lab, snap), []);
 });

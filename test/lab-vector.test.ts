@@ -50,10 +50,10 @@ test('a guest and the host answer TCP and UDP response-time probes and a TCP thr
     for (const protocol of ['tcp', 'udp'] as const) {
       const r = await responseTime({ ...t, protocol, iterations: 300, warmup: 20, timeoutMs: 2000 });
       assert.is(r.lost, 0, `${target} ${protocol} lost`);
-      assert.ok(r.stats.p50Ns > 1000 && r.stats.p50Ns < 50e6, `${target} ${protocol} p50 ${r.stats.p50Ns} ns`);
+      assert.ok(r.latency.p50Ns > 1000 && r.latency.p50Ns < 50e6, `${target} ${protocol} p50 ${r.latency.p50Ns} ns`);
     }
     const tp = await throughput({ ...t, protocol: 'tcp', durationS: 0.5 });
-    assert.ok(tp.throughputMbps > 10, `${target} throughput ${tp.throughputMbps} Mbps`);
+    assert.ok(tp.Mbps > 10, `${target} throughput ${tp.Mbps} Mbps`);
   }
 });
 

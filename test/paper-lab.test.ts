@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paperLabPrefix } from '../src/paper/lab-stage.js';
-import { cliPath, runCli } from './helpers.js';
+import { cliPath, runCli, jsonResult } from './helpers.js';
 
 // Every paper run saves its result before rendering: here, into a directory of this test.
 const results = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-paper-results-'));
@@ -27,7 +27,7 @@ function leftoversOf(pid: number): string[] {
 test('experiments 1 and 3 on UML guests: tables 1, 2 and 5 in the documented JSON', () => {
   const r = runCli(['paper', '--experiment', '1,3', '--runs', '3', '--guests', '0,2', '--format', 'json'], 300_000);
   assert.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout);
+  const j = jsonResult(r.stdout, 'paper');
   assert.ok(j.complete);
   assert.equal(j.tables.map((t: { id: string }) => t.id), ['table1', 'table2', 'table5']);
   const t1 = j.tables[0];
@@ -35,8 +35,8 @@ test('experiments 1 and 3 on UML guests: tables 1, 2 and 5 in the documented JSO
   const guest = t1.rows.find((x: { side: string }) => x.side === 'guest');
   assert.ok(host && guest);
   // Resolution far below Qcheck's 1 ms: sub-millisecond medians, distinct per side.
-  assert.ok(host.response.p50Ns > 0 && host.response.p50Ns < 1_000_000, `host p50 ${host.response.p50Ns}`);
-  assert.ok(guest.response.p50Ns > 0, `guest p50 ${guest.response.p50Ns}`);
+  assert.ok(host.latency.p50Ns > 0 && host.latency.p50Ns < 1_000_000, `host p50 ${host.latency.p50Ns}`);
+  assert.ok(guest.latency.p50Ns > 0, `guest p50 ${guest.latency.p50Ns}`);
   assert.ok(guest.throughputMbps.mean > 0 && host.throughputMbps.mean > 0);
   assert.match(j.config.transport, /vector/);
   assert.equal([...new Set(j.tables[2].rows.map((x: { guests: number }) => x.guests))], [0, 2]);
@@ -44,9 +44,9 @@ test('experiments 1 and 3 on UML guests: tables 1, 2 and 5 in the documented JSO
   // The whole result was saved before it was rendered, and the stderr line says where.
   const saved = /result saved in (\S+)/.exec(r.stderr)?.[1];
   assert.ok(saved && saved.startsWith(results), r.stderr);
-  const kept = JSON.parse(fs.readFileSync(saved!, 'utf8'));
+  const kept = jsonResult(fs.readFileSync(saved!, 'utf8'), 'paper');
   assert.equal(kept.tables, j.tables);
-  assert.ok(kept.measurements.every((m: { responseSamplesNs?: number[] }) => Array.isArray(m.responseSamplesNs)), 'samples kept for re-rendering');
+  assert.ok(kept.measurements.every((m: { latencySamplesNs?: number[] }) => Array.isArray(m.latencySamplesNs)), 'samples kept for re-rendering');
 });
 
 test('Ctrl-C part-way: exit 130, the runs measured so far are printed, nothing is left', async () => {
@@ -63,7 +63,7 @@ test('Ctrl-C part-way: exit 130, the runs measured so far are printed, nothing i
   child.kill('SIGINT');
   const code = await exited;
   assert.is(code, 130, err);
-  const j = JSON.parse(out);
+  const j = jsonResult(out, 'paper');
   assert.is(j.complete, false);
   assert.is(j.error, 'interrupted');
   assert.match(err, /interrupted/);

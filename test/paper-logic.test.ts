@@ -60,10 +60,10 @@ const SEARCH = { host: 500, guest: 50 };
 /**
  * Effects, as factors on the figures. Experiment 2's no-server step sits 10% below
  * experiment 1, so reading a server's cost against the wrong baseline shows. Relative to it,
- * httpd costs 2% ("differs slightly"), named 30% ("differs"), mail nothing ("no evidence").
+ * www costs 2% ("differs slightly"), dns (named) 30% ("differs"), mail nothing ("no evidence").
  * Experiment 3: the host under N guests against 0 guests.
  */
-const SERVER_EFFECT: Record<ServerRole, number> = { none: 0.9, httpd: 0.9 * 0.98, named: 0.9 * 0.7, mail: 0.9 };
+const SERVER_EFFECT: Record<ServerRole, number> = { none: 0.9, www: 0.9 * 0.98, dns: 0.9 * 0.7, mail: 0.9 };
 const GUEST_EFFECT: Record<number, number> = { 0: 1, 1: 1, 2: 1.02, 4: 1.3, 8: 1.049, 16: 1.051 };
 const SWEEP = [0, 1, 2, 4, 8, 16];
 
@@ -120,13 +120,13 @@ function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
       // Experiment 3 with 16 guests keeps 250 samples a run: more than the 2000 a cell keeps.
       const many = stage.step!.experiment === 3 && stage.step!.guests === 16;
       const samplesNs = many ? Array.from({ length: 250 }, (_, i) => p50 + i) : [p50 - 1000, p50, p50 + 1000];
-      return { stats: { p50Ns: p50 }, samplesNs, sent: samplesNs.length + 1, lost: 1 } as unknown as ResponseTimeResult;
+      return { latency: { p50Ns: p50 }, samplesNs, sent: samplesNs.length + 1, lost: 1 } as unknown as ResponseTimeResult;
     },
     async throughput(o) {
       const side = record('throughput', o as unknown as Record<string, unknown>);
       const protocol = o.protocol as 'tcp' | 'udp';
       const mbps = expectedRunMbps(stage.step!, side, protocol, runOf('throughput', side, protocol));
-      return { throughputMbps: mbps, sendMbps: protocol === 'udp' ? SEND_MBPS[side] : mbps, lossPercent: protocol === 'udp' ? LOSS[side] : null } as unknown as ThroughputResult;
+      return { Mbps: mbps, sentMbps: protocol === 'udp' ? SEND_MBPS[side] : mbps, lossPercent: protocol === 'udp' ? LOSS[side] : null } as unknown as ThroughputResult;
     },
     async streaming(o) {
       const side = record('stream', o as unknown as Record<string, unknown>);
@@ -154,7 +154,7 @@ test('the run completes, closes the stage and arranges each step once, in order'
   assert.ok(stage.closed);
   assert.equal(stage.steps, [
     { experiment: 1, servers: 'none', guests: 1 },
-    ...(['none', 'httpd', 'named', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
+    ...(['none', 'www', 'dns', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
     ...SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
   ]);
 });
@@ -167,7 +167,7 @@ test('every cell probes the side it is labelled with: each "guest" figure came f
       for (const protocol of ['tcp', 'udp'] as const) {
         const m = find(e, side, protocol);
         const step = { experiment: e, servers: 'none' as const, guests: 1 };
-        assert.equal(m.responseRunP50Ns, Array.from({ length: RUNS }, (_, r) => expectedRunP50(step, side, protocol, r)), `${e} ${side} ${protocol}`);
+        assert.equal(m.latencyRunP50Ns, Array.from({ length: RUNS }, (_, r) => expectedRunP50(step, side, protocol, r)), `${e} ${side} ${protocol}`);
         assert.equal(m.throughputRunsMbps, Array.from({ length: RUNS }, (_, r) => expectedRunMbps(step, side, protocol, r)), `${e} ${side} ${protocol}`);
       }
     }
@@ -182,7 +182,7 @@ test('every cell probes the side it is labelled with: each "guest" figure came f
   assert.is(e12.length, 5 * RUNS * 2 * 2 * 2 + aaCalls, '5 steps × blocks × 2 sides × 2 protocols × (response + throughput), + A/A');
   // The A/A replica carries the same figures as its cell here: its ratio is exactly 1.
   for (const m of result.measurements.filter((x) => x.aa)) {
-    assert.equal(m.aa!.responseRunP50Ns, m.responseRunP50Ns);
+    assert.equal(m.aa!.latencyRunP50Ns, m.latencyRunP50Ns);
     assert.equal(m.aa!.throughputRunsMbps, m.throughputRunsMbps);
   }
   assert.equal(result.measurements.filter((x) => x.aa).map((x) => `${x.experiment}${x.servers}${x.guests}${x.protocol}`),
@@ -215,18 +215,18 @@ test('probes get the configured sizes, ports, namespace and CPU', () => {
 
 test('a cell pools every run: min, mean, max over all samples; sent and lost summed', () => {
   const m = find(1, 'guest', 'tcp');
-  const p50s = m.responseRunP50Ns;
-  assert.is(m.response.minNs, Math.min(...p50s) - 1000);
-  assert.is(m.response.maxNs, Math.max(...p50s) + 1000);
-  assert.is(m.response.meanNs, Math.round(mean(p50s)));
-  assert.ok(m.response.p50Ns >= Math.min(...p50s) && m.response.p50Ns <= Math.max(...p50s));
-  assert.is(m.response.sent, 4 * RUNS);
-  assert.is(m.response.lost, RUNS);
-  assert.is(m.responseSamplesNs.length, 3 * RUNS);
+  const p50s = m.latencyRunP50Ns;
+  assert.is(m.latency.minNs, Math.min(...p50s) - 1000);
+  assert.is(m.latency.maxNs, Math.max(...p50s) + 1000);
+  assert.is(m.latency.meanNs, Math.round(mean(p50s)));
+  assert.ok(m.latency.p50Ns >= Math.min(...p50s) && m.latency.p50Ns <= Math.max(...p50s));
+  assert.is(m.latency.sent, 4 * RUNS);
+  assert.is(m.latency.lost, RUNS);
+  assert.is(m.latencySamplesNs!.length, 3 * RUNS);
   assert.is(m.throughputMbps.mean, mean(m.throughputRunsMbps));
   assert.is(m.throughputMbps.n, RUNS);
   const u = find(1, 'guest', 'udp');
-  assert.is(u.udp!.sendMbps.mean, SEND_MBPS.guest);
+  assert.is(u.udp!.sentMbps.mean, SEND_MBPS.guest);
   assert.is(u.udp!.lossPercent.mean, LOSS.guest);
   assert.is(m.udp, undefined, 'TCP cells carry no UDP figures');
 });
@@ -236,7 +236,7 @@ test('tables 1-4 compare host against guest, not swapped, on the per-run figures
     for (const c of t.comparisons.filter((x) => !x.aa)) {
       const h = find(t.experiment, 'host', c.protocol, c.servers);
       const g = find(t.experiment, 'guest', c.protocol, c.servers);
-      const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.responseRunP50Ns, g.responseRunP50Ns];
+      const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.latencyRunP50Ns, g.latencyRunP50Ns];
       assert.is(c.host, mean(hr), `${t.id} ${c.metric} host`);
       assert.is(c.guest, mean(gr), `${t.id} ${c.metric} guest`);
       // Paired: the geometric mean of the per-block ratios guest/host.
@@ -253,14 +253,14 @@ test('tables 1-4 compare host against guest, not swapped, on the per-run figures
     }
   }
   const t1 = result.tables.find((t) => t.id === 'table1')!;
-  const rt = t1.comparisons.find((c) => c.metric === 'response p50')!;
+  const rt = t1.comparisons.find((c) => c.metric === 'latency p50')!;
   assert.ok(Math.abs(rt.ratio - P50.guest.tcp / P50.host.tcp) < 1e-6, `guest/host ${rt.ratio}`);
   const tp = t1.comparisons.find((c) => c.metric === 'throughput')!;
   assert.ok(Math.abs(tp.ratio - MBPS.guest.tcp / MBPS.host.tcp) < 1e-9, `guest/host ${tp.ratio}`);
   // The rows carry each side's own figures.
-  assert.is(t1.rows.find((r) => r.side === 'host')!.response.p50Ns, find(1, 'host', 'tcp').response.p50Ns);
+  assert.is(t1.rows.find((r) => r.side === 'host')!.latency.p50Ns, find(1, 'host', 'tcp').latency.p50Ns);
   assert.is(t1.rows.find((r) => r.side === 'guest')!.throughputMbps.mean, find(1, 'guest', 'tcp').throughputMbps.mean);
-  assert.ok(t1.rows.find((r) => r.side === 'host')!.response.p50Ns < 2_000_000);
+  assert.ok(t1.rows.find((r) => r.side === 'host')!.latency.p50Ns < 2_000_000);
 });
 
 test('table 5: each guest count against the fewest guests, unpaired; 2% and 30% "differ", none does not', () => {
@@ -269,16 +269,16 @@ test('table 5: each guest count against the fewest guests, unpaired; 2% and 30% 
   // The A/A floor here is 0 (the stand-in replica repeats its cell exactly): p decides alone.
   const expect: Record<number, string> = { 1: 'no effect beyond noise', 2: 'differs', 4: 'differs', 8: 'differs', 16: 'differs' };
   for (const protocol of ['tcp', 'udp'] as const) {
-    for (const metric of ['response p50', 'throughput'] as const) {
+    for (const metric of ['latency p50', 'throughput'] as const) {
       for (const [n, v] of Object.entries(expect)) {
         const c = verdict(Number(n), protocol, metric);
         assert.is(c.verdict, v, `${n} guests ${protocol} ${metric}: ratio ${c.ratio} p ${c.p}`);
         const base = find(3, 'host', protocol, 'none', 0);
-        assert.is(c.host, metric === 'throughput' ? base.throughputMbps.mean : mean(base.responseRunP50Ns), 'read against 0 guests');
+        assert.is(c.host, metric === 'throughput' ? base.throughputMbps.mean : mean(base.latencyRunP50Ns), 'read against 0 guests');
       }
     }
   }
-  const c4 = verdict(4, 'tcp', 'response p50');
+  const c4 = verdict(4, 'tcp', 'latency p50');
   assert.ok(Math.abs(c4.ratio - 1.3) < 1e-6, `ratio ${c4.ratio}`);
   assert.is(c4.paired, false, 'different labs at different times: unpaired');
   assert.is(t5.comparisons.filter((c) => c.guests === 0 && !c.aa).length, 0, 'no comparison of the baseline with itself');
@@ -290,7 +290,7 @@ test("named's cost is read against experiment 2's own no-server step, per side a
   assert.is(q.namedCost.length, 4);
   for (const n of q.namedCost) {
     const none = find(2, n.side, n.protocol, 'none');
-    const named = find(2, n.side, n.protocol, 'named');
+    const named = find(2, n.side, n.protocol, 'dns');
     assert.is(n.noneMbps, none.throughputMbps.mean, `${n.side} ${n.protocol} baseline`);
     assert.is(n.namedMbps, named.throughputMbps.mean);
     assert.ok(Math.abs(n.changePercent - -30) < 1e-9, `${n.side} ${n.protocol}: ${n.changePercent}%`);
@@ -324,15 +324,15 @@ test('UDP vs TCP: per side, its own TCP, UDP and loss-free rate', () => {
   for (const u of q.udpVsTcp) {
     assert.ok(Math.abs(u.tcpMbps - MBPS[u.side].tcp) < 1e-9, `${u.side} tcp ${u.tcpMbps}`);
     assert.ok(Math.abs(u.udpReceivedMbps - MBPS[u.side].udp) < 1e-9, `${u.side} udp ${u.udpReceivedMbps}`);
-    assert.is(u.udpSendMbps, SEND_MBPS[u.side]);
+    assert.is(u.udpSentMbps, SEND_MBPS[u.side]);
     assert.is(u.udpLossPercent, LOSS[u.side]);
     assert.is(u.lossFreeRateMbps, SEARCH[u.side]);
   }
   assert.equal(q.rateSearches.map((s) => [s.side, s.maxRateMbps, s.lossThresholdPercent]), [['host', 500, 0.1], ['guest', 50, 0.1]]);
   assert.equal(q.hostVsGuests.map((h) => `${h.protocol}${h.guests}`), [...SWEEP.map((g) => `tcp${g}`), ...SWEEP.map((g) => `udp${g}`)]);
   const h4 = q.hostVsGuests.find((h) => h.protocol === 'udp' && h.guests === 4)!;
-  assert.is(h4.p50Ns, find(3, 'host', 'udp', 'none', 4).response.p50Ns);
-  assert.is(h4.throughputMbps, find(3, 'host', 'udp', 'none', 4).throughputMbps.mean);
+  assert.is(h4.p50Ns, find(3, 'host', 'udp', 'none', 4).latency.p50Ns);
+  assert.is(h4.Mbps, find(3, 'host', 'udp', 'none', 4).throughputMbps.mean);
 });
 
 test('without a search or a UDP cell the open questions say so rather than invent figures', () => {
@@ -342,7 +342,7 @@ test('without a search or a UDP cell the open questions say so rather than inven
   const noUdp = ms.filter((m) => !(m.protocol === 'udp' && m.side === 'guest'));
   assert.equal(openQuestions(noUdp, []).udpVsTcp.map((u) => u.side), ['host']);
   const tcpOnly = ms.map((m) => ({ ...m, udp: undefined })) as Measurement[];
-  assert.equal(openQuestions(tcpOnly, []).udpVsTcp.map((u) => [u.udpSendMbps, u.udpLossPercent]), [[0, 0], [0, 0]]);
+  assert.equal(openQuestions(tcpOnly, []).udpVsTcp.map((u) => [u.udpSentMbps, u.udpLossPercent]), [[0, 0], [0, 0]]);
 });
 
 // measureRatio and judge alone: baseline first, compared side second; verdicts at the boundaries.
@@ -435,15 +435,15 @@ test('adaptive runs: blocks are added until the CIs are narrow enough, up to the
     let k = 0;
     return { ...p, responseTime: async (o) => {
       const r = await p.responseTime(o);
-      return { ...r, stats: { ...r.stats, p50Ns: r.stats.p50Ns * (1 + 0.01 * Math.sin(++k)) } };
+      return { ...r, latency: { ...r.latency, p50Ns: r.latency.p50Ns * (1 + 0.01 * Math.sin(++k)) } };
     } };
   };
   const s = new RecordingStage();
   const r = await runPaper(s, { runs: 3, experiments: [1], probes: noisy(s), reference: false, ciTargetPercent: 0.0001, maxRuns: 6, seed: 2 });
-  assert.is(r.measurements[0].responseRunP50Ns.length, 6, 'the target cannot be met: every allowed block is run');
+  assert.is(r.measurements[0].latencyRunP50Ns.length, 6, 'the target cannot be met: every allowed block is run');
   const s2 = new RecordingStage();
   const r2 = await runPaper(s2, { runs: 3, experiments: [1], probes: noisy(s2), reference: false, ciTargetPercent: 50, maxRuns: 6, seed: 2 });
-  assert.is(r2.measurements[0].responseRunP50Ns.length, 3, 'met at once: no block added');
+  assert.is(r2.measurements[0].latencyRunP50Ns.length, 3, 'met at once: no block added');
   assert.is(r2.config.ciTargetPercent, 50);
 });
 
@@ -452,7 +452,7 @@ test('the default run count is 10 (enough for Mann-Whitney to find a difference)
   assert.is(cfg.runs, 10);
   assert.equal(cfg.experiments, [1, 2, 3]);
   assert.equal(cfg.guestsSweep, [0, 1, 2, 4, 8]);
-  assert.equal(cfg.servers, ['httpd', 'named', 'mail']);
+  assert.equal(cfg.servers, ['www', 'dns', 'mail']);
   assert.equal([cfg.responseSizeBytes, cfg.responseIterations, cfg.throughputSeconds, cfg.udpDatagramBytes], [100, 1000, 0.5, 1472]);
   assert.is('probeCpu' in cfg, false);
   assert.equal(checkPaperOptions({ experiments: [3, 1, 3], guestsSweep: [8, 0, 8] }).experiments, [1, 3]);
@@ -481,15 +481,15 @@ test('progress names the step and the run; samples beyond 2000 are thinned evenl
   assert.match(progress[0], /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 1\/10; 0:\d\d elapsed$/);
   assert.ok(progress.some((l) => /^step 1\/11 \(experiment 1: servers none, 1 guest\(s\)\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
   assert.ok(progress.includes('experiment 1: loss-free UDP rate, guest'));
-  assert.ok(progress.some((l) => l.startsWith('step 4/11 (experiment 2: servers named, 1 guest(s)): block 3/10;')));
+  assert.ok(progress.some((l) => l.startsWith('step 4/11 (experiment 2: servers dns, 1 guest(s)): block 3/10;')));
   assert.ok(progress.some((l) => l.startsWith('step 11/11 (experiment 3: servers none, 16 guest(s)): block 1/10;')));
   const m = find(3, 'host', 'tcp', 'none', 16);
-  assert.is(m.responseSamplesNs.length, 2000);
-  const all = m.responseRunP50Ns.flatMap((p50) => Array.from({ length: 250 }, (_, i) => p50 + i));
+  assert.is(m.latencySamplesNs!.length, 2000);
+  const all = m.latencyRunP50Ns.flatMap((p50) => Array.from({ length: 250 }, (_, i) => p50 + i));
   // 2500 → 2000: every 1.25th sample, from the first.
-  assert.equal(m.responseSamplesNs.slice(0, 5), [all[0], all[1], all[2], all[3], all[5]]);
-  assert.is(m.responseSamplesNs[1999], all[Math.floor(1999 * 1.25)]);
-  assert.is(find(3, 'host', 'tcp', 'none', 8).responseSamplesNs.length, 30, 'fewer are kept as they are');
+  assert.equal(m.latencySamplesNs!.slice(0, 5), [all[0], all[1], all[2], all[3], all[5]]);
+  assert.is(m.latencySamplesNs![1999], all[Math.floor(1999 * 1.25)]);
+  assert.is(find(3, 'host', 'tcp', 'none', 8).latencySamplesNs!.length, 30, 'fewer are kept as they are');
 });
 
 test('tables: ids, titles and rows for each experiment', () => {
@@ -502,28 +502,28 @@ test('tables: ids, titles and rows for each experiment', () => {
     'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)',
   ]);
   const t4 = result.tables[3];
-  assert.equal(t4.rows.map((r) => `${r.side} ${r.protocol} ${r.servers}`), ['host udp none', 'guest udp none', 'host udp httpd', 'guest udp httpd', 'host udp named', 'guest udp named', 'host udp mail', 'guest udp mail']);
-  assert.equal(t4.rows[1].udp, { sendMbps: SEND_MBPS.guest, lossPercent: LOSS.guest });
+  assert.equal(t4.rows.map((r) => `${r.side} ${r.protocol} ${r.servers}`), ['host udp none', 'guest udp none', 'host udp www', 'guest udp www', 'host udp dns', 'guest udp dns', 'host udp mail', 'guest udp mail']);
+  assert.equal(t4.rows[1].udp, { sentMbps: SEND_MBPS.guest, lossPercent: LOSS.guest });
   assert.is(result.tables[2].rows[0].udp, undefined);
   assert.is(t4.comparisons.filter((c) => !c.aa).length, 8, 'response and throughput for each of four steps');
   assert.is(t4.comparisons.filter((c) => c.aa).length, 2, 'and the A/A control of the no-server step');
   assert.equal(result.tables[4].rows.map((r) => `${r.protocol}${r.guests}`).slice(0, 3), ['tcp0', 'udp0', 'tcp1']);
   const r = t4.rows[0];
   const m = find(2, 'host', 'udp');
-  assert.equal(r.response, { minNs: m.response.minNs, meanNs: m.response.meanNs, maxNs: m.response.maxNs, p50Ns: m.response.p50Ns, p99Ns: m.response.p99Ns });
-  assert.equal(r.throughputMbps, { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High });
+  assert.equal(r.latency, { count: m.latency.count, minNs: m.latency.minNs, meanNs: m.latency.meanNs, maxNs: m.latency.maxNs, p50Ns: m.latency.p50Ns, p90Ns: m.latency.p90Ns, p99Ns: m.latency.p99Ns, p999Ns: m.latency.p999Ns });
+  assert.equal(r.throughputMbps, { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, n: m.throughputMbps.n, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High });
 });
 
 test('tables from partial measurements: a side missing, guests out of order', () => {
-  const onlyHost = result.measurements.filter((m) => !(m.experiment === 2 && m.servers === 'named' && m.side === 'guest'));
+  const onlyHost = result.measurements.filter((m) => !(m.experiment === 2 && m.servers === 'dns' && m.side === 'guest'));
   const t3 = buildTables(onlyHost).find((t) => t.id === 'table3')!;
-  assert.not.ok(t3.comparisons.some((c) => c.servers === 'named'), 'no comparison without both sides');
+  assert.not.ok(t3.comparisons.some((c) => c.servers === 'dns'), 'no comparison without both sides');
   assert.is(t3.comparisons.filter((c) => !c.aa).length, 6);
   const q = openQuestions(onlyHost, []);
   assert.equal(q.namedCost.map((n) => `${n.side} ${n.protocol}`), ['host tcp', 'host udp']);
   const reversed = [...result.measurements].reverse();
   for (const t of buildTables(reversed).filter((x) => x.id !== 'table5'))
-    for (const c of t.comparisons.filter((x) => !x.aa)) assert.is(c.host, mean((c.metric === 'throughput' ? find(t.experiment, 'host', c.protocol, c.servers).throughputRunsMbps : find(t.experiment, 'host', c.protocol, c.servers).responseRunP50Ns)), `${t.id} host whatever the order`);
+    for (const c of t.comparisons.filter((x) => !x.aa)) assert.is(c.host, mean((c.metric === 'throughput' ? find(t.experiment, 'host', c.protocol, c.servers).throughputRunsMbps : find(t.experiment, 'host', c.protocol, c.servers).latencyRunP50Ns)), `${t.id} host whatever the order`);
   const t5 = buildTables(reversed).find((t) => t.id === 'table5')!;
   const c = t5.comparisons.find((x) => x.guests === 4 && x.protocol === 'tcp' && x.metric === 'throughput' && !x.aa)!;
   assert.is(c.host, find(3, 'host', 'tcp', 'none', 0).throughputMbps.mean, 'against 0 guests whatever the order');
@@ -552,7 +552,7 @@ test('the result records what ran: tool, version, config with the stage, clock, 
   assert.not.ok('error' in result);
   assert.equal(result.warnings, []);
   assert.equal({ ...result.config }, {
-    experiments: [1, 2, 3], runs: RUNS, guestsSweep: SWEEP, servers: ['httpd', 'named', 'mail'], responseSizeBytes: 333, responseIterations: 77,
+    experiments: [1, 2, 3], runs: RUNS, guestsSweep: SWEEP, servers: ['www', 'dns', 'mail'], responseSizeBytes: 333, responseIterations: 77,
     throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null,
     seed: 7, maxRuns: RUNS,
   });
@@ -597,7 +597,7 @@ test('option errors name the option and its range', () => {
   assert.is(msg({ runs: 1001 }), 'runs must be an integer from 1 to 1000 (got 1001)');
   assert.is(msg({ experiments: [0] }), 'experiments are 1, 2 and 3');
   assert.is(msg({ guestsSweep: [1, 65] }), 'guest counts are integers from 0 to 64');
-  assert.is(msg({ servers: ['named', 'ftp'] }), 'servers are httpd, named and mail');
+  assert.is(msg({ servers: ['dns', 'ftp'] }), 'servers are www, dns and mail');
   assert.is(msg({ probeCpu: -1 }), 'probeCpu is a CPU number');
   for (const ok of [{ runs: 1 }, { guestsSweep: [0] }, { guestsSweep: [64] }, { probeCpu: 0 }, { experiments: [2] }, { servers: ['mail'] }, { servers: [] }]) assert.is(msg(ok), 'no error', JSON.stringify(ok));
   assert.equal(checkPaperOptions({ probeCpu: 0 }).probeCpu, 0);

@@ -19,7 +19,7 @@ class LoopbackStage implements Stage {
   arranged: { servers: string; guests: number; experiment: number }[] = [];
   closed = false;
   constructor(private host: Endpoint, private guest: Endpoint) {}
-  async arrange(step: { experiment: 1 | 2 | 3; servers: 'none' | 'httpd' | 'named' | 'mail'; guests: number }) {
+  async arrange(step: { experiment: 1 | 2 | 3; servers: 'none' | 'www' | 'dns' | 'mail'; guests: number }) {
     this.arranged.push({ servers: step.servers, guests: step.guests, experiment: step.experiment });
   }
   target(side: 'host' | 'guest') {
@@ -56,8 +56,8 @@ test('runs all three experiments in order and closes the stage', () => {
   assert.equal(stage.arranged, [
     { servers: 'none', guests: 1, experiment: 1 },
     { servers: 'none', guests: 1, experiment: 2 },
-    { servers: 'httpd', guests: 1, experiment: 2 },
-    { servers: 'named', guests: 1, experiment: 2 },
+    { servers: 'www', guests: 1, experiment: 2 },
+    { servers: 'dns', guests: 1, experiment: 2 },
     { servers: 'mail', guests: 1, experiment: 2 },
     { servers: 'none', guests: 0, experiment: 3 },
     { servers: 'none', guests: 2, experiment: 3 },
@@ -70,19 +70,19 @@ test('JSON schema: tables 1-5 with side, servers, guests, response and throughpu
   for (const t of j.tables) {
     for (const r of t.rows) {
       assert.ok(['host', 'guest'].includes(r.side));
-      assert.ok(['none', 'httpd', 'named', 'mail'].includes(r.servers));
+      assert.ok(['none', 'www', 'dns', 'mail'].includes(r.servers));
       assert.type(r.guests, 'number');
-      for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns']) assert.ok(Number.isInteger(r.response[k]), k);
+      for (const k of ['minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns']) assert.ok(Number.isInteger(r.latency[k]), k);
       assert.type(r.throughputMbps.mean, 'number');
       assert.type(r.throughputMbps.ci95, 'number');
-      assert.ok(r.response.minNs <= r.response.p50Ns && r.response.p50Ns <= r.response.maxNs);
+      assert.ok(r.latency.minNs <= r.latency.p50Ns && r.latency.p50Ns <= r.latency.maxNs);
     }
   }
   assert.is(j.tables[0].rows.length, 2);
   assert.is(j.tables[2].rows.length, 8, 'no server and three servers, × two sides');
   assert.is(j.tables[4].rows.length, 4, 'two guest counts × two protocols');
   assert.ok(j.tables[4].rows.every((r: { side: string }) => r.side === 'host'));
-  assert.ok(j.measurements.every((m: object) => !('responseSamplesNs' in m)), 'samples only on request');
+  assert.ok(j.measurements.every((m: object) => !('latencySamplesNs' in m)), 'samples only on request');
 });
 
 test('comparisons read host and guest from their own measurements, per run', () => {
@@ -90,7 +90,7 @@ test('comparisons read host and guest from their own measurements, per run', () 
     assert.ok(t.comparisons.length > 0, t.id);
     for (const c of t.comparisons.filter((x) => !x.aa)) {
       const m = (side: string) => result.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side)!;
-      const runs = (side: string) => (c.metric === 'throughput' ? m(side).throughputRunsMbps : m(side).responseRunP50Ns);
+      const runs = (side: string) => (c.metric === 'throughput' ? m(side).throughputRunsMbps : m(side).latencyRunP50Ns);
       assert.is(runs('host').length, 3);
       assert.is(c.host, mean(runs('host')), `${t.id} ${c.servers} ${c.metric} host`);
       assert.is(c.guest, mean(runs('guest')), `${t.id} ${c.servers} ${c.metric} guest`);
@@ -117,7 +117,7 @@ test('open questions carry the figures of the cells they name', () => {
   }
   for (const n of q.namedCost) {
     assert.is(n.noneMbps, m(2, n.side, n.protocol).throughputMbps.mean, 'against experiment 2 without servers');
-    assert.is(n.namedMbps, m(2, n.side, n.protocol, 'named').throughputMbps.mean);
+    assert.is(n.namedMbps, m(2, n.side, n.protocol, 'dns').throughputMbps.mean);
   }
   assert.equal(q.hostVsGuests.map((h) => `${h.protocol} ${h.guests}`), ['tcp 0', 'tcp 2', 'udp 0', 'udp 2']);
 });

@@ -8,6 +8,7 @@ import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import type { Side } from '../src/paper/model.js';
 import { paperText } from '../src/report/paper.js';
+import { assertResult } from './helpers.js';
 
 class LoopbackStage implements Stage {
   constructor(private eps: Record<Side, Endpoint>) {}
@@ -37,7 +38,7 @@ async function study(rrul: boolean) {
   };
   try {
     const r = await runPaper(new LoopbackStage({ host, guest }), {
-      experiments: [1], runs: 1, responseIterations: 20, throughputSeconds: 0.05, probes, reference: false,
+      experiments: [1], runs: 3, responseIterations: 20, throughputSeconds: 0.05, probes, reference: false,
       ...(rrul ? { rrul: { streams: 2, durationS: 0.5 } } : {}),
     });
     return { r, calls, host, guest };
@@ -68,6 +69,7 @@ test('paper --rrul: a row per side, each against its own side\'s echo and charge
     assert.ok(row.bulk.sentMbps > 0 && row.bulk.receivedMbps > 0);
   }
   assert.match(paperText(r), /Latency under load \(RRUL\): 2 bulk TCP streams each way/);
+  assertResult(JSON.parse(JSON.stringify(r)), 'paper');
 });
 
 test('paper rrul options are checked before anything runs', () => {

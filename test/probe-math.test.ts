@@ -28,13 +28,13 @@ test('response: statistics of the samples kept, requests per second, loss as a p
   assert.is(r.sent, 300);
   assert.is(r.received, 300 - r.lost);
   assert.is(r.samplesNs!.length, r.received);
-  assert.equal(r.stats, summarize(r.samplesNs!));
+  assert.equal(r.latency, summarize(r.samplesNs!));
   assert.ok(close(r.lossPercent, (100 * r.lost) / r.sent));
   assert.ok(close(r.requestsPerSecond, (r.received * 1e9) / r.durationNs), `${r.requestsPerSecond}/s`);
   assert.equal([r.kind, r.config.size, r.config.iterations, r.config.warmup, r.config.protocol], ['response', 48, 300, 7, 'udp']);
   const lean = await responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 10, keepSamples: false });
   assert.is(lean.samplesNs, undefined);
-  assert.is(lean.stats.count, 10);
+  assert.is(lean.latency.count, 10);
 });
 
 test('TCP throughput: bytes the endpoint discarded, Mbit/s = bytes × 8 / µs', async () => {
@@ -44,8 +44,8 @@ test('TCP throughput: bytes the endpoint discarded, Mbit/s = bytes × 8 / µs', 
   assert.is(r.bytes, 3_000_000);
   assert.is(r.bytesReceived, 3_000_000);
   assert.is(r.receiverConfirmed, true);
-  assert.ok(close(r.throughputMbps, (r.bytes * 8) / (r.durationNs / 1e3)), `${r.throughputMbps} Mbps`);
-  assert.ok(close(r.sendMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
+  assert.ok(close(r.Mbps, (r.bytes * 8) / (r.durationNs / 1e3)), `${r.Mbps} Mbps`);
+  assert.ok(close(r.sentMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.equal([r.lost, r.lossPercent, r.datagramsSent, r.datagramsReceived], [null, null, null, null]);
   assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 131072, 3_000_000, null, ep.discardPort]);
 });
@@ -56,8 +56,8 @@ test('UDP throughput: what the receiver counted, and loss from datagram counts',
   assert.is(r.bytes, r.bytesReceived);
   assert.is(r.lost, r.datagramsSent! - r.datagramsReceived!);
   assert.ok(close(r.lossPercent!, (100 * r.lost!) / r.datagramsSent!));
-  assert.ok(close(r.throughputMbps, (r.bytesReceived! * 8) / (r.durationNs / 1e3)));
-  assert.ok(close(r.sendMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
+  assert.ok(close(r.Mbps, (r.bytesReceived! * 8) / (r.durationNs / 1e3)));
+  assert.ok(close(r.sentMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.is(r.bytesSent, r.datagramsSent! * 1000);
   assert.equal([r.config.size, r.config.bytes, r.config.durationS], [1000, null, 0.05]);
 });
@@ -66,7 +66,7 @@ test('streaming: loss as a percentage of what was sent; RTT statistics', async (
   const r = await streaming({ host: '127.0.0.1', port: ep.echoPort, rateMbps: 5, durationS: 0.05, size: 500 });
   assert.is(r.received + r.lost, r.sent);
   assert.ok(close(r.lossPercent, (100 * r.lost) / r.sent));
-  assert.is(r.rtt.count, r.received);
+  assert.is(r.latency.count, r.received);
   assert.equal([r.kind, r.config.size, r.config.targetRateMbps, r.config.durationS, r.config.protocol], ['stream', 500, 5, 0.05, 'udp']);
 });
 

@@ -29,7 +29,7 @@ for (const protocol of ['tcp', 'udp'] as const) {
       assert.is(r.lost, 0);
       assert.is(r.samplesNs!.length, 500);
       assert.ok(r.samplesNs!.every((x) => Number.isInteger(x) && x > 0));
-      const s = r.stats;
+      const s = r.latency;
       assert.ok(s.minNs <= s.p50Ns && s.p50Ns <= s.p90Ns && s.p90Ns <= s.p99Ns && s.p99Ns <= s.maxNs);
       assert.ok(s.minNs <= s.meanNs && s.meanNs <= s.maxNs);
       assert.is(r.config.wait, wait);
@@ -84,7 +84,7 @@ test('throughput TCP by bytes: the receiver confirms every byte', async () => {
   assert.is(r.bytesSent, 50_000_000);
   assert.is(r.bytes, 50_000_000);
   assert.ok(r.receiverConfirmed);
-  assert.ok(r.throughputMbps > 0);
+  assert.ok(r.Mbps > 0);
   assert.is(ep.stats().discardedBytes - before, 50_000_000);
   assert.ok(r.durationNs >= r.sendDurationNs);
 });
@@ -106,7 +106,7 @@ test('streaming at a paced rate: counts and rate add up', async () => {
   assert.is(r.received + r.lost, r.sent);
   assert.ok(Math.abs(r.sentMbps - 20) < 2, `sent ${r.sentMbps} Mbps`);
   assert.ok(r.jitterNs >= 0);
-  assert.is(r.rtt.count, r.received);
+  assert.is(r.latency.count, r.received);
 });
 
 test('against socat: TCP echo and discard we did not write', async () => {
@@ -190,14 +190,14 @@ test('an AbortSignal cancels a running probe promptly', async () => {
     await p;
     assert.unreachable();
   } catch (e) {
-    const err = e as Error & { partial?: { sent: number; received: number; samplesNs?: number[]; stats: { count: number } } };
+    const err = e as Error & { partial?: { sent: number; received: number; samplesNs?: number[]; latency: { count: number } } };
     assert.is(err.name, 'AbortError');
     assert.ok(err.cause !== undefined, 'the abort reason is the cause');
     // What was measured before the abort is kept.
     assert.ok(err.partial && err.partial.sent > 0, 'partial result');
     // Past 1e6 iterations the probe keeps a histogram by default, not every sample.
     assert.is(err.partial!.samplesNs, undefined);
-    assert.is(err.partial!.stats.count, err.partial!.received);
+    assert.is(err.partial!.latency.count, err.partial!.received);
   }
   assert.ok(Date.now() - t0 < 5000);
   // The endpoint still serves after the cancelled connection.

@@ -15,9 +15,9 @@ type Fig = { min: number; mean: number; max: number; p50: number; p99: number; m
 function row(side: 'host' | 'guest', protocol: 'tcp' | 'udp', servers: TableRow['servers'], guests: number, f: Fig): TableRow {
   return {
     side, protocol, servers, guests,
-    response: { minNs: f.min, meanNs: f.mean, maxNs: f.max, p50Ns: f.p50, p99Ns: f.p99 },
-    throughputMbps: { mean: f.mbps, ci95: f.ci, median: f.mbps, ci95Low: f.mbps - f.ci, ci95High: f.mbps + f.ci },
-    ...(f.send !== undefined ? { udp: { sendMbps: f.send, lossPercent: f.loss! } } : {}),
+    latency: { count: 100, minNs: f.min, meanNs: f.mean, maxNs: f.max, p50Ns: f.p50, p90Ns: f.p99, p99Ns: f.p99, p999Ns: f.max },
+    throughputMbps: { mean: f.mbps, ci95: f.ci, n: 10, median: f.mbps, ci95Low: f.mbps - f.ci, ci95High: f.mbps + f.ci },
+    ...(f.send !== undefined ? { udp: { sentMbps: f.send, lossPercent: f.loss! } } : {}),
   };
 }
 
@@ -25,10 +25,10 @@ function measurement(experiment: 1 | 2 | 3, r: TableRow, samples: number[]): Mea
   const mc = (v: number) => ({ mean: v, ci95: 0, n: 10, median: v, ci95Low: v, ci95High: v });
   return {
     experiment, side: r.side, protocol: r.protocol, servers: r.servers, guests: r.guests,
-    response: { ...r.response, p999Ns: r.response.maxNs, sent: 100, lost: 0 },
-    responseRunP50Ns: [r.response.p50Ns], responseP50Ns: mc(r.response.p50Ns), responseSamplesNs: samples,
+    latency: { ...r.latency, sent: 100, lost: 0 },
+    latencyRunP50Ns: [r.latency.p50Ns], latencyP50Ns: mc(r.latency.p50Ns), latencySamplesNs: samples,
     throughputRunsMbps: [r.throughputMbps.mean], throughputMbps: { ...mc(r.throughputMbps.mean), ci95: r.throughputMbps.ci95 },
-    ...(r.udp ? { udp: { sendMbps: mc(r.udp.sendMbps), lossPercent: mc(r.udp.lossPercent) } } : {}),
+    ...(r.udp ? { udp: { sentMbps: mc(r.udp.sentMbps), lossPercent: mc(r.udp.lossPercent) } } : {}),
   };
 }
 
@@ -41,8 +41,8 @@ const H2 = row('host', 'udp', 'none', 1, { min: 2_000_100, mean: 2_100_200, max:
 const G2 = row('guest', 'udp', 'none', 1, { min: 6_000_100, mean: 6_100_200, max: 6_900_300, p50: 6_222_111, p99: 6_800_444, mbps: 98.765, ci: 0.25, send: 800.25, loss: 86.126 });
 const H3n = row('host', 'tcp', 'none', 1, { min: 1, mean: 2, max: 3, p50: 2, p99: 3, mbps: 850, ci: 1 });
 const G3n = row('guest', 'tcp', 'none', 1, { min: 4, mean: 5, max: 6, p50: 5, p99: 6, mbps: 280, ci: 1 });
-const H3d = row('host', 'tcp', 'named', 1, { min: 11, mean: 12, max: 13, p50: 12, p99: 13, mbps: 840, ci: 1 });
-const G3d = row('guest', 'tcp', 'named', 1, { min: 14, mean: 15, max: 16, p50: 15, p99: 16, mbps: 196, ci: 1 });
+const H3d = row('host', 'tcp', 'dns', 1, { min: 11, mean: 12, max: 13, p50: 12, p99: 13, mbps: 840, ci: 1 });
+const G3d = row('guest', 'tcp', 'dns', 1, { min: 14, mean: 15, max: 16, p50: 15, p99: 16, mbps: 196, ci: 1 });
 const T0 = row('host', 'tcp', 'none', 0, { min: 999, mean: 1_000, max: 1_001, p50: 999_999, p99: 1_000_000, mbps: 1000, ci: 0 });
 const T4 = row('host', 'tcp', 'none', 4, { min: 1_499, mean: 1_500, max: 1_501, p50: 1_605_000, p99: 2_000_000, mbps: 700, ci: 3 });
 const U0 = row('host', 'udp', 'none', 0, { min: 500, mean: 600, max: 700, p50: 650, p99: 690, mbps: 600, ci: 0, send: 900, loss: 1 });
@@ -50,23 +50,23 @@ const U4 = row('host', 'udp', 'none', 4, { min: 501, mean: 601, max: 701, p50: 6
 
 const tables: PaperTable[] = [
   { id: 'table1', experiment: 1, title: 'Experiment 1, TCP: host OS vs UML guest, no servers running', rows: [H1, G1], comparisons: [
-    { servers: 'none', protocol: 'tcp', ...cmp('response p50', 1_230_000, 7_650_000, 0.000018, 'differs') },
+    { servers: 'none', protocol: 'tcp', ...cmp('latency p50', 1_230_000, 7_650_000, 0.000018, 'differs') },
     { servers: 'none', protocol: 'tcp', ...cmp('throughput', 941.5, 123.456, 0.0432, 'differs') },
   ] },
   { id: 'table2', experiment: 1, title: 'Experiment 1, UDP: host OS vs UML guest, no servers running', rows: [H2, G2], comparisons: [
-    { servers: 'none', protocol: 'udp', ...cmp('response p50', 2_111_222, 6_222_111, 0.5, 'no effect beyond noise') },
+    { servers: 'none', protocol: 'udp', ...cmp('latency p50', 2_111_222, 6_222_111, 0.5, 'no effect beyond noise') },
   ] },
   { id: 'table3', experiment: 2, title: 'Experiment 2, TCP: host OS vs UML guest, one server started on each side in turn', rows: [H3n, G3n, H3d, G3d], comparisons: [
-    { servers: 'named', protocol: 'tcp', ...cmp('throughput', 840, 196, 0.001, 'differs') },
+    { servers: 'dns', protocol: 'tcp', ...cmp('throughput', 840, 196, 0.001, 'differs') },
   ] },
   { id: 'table5', experiment: 3, title: 'Experiment 3: the host OS measured while UML guests run (comparisons: against the fewest guests)', rows: [T0, U0, T4, U4], comparisons: [
-    { servers: 'none', protocol: 'tcp', guests: 4, ...cmp('response p50', 999_999, 1_605_000, 0.02, 'differs') },
+    { servers: 'none', protocol: 'tcp', guests: 4, ...cmp('latency p50', 999_999, 1_605_000, 0.02, 'differs') },
     { servers: 'none', protocol: 'udp', guests: 4, ...cmp('throughput', 600, 612, NaN, 'too few runs') },
   ] },
 ];
 
 const result: PaperResult = {
-  tool: 'umlperf', version: '9.8.7', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T04:05:06.000Z', complete: true, warnings: [],
+  tool: 'umlperf', version: '9.8.7', schemaVersion: 2, kind: 'paper', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T04:05:06.000Z', complete: true, warnings: [],
   config: { experiments: [1, 2, 3], runs: 10, guestsSweep: [0, 4], transport: 'vector', kernel: '/usr/bin/linux.uml 6.1', image: 'minimal-x', responseSizeBytes: 100, responseIterations: 1000, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
   clock: { source: 'tsc', resolutionNs: 0.385, overheadNs: 12.5 },
   measurements: [
@@ -78,11 +78,11 @@ const result: PaperResult = {
   tables,
   openQuestions: {
     udpVsTcp: [
-      { side: 'host', tcpMbps: 941.5, udpReceivedMbps: 654.321, udpSendMbps: 1000.5, udpLossPercent: 2.5, lossFreeRateMbps: 512.34 },
-      { side: 'guest', tcpMbps: 123.456, udpReceivedMbps: 98.765, udpSendMbps: 800.25, udpLossPercent: 86.126, lossFreeRateMbps: null },
+      { side: 'host', tcpMbps: 941.5, udpReceivedMbps: 654.321, udpSentMbps: 1000.5, udpLossPercent: 2.5, lossFreeRateMbps: 512.34 },
+      { side: 'guest', tcpMbps: 123.456, udpReceivedMbps: 98.765, udpSentMbps: 800.25, udpLossPercent: 86.126, lossFreeRateMbps: null },
     ],
     namedCost: [{ side: 'guest', protocol: 'tcp', noneMbps: 280, namedMbps: 196, changePercent: -30, changeCi95LowPercent: -33.5, changeCi95HighPercent: -26.25, p: 0.00018, pHolm: 0.00072, floorPercent: 4.5, verdict: 'differs' }],
-    hostVsGuests: [{ protocol: 'tcp', guests: 4, p50Ns: 1_605_000, throughputMbps: 700 }],
+    hostVsGuests: [{ protocol: 'tcp', guests: 4, p50Ns: 1_605_000, Mbps: 700 }],
     rateSearches: [],
   },
 };
@@ -135,7 +135,7 @@ test('grid: host and guest in their own columns; response in ms; ratio and verdi
 
 test('grid: experiment 2 labels each server, comparisons land on their own server', () => {
   assert.equal(gridRow('table3', 'no server', 'Response min, avg, max (ms)'), ['no server', 'Response min, avg, max (ms)', '0.000, 0.000, 0.000', '0.000, 0.000, 0.000', '', '']);
-  assert.equal(gridRow('table3', 'named (BIND)', 'Response min, avg, max (ms)')[0], 'named (BIND)');
+  assert.equal(gridRow('table3', 'dns (BIND named)', 'Response min, avg, max (ms)')[0], 'dns (BIND named)');
   assert.equal(gridRow('table3', '*', 'Throughput (Mbps, ±95% CI)', 0).slice(2), ['850.000 ± 1.000', '280.000 ± 1.000', '', '']);
   assert.equal(gridRow('table3', '*', 'Throughput (Mbps, ±95% CI)', 1).slice(2), ['840.000 ± 1.000', '196.000 ± 1.000', '0.233', 'differs (Holm p=0.0010)']);
 });
@@ -206,15 +206,15 @@ function parseCsv(text: string): string[][] {
 test('CSV: every line as many fields as the header; exact cells; integer ns', () => {
   const rows = parseCsv(paperCsv(result));
   const header = rows[0];
-  assert.equal(header, ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSendMbps', 'udpLossPercent']);
+  assert.equal(header, ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSentMbps', 'udpLossPercent']);
   for (const r of rows) assert.is(r.length, header.length, r.join(','));
   assert.is(rows.length, 1 + 2 + 2 + 4 + 4);
   const at = (i: number) => Object.fromEntries(header.map((h, j) => [h, rows[i][j]]));
-  assert.equal(at(1), { table: 'table1', experiment: '1', side: 'host', protocol: 'tcp', servers: 'none', guests: '1', minNs: '1000123', meanNs: '1100456', maxNs: '9876543', p50Ns: '1234567', p99Ns: '3456789', throughputMbps: '941.500', throughputCi95Mbps: '12.250', udpSendMbps: '', udpLossPercent: '' });
+  assert.equal(at(1), { table: 'table1', experiment: '1', side: 'host', protocol: 'tcp', servers: 'none', guests: '1', minNs: '1000123', meanNs: '1100456', maxNs: '9876543', p50Ns: '1234567', p99Ns: '3456789', throughputMbps: '941.500', throughputCi95Mbps: '12.250', udpSentMbps: '', udpLossPercent: '' });
   assert.equal(at(2).p50Ns, '7654321');
   assert.equal(at(2).side, 'guest');
-  assert.equal([at(4).side, at(4).udpSendMbps, at(4).udpLossPercent, at(4).throughputMbps], ['guest', '800.250', '86.126', '98.765']);
-  assert.equal([at(7).servers, at(12).guests, at(12).protocol], ['named', '4', 'udp']);
+  assert.equal([at(4).side, at(4).udpSentMbps, at(4).udpLossPercent, at(4).throughputMbps], ['guest', '800.250', '86.126', '98.765']);
+  assert.equal([at(7).servers, at(12).guests, at(12).protocol], ['dns', '4', 'udp']);
   const quoted = parseCsv(paperCsv({ ...result, tables: [{ ...tables[0], id: 'table1' }] }));
   assert.is(quoted.length, 3);
 });
@@ -226,7 +226,7 @@ test('HTML: the same cells in the tables; charts keep host and guest apart', () 
   assert.ok(html.includes('<h2>Table 1. Experiment 1, TCP: host OS vs UML guest, no servers running (10 blocks each)</h2>'));
   assert.ok(html.includes('<title>exp. 1 hostOS: 941.500 ± 12.250</title>'));
   assert.ok(html.includes('<title>exp. 1 guestOS: 123.456 ± 7.891</title>'));
-  assert.ok(html.includes('<title>named (BIND) guestOS: 196.000 ± 1.000</title>'));
+  assert.ok(html.includes('<title>dns (BIND named) guestOS: 196.000 ± 1.000</title>'));
   assert.match(html, /<rect [^>]*fill="#1f77b4"><title>exp\. 1 hostOS/);
   assert.match(html, /<rect [^>]*fill="#d62728"><title>exp\. 1 guestOS/);
   assert.match(html, /<polyline fill="none" stroke="#1f77b4"[^>]*points="[^"]+"\/>/);
@@ -250,7 +250,7 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
   saved.openQuestions.namedCost[0].pHolm = null as unknown as number;
   saved.tables[0].rows[0].throughputMbps.mean = null as unknown as number;
   saved.measurements[0].throughputMbps.mean = null as unknown as number;
-  saved.openQuestions.hostVsGuests[0].throughputMbps = null as unknown as number;
+  saved.openQuestions.hostVsGuests[0].Mbps = null as unknown as number;
   const t = paperText(saved);
   assert.match(t, /Response p50, p99 \(ms\)\s+1\.235, 3\.457\s+7\.654, 12\.346\s+-\s+differs\n/);
   assert.match(t, /Throughput \(Mbps, ±95% CI\)\s+- ± 12\.250/);
@@ -269,10 +269,10 @@ test('a saved result renders: NaN saved as null (p, ratio, a missing figure) giv
 
 test('JSON: samples only on request; everything else kept', () => {
   const slim = JSON.parse(paperJson(result));
-  assert.ok(slim.measurements.every((m: object) => !('responseSamplesNs' in m)));
+  assert.ok(slim.measurements.every((m: object) => !('latencySamplesNs' in m)));
   assert.equal(slim.tables, JSON.parse(JSON.stringify(result.tables)));
   const full = JSON.parse(paperJson(result, true));
-  assert.equal(full.measurements[0].responseSamplesNs, [1_000_000, 1_234_567, 2_000_000]);
+  assert.equal(full.measurements[0].latencySamplesNs, [1_000_000, 1_234_567, 2_000_000]);
 });
 
 // Probe reports: one run, hand-built, every cell in µs.
@@ -280,30 +280,30 @@ const clock = { source: 'tsc' as const, resolutionNs: 0.385, overheadNs: 12.5 };
 const cfg = { host: '127.0.0.1', port: 7007, peer: '127.0.0.1:7007', wait: 'block' as const, cpu: null, netns: null };
 
 test('probe response report: µs cells from ns, loss and rate', () => {
-  const stats = { count: 3, minNs: 12_345, meanNs: 23_456, maxNs: 987_654, p50Ns: 20_001, p90Ns: 30_002, p99Ns: 40_003, p999Ns: 50_004, stddevNs: 6_005, madNs: 1, ci95Ns: 706 };
-  const r = { kind: 'response', config: { ...cfg, protocol: 'udp', size: 64, iterations: 1000, warmup: 100, intervalUs: 0, timeoutMs: 200 }, clock, startedAt: '', stats, sent: 1000, received: 990, lost: 10, lossPercent: 1, stale: 0, durationNs: 1e9, requestsPerSecond: 990.4 } as unknown as ResponseTimeResult;
+  const latency = { count: 3, minNs: 12_345, meanNs: 23_456, maxNs: 987_654, p50Ns: 20_001, p90Ns: 30_002, p99Ns: 40_003, p999Ns: 50_004, stddevNs: 6_005, madNs: 1, ci95Ns: 706 };
+  const r = { kind: 'response', config: { ...cfg, protocol: 'udp', size: 64, iterations: 1000, warmup: 100, intervalUs: 0, timeoutMs: 200 }, clock, startedAt: '', latency, sent: 1000, received: 990, lost: 10, lossPercent: 1, stale: 0, durationNs: 1e9, requestsPerSecond: 990.4 } as unknown as ResponseTimeResult;
   const t = responseReport([r]);
   assert.match(t, /^response time: UDP 64 B to 127\.0\.0\.1:7007, wait block, 1000 requests per run \(\+100 warm-up\)\n/);
   assert.match(t, /\nclock tsc: resolution 0\.385 ns, 12\.5 ns per timestamp\n/);
   assert.match(t, /\nrun 1\s+12\.345\s+23\.456\s+987\.654\s+20\.001\s+30\.002\s+40\.003\s+50\.004\s+6\.005\s+0\.706\s+10\n/);
   assert.match(t, /\nanswered 990 of 1000, lost 10 \(1\.000%\), 990 requests\/s$/);
-  const two = responseReport([r, { ...r, stats: { ...stats, p50Ns: 30_001 } }]);
+  const two = responseReport([r, { ...r, latency: { ...latency, p50Ns: 30_001 } }]);
   assert.match(two, /\np50 over 2 runs: 25\.001 ± 63\.530 µs \(95% CI\)$/);
 });
 
 test('probe throughput and stream reports: Mbps, seconds, loss, confirmation', () => {
-  const tp = { kind: 'throughput', config: { ...cfg, protocol: 'udp', size: 1472, bytes: null, durationS: 2 }, clock, startedAt: '', bytes: 123_456_789, bytesSent: 200_000_000, bytesReceived: 123_456_789, datagramsSent: 1000, datagramsReceived: 617, lost: 383, lossPercent: 38.3, durationNs: 2_000_000_001, sendDurationNs: 2e9, throughputMbps: 493.827, sendMbps: 800, receiverConfirmed: false } as unknown as ThroughputResult;
+  const tp = { kind: 'throughput', config: { ...cfg, protocol: 'udp', size: 1472, bytes: null, durationS: 2 }, clock, startedAt: '', bytes: 123_456_789, bytesSent: 200_000_000, bytesReceived: 123_456_789, datagramsSent: 1000, datagramsReceived: 617, lost: 383, lossPercent: 38.3, durationNs: 2_000_000_001, sendDurationNs: 2e9, Mbps: 493.827, sentMbps: 800, receiverConfirmed: false } as unknown as ThroughputResult;
   const t = throughputReport([tp]);
   assert.match(t, /^throughput: UDP to 127\.0\.0\.1:7007, 1472 B per datagram, 2 s per run, wait block\n/);
   // Not confirmed by the receiver: no rate is claimed, only what was sent.
   assert.match(t, /\nrun 1\s+unconfirmed\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\s+-\n/);
   assert.match(t, /\nunconfirmed by the receiver: it did not report its count/);
-  const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, throughputMbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
+  const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, Mbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
   assert.match(tcp, /1000 bytes per run/);
   assert.match(tcp, /\nrun 1\s+493\.827\s+800\.000\s+123456789\s+2\.000000\s+-\s+yes\n/);
   assert.match(tcp, /\nmean over 2 runs the receiver confirmed: 500\.000 ± 78\.434 Mbps \(95% CI\)$/);
   const rtt = { count: 1, minNs: 0, meanNs: 0, maxNs: 0, p50Ns: 11_111, p90Ns: 0, p99Ns: 22_222, p999Ns: 0, stddevNs: 0, madNs: 0, ci95Ns: 0 };
-  const st = { kind: 'stream', config: { ...cfg, protocol: 'udp', size: 1000, targetRateMbps: 20, durationS: 1 }, clock, startedAt: '', sent: 2500, received: 2400, lost: 100, lossPercent: 4, duplicates: 3, reordered: 7, jitterNs: 4_321, durationNs: 1e9, sentMbps: 20.001, receivedMbps: 19.2, rtt } as unknown as StreamingResult;
+  const st = { kind: 'stream', config: { ...cfg, protocol: 'udp', size: 1000, targetRateMbps: 20, durationS: 1 }, clock, startedAt: '', sent: 2500, received: 2400, lost: 100, lossPercent: 4, duplicates: 3, reordered: 7, jitterNs: 4_321, durationNs: 1e9, sentMbps: 20.001, receivedMbps: 19.2, latency: rtt } as unknown as StreamingResult;
   const s = streamReport([st]);
   assert.match(s, /^streaming: UDP 1000 B through echo at 127\.0\.0\.1:7007, 20\.000 Mbps, 1 s, wait block\n/);
   assert.match(s, /\nrun 1\s+2500\s+2400\s+100\s+4\.000%\s+3\s+7\s+4\.321\s+20\.001\s+19\.200\s+11\.111\s+22\.222$/);
@@ -356,7 +356,7 @@ test('CSV: cells with commas, quotes or line breaks are quoted', () => {
   const odd = { ...result, tables: [{ ...tables[0], id: 'table1', rows: [{ ...H1, servers: 'a,"b"\nc' as never }] }] } as PaperResult;
   const text = paperCsv(odd);
   assert.ok(text.includes(',host,tcp,"a,""b""\nc",1,1000123,'), text);
-  assert.is(paperCsv({ ...result, tables: [] }), 'table,experiment,side,protocol,servers,guests,minNs,meanNs,maxNs,p50Ns,p99Ns,throughputMbps,throughputCi95Mbps,udpSendMbps,udpLossPercent\n');
+  assert.is(paperCsv({ ...result, tables: [] }), 'table,experiment,side,protocol,servers,guests,minNs,meanNs,maxNs,p50Ns,p99Ns,throughputMbps,throughputCi95Mbps,udpSentMbps,udpLossPercent\n');
 });
 
 test('HTML charts: a CDF per protocol (host blue, guest red), throughput bars per protocol, host under guests', () => {
@@ -408,12 +408,12 @@ test('HTML charts: a CDF per protocol (host blue, guest red), throughput bars pe
 
 test('probe report headings and column names', () => {
   const stats = { count: 1, minNs: 1, meanNs: 1, maxNs: 1, p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, stddevNs: 0, madNs: 0, ci95Ns: 0 };
-  const r = { kind: 'response', config: { ...cfg, netns: 'lab-client', protocol: 'tcp', size: 64, iterations: 10, warmup: 1, intervalUs: 0, timeoutMs: 1 }, clock, startedAt: '', stats, sent: 0, received: 0, lost: 0, lossPercent: 0, stale: 0, durationNs: 1, requestsPerSecond: 10 } as unknown as ResponseTimeResult;
+  const r = { kind: 'response', config: { ...cfg, netns: 'lab-client', protocol: 'tcp', size: 64, iterations: 10, warmup: 1, intervalUs: 0, timeoutMs: 1 }, clock, startedAt: '', latency: stats, sent: 0, received: 0, lost: 0, lossPercent: 0, stale: 0, durationNs: 1, requestsPerSecond: 10 } as unknown as ResponseTimeResult;
   const t = responseReport([r, { ...r, requestsPerSecond: 30 }]).split('\n');
   assert.is(t[0], 'response time: TCP 64 B to 127.0.0.1:7007 (netns lab-client), wait block, 10 requests per run (+1 warm-up)');
   assert.match(t[2], /^µs\s+min\s+avg\s+max\s+p50\s+p90\s+p99\s+p99\.9\s+stddev\s+±95%\s+lost$/);
   assert.match(t[5], /answered 0 of 0, lost 0 \(0\.000%\), 20 requests\/s/);
-  const tp = { kind: 'throughput', config: { ...cfg, netns: 'ns1', protocol: 'tcp', size: 8, bytes: null, durationS: 1 }, clock, startedAt: '', bytes: 1, bytesSent: 1, bytesReceived: null, datagramsSent: null, datagramsReceived: null, lost: null, lossPercent: null, durationNs: 1, sendDurationNs: 1, throughputMbps: 1, sendMbps: 1, receiverConfirmed: false } as unknown as ThroughputResult;
+  const tp = { kind: 'throughput', config: { ...cfg, netns: 'ns1', protocol: 'tcp', size: 8, bytes: null, durationS: 1 }, clock, startedAt: '', bytes: 1, bytesSent: 1, bytesReceived: null, datagramsSent: null, datagramsReceived: null, lost: null, lossPercent: null, durationNs: 1, sendDurationNs: 1, Mbps: 1, sentMbps: 1, receiverConfirmed: false } as unknown as ThroughputResult;
   const tt = throughputReport([tp]).split('\n');
   assert.is(tt[0], 'throughput: TCP to 127.0.0.1:7007 (netns ns1), 8 B per write, 1 s per run, wait block');
   assert.match(tt[2], /^\s+Mbps\s+sent Mbps\s+bytes\s+seconds\s+loss\s+receiver confirmed$/);
@@ -421,10 +421,10 @@ test('probe report headings and column names', () => {
   assert.is(throughputReport([{ ...tp, receiverConfirmed: true }]).split('\n').length, 4);
   // The mean is over the runs the receiver confirmed only: one confirmed run gives none.
   assert.is(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false }]).split('\n').length, 6);
-  assert.match(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false, throughputMbps: 99 }, { ...tp, receiverConfirmed: true }]),
+  assert.match(throughputReport([{ ...tp, receiverConfirmed: true }, { ...tp, receiverConfirmed: false, Mbps: 99 }, { ...tp, receiverConfirmed: true }]),
     /\nmean over 2 runs the receiver confirmed: 1\.000 ± 0\.000 Mbps \(95% CI\)\n/);
   const rtt = { ...stats };
-  const st = { kind: 'stream', config: { ...cfg, netns: 'ns2', protocol: 'udp', size: 100, targetRateMbps: 0, durationS: 1 }, clock, startedAt: '', sent: 1, received: 1, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, jitterNs: 0, durationNs: 1, sentMbps: 1, receivedMbps: 1, rtt, search: { lossThresholdPercent: 0.1, maxRateMbps: 1, trials: [] } } as unknown as StreamingResult;
+  const st = { kind: 'stream', config: { ...cfg, netns: 'ns2', protocol: 'udp', size: 100, targetRateMbps: 0, durationS: 1 }, clock, startedAt: '', sent: 1, received: 1, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, jitterNs: 0, durationNs: 1, sentMbps: 1, receivedMbps: 1, latency: rtt, search: { lossThresholdPercent: 0.1, maxRateMbps: 1, trials: [] } } as unknown as StreamingResult;
   const s = streamReport([st]).split('\n');
   assert.is(s[0], 'streaming: UDP 100 B through echo at 127.0.0.1:7007 (netns ns2), rate searched, 1 s, wait block');
   assert.is(s[2], 'run 1: search for the highest rate with loss ≤ 0.1%');

@@ -33,7 +33,7 @@ const probes: Probes = {
   },
   async throughput(o) {
     const mbps = (side === 'host' ? 9000 : 3000) * wobble();
-    return { throughputMbps: mbps, sendMbps: mbps * 1.2, lossPercent: o.protocol === 'udp' ? 10 : null } as unknown as ThroughputResult;
+    return { throughputMbps: mbps, sentMbps: mbps * 1.2, lossPercent: o.protocol === 'udp' ? 10 : null } as unknown as ThroughputResult;
   },
   async streaming() {
     return { search: { maxRateMbps: 100, trials: [] } } as unknown as StreamingResult;

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { latencyUnderLoad, spawnEndpoint, startEndpoint } from '../src/index.js';
 import { countingSource } from './fixtures/peers.js';
-import { runCli } from './helpers.js';
+import { assertResult, jsonResult, runCli } from './helpers.js';
 
 const host = '127.0.0.1';
 
@@ -69,6 +69,7 @@ test('rrul: the loaded response times are measured while the bulk streams run (a
     }
     assert.ok(r.bulk.sentMbps > 0 && r.bulk.receivedMbps > 0, JSON.stringify(r.bulk));
     assert.ok(Math.abs(r.bulk.Mbps - (r.bulk.sentMbps + r.bulk.receivedMbps)) < 1e-6);
+    assertResult(r, 'rrul');
   } finally {
     await p.close();
   }
@@ -122,7 +123,7 @@ test('rrul: bad options are usage errors', async () => {
 test('CLI: probe rrul against its own endpoint, as JSON and as a table; a bad flag is exit 2', () => {
   const j = runCli(['probe', 'rrul', '--parallel', '2', '--duration', '1', '--json']);
   assert.is(j.status, 0, j.stderr);
-  const r = JSON.parse(j.stdout);
+  const r = jsonResult(j.stdout, 'probe').runs[0];
   assert.is(r.kind, 'rrul');
   assert.is(r.config.streams, 2);
   assert.type(r.tcp.loaded.latency.p99Ns, 'number');

@@ -57,8 +57,8 @@ test('what a guest plants in its Maildir (symlinks to endless files, FIFOs) does
 });
 
 test('each server answers in the guest under load (small bounded runs)', async () => {
-  for (const [proto, requests] of [['dns', 100], ['http', 50], ['smtp', 10]] as const) {
-    const r = await serveBench({ proto, netns: `${name}-client`, addr: '198.18.0.11', target: 'g1', requests, timeoutMs: 3000 });
+  for (const [proto, requests] of [['dns', 100], ['www', 50], ['mail', 10]] as const) {
+    const r = await serveBench({ server: proto, netns: `${name}-client`, addr: '198.18.0.11', target: 'g1', requests, timeoutMs: 3000 });
     assert.is(r.completed + r.errors, requests);
     assert.ok(r.completed >= requests - 1, `${proto}: ${r.firstError}`);
   }

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { runCli } from './helpers.js';
+import { assertResult, runCli } from './helpers.js';
 import { makeNetPair, type NetPair } from './fixtures/netpair.js';
 import { debianImage, type DebianImage } from '../src/images/debian.js';
 import { startHostServers, type HostServers, type ServerProcess } from '../src/servers/hostside.js';
@@ -95,13 +95,15 @@ test('a server that does not answer fails its check with a line naming target an
 });
 
 test('serve-bench measures each protocol with integer-ns statistics, bounded by count', async () => {
-  for (const proto of ['dns', 'http', 'smtp'] as const) {
-    const r = await serveBench({ proto, netns: pair!.client, addr: '198.18.0.1', target: 'host', requests: 50, concurrency: 2 });
+  for (const proto of ['dns', 'www', 'mail'] as const) {
+    const r = await serveBench({ server: proto, netns: pair!.client, addr: '198.18.0.1', target: 'host', requests: 50, concurrency: 2 });
     assert.is(r.completed, 50, `${proto}: ${r.firstError}`);
+    assertResult(JSON.parse(JSON.stringify(r)), 'serve-bench');
+    assert.match(r.timing, /process\.hrtime/, 'says what it times');
     assert.is(r.errors, 0);
     assert.ok(Number.isInteger(r.latency.p50Ns) && r.latency.p50Ns > 0);
     assert.ok(r.latency.minNs <= r.latency.p50Ns && r.latency.p50Ns <= r.latency.maxNs);
-    assert.ok(r.requestsPerSec > 0);
+    assert.ok(r.requestsPerSecond > 0);
   }
 });
 

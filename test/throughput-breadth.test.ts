@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, spawnEndpoint, startEndpoint, throughput, type ThroughputInterval, type ThroughputIntervalEvent } from '../src/index.js';
 import { countingReceiver, countingSource, silentTcp, withPeer, type Peer } from './fixtures/peers.js';
-import { runCli } from './helpers.js';
+import { runCli, jsonResult } from './helpers.js';
 
 const host = '127.0.0.1';
 
@@ -26,7 +26,7 @@ test('reverse by bytes: exactly the bytes asked for are received from the source
     assert.ok(p.count.bytes >= 5_000_000, `the source wrote ${p.count.bytes}`);
     assert.ok(r.received!.durationNs > 0);
     assert.ok(close(r.received!.Mbps, mbpsOf(5_000_000, r.received!.durationNs)));
-    assert.ok(close(r.throughputMbps, r.received!.Mbps));
+    assert.ok(close(r.Mbps, r.received!.Mbps));
     assert.is(r.received!.retransmits, null, 'the sender is the far end: its retransmits are not ours to see');
   }));
 
@@ -174,7 +174,7 @@ test('bidir against the endpoint: both directions counted at once, each confirme
     const s = ep.stats();
     assert.is(s.discardedBytes, r.sent!.bytes, 'the discard service read exactly what we report sent');
     assert.ok(s.chargenBytes >= r.received!.bytes);
-    assert.ok(close(r.throughputMbps, r.sent!.Mbps + r.received!.Mbps));
+    assert.ok(close(r.Mbps, r.sent!.Mbps + r.received!.Mbps));
     assert.is(r.bytes, r.sent!.bytes + r.received!.bytes);
   } finally {
     await ep.close();
@@ -194,7 +194,7 @@ test('parallel 4 by bytes: every stream delivers its bytes, the total is their s
     assert.is(r.bytes, 4_000_000);
     assert.is(r.bytesSent, 4_000_000);
     assert.is(r.sent!.durationNs, Math.max(...r.sent!.streams.map((s) => s.durationNs)));
-    assert.ok(close(r.throughputMbps, mbpsOf(4_000_000, r.sent!.durationNs)));
+    assert.ok(close(r.Mbps, mbpsOf(4_000_000, r.sent!.durationNs)));
   }));
 
 test('parallel reverse 3 from the endpoint, and parallel UDP: each stream counted by its receiver', async () => {
@@ -334,7 +334,7 @@ test('bad options: reverse UDP by bytes, rate for TCP, both at once, parallel ou
 test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JSON and as tables', () => {
   const j = runCli(['probe', 'throughput', '--bidir', '--parallel', '2', '--interval', '100ms', '--duration', '0.3', '--json']);
   assert.is(j.status, 0, j.stderr);
-  const r = JSON.parse(j.stdout);
+  const r = jsonResult(j.stdout, 'probe').runs[0];
   assert.is(r.config.direction, 'both');
   assert.is(r.config.intervalMs, 100);
   assert.is(r.sent.streams.length, 2);

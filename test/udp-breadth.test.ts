@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEndpoint, throughput, type Endpoint } from '../src/index.js';
 import { honestCounter, withPeer, type Peer } from './fixtures/peers.js';
-import { freePort, runCli, socat, stop } from './helpers.js';
+import { assertResult, freePort, jsonResult, runCli, socat, stop } from './helpers.js';
 
 const host = '127.0.0.1';
 const MAGIC = 0x504c4d55;
@@ -108,6 +108,7 @@ test('reverse UDP from a scripted source: distinct, duplicates, reordered and lo
       assert.is(r.reordered, 1);
       assert.is(r.duplicates, 1);
       assert.is(r.received!.bytes, 700);
+      assertResult(r, 'throughput');
       assert.ok(r.receiverConfirmed);
     },
   ));
@@ -387,6 +388,7 @@ test('paced UDP into discard: the pace holds, the endpoint counts reordering (0 
     assert.ok(r.receiverConfirmed);
     assert.is(r.reordered, 0);
     assert.is(r.lost, r.datagramsSent! - r.datagramsReceived!);
+    assertResult(r, 'throughput');
   });
   await withPeer(() => honestCounter(), async (p) => {
     const r = await throughput({ host, port: p.port, protocol: 'udp', rateMbps: 5, durationS: 0.2 });
@@ -433,7 +435,7 @@ test('paced UDP to a plain RFC 863 discard: exit 0, unconfirmed by the receiver;
 test('CLI: --reverse --protocol udp against its own endpoint, JSON with per-interval loss; --rate with TCP is a usage error', () => {
   const j = runCli(['probe', 'throughput', '--protocol', 'udp', '--reverse', '--rate', '10', '--duration', '0.3', '--interval', '100ms', '--json']);
   assert.is(j.status, 0, j.stderr);
-  const r = JSON.parse(j.stdout);
+  const r = jsonResult(j.stdout, 'probe').runs[0];
   assert.is(r.config.direction, 'receive');
   assert.is(r.config.rateMbps, 10);
   assert.type(r.lost, 'number');

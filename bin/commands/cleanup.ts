@@ -1,6 +1,7 @@
 // umlperf cleanup [--lab L | --all]: remove a lab's guests, processes, links, namespaces,
 // cgroups and files, after any crash, from its state file or, when that is lost, from its
 // names. Idempotent.
+import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 
 import { UsageError } from '../../src/errors.js';
@@ -25,7 +26,7 @@ const command: CommandModule<object, Args> = {
     if (a.all && a.lab !== undefined) throw new UsageError('--lab and --all exclude each other');
     const reports: TeardownReport[] = a.all ? await teardownAll({ graceful: false }) : [await teardownLab(validateLabName(a.lab ?? DEFAULT_LAB), { graceful: false })];
     if (a.json) {
-      process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(asResult('cleanup', { labs: reports }), null, 2)}\n`);
       return;
     }
     if (!reports.some((r) => r.found)) process.stdout.write('nothing to clean up\n');

@@ -1,5 +1,6 @@
 // umlperf compare A.json B.json: do two saved runs of the study agree, figure by figure and
 // verdict by verdict? A report, not a test: exit 0 whether they agree or not.
+import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 
 import { compareResults, type FigureRow, type RatioRow, type VerdictRow } from '../../src/paper/compare.js';
@@ -27,7 +28,7 @@ const command: CommandModule<object, Args> = {
   handler: (a) => {
     const c = compareResults(loadPaperResult(a.a), loadPaperResult(a.b));
     if (a.json) {
-      process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(asResult('compare', { config: { a: a.a, b: a.b }, ...c }), null, 2)}\n`);
       return;
     }
     const figures = c.rows.filter((r): r is FigureRow => r.kind === 'figure');

@@ -1,4 +1,5 @@
 // umlperf doctor: what the lab needs from this machine, and exactly what to install.
+import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 
 import { doctor } from '../../src/lab/doctor.js';
@@ -20,9 +21,10 @@ const command: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('boot', { type: 'boolean', default: true, describe: 'boot one guest (--no-boot skips it)' }) as unknown as Argv<Args>,
   handler: async (a) => {
+    const startedAt = new Date().toISOString();
     const r = await doctor({ kernel: a.kernel, boot: a.boot });
     if (a.json) {
-      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(asResult('doctor', r, startedAt), null, 2)}\n`);
     } else {
       const width = Math.max(...r.checks.map((c) => c.name.length));
       for (const c of r.checks) {

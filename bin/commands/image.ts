@@ -1,4 +1,5 @@
 // umlperf image build --image minimal|debian: build (or find in the cache) a guest image.
+import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 import { debianImage } from '../../src/images/debian.js';
 import { DEFAULT_CACHE_DIR, minimalImage, type GuestImage } from '../../src/images/minimal.js';
@@ -21,13 +22,14 @@ const command: CommandModule<object, Args> = {
       .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<Args>,
   handler: async (a) => {
+    const startedAt = new Date().toISOString();
     const tty = process.stderr.isTTY;
     const progress = (line: string) => { if (tty) process.stderr.write(`${line}\n`); };
     const img: GuestImage & { baseBytes?: number; baseAllocatedBytes?: number } = a.image === 'debian'
       ? await debianImage({ cacheDir: a['cache-dir'], progress })
       : await minimalImage({ cacheDir: a['cache-dir'] });
     if (a.json) {
-      process.stdout.write(JSON.stringify(img, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(asResult('image', img, startedAt), null, 2) + '\n');
       return;
     }
     const extra = img.baseAllocatedBytes !== undefined && img.baseBytes !== undefined

@@ -11,6 +11,7 @@ import { DEFAULT_LAB, MAX_GUESTS, guestNumber, validateGuestCount, validateLabNa
 import { formatLimits, parseLimits, type GuestLimits } from '../../src/lab/limits.js';
 import { intFlag, textFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
+import { asResult } from '../../src/result/envelope.js';
 
 const checkSide = (side: string) => {
   if (side === 'client' || side === 'host' || /^g[1-9][0-9]*$/.test(side) && Number(side.slice(1)) <= MAX_GUESTS) return;
@@ -53,7 +54,7 @@ function printInfo(lab: LabInfo): void {
 }
 
 function jsonInfo(lab: LabInfo): string {
-  return `${JSON.stringify(lab, null, 2)}\n`;
+  return `${JSON.stringify(asResult('lab', lab), null, 2)}\n`;
 }
 
 async function handler(a: Args): Promise<void> {
@@ -80,7 +81,7 @@ async function handler(a: Args): Promise<void> {
     }
     case 'down': {
       const r = await labDown(name);
-      if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (a.json) process.stdout.write(`${JSON.stringify(asResult('lab-down', r))}\n`);
       else process.stdout.write(r.removed ? `lab ${name} is down\n` : `no lab ${name} (nothing to do)\n`);
       return;
     }

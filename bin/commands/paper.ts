@@ -84,7 +84,7 @@ const command: CommandModule<object, Args> = {
       .option('experiment', { type: 'string', default: 'all', requiresArg: true, coerce: experimentFlag, describe: '1, 2, 3, a list (1,3) or all (1-3); 4 (a buggy guest and its neighbours, ~3 min) only when named' })
       .option('runs', { type: 'string', default: '10', requiresArg: true, coerce: intFlag('runs', 1, 1000), describe: 'runs per figure (the study: 10)' })
       .option('guests', { type: 'string', default: DEFAULT_SWEEP.join(','), requiresArg: true, coerce: intListFlag('guests', 0, MAX_GUESTS), describe: 'experiment 3: guest counts to measure the host under' })
-      .option('servers', { type: 'string', default: 'httpd,named,mail', requiresArg: true, coerce: nameListFlag('servers', ['httpd', 'named', 'mail'] as const), describe: 'experiment 2: servers started in turn' })
+      .option('servers', { type: 'string', default: 'www,dns,mail', requiresArg: true, coerce: nameListFlag('servers', ['www', 'dns', 'mail'] as const), describe: 'experiment 2: servers started in turn: www (apache2), dns (BIND named), mail (postfix)' })
       .option('transport', { choices: ['vector', 'tuntap'] as const, default: 'vector' as const, requiresArg: true, describe: 'UML network transport (tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: textWith('mem', checkMem), describe: 'guest memory (default 64M, 128M with servers)' })

@@ -26,6 +26,8 @@ import {
 import { crrReport, responseReport, rrulReport, streamReport, throughputReport } from '../../src/report/probe.js';
 import { latencyUnderLoad, type LatencyUnderLoadResult } from '../../src/rrul.js';
 import { meanCi } from '../../src/stats.js';
+import { envelope } from '../../src/result/envelope.js';
+import type { ProbeRuns } from '../../src/result/schema.js';
 import { exitCodeFor, reportError } from '../fail.js';
 import { durationFlag, intFlag, numFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
@@ -181,18 +183,27 @@ function render(kind: Kind, runs: Result[]): string {
   return streamReport(runs as StreamingResult[]);
 }
 
-function jsonOf(kind: Kind, runs: Result[]): unknown {
-  if (runs.length === 1) return runs[0];
-  if (kind === 'rrul') return { runs };
-  const summary =
+/** One shape with one run or many: every run as the library returns it, and their summary. */
+function jsonOf(kind: Kind, runs: Result[], asked: number): ProbeRuns {
+  const over = <R,>(f: (r: R) => number) => meanCi((runs as R[]).map(f));
+  const summary: ProbeRuns['summary'] =
     kind === 'response'
-      ? { p50Ns: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.p50Ns)), meanNs: meanCi((runs as ResponseTimeResult[]).map((r) => r.stats.meanNs)) }
+      ? { p50Ns: over((r: ResponseTimeResult) => r.latency.p50Ns), p99Ns: over((r: ResponseTimeResult) => r.latency.p99Ns), meanNs: over((r: ResponseTimeResult) => r.latency.meanNs) }
       : kind === 'crr'
-        ? { transactionsPerSecond: meanCi((runs as ConnectionRateResult[]).map((r) => r.transactionsPerSecond)), p50Ns: meanCi((runs as ConnectionRateResult[]).map((r) => r.latency.p50Ns)) }
+        ? { transactionsPerSecond: over((r: ConnectionRateResult) => r.transactionsPerSecond), p50Ns: over((r: ConnectionRateResult) => r.latency.p50Ns) }
         : kind === 'throughput'
-        ? { throughputMbps: meanCi((runs as ThroughputResult[]).map((r) => r.throughputMbps)) }
-        : { receivedMbps: meanCi((runs as StreamingResult[]).map((r) => r.receivedMbps)), lossPercent: meanCi((runs as StreamingResult[]).map((r) => r.lossPercent)) };
-  return { runs, summary };
+          ? { Mbps: over((r: ThroughputResult) => r.Mbps) }
+          : kind === 'rrul'
+            ? { tcpLoadedP50Ns: over((r: LatencyUnderLoadResult) => r.tcp.loaded.latency.p50Ns), udpLoadedP50Ns: over((r: LatencyUnderLoadResult) => r.udp.loaded.latency.p50Ns), bulkMbps: over((r: LatencyUnderLoadResult) => r.bulk.Mbps) }
+            : { receivedMbps: over((r: StreamingResult) => r.receivedMbps), lossPercent: over((r: StreamingResult) => r.lossPercent) };
+  return {
+    ...envelope('probe', runs[0].startedAt),
+    probe: kind,
+    config: { runs: asked, completed: runs.length, interrupted: runs.length < asked },
+    clock: runs[0].clock,
+    runs: runs as ProbeRuns['runs'],
+    summary,
+  };
 }
 
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
@@ -287,7 +298,7 @@ async function handler(a: Args): Promise<void> {
 }
 
 function print(a: Args, runs: Result[]): void {
-  process.stdout.write(a.json ? `${JSON.stringify(jsonOf(a.kind, runs), null, 2)}\n` : `${render(a.kind, runs)}\n`);
+  process.stdout.write(a.json ? `${JSON.stringify(jsonOf(a.kind, runs, a.runs), null, 2)}\n` : `${render(a.kind, runs)}\n`);
 }
 
 const command: CommandModule<object, Args> = {

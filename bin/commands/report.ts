@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 
-import { UmlperfError } from '../../src/errors.js';
+import { UmlperfError, UsageError } from '../../src/errors.js';
+import { resultProblems } from '../../src/result/envelope.js';
 import type { IsolateResult } from '../../src/isolate/model.js';
 import { loadPaperResult } from '../../src/paper/load.js';
 import { renderIsolate } from '../../src/report/isolate.js';
@@ -20,8 +21,12 @@ interface Args {
 function isolateFile(file: string): IsolateResult | undefined {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<IsolateResult> | null;
-    return r && r.tool === 'umlperf' && r.kind === 'isolate' && Array.isArray(r.passes) ? (r as IsolateResult) : undefined;
-  } catch {
+    if (!(r && r.tool === 'umlperf' && r.kind === 'isolate')) return undefined;
+    const problems = resultProblems(r, 1);
+    if (problems.length) throw new UsageError(`${file} is not a valid umlperf isolate result: ${problems[0]}`);
+    return r as IsolateResult;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
     return undefined;
   }
 }

@@ -1,12 +1,12 @@
-// umlperf serve-bench dns|http|smtp --lab L --target host|gN: server-level latency and rate.
+// umlperf serve-bench dns|www|mail --lab L --target host|gN: server-level latency and rate.
 import type { Argv, CommandModule } from 'yargs';
-import { BENCH_PROTOCOLS, benchTarget, formatServeBench, serveBench, type BenchProtocol } from '../../src/servers/bench.js';
+import { BENCH_SERVERS, benchTarget, formatServeBench, serveBench, type BenchServer } from '../../src/servers/bench.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
 import { intFlag, numFlag, textWith } from '../args.js';
 import { interruptible } from '../progress.js';
 
 interface Args {
-  proto: BenchProtocol;
+  server: BenchServer;
   lab: string;
   target: string;
   requests?: number;
@@ -17,11 +17,11 @@ interface Args {
 }
 
 const command: CommandModule<object, Args> = {
-  command: 'serve-bench <proto>',
+  command: 'serve-bench <server>',
   describe: 'benchmark a server of a lab from its client namespace: DNS queries, HTTP GETs, SMTP transactions',
   builder: (y: Argv) =>
     y
-      .positional('proto', { choices: BENCH_PROTOCOLS, describe: 'dns (BIND), http (Apache), smtp (Postfix)' })
+      .positional('server', { choices: BENCH_SERVERS, describe: 'dns (BIND named: UDP queries), www (apache2: HTTP GETs), mail (postfix: SMTP transactions)' })
       .option('lab', { type: 'string', default: 'umlperf', requiresArg: true, coerce: textWith('lab', validateLabName), describe: 'the lab (see umlperf lab up)' })
       .option('target', { type: 'string', default: 'host', requiresArg: true, coerce: textWith('target', (t) => t === 'host' || guestNumber(t)), describe: 'host or gN' })
       .option('requests', { type: 'string', requiresArg: true, coerce: intFlag('requests', 1, 1_000_000), describe: 'requests to measure (default dns 2000, http 1000, smtp 200)' })
@@ -32,8 +32,8 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     const { netns, addr } = benchTarget(a.lab, a.target);
     const r = await interruptible((signal) => serveBench({
-      proto: a.proto, netns, addr, target: a.target, requests: a.requests, concurrency: a.concurrency,
-      durationS: a.duration, timeoutMs: a.timeout, signal,
+      server: a.server, netns, addr, target: a.target, requests: a.requests, concurrency: a.concurrency,
+      maxDurationS: a.duration, timeoutMs: a.timeout, signal,
     }));
     if (a.json) {
       process.stdout.write(JSON.stringify(r) + '\n');

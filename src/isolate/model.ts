@@ -1,10 +1,10 @@
 // Experiment 4's result: plain JSON-serialisable objects (the schema of `umlperf isolate --json`
 // and of experiment 4 in a paper result).
-import type { LimitReport } from '../lab/limits.js';
-import type { FaultName } from './faults.js';
+import type { Static } from '@sinclair/typebox';
+import { METRICS, type FaultRunSchema, type IsolateResultSchema, type IsolateRoundSchema } from '../result/schema.js';
 
 /** What a neighbour round measures; latency in ns, throughput in Mbit/s. */
-export const METRICS = ['tcpP50Ns', 'tcpP99Ns', 'udpP50Ns', 'udpP99Ns', 'tcpMbps', 'serverP50Ns', 'serverP99Ns'] as const;
+export { METRICS };
 export type Metric = (typeof METRICS)[number];
 export const METRIC_LABEL: Record<Metric, string> = {
   tcpP50Ns: 'TCP response p50',
@@ -24,115 +24,16 @@ export const VERDICT_METRICS: readonly Metric[] = ['tcpP50Ns', 'udpP50Ns', 'tcpM
 /** Throughput falls when worse; every other figure rises. */
 export const higherIsBetter = (m: Metric): boolean => m === 'tcpMbps';
 
-/** One round of probes of one neighbour: null where the probe failed (timeout, error, most datagrams lost). */
-export interface Round {
-  neighbour: string;
-  /** ms since the fault's first round started. */
-  startMs: number;
-  endMs: number;
-  values: Partial<Record<Metric, number | null>>;
-  errors?: string[];
-}
-
 export type Phase = 'before' | 'during' | 'after';
 export type VerdictKind = 'isolated' | 'degraded' | 'broken';
 
-export interface Verdict {
-  kind: VerdictKind;
-  /** How much worse than the baseline, percent (degraded; also given for isolated). */
-  worsePercent?: number;
-}
-
-export interface MetricRow {
-  neighbour: string;
-  metric: Metric;
-  before: number | null;
-  during: number | null;
-  after: number | null;
-  /** The noise judged against: the pass's pooled baseline spread (verdict.ts), at least MIN_NOISE_PERCENT. */
-  noisePercent: number;
-  duringVerdict: Verdict;
-  afterVerdict: Verdict;
-}
-
-export interface NeighbourRow {
-  neighbour: string;
-  /** The worst metric's verdict during the fault (and after it). */
-  verdict: Verdict;
-  afterVerdict: Verdict;
-  /** From the fault's end to the first round back within the baseline's noise; null: not within the after phase. */
-  recoveryMs: number | null;
-}
-
-export interface HostCost {
-  /** CPU of the faulty guest's processes (its cgroup), in CPUs, before and during the fault. */
-  cpuBefore?: number;
-  cpuDuring?: number;
-  /** Memory charged to its cgroup: before, and the highest seen during the fault. */
-  memBytesBefore?: number;
-  memPeakBytesDuring?: number;
-}
-
-export interface FaultRun {
-  fault: FaultName;
-  /** ms since the fault's first round: the window in which it was injected and undone. */
-  startMs: number;
-  endMs: number;
-  windowS: number;
-  /** The fault's own report (its script's last line, or what happened to the guest). */
-  outcome: string;
-  /** It did not end by its window (+ grace): the guest was replaced. */
-  outlived: boolean;
-  replaced: boolean;
-  /** The guest could not be replaced after this fault (twice): why. The faults after it did not run. */
-  replaceFailed?: string;
-  oomKills?: number;
-  restarted?: boolean;
-  floodBytes?: number;
-  /** The fault could not run here (e.g. no server to crash): no verdicts. */
-  unsupported?: string;
-  hostCost: HostCost;
-  metrics: MetricRow[];
-  neighbours: NeighbourRow[];
-  rounds: Round[];
-}
-
-export interface IsolatePass {
-  /** `--limit` as given, or undefined for the pass without limits. */
-  limit?: string;
-  /** Per guest, what the host applied (lab state's record). */
-  limits?: Record<string, LimitReport>;
-  faults: FaultRun[];
-}
-
-export interface ContainmentRow {
-  fault: FaultName;
-  neighbour: string;
-  unlimited: Verdict;
-  limited: Verdict;
-  /** worse without the limits, isolated (or less bad) with them. */
-  contained: boolean;
-  /** The limit that bears on this fault (cpu for cpu, pids for fork, ...), if any. */
-  limit?: string;
-}
-
-export interface IsolateResult {
-  tool: 'umlperf';
-  version: string;
-  schemaVersion: 1;
-  kind: 'isolate';
-  startedAt: string;
-  config: {
-    faults: FaultName[];
-    windowS: number;
-    image: string;
-    servers: string[];
-    faultyGuest: string;
-    neighbours: string[];
-    limit?: string;
-    minNoisePercent: number;
-  };
-  passes: IsolatePass[];
-  containment?: ContainmentRow[];
-  durationMs: number;
-}
+// The shapes themselves are in the result model (src/result/schema.ts).
+export type Round = Static<typeof IsolateRoundSchema>;
+export type FaultRun = Static<typeof FaultRunSchema>;
+export type MetricRow = FaultRun['metrics'][number];
+export type NeighbourRow = FaultRun['neighbours'][number];
+export type Verdict = NeighbourRow['verdict'];
+export type HostCost = FaultRun['hostCost'];
+export type IsolateResult = Static<typeof IsolateResultSchema>;
+export type IsolatePass = IsolateResult['passes'][number];
+export type ContainmentRow = NonNullable<IsolateResult['containment']>[number];

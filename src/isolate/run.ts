@@ -14,8 +14,9 @@ import { cgroupUsage, checkMemLimit, formatLimits, resetPeak, type GuestLimits }
 import { Mconsole } from '../lab/mconsole.js';
 import { clientNetns, HOST_ADDRESS, validateLabName } from '../lab/names.js';
 import { readState } from '../lab/state.js';
-import { packageRoot } from '../native.js';
-import type { BenchProtocol } from '../servers/bench.js';
+import { native, packageRoot } from '../native.js';
+import { envelope } from '../result/envelope.js';
+import type { BenchServer } from '../servers/bench.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';
 import type { FaultRun, HostCost, IsolatePass, IsolateResult } from './model.js';
 import { Sampler, type Neighbour, type RoundProbes } from './sample.js';
@@ -46,13 +47,6 @@ export interface IsolateOptions {
   progress?: (line: string) => void;
 }
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -78,9 +72,9 @@ async function until(ok: () => boolean, ms: number, what: string, signal?: Abort
 }
 
 /** The benchable server of a server list. */
-function benchOf(servers: readonly string[]): BenchProtocol | undefined {
+function benchOf(servers: readonly string[]): BenchServer | undefined {
   if (servers.includes('dns')) return 'dns';
-  if (servers.includes('www')) return 'http';
+  if (servers.includes('www')) return 'www';
   return undefined;
 }
 
@@ -287,9 +281,10 @@ export async function isolate(o: IsolateOptions = {}): Promise<IsolateResult> {
   if (o.limits) passes.push(await runPass(name, opts, faults, servers, o.limits));
   const image = o.image === undefined || o.image === 'minimal' ? 'minimal' : o.image.name;
   const result: IsolateResult = {
-    tool: 'umlperf', version: version(), schemaVersion: 1, kind: 'isolate', startedAt,
+    ...envelope('isolate', startedAt),
     config: { faults, windowS, image, servers, faultyGuest: FAULTY, neighbours: [...NEIGHBOURS], minNoisePercent: MIN_NOISE_PERCENT,
       ...(o.limits ? { limit: formatLimits(o.limits) } : {}) },
+    clock: native().clockInfo(),
     passes,
     durationMs: Math.round(performance.now() - t0),
   };

@@ -3,7 +3,7 @@
 // servers a serve-bench of a real one), until told to stop. Short probes, every one bounded.
 import { abortError } from '../errors.js';
 import { responseTime, throughput } from '../probes.js';
-import { serveBench, type BenchProtocol } from '../servers/bench.js';
+import { serveBench, type BenchServer } from '../servers/bench.js';
 import type { Round } from './model.js';
 
 export interface Neighbour {
@@ -23,7 +23,7 @@ export const REAL_ROUND_PROBES: RoundProbes = { responseTime, throughput, serveB
 export interface SamplerOptions {
   neighbours: Neighbour[];
   /** A real server to bench on each neighbour (with --servers). */
-  bench?: BenchProtocol;
+  bench?: BenchServer;
   iterations?: number;
   throughputS?: number;
   probes?: RoundProbes;
@@ -49,8 +49,8 @@ export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number):
   const common = { host: n.address, netns: n.netns, signal: o.signal, warmup: 10, iterations, keepSamples: false };
   try {
     const r = await p.responseTime({ ...common, protocol: 'tcp', timeoutMs: 1000 });
-    values.tcpP50Ns = r.stats.p50Ns;
-    values.tcpP99Ns = r.stats.p99Ns;
+    values.tcpP50Ns = r.latency.p50Ns;
+    values.tcpP99Ns = r.latency.p99Ns;
   } catch (e) {
     fail(e);
     values.tcpP50Ns = values.tcpP99Ns = null;
@@ -59,25 +59,25 @@ export async function measureRound(n: Neighbour, o: SamplerOptions, t0: number):
     const r = await p.responseTime({ ...common, protocol: 'udp', timeoutMs: 200 });
     const ok = r.received >= r.sent * UDP_MIN_RECEIVED;
     if (!ok) errors.push(`udp: ${r.lost} of ${r.sent} lost`);
-    values.udpP50Ns = ok ? r.stats.p50Ns : null;
-    values.udpP99Ns = ok ? r.stats.p99Ns : null;
+    values.udpP50Ns = ok ? r.latency.p50Ns : null;
+    values.udpP99Ns = ok ? r.latency.p99Ns : null;
   } catch (e) {
     fail(e);
     values.udpP50Ns = values.udpP99Ns = null;
   }
   try {
     const r = await p.throughput({ host: n.address, netns: n.netns, signal: o.signal, protocol: 'tcp', durationS: o.throughputS ?? 0.25 });
-    values.tcpMbps = r.throughputMbps;
+    values.tcpMbps = r.Mbps;
   } catch (e) {
     fail(e);
     values.tcpMbps = null;
   }
   if (o.bench) {
     try {
-      const r = await p.serveBench({ proto: o.bench, netns: n.netns, addr: n.address, target: n.id, requests: 50, concurrency: 1, warmup: 5, timeoutMs: 1000, signal: o.signal });
+      const r = await p.serveBench({ server: o.bench, netns: n.netns, addr: n.address, target: n.id, requests: 50, concurrency: 1, warmup: 5, timeoutMs: 1000, signal: o.signal });
       // A UML guest's server drops a query now and then when the host is busy (seen in
       // baselines): a round fails only when more than a tenth of its requests do.
-      const ok = r.errors <= r.requests * SERVER_MAX_ERRORS;
+      const ok = r.errors <= r.config.requests * SERVER_MAX_ERRORS;
       if (!ok) errors.push(`${o.bench}: ${r.errors} errors${r.firstError ? `: ${r.firstError}` : ''}`);
       values.serverP50Ns = ok ? r.latency.p50Ns : null;
       values.serverP99Ns = ok ? r.latency.p99Ns : null;

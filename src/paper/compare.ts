@@ -12,7 +12,7 @@ export interface FigureRow {
   kind: 'figure';
   /** experiment, side, protocol, servers, guests */
   key: string;
-  metric: 'response p50' | 'throughput';
+  metric: 'latency p50' | 'throughput';
   unit: 'ns' | 'Mbps';
   /** Median of the per-run figures of each run. */
   a: number;
@@ -89,7 +89,7 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
     }
     seen.add(key);
     const pairs: [FigureRow['metric'], FigureRow['unit'], number[], number[]][] = [
-      ['response p50', 'ns', m.responseRunP50Ns, o.responseRunP50Ns],
+      ['latency p50', 'ns', m.latencyRunP50Ns, o.latencyRunP50Ns],
       ['throughput', 'Mbps', m.throughputRunsMbps, o.throughputRunsMbps],
     ];
     for (const [metric, unit, xa, xb] of pairs) {
@@ -105,7 +105,7 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
     const m = (side: string) => r.measurements.find((x) => x.experiment === t.experiment && x.protocol === c.protocol && x.servers === c.servers && x.side === side);
     const h = m('host'), g = m('guest');
     if (!h || !g) return [];
-    const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.responseRunP50Ns, g.responseRunP50Ns];
+    const [hr, gr] = c.metric === 'throughput' ? [h.throughputRunsMbps, g.throughputRunsMbps] : [h.latencyRunP50Ns, g.latencyRunP50Ns];
     return gr.map((x, i) => x / hr[i]).filter((x) => x > 0 && Number.isFinite(x));
   };
   const bt = new Map(b.tables.flatMap((t) => t.comparisons.filter((c) => c.paired && !c.aa && t.id !== 'table5').map((c) => [comparisonKey(t, c), { t, c }] as const)));

@@ -125,7 +125,7 @@ interface Cell {
   sent: number;
   lost: number;
   mbps: number[];
-  sendMbps: number[];
+  sentMbps: number[];
   loss: number[];
 }
 
@@ -161,7 +161,7 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
   const cells: Cell[] = [];
   for (const slot of slots)
     for (const protocol of ['tcp', 'udp'] as const)
-      cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sendMbps: [], loss: [] });
+      cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sentMbps: [], loss: [] });
   const probes = o.probes ?? REAL_PROBES;
   const label = `experiment ${what.experiment}: servers ${what.servers}, ${what.guests} guest(s)`;
   const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
@@ -176,12 +176,12 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
         const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
         const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
         c.samples.push(...(rt.samplesNs ?? []));
-        c.p50s.push(rt.stats.p50Ns);
+        c.p50s.push(rt.latency.p50Ns);
         c.sent += rt.sent;
         c.lost += rt.lost;
         const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
-        c.mbps.push(tp.throughputMbps);
-        c.sendMbps.push(tp.sendMbps);
+        c.mbps.push(tp.Mbps);
+        c.sentMbps.push(tp.sentMbps);
         c.loss.push(tp.lossPercent ?? 0);
       }
     }
@@ -196,14 +196,14 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
       protocol: c.protocol,
       servers: what.servers,
       guests: what.guests,
-      response: { minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
-      responseRunP50Ns: c.p50s,
-      responseP50Ns: runSummary(c.p50s),
-      responseSamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
+      latency: { count: s.count, minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p90Ns: s.p90Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
+      latencyRunP50Ns: c.p50s,
+      latencyP50Ns: runSummary(c.p50s),
+      latencySamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
       throughputRunsMbps: c.mbps,
       throughputMbps: runSummary(c.mbps),
-      ...(c.protocol === 'udp' ? { udp: { sendMbps: runSummary(c.sendMbps), lossPercent: runSummary(c.loss) } } : {}),
-      ...(aa ? { aa: { responseRunP50Ns: aa.p50s, throughputRunsMbps: aa.mbps } } : {}),
+      ...(c.protocol === 'udp' ? { udp: { sentMbps: runSummary(c.sentMbps), lossPercent: runSummary(c.loss) } } : {}),
+      ...(aa ? { aa: { latencyRunP50Ns: aa.p50s, throughputRunsMbps: aa.mbps } } : {}),
     });
   }
 }

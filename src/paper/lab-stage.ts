@@ -12,7 +12,7 @@ import type { ServerName } from '../servers/spec.js';
 import type { Experiment, ServerRole, Side } from './model.js';
 import type { ProbeTarget, Stage } from './stage.js';
 
-const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { httpd: 'www', named: 'dns', mail: 'mail' };
+const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { www: 'www', dns: 'dns', mail: 'mail' };
 
 export interface LabStageOptions {
   transport?: Transport;

@@ -10,6 +10,7 @@ import { startEndpoint } from '../endpoint.js';
 import { responseTime } from '../probes.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
+import { envelope } from '../result/envelope.js';
 
 export interface PaperOptions {
   experiments?: Experiment[];
@@ -42,13 +43,6 @@ export interface PaperOptions {
 
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress' | 'probes'> {
   if (o.probeCpu !== undefined && (!Number.isInteger(o.probeCpu) || o.probeCpu < 0)) throw new UsageError('probeCpu is a CPU number');
@@ -66,8 +60,8 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     if (streams !== undefined && !(Number.isInteger(streams) && streams >= 1 && streams <= 32)) throw new UsageError(`rrul streams are an integer from 1 to 32 (got ${streams})`);
     if (durationS !== undefined && !(durationS >= 0.5 && durationS <= 3600)) throw new UsageError(`rrul durationS is from 0.5 to 3600 (got ${durationS})`);
   }
-  const servers = o.servers ?? ['httpd', 'named', 'mail'];
-  if (servers.some((s) => !['httpd', 'named', 'mail'].includes(s))) throw new UsageError('servers are httpd, named and mail');
+  const servers = o.servers ?? ['www', 'dns', 'mail'];
+  if (servers.some((s) => !['www', 'dns', 'mail'].includes(s))) throw new UsageError('servers are www, dns and mail');
   return {
     experiments: [...new Set(experiments)].sort() as Experiment[],
     runs,
@@ -100,7 +94,7 @@ export function driftWatch(series: Collected['references'], thresholdPercent: nu
 async function loopbackReference(signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
   const ep = await startEndpoint({ bind: '127.0.0.1', port: 0 });
   return {
-    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).stats.p50Ns,
+    probe: async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 300, warmup: 30, signal })).latency.p50Ns,
     close: () => ep.close(),
   };
 }
@@ -128,9 +122,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
   }
   const { warnings = [], ...d } = stage.describe();
   return {
-    tool: 'umlperf',
-    version: version(),
-    startedAt,
+    ...envelope('paper', startedAt),
     finishedAt: new Date().toISOString(),
     complete: error === undefined,
     ...(error !== undefined ? { error } : {}),

@@ -10,16 +10,16 @@ type TableComparison = PaperTable['comparisons'][number];
 type Pending = Omit<Comparison, 'pHolm' | 'floorPercent' | 'verdict'>;
 
 function row(m: Measurement): TableRow {
-  const r = m.response;
+  const r = m.latency;
   const out: TableRow = {
     side: m.side,
     protocol: m.protocol,
     servers: m.servers,
     guests: m.guests,
-    response: { minNs: r.minNs, meanNs: r.meanNs, maxNs: r.maxNs, p50Ns: r.p50Ns, p99Ns: r.p99Ns },
-    throughputMbps: { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High },
+    latency: { count: r.count, minNs: r.minNs, meanNs: r.meanNs, maxNs: r.maxNs, p50Ns: r.p50Ns, p90Ns: r.p90Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns },
+    throughputMbps: { mean: m.throughputMbps.mean, ci95: m.throughputMbps.ci95, n: m.throughputMbps.n, median: m.throughputMbps.median, ci95Low: m.throughputMbps.ci95Low, ci95High: m.throughputMbps.ci95High },
   };
-  if (m.udp) out.udp = { sendMbps: m.udp.sendMbps.mean, lossPercent: m.udp.lossPercent.mean };
+  if (m.udp) out.udp = { sentMbps: m.udp.sentMbps.mean, lossPercent: m.udp.lossPercent.mean };
   return out;
 }
 
@@ -32,9 +32,9 @@ export function measureRatio(metric: Comparison['metric'], a: number[], b: numbe
   return { metric, host: mean(a), guest: mean(b), ratio: r.ratio, ci95Low: r.ci95Low, ci95High: r.ci95High, paired, n: r.n, p: r.p };
 }
 
-const perRun = (m: Measurement, metric: Comparison['metric']) => (metric === 'response p50' ? m.responseRunP50Ns : m.throughputRunsMbps);
-const perRunAa = (m: Measurement, metric: Comparison['metric']) => (metric === 'response p50' ? m.aa?.responseRunP50Ns : m.aa?.throughputRunsMbps) ?? [];
-const METRICS: Comparison['metric'][] = ['response p50', 'throughput'];
+const perRun = (m: Measurement, metric: Comparison['metric']) => (metric === 'latency p50' ? m.latencyRunP50Ns : m.throughputRunsMbps);
+const perRunAa = (m: Measurement, metric: Comparison['metric']) => (metric === 'latency p50' ? m.aa?.latencyRunP50Ns : m.aa?.throughputRunsMbps) ?? [];
+const METRICS: Comparison['metric'][] = ['latency p50', 'throughput'];
 
 /** The A/A rows of a measurement (host against its own second measurement in each block). */
 function aaRows(m: Measurement): Pending[] {
@@ -132,7 +132,7 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
       side,
       tcpMbps: tcp.throughputMbps.mean,
       udpReceivedMbps: udp.throughputMbps.mean,
-      udpSendMbps: udp.udp?.sendMbps.mean ?? 0,
+      udpSentMbps: udp.udp?.sentMbps.mean ?? 0,
       udpLossPercent: udp.udp?.lossPercent.mean ?? 0,
       lossFreeRateMbps: search ? search.maxRateMbps : null,
     });
@@ -143,7 +143,7 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
     for (const protocol of ['tcp', 'udp'] as const) {
       // The baseline is experiment 2's own no-server step: same image, same memory.
       const none = find(2, side, protocol, 'none');
-      const named = find(2, side, protocol, 'named');
+      const named = find(2, side, protocol, 'dns');
       if (!none || !named) continue;
       const c = measureRatio('throughput', none.throughputRunsMbps, named.throughputRunsMbps, false);
       // The floor: experiment 2's A/A control (its no-server host, measured twice per block).
@@ -166,6 +166,6 @@ export function openQuestions(ms: Measurement[], searches: RateSearch[]): OpenQu
   const hostVsGuests = ms
     .filter((m) => m.experiment === 3)
     .sort((a, b) => a.protocol.localeCompare(b.protocol) || a.guests - b.guests)
-    .map((m) => ({ protocol: m.protocol, guests: m.guests, p50Ns: m.response.p50Ns, throughputMbps: m.throughputMbps.mean }));
+    .map((m) => ({ protocol: m.protocol, guests: m.guests, p50Ns: m.latency.p50Ns, Mbps: m.throughputMbps.mean }));
   return { udpVsTcp, namedCost, hostVsGuests, rateSearches: searches };
 }

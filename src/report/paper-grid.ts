@@ -11,10 +11,10 @@ export interface Grid {
   rows: string[][];
 }
 
-const triple = (r: TableRow) => `${ms(r.response.minNs)}, ${ms(r.response.meanNs)}, ${ms(r.response.maxNs)}`;
-const tails = (r: TableRow) => `${ms(r.response.p50Ns)}, ${ms(r.response.p99Ns)}`;
+const triple = (r: TableRow) => `${ms(r.latency.minNs)}, ${ms(r.latency.meanNs)}, ${ms(r.latency.maxNs)}`;
+const tails = (r: TableRow) => `${ms(r.latency.p50Ns)}, ${ms(r.latency.p99Ns)}`;
 const tput = (r: TableRow) => `${fixed(r.throughputMbps.mean, 3)} ± ${fixed(r.throughputMbps.ci95, 3)}`;
-const udpLine = (r: TableRow) => (r.udp ? `${fixed(r.udp.sendMbps, 3)} sent, ${fixed(r.udp.lossPercent, 2)}% lost` : '');
+const udpLine = (r: TableRow) => (r.udp ? `${fixed(r.udp.sentMbps, 3)} sent, ${fixed(r.udp.lossPercent, 2)}% lost` : '');
 // A saved result holds NaN as null.
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -39,9 +39,9 @@ function hostGuest(t: PaperTable, runs: number): Grid {
     const g = t.rows.find((r) => r.servers === s && r.side === 'guest');
     if (!h || !g) continue;
     const label = t.experiment === 2 ? (s === 'none' ? 'no server' : SERVER_LABEL[s]) : '';
-    const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50' && !c.aa);
+    const cr = t.comparisons.find((c) => c.servers === s && c.metric === 'latency p50' && !c.aa);
     const ct = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput' && !c.aa);
-    const ar = t.comparisons.find((c) => c.servers === s && c.metric === 'response p50' && c.aa);
+    const ar = t.comparisons.find((c) => c.servers === s && c.metric === 'latency p50' && c.aa);
     const at = t.comparisons.find((c) => c.servers === s && c.metric === 'throughput' && c.aa);
     rows.push([label, 'Response min, avg, max (ms)', triple(h), triple(g), '', '']);
     rows.push(['', 'Response p50, p99 (ms)', tails(h), tails(g), ...verdict(cr)]);
@@ -69,10 +69,10 @@ function guestsGrid(t: PaperTable, runs: number): Grid {
       return c ? verdict(c).join(', ') : '';
     };
     rows.push([String(n), 'Response min, avg, max (ms)', tcp ? triple(tcp) : '', udp ? triple(udp) : '', '', '']);
-    rows.push(['', 'Response p50, p99 (ms)', tcp ? tails(tcp) : '', udp ? tails(udp) : '', cmp('tcp', 'response p50'), cmp('udp', 'response p50')]);
+    rows.push(['', 'Response p50, p99 (ms)', tcp ? tails(tcp) : '', udp ? tails(udp) : '', cmp('tcp', 'latency p50'), cmp('udp', 'latency p50')]);
     rows.push(['', 'Throughput (Mbps, ±95% CI)', tcp ? tput(tcp) : '', udp ? tput(udp) : '', cmp('tcp', 'throughput'), cmp('udp', 'throughput')]);
     if (udp?.udp) rows.push(['', 'UDP sent (Mbps), loss', '', udpLine(udp), '', '']);
-    for (const m of ['response p50', 'throughput']) {
+    for (const m of ['latency p50', 'throughput']) {
       if (aaCell('tcp', m) || aaCell('udp', m)) rows.push(['', `A/A control: ${m}, host/host`, '', '', aaCell('tcp', m), aaCell('udp', m)]);
     }
   }
@@ -91,7 +91,7 @@ export function openQuestionLines(r: PaperResult): string[] {
     lines.push('UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):');
     for (const u of q.udpVsTcp) {
       const free = finite(u.lossFreeRateMbps) ? `; highest rate with < 0.1% loss: ${u.lossFreeRateMbps.toFixed(1)} Mbps` : '';
-      lines.push(`  ${u.side}: TCP ${fixed(u.tcpMbps, 1)} Mbps; UDP sent unpaced at ${fixed(u.udpSendMbps, 1)} Mbps, ${fixed(u.udpLossPercent, 1)}% lost, ${fixed(u.udpReceivedMbps, 1)} Mbps arrived${free}`);
+      lines.push(`  ${u.side}: TCP ${fixed(u.tcpMbps, 1)} Mbps; UDP sent unpaced at ${fixed(u.udpSentMbps, 1)} Mbps, ${fixed(u.udpLossPercent, 1)}% lost, ${fixed(u.udpReceivedMbps, 1)} Mbps arrived${free}`);
     }
     lines.push('  An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the');
     lines.push('  link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.');
@@ -110,7 +110,7 @@ export function openQuestionLines(r: PaperResult): string[] {
   if (q.hostVsGuests.length) {
     lines.push('The host against the number of guests running:');
     for (const h of q.hostVsGuests) {
-      lines.push(`  ${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${ms(h.p50Ns)} ms, ${fixed(h.throughputMbps, 1)} Mbps`);
+      lines.push(`  ${h.protocol.toUpperCase()} with ${h.guests} guest(s): p50 ${ms(h.p50Ns)} ms, ${fixed(h.Mbps, 1)} Mbps`);
     }
   }
   return lines;

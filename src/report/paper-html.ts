@@ -30,7 +30,7 @@ function latencyCharts(ms: Measurement[]): Chart[] {
     const series: Series[] = [];
     for (const side of ['host', 'guest'] as const) {
       const m = ms.find((x) => x.experiment === 1 && x.protocol === protocol && x.side === side);
-      if (m) series.push({ name: `${side}OS ${protocol.toUpperCase()}`, color: side === 'host' ? HOST : GUEST, points: cdf(m.responseSamplesNs) });
+      if (m) series.push({ name: `${side}OS ${protocol.toUpperCase()}`, color: side === 'host' ? HOST : GUEST, points: cdf(m.latencySamplesNs ?? []) });
     }
     const title = `Response time distribution, ${protocol.toUpperCase()}, host vs guest (experiment 1)`;
     if (series.length) out.push({ title, svg: lineChart(title, series, { xLabel: 'round trip (µs, log scale)', yLabel: 'fraction of requests', logX: true, yMin: 0 }) });
@@ -60,7 +60,7 @@ function guestCharts(ms: Measurement[]): Chart[] {
       points: e3.filter((m) => m.protocol === p).sort((a, b) => a.guests - b.guests).map((m) => [m.guests, f(m)] as [number, number]).filter((p) => Number.isFinite(p[1])),
     }));
   return [
-    { title: 'Host response p50 against guests running (experiment 3)', svg: lineChart('Host response p50 against guests running', series((m) => m.response.p50Ns / 1e3), { xLabel: 'guests running', yLabel: 'p50 round trip (µs)' }) },
+    { title: 'Host response p50 against guests running (experiment 3)', svg: lineChart('Host response p50 against guests running', series((m) => m.latency.p50Ns / 1e3), { xLabel: 'guests running', yLabel: 'p50 round trip (µs)' }) },
     { title: 'Host throughput against guests running (experiment 3)', svg: lineChart('Host throughput against guests running', series((m) => m.throughputMbps.mean), { xLabel: 'guests running', yLabel: 'Mbit/s' }) },
   ];
 }

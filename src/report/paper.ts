@@ -82,11 +82,11 @@ const num3 = (v: number | null | undefined) => (typeof v === 'number' && Number.
 
 /** One line per table row; integer ns and Mbps, ready for a spreadsheet. */
 export function paperCsv(r: PaperResult): string {
-  const cols = ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSendMbps', 'udpLossPercent'];
+  const cols = ['table', 'experiment', 'side', 'protocol', 'servers', 'guests', 'minNs', 'meanNs', 'maxNs', 'p50Ns', 'p99Ns', 'throughputMbps', 'throughputCi95Mbps', 'udpSentMbps', 'udpLossPercent'];
   const lines = [cols.join(',')];
   for (const t of r.tables) {
     for (const row of t.rows) {
-      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.response.minNs, row.response.meanNs, row.response.maxNs, row.response.p50Ns, row.response.p99Ns, num3(row.throughputMbps.mean), num3(row.throughputMbps.ci95), num3(row.udp?.sendMbps), num3(row.udp?.lossPercent)].map(csvCell).join(','));
+      lines.push([t.id, t.experiment, row.side, row.protocol, row.servers, row.guests, row.latency.minNs, row.latency.meanNs, row.latency.maxNs, row.latency.p50Ns, row.latency.p99Ns, num3(row.throughputMbps.mean), num3(row.throughputMbps.ci95), num3(row.udp?.sentMbps), num3(row.udp?.lossPercent)].map(csvCell).join(','));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -94,6 +94,6 @@ export function paperCsv(r: PaperResult): string {
 
 /** The result object without the bulky per-sample arrays unless asked. */
 export function paperJson(r: PaperResult, withSamples = false): string {
-  const slim = withSamples ? r : { ...r, measurements: r.measurements.map(({ responseSamplesNs: _drop, ...m }) => m) };
+  const slim = withSamples ? r : { ...r, measurements: r.measurements.map(({ latencySamplesNs: _drop, ...m }) => m) };
   return `${JSON.stringify(slim, null, 2)}\n`;
 }

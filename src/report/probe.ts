@@ -16,7 +16,7 @@ export function responseReport(runs: ResponseTimeResult[]): string {
   const c = f.config;
   const head = `response time: ${c.protocol.toUpperCase()} ${c.size} B to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, wait ${c.wait}, ${c.iterations} requests per run (+${c.warmup} warm-up)`;
   const rows = runs.map((r, i) => {
-    const s = r.stats;
+    const s = r.latency;
     return [`run ${i + 1}`, us(s.minNs), us(s.meanNs), us(s.maxNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.p999Ns), us(s.stddevNs), us(s.ci95Ns), `${r.lost}`];
   });
   const lines = [head, clockLine(f), table(['µs', 'min', 'avg', 'max', 'p50', 'p90', 'p99', 'p99.9', 'stddev', '±95%', 'lost'], rows)];
@@ -25,7 +25,7 @@ export function responseReport(runs: ResponseTimeResult[]): string {
   const rate = runs.reduce((a, r) => a + r.requestsPerSecond, 0) / runs.length;
   lines.push(`answered ${sent - lost} of ${sent}, lost ${lost} (${pct(sent ? (100 * lost) / sent : 0)}), ${Math.round(rate)} requests/s`);
   if (runs.length > 1) {
-    const p50 = meanCi(runs.map((r) => r.stats.p50Ns));
+    const p50 = meanCi(runs.map((r) => r.latency.p50Ns));
     lines.push(`p50 over ${runs.length} runs: ${us(p50.mean)} ± ${us(p50.ci95)} µs (95% CI)`);
   }
   return lines.join('\n');
@@ -41,8 +41,8 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const rows = runs.map((r, i) => [
     `run ${i + 1}`,
     // A receiver that did not confirm (a standard discard over UDP, or a blackhole) gives no rate.
-    r.receiverConfirmed ? mbps(r.throughputMbps) : 'unconfirmed',
-    r.sent === null ? '-' : mbps(r.sendMbps),
+    r.receiverConfirmed ? mbps(r.Mbps) : 'unconfirmed',
+    r.sent === null ? '-' : mbps(r.sentMbps),
     `${r.bytes}`,
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
@@ -72,7 +72,7 @@ export function throughputReport(runs: ThroughputResult[]): string {
   }
   const confirmed = runs.filter((r) => r.receiverConfirmed);
   if (confirmed.length > 1) {
-    const t = meanCi(confirmed.map((r) => r.throughputMbps));
+    const t = meanCi(confirmed.map((r) => r.Mbps));
     lines.push(`mean over ${confirmed.length} runs the receiver confirmed: ${mbps(t.mean)} ± ${mbps(t.ci95)} Mbps (95% CI)`);
   }
   if (runs.some((r) => !r.receiverConfirmed)) {
@@ -99,7 +99,7 @@ export function streamReport(runs: StreamingResult[]): string {
   }
   const rows = runs.map((r, i) => [
     `run ${i + 1}`, `${r.sent}`, `${r.received}`, `${r.lost}`, pct(r.lossPercent), `${r.duplicates}`, `${r.reordered}`,
-    us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.rtt.p50Ns), us(r.rtt.p99Ns),
+    us(r.jitterNs), mbps(r.sentMbps), mbps(r.receivedMbps), us(r.latency.p50Ns), us(r.latency.p99Ns),
   ]);
   lines.push(table(['', 'sent', 'received', 'lost', 'loss', 'dup', 'reordered', 'jitter µs', 'sent Mbps', 'recv Mbps', 'rtt p50 µs', 'rtt p99 µs'], rows));
   return lines.join('\n');

@@ -6,7 +6,8 @@ import { paperHtml } from './paper-html.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from './paper.js';
 
 /** A paper result with experiment 4 (opt-in: `paper --experiment 1,2,3,4`). */
-export type PaperWithIsolation = PaperResult & { isolation?: IsolateResult };
+/** A paper result; experiment 4's, when it ran, is its `isolation`. */
+export type PaperWithIsolation = PaperResult;
 
 export type PaperFormat = 'table' | 'json' | 'csv' | 'md' | 'html';
 export const PAPER_FORMATS: readonly PaperFormat[] = ['table', 'json', 'csv', 'md', 'html'];

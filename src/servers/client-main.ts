@@ -50,6 +50,15 @@ export interface BenchRaw {
   firstError?: string;
   durationNs: number;
   startedAtNs: string;
+  /** Mean cost of one process.hrtime.bigint() call here, ns. */
+  clockOverheadNs: number;
+}
+
+function hrtimeOverheadNs(): number {
+  const n = 1000;
+  const t0 = now();
+  for (let i = 0; i < n; i++) now();
+  return Number(now() - t0) / (n + 1);
 }
 
 const now = () => process.hrtime.bigint();
@@ -182,7 +191,7 @@ export async function runBench(job: BenchJob): Promise<BenchRaw> {
     }
   };
   await Promise.all(Array.from({ length: job.concurrency }, worker));
-  return { samplesNs: samples, errors, firstError, durationNs: Number(now() - startedAt), startedAtNs: startedAt.toString() };
+  return { samplesNs: samples, errors, firstError, durationNs: Number(now() - startedAt), startedAtNs: startedAt.toString(), clockOverheadNs: Math.round(hrtimeOverheadNs() * 10) / 10 };
 }
 
 async function main(): Promise<void> {
