@@ -120,7 +120,7 @@ async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: nu
   try {
     return await rounds(
       row,
-      async () => (await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false })).latency.p50Ns / 1e3,
+      async () => (await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false, timeoutMs: 1000 })).latency.p50Ns / 1e3,
       () => {
         const out = run(['sockperf', 'ping-pong', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : []), '-m', String(size), '-t', String(SECONDS), '--full-rtt', ...(wait === 'spin' ? ['--nonblocked'] : [])], SECONDS + 20);
         const m = /percentile 50\.000 =\s*([\d.]+)/.exec(out);
@@ -235,14 +235,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const want = (name: string) => !ONLY || ONLY.test(name);
-  for (const kind of ['tcp', 'parallel 4', 'reverse', 'udp'] as const) if (want(kind)) rows.push(await bulk(kind));
-  if (want('interval')) rows.push(await intervals());
-  if (want('crr')) {
-    const r = await crr();
-    if (typeof r === 'string') notes.push(r);
-    else rows.push(r);
-  }
-  for (const wait of ['block', 'spin'] as const) for (const protocol of ['tcp', 'udp'] as const) if (want(`${protocol} ${wait}`)) rows.push(await latency(protocol, wait, 64));
+  // A row that fails (a stall on the loaded machine) is reported, and the others still run;
+  // each row is printed as soon as it is measured.
+  const attempt = async (name: string, f: () => Promise<Row | string>) => {
+    try {
+      const r = await f();
+      if (typeof r === 'string') return void notes.push(r);
+      rows.push(r);
+      console.log(`measured ${r.what}: umlperf ${r.ours.map((x) => x.toFixed(3)).join(' ')} | ${r.peerName} ${r.peer.map((x) => x.toFixed(3)).join(' ')}`);
+    } catch (e) {
+      notes.push(`${name}: failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    }
+  };
+  for (const kind of ['tcp', 'parallel 4', 'reverse', 'udp'] as const) if (want(kind)) await attempt(kind, () => bulk(kind));
+  if (want('interval')) await attempt('interval', intervals);
+  if (want('crr')) await attempt('crr', crr);
+  for (const wait of ['block', 'spin'] as const) for (const protocol of ['tcp', 'udp'] as const) if (want(`${protocol} ${wait}`)) await attempt(`${protocol} ${wait}`, () => latency(protocol, wait, 64));
   const load1 = loadavg();
   const loaded = Math.max(load0[0], load1[0]) > cpus / 2;
   console.log('');
