@@ -75,6 +75,23 @@ function prng(seed: number): () => number {
   };
 }
 
+/** iperf3 -J, tried up to 3 times when it reports an error (a server still busy with the last test). */
+function iperf3Json(args: string[]): any {
+  let last = '';
+  for (let i = 0; i < 3; i++) {
+    const out = run(['iperf3', ...args], SECONDS + 20);
+    try {
+      const j = JSON.parse(out);
+      if (!j.error && j.end) return j;
+      last = j.error ?? 'no end section';
+    } catch {
+      last = out.slice(-200);
+    }
+    spawnSync('sleep', ['0.5']);
+  }
+  throw new Error(`iperf3 failed 3 times: ${last}`);
+}
+
 /** Ratio of medians ours/peer and its 95% percentile-bootstrap CI (each side resampled on its own). */
 function ratioOfMedians(ours: number[], peer: number[], reps = 4000): { ratio: number; low: number; high: number } {
   const rnd = prng(1);
@@ -164,7 +181,7 @@ async function bulk(kind: Bulk): Promise<Row> {
         return r.Mbps;
       },
       () => {
-        const j = JSON.parse(run(['iperf3', '-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size), ...peerArgs], SECONDS + 20));
+        const j = iperf3Json(['-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size), ...peerArgs]);
         // What the receiver got: TCP sum_received; UDP the sent rate less the loss the server saw.
         const bps = udp ? j.end.sum.bits_per_second * (1 - j.end.sum.lost_percent / 100) : j.end.sum_received.bits_per_second;
         return bps / 1e6;
