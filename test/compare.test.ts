@@ -21,7 +21,7 @@ function measurement(side: 'host' | 'guest', p50s: number[], mbps: number[]): Me
 function result(m: Measurement[], verdict: 'differs' | 'no effect beyond noise'): PaperResult {
   return {
     tool: 'umlperf', version: '0', schemaVersion: 2, kind: 'paper', startedAt: '', finishedAt: '', complete: true, warnings: [],
-    config: { experiments: [1], runs: 10, guestsSweep: [0], transport: 'vector', kernel: 'k', image: 'minimal', responseSizeBytes: 64, responseIterations: 100, throughputSeconds: 1, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
+    config: { experiments: [1], runs: 10, guestsSweep: [0], servers: ['www', 'dns', 'mail'], transport: 'vector', kernel: 'k', image: 'minimal', responseSizeBytes: 64, responseIterations: 100, throughputSeconds: 1, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
     clock: { source: 'tsc', resolutionNs: 1, overheadNs: 10 }, measurements: m,
     tables: [{ id: 'table1', experiment: 1, title: '', rows: [], comparisons: [{ servers: 'none', protocol: 'tcp', metric: 'throughput', host: 1, guest: 1, ratio: 1, ci95Low: 1, ci95High: 1, paired: true, n: 10, p: 0.5, pHolm: 0.5, floorPercent: 1, verdict }] }],
     openQuestions: { udpVsTcp: [], namedCost: [], hostVsGuests: [], rateSearches: [] },

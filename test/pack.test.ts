@@ -28,7 +28,7 @@ test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt'
   // working tree's build stays as the other tests use it.
   const src = path.join(tmp, 'src');
   fs.mkdirSync(src);
-  for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'README.md', 'native', 'src', 'bin', 'test', 'bench'])
+  for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'README.md', 'native', 'src', 'bin', 'test', 'bench', 'schema'])
     if (fs.existsSync(path.join(packageRoot, f))) fs.cpSync(path.join(packageRoot, f), path.join(src, f), { recursive: true });
   fs.symlinkSync(path.join(packageRoot, 'node_modules'), path.join(src, 'node_modules'));
   // prebuildify stages in $TMPDIR/prebuildify: the test's own directory, removed after.
@@ -39,7 +39,7 @@ test('npm pack ships the addon, the endpoint and the FPU-state adapter prebuilt'
   const [info] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(tmp, info.filename);
   const files = info.files.map((f) => f.path);
-  for (const f of ['prebuilds/linux-x64/umlperf.node', 'prebuilds/linux-x64/umlperf-endpoint', 'prebuilds/linux-x64/umlperf-fpu.so', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/bin/umlperf.js'])
+  for (const f of ['prebuilds/linux-x64/umlperf.node', 'prebuilds/linux-x64/umlperf-endpoint', 'prebuilds/linux-x64/umlperf-fpu.so', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/bin/umlperf.js', 'schema/umlperf-result.schema.json'])
     assert.ok(files.includes(f), `${f} in the tarball`);
   assert.not.ok(files.some((f) => f.startsWith('dist/test/')), 'no tests in the tarball');
 });
@@ -65,13 +65,15 @@ test('npm i of the tarball in an empty project needs no compiler', () => {
 test('the installed package probes and brings a lab up and down, from JS', () => {
   const lab = uniqueLab('pk');
   fs.writeFileSync(path.join(project, 'use.mjs'), `
-import { startEndpoint, responseTime, labUp, labDown, paperText } from 'umlperf';
+import { startEndpoint, responseTime, labUp, labDown, paperText, resultProblems } from 'umlperf';
+import { createRequire } from 'node:module';
+const schema = createRequire(import.meta.url)('umlperf/schema.json');
 const ep = await startEndpoint({ bind: '127.0.0.1', port: 0 });
 const rt = await responseTime({ host: '127.0.0.1', port: ep.echoPort, iterations: 200, warmup: 10 });
 await ep.close();
 const up = await labUp({ name: ${JSON.stringify(lab)}, guests: 1 });
 await labDown(${JSON.stringify(lab)});
-console.log(JSON.stringify({ p50: rt.stats.p50Ns, count: rt.stats.count, guest: up.guests[0].id, fpu: up.guests[0].fpuState?.mode, render: typeof paperText }));
+console.log(JSON.stringify({ p50: rt.latency.p50Ns, count: rt.latency.count, guest: up.guests[0].id, fpu: up.guests[0].fpuState?.mode, render: typeof paperText, problems: resultProblems(JSON.parse(JSON.stringify(rt))), kinds: Object.keys(schema.$defs).length }));
 `);
   const r = sh(process.execPath, ['use.mjs'], { cwd: project, timeoutMs: 120_000 });
   assert.is(r.status, 0, r.out.slice(-2000));
@@ -81,6 +83,8 @@ console.log(JSON.stringify({ p50: rt.stats.p50Ns, count: rt.stats.count, guest: 
   assert.is(out.guest, 'g1');
   assert.ok(['native', 'adapted'].includes(out.fpu), `fpu ${out.fpu}`);
   assert.is(out.render, 'function');
+  assert.equal(out.problems, [], 'the result conforms to the schema the package ships');
+  assert.ok(out.kinds >= 10, 'the published schema is importable as umlperf/schema.json');
   assert.equal(leftovers(lab), []);
 });
 
@@ -91,7 +95,7 @@ export async function go(): Promise<[number, string]> {
   const r: ResponseTimeResult = await responseTime({ host: '127.0.0.1', port: 7, iterations: 1 });
   const lab: LabInfo = await labUp({ name: 'x', guests: 1 });
   const p: PaperResult | undefined = undefined;
-  return [r.stats.p50Ns, lab.guests[0].id + String(p)];
+  return [r.latency.p50Ns, lab.guests[0].id + String(p)];
 }
 `);
   const tsc = path.join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -67,7 +67,7 @@ const tables: PaperTable[] = [
 
 const result: PaperResult = {
   tool: 'umlperf', version: '9.8.7', schemaVersion: 2, kind: 'paper', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T04:05:06.000Z', complete: true, warnings: [],
-  config: { experiments: [1, 2, 3], runs: 10, guestsSweep: [0, 4], transport: 'vector', kernel: '/usr/bin/linux.uml 6.1', image: 'minimal-x', responseSizeBytes: 100, responseIterations: 1000, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
+  config: { experiments: [1, 2, 3], runs: 10, guestsSweep: [0, 4], servers: ['www', 'dns', 'mail'], transport: 'vector', kernel: '/usr/bin/linux.uml 6.1', image: 'minimal-x', responseSizeBytes: 100, responseIterations: 1000, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
   clock: { source: 'tsc', resolutionNs: 0.385, overheadNs: 12.5 },
   measurements: [
     measurement(1, H1, [1_000_000, 1_234_567, 2_000_000]), measurement(1, G1, [5_000_000, 7_654_321, 9_000_000]),

@@ -29,11 +29,11 @@ const wobble = () => 1 + 0.02 * Math.sin(++k);
 const probes: Probes = {
   async responseTime() {
     const p50 = (side === 'host' ? 20_000 : 60_000) * wobble();
-    return { stats: { p50Ns: p50 }, samplesNs: [p50 * 0.9, p50, p50 * 1.5], sent: 3, lost: 0 } as unknown as ResponseTimeResult;
+    return { latency: { p50Ns: p50 }, samplesNs: [p50 * 0.9, p50, p50 * 1.5], sent: 3, lost: 0 } as unknown as ResponseTimeResult;
   },
   async throughput(o) {
     const mbps = (side === 'host' ? 9000 : 3000) * wobble();
-    return { throughputMbps: mbps, sentMbps: mbps * 1.2, lossPercent: o.protocol === 'udp' ? 10 : null } as unknown as ThroughputResult;
+    return { Mbps: mbps, sentMbps: mbps * 1.2, lossPercent: o.protocol === 'udp' ? 10 : null } as unknown as ThroughputResult;
   },
   async streaming() {
     return { search: { maxRateMbps: 100, trials: [] } } as unknown as StreamingResult;
@@ -51,6 +51,7 @@ test.before(async () => {
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('every format renders from the saved file as from the run', () => {
+  assert.ok(result.complete, result.error);
   const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as PaperResult;
   for (const format of ['table', 'md', 'csv', 'html'] as const) {
     const r = runCli(['report', file, '--format', format]);

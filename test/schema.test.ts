@@ -98,6 +98,12 @@ test('doctor, cleanup, lab down, image, report --format json and compare --json 
     const rep = runCli(['report', saved, '--format', 'json']);
     assert.is(rep.status, 0, rep.stderr);
     jsonResult(rep.stdout, 'paper');
+    // A saved isolate result, rendered again as JSON.
+    const iso = path.join(dir, 'iso.json');
+    fs.writeFileSync(iso, JSON.stringify(minimalIsolate()));
+    const ri = runCli(['report', iso, '--format', 'json']);
+    assert.is(ri.status, 0, ri.stderr);
+    jsonResult(ri.stdout, 'isolate');
     const cmp = runCli(['compare', saved, saved, '--json']);
     assert.is(cmp.status, 0, cmp.stderr);
     assert.is(jsonResult(cmp.stdout, 'compare').config.a, saved);
@@ -116,13 +122,29 @@ test('doctor, cleanup, lab down, image, report --format json and compare --json 
   }
 });
 
+function minimalIsolate(): Record<string, unknown> {
+  const iso = { kind: 'isolated', worsePercent: 2 };
+  return {
+    tool: 'umlperf', version: '0.2.0', schemaVersion: SCHEMA_VERSION, kind: 'isolate', startedAt: '2026-01-01T00:00:00.000Z',
+    config: { faults: ['cpu'], windowS: 3, image: 'minimal', servers: [], faultyGuest: 'g1', neighbours: ['g2', 'host'], minNoisePercent: 10 },
+    clock: { source: 'tsc', resolutionNs: 0.4, overheadNs: 12 },
+    passes: [{ faults: [{
+      fault: 'cpu', startMs: 1000, endMs: 4000, windowS: 3, outcome: 'ok', outlived: false, replaced: false, hostCost: { cpuBefore: 0.01, cpuDuring: 1.9 },
+      metrics: [{ neighbour: 'g2', metric: 'tcpP50Ns', before: 50_000, during: 52_000, after: 50_500, noisePercent: 10, duringVerdict: iso, afterVerdict: iso }],
+      neighbours: [{ neighbour: 'g2', verdict: iso, afterVerdict: iso, recoveryMs: 0 }],
+      rounds: [{ neighbour: 'g2', startMs: 0, endMs: 500, values: { tcpP50Ns: 50_000, tcpMbps: null } }],
+    }] }],
+    durationMs: 9000,
+  };
+}
+
 function minimalPaper(): Record<string, unknown> {
   const mc = { mean: 10, ci95: 1, n: 3, median: 10, ci95Low: 9, ci95High: 11 };
   const lat = { count: 3, minNs: 1000, meanNs: 2000, maxNs: 3000, p50Ns: 2000, p90Ns: 2900, p99Ns: 3000, p999Ns: 3000 };
   return {
     tool: 'umlperf', version: '0.2.0', schemaVersion: SCHEMA_VERSION, kind: 'paper', startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:01:00.000Z', complete: true, warnings: [],
-    config: { experiments: [1], runs: 3, guestsSweep: [0], transport: 'vector', kernel: 'linux.uml', image: 'minimal', responseSizeBytes: 64, responseIterations: 100, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
+    config: { experiments: [1], runs: 3, guestsSweep: [0], servers: ['www', 'dns', 'mail'], transport: 'vector', kernel: 'linux.uml', image: 'minimal', responseSizeBytes: 64, responseIterations: 100, throughputSeconds: 0.5, udpDatagramBytes: 1472, probeCpu: null, labCpus: null },
     clock: { source: 'tsc', resolutionNs: 0.4, overheadNs: 12 },
     measurements: (['host', 'guest'] as const).map((side) => ({
       experiment: 1, side, protocol: 'tcp', servers: 'none', guests: side === 'guest' ? 1 : 0,

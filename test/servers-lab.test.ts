@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { runCli } from './helpers.js';
+import { jsonResult, runCli } from './helpers.js';
 import { debianImage } from '../src/images/debian.js';
 import { labDown, labGuestExec, labUp, type LabInfo } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
@@ -62,6 +62,12 @@ test('each server answers in the guest under load (small bounded runs)', async (
     assert.is(r.completed + r.errors, requests);
     assert.ok(r.completed >= requests - 1, `${proto}: ${r.firstError}`);
   }
+  // The same through the CLI: its JSON is a serve-bench result of the published schema.
+  const c = runCli(['serve-bench', 'www', '--lab', name, '--target', 'g1', '--requests', '20', '--timeout', '3000', '--json'], 120_000);
+  assert.is(c.status, 0, c.stderr);
+  const j = jsonResult(c.stdout, 'serve-bench');
+  assert.equal([j.config.server, j.config.daemon, j.config.target], ['www', 'apache2', 'g1']);
+  assert.ok(j.completed >= 19 && j.latency.p50Ns > 0, c.stdout);
 });
 
 test('lab down leaves nothing behind', async () => {

@@ -41,7 +41,7 @@ interface Args {
   experiment: (Experiment | 4)[];
   runs: number;
   guests: number[];
-  servers: ServerRole[];
+  servers: Exclude<ServerRole, 'none'>[];
   transport: 'vector' | 'tuntap';
   kernel?: string;
   mem?: string;

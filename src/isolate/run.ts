@@ -2,7 +2,6 @@
 // side; for each fault, the neighbours' rounds before, during and after it, the faulty guest's
 // host cost, and the verdicts. With limits, a second lab with them, and which faults they contain.
 // Every lab is torn down whatever happens (one lifecycle: the lab's own).
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -14,7 +13,7 @@ import { cgroupUsage, checkMemLimit, formatLimits, resetPeak, type GuestLimits }
 import { Mconsole } from '../lab/mconsole.js';
 import { clientNetns, HOST_ADDRESS, validateLabName } from '../lab/names.js';
 import { readState } from '../lab/state.js';
-import { native, packageRoot } from '../native.js';
+import { native } from '../native.js';
 import { envelope } from '../result/envelope.js';
 import type { BenchServer } from '../servers/bench.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';

@@ -24,7 +24,7 @@ export interface PaperRunOptions {
   /** Experiment 3: guest counts to measure the host under. */
   guestsSweep: number[];
   /** Experiment 2: servers started in turn on both sides. */
-  servers: ServerRole[];
+  servers: Exclude<ServerRole, 'none'>[];
   responseSizeBytes: number;
   responseIterations: number;
   throughputSeconds: number;

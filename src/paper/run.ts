@@ -1,8 +1,6 @@
 // umlperf paper as a library call: run the experiments on a stage, always tear the stage down,
 // and return a PaperResult holding everything measured, complete or not.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { native, packageRoot } from '../native.js';
+import { native } from '../native.js';
 import { UsageError } from '../errors.js';
 import { runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
 import type { DriftWatch, Experiment, PaperResult, ServerRole } from './model.js';
@@ -16,7 +14,7 @@ export interface PaperOptions {
   experiments?: Experiment[];
   runs?: number;
   guestsSweep?: number[];
-  servers?: ServerRole[];
+  servers?: Exclude<ServerRole, 'none'>[];
   responseSizeBytes?: number;
   responseIterations?: number;
   throughputSeconds?: number;

@@ -506,6 +506,7 @@ export const PaperResultSchema = Obj({
     experiments: Type.Array(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
     runs: Int(),
     guestsSweep: Type.Array(Int()),
+    servers: Type.Array(ServerName, { description: 'experiment 2: the servers started in turn' }),
     transport: Str(),
     kernel: Str(),
     image: Str(),
