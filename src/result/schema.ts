@@ -520,7 +520,6 @@ export const PaperResultSchema = Obj({
     probeCpu: Nullable(Int()),
     labCpus: Nullable(Str()),
     fpuState: Opt(FpuStateSchema),
-    servers: Opt(Type.Array(ServerRole, { description: 'experiment 2: the servers started in turn' })),
     rrul: Opt(Obj({ streams: Int(), durationS: Num() }, 'opt-in latency-under-load rows')),
   }),
   clock: ClockSchema,
