@@ -1,19 +1,28 @@
 // npm run bench: umlperf side by side with its peers on loopback, in one run.
-//   response time vs sockperf ping-pong --full-rtt (same size, same wait mode)
-//   TCP and UDP throughput vs iperf3, single stream
-// Each tool runs against its own server, servers pinned to CPU 0 and clients to CPU 1 so that
-// placement is the same for both; rounds alternate the tools, and medians are compared.
+//   response time p50 vs sockperf ping-pong --full-rtt (TCP, UDP; block, spin)
+//   TCP throughput vs iperf3: one stream, -P 4, -R; UDP unpaced vs iperf3 -u -b 0
+//   connection rate (crr) vs netperf TCP_CRR (when netperf is on PATH)
+//   interval reports every 0.1 s vs none (umlperf against itself)
+// Each tool runs against its own server; servers are pinned to CPU 0 and clients to CPU 1, so
+// that placement is the same for both. Rounds alternate which tool goes first; a figure is the
+// ratio of the medians over the rounds, with a bootstrap 95% CI. "≥ 1.00 ×" a peer holds when
+// the CI's lower bound is ≥ 0.98 (for response time, lower is better: the upper bound ≤ 1.02).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { endpointBinary, responseTime, throughput, clockInfo } from '../src/index.js';
+import { availableParallelism, loadavg } from 'node:os';
+import { clockInfo, connectionRate, endpointBinary, responseTime, throughput } from '../src/index.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const SERVER_CPU = '0';
 const CLIENT_CPU = 1;
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 
+function have(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
 function need(tool: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+  if (!have(tool)) {
     console.error(`bench: ${tool} is missing: apt-get install ${tool === 'taskset' ? 'util-linux' : tool}`);
     process.exit(2);
   }
@@ -36,8 +45,12 @@ async function settle(): Promise<void> {
 }
 function stop(p: ChildProcess): Promise<void> {
   return new Promise((r) => {
-    if (p.exitCode !== null) return r();
-    p.once('exit', () => r());
+    if (p.exitCode !== null || p.signalCode !== null) return r();
+    const t = setTimeout(() => p.kill('SIGKILL'), 3000);
+    p.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
     p.kill('SIGTERM');
   });
 }
@@ -50,6 +63,45 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** mulberry32: the bootstrap is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** iperf3 -J, tried up to 3 times when it reports an error (a server still busy with the last test). */
+function iperf3Json(args: string[]): any {
+  let last = '';
+  for (let i = 0; i < 3; i++) {
+    const out = run(['iperf3', ...args], SECONDS + 20);
+    try {
+      const j = JSON.parse(out);
+      if (!j.error && j.end) return j;
+      last = j.error ?? 'no end section';
+    } catch {
+      last = out.slice(-200);
+    }
+    spawnSync('sleep', ['0.5']);
+  }
+  throw new Error(`iperf3 failed 3 times: ${last}`);
+}
+
+/** Ratio of medians ours/peer and its 95% percentile-bootstrap CI (each side resampled on its own). */
+function ratioOfMedians(ours: number[], peer: number[], reps = 4000): { ratio: number; low: number; high: number } {
+  const rnd = prng(1);
+  const pick = (xs: number[]) => Array.from({ length: xs.length }, () => xs[Math.floor(rnd() * xs.length)]);
+  const rs: number[] = [];
+  for (let i = 0; i < reps; i++) rs.push(median(pick(ours)) / median(pick(peer)));
+  rs.sort((a, b) => a - b);
+  return { ratio: median(ours) / median(peer), low: rs[Math.floor(0.025 * reps)], high: rs[Math.ceil(0.975 * reps) - 1] };
+}
+
 interface Row {
   what: string;
   unit: string;
@@ -59,76 +111,179 @@ interface Row {
   better: 'lower' | 'higher';
 }
 
+/** Alternates the two measurements over the rounds (ours first in even rounds, the peer first in odd ones). */
+async function rounds(row: Row, ours: () => Promise<number>, peer: () => Promise<number> | number): Promise<Row> {
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      row.ours.push(await ours());
+      row.peer.push(await peer());
+    } else {
+      row.peer.push(await peer());
+      row.ours.push(await ours());
+    }
+    process.stderr.write(`\r${row.what}: round ${i + 1}/${ROUNDS}   `);
+  }
+  process.stderr.write('\n');
+  return row;
+}
+
 async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: number): Promise<Row> {
   const ep = await freePort();
   const sp = await freePort();
-  const ours = server([endpointBinary(), '--port', String(ep), '--discard-port', String(await freePort())]);
+  const ours = server([endpointBinary(), '--port', String(ep), '--discard-port', String(await freePort()), '--no-chargen', '--no-udp-source']);
   const peer = server(['sockperf', 'server', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : [])]);
   await settle();
   const row: Row = { what: `response ${protocol.toUpperCase()} ${size} B ${wait}, p50 RTT`, unit: 'µs', ours: [], peer: [], peerName: 'sockperf', better: 'lower' };
   try {
-    for (let i = 0; i < ROUNDS; i++) {
-      const r = await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false });
-      row.ours.push(r.latency.p50Ns / 1e3);
-      const out = run(['sockperf', 'ping-pong', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : []), '-m', String(size), '-t', String(SECONDS), '--full-rtt', ...(wait === 'spin' ? ['--nonblocked'] : [])], SECONDS + 20);
-      const m = /percentile 50\.000 =\s*([\d.]+)/.exec(out);
-      if (!m) throw new Error(`sockperf gave no p50:\n${out.slice(-500)}`);
-      row.peer.push(Number(m[1]));
-    }
+    return await rounds(
+      row,
+      async () => (await responseTime({ host: '127.0.0.1', port: ep, protocol, wait, size, iterations: 20000 * SECONDS, warmup: 1000, cpu: CLIENT_CPU, keepSamples: false, timeoutMs: 1000 })).latency.p50Ns / 1e3,
+      () => {
+        const out = run(['sockperf', 'ping-pong', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : []), '-m', String(size), '-t', String(SECONDS), '--full-rtt', ...(wait === 'spin' ? ['--nonblocked'] : [])], SECONDS + 20);
+        const m = /percentile 50\.000 =\s*([\d.]+)/.exec(out);
+        if (!m) throw new Error(`sockperf gave no p50:\n${out.slice(-500)}`);
+        return Number(m[1]);
+      },
+    );
   } finally {
     await Promise.all([stop(ours), stop(peer)]);
   }
-  return row;
 }
 
-async function bulk(protocol: 'tcp' | 'udp'): Promise<Row> {
+type Bulk = 'tcp' | 'parallel 4' | 'reverse' | 'udp';
+
+async function bulk(kind: Bulk): Promise<Row> {
   const ep = await freePort();
-  const dp = await freePort();
   const ip = await freePort();
-  const ours = server([endpointBinary(), '--port', String(ep), '--discard-port', String(dp)]);
+  const ours = server([endpointBinary(), '--bind', '127.0.0.1', '--port', String(ep)]);
   const peer = server(['iperf3', '-s', '-B', '127.0.0.1', '-p', String(ip)]);
   await settle();
-  const size = protocol === 'tcp' ? 131072 : 1472;
-  const row: Row = { what: `throughput ${protocol.toUpperCase()}${protocol === 'udp' ? ` ${size} B unpaced, received` : ''}`, unit: 'Mbit/s', ours: [], peer: [], peerName: 'iperf3', better: 'higher' };
+  const udp = kind === 'udp';
+  const size = udp ? 1472 : 131072;
+  const peerArgs = kind === 'parallel 4' ? ['-P', '4'] : kind === 'reverse' ? ['-R'] : udp ? ['-u', '-b', '0'] : [];
+  const row: Row = {
+    what: `throughput ${udp ? `UDP ${size} B unpaced, received` : `TCP${kind === 'tcp' ? ' one stream' : ` ${kind}`}`}`,
+    unit: 'Mbit/s',
+    ours: [],
+    peer: [],
+    peerName: `iperf3${peerArgs.length ? ` ${peerArgs.join(' ')}` : ''}`,
+    better: 'higher',
+  };
   try {
-    for (let i = 0; i < ROUNDS; i++) {
-      const r = await throughput({ host: '127.0.0.1', port: dp, protocol, size, durationS: SECONDS, cpu: CLIENT_CPU });
-      row.ours.push(r.Mbps);
-      const args = ['iperf3', '-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size)];
-      if (protocol === 'udp') args.push('-u', '-b', '0');
-      const j = JSON.parse(run(args, SECONDS + 20));
-      // What the receiver got: TCP sum_received; UDP the sent rate less the loss the server saw.
-      const bps = protocol === 'tcp' ? j.end.sum_received.bits_per_second : j.end.sum.bits_per_second * (1 - j.end.sum.lost_percent / 100);
-      row.peer.push(bps / 1e6);
-    }
+    return await rounds(
+      row,
+      async () => {
+        const o = { host: '127.0.0.1', size, durationS: SECONDS, cpu: CLIENT_CPU };
+        const r =
+          kind === 'reverse'
+            ? await throughput({ ...o, port: ep + 2, reverse: true })
+            : await throughput({ ...o, port: ep + 1, protocol: udp ? 'udp' : 'tcp', parallel: kind === 'parallel 4' ? 4 : 1 });
+        return r.Mbps;
+      },
+      () => {
+        const j = iperf3Json(['-c', '127.0.0.1', '-p', String(ip), '-t', String(SECONDS), '-J', '-l', String(size), ...peerArgs]);
+        // What the receiver got: TCP sum_received; UDP the sent rate less the loss the server saw.
+        const bps = udp ? j.end.sum.bits_per_second * (1 - j.end.sum.lost_percent / 100) : j.end.sum_received.bits_per_second;
+        return bps / 1e6;
+      },
+    );
   } finally {
     await Promise.all([stop(ours), stop(peer)]);
   }
-  return row;
+}
+
+/** Interval reports every 100 ms against none: umlperf against itself, TCP one stream. */
+async function intervals(): Promise<Row> {
+  const ep = await freePort();
+  const ours = server([endpointBinary(), '--bind', '127.0.0.1', '--port', String(ep)]);
+  await settle();
+  const row: Row = { what: 'throughput TCP, --interval 100ms vs none', unit: 'Mbit/s', ours: [], peer: [], peerName: 'umlperf, no intervals', better: 'higher' };
+  const o = { host: '127.0.0.1', port: ep + 1, durationS: SECONDS, cpu: CLIENT_CPU };
+  try {
+    return await rounds(
+      row,
+      async () => (await throughput({ ...o, intervalMs: 100 })).Mbps,
+      async () => (await throughput(o)).Mbps,
+    );
+  } finally {
+    await stop(ours);
+  }
+}
+
+/** Connection rate against netperf TCP_CRR (1-byte request and response, as our default). */
+async function crr(): Promise<Row | string> {
+  if (!have('netperf') || !have('netserver')) {
+    return 'crr vs netperf TCP_CRR: skipped, netperf is not on PATH (it is not in Debian: build it from https://github.com/HewlettPackard/netperf with ./autogen.sh && ./configure && make, and put src/ on PATH for the run)';
+  }
+  const ep = await freePort();
+  const np = await freePort();
+  const ours = server([endpointBinary(), '--bind', '127.0.0.1', '--port', String(ep), '--max-connections', '65536']);
+  const peer = server(['netserver', '-D', '-L', '127.0.0.1', '-p', String(np)]);
+  await settle();
+  const row: Row = { what: 'connection rate TCP, 1 B', unit: 'transactions/s', ours: [], peer: [], peerName: 'netperf TCP_CRR', better: 'higher' };
+  // About SECONDS of transactions at the rate of a first, unmeasured try.
+  const probe = await connectionRate({ host: '127.0.0.1', port: ep, transactions: 500, cpu: CLIENT_CPU, keepSamples: false });
+  const transactions = Math.max(1000, Math.round(probe.transactionsPerSecond * SECONDS));
+  try {
+    return await rounds(
+      row,
+      async () => (await connectionRate({ host: '127.0.0.1', port: ep, transactions, warmup: 50, cpu: CLIENT_CPU, keepSamples: false })).transactionsPerSecond,
+      () => {
+        const out = run(['netperf', '-H', '127.0.0.1', '-p', String(np), '-t', 'TCP_CRR', '-l', String(SECONDS), '-P', '0', '--', '-r', '1,1'], SECONDS + 30);
+        // The result line: send and receive socket sizes, request and response sizes, elapsed s, rate.
+        const nums = out.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number)).find((x) => x.length >= 6 && x.every(Number.isFinite));
+        if (!nums || nums.length < 6 || !Number.isFinite(nums[5])) throw new Error(`netperf gave no rate:\n${out.slice(-500)}`);
+        return nums[5];
+      },
+    );
+  } finally {
+    await Promise.all([stop(ours), stop(peer)]);
+  }
 }
 
 async function main(): Promise<void> {
   for (const t of ['sockperf', 'iperf3', 'taskset']) need(t);
   const c = clockInfo();
+  const cpus = availableParallelism();
+  const load0 = loadavg();
   console.log(`umlperf bench on loopback: ${ROUNDS} alternating rounds of ${SECONDS} s; servers on CPU ${SERVER_CPU}, clients on CPU ${CLIENT_CPU}`);
   console.log(`clock ${c.source}: resolution ${c.resolutionNs.toFixed(3)} ns, ${c.overheadNs.toFixed(1)} ns per timestamp`);
+  console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(' ')} on ${cpus} CPUs`);
   const rows: Row[] = [];
-  for (const wait of ['block', 'spin'] as const) {
-    for (const protocol of ['tcp', 'udp'] as const) rows.push(await latency(protocol, wait, 64));
-  }
-  rows.push(await bulk('tcp'));
-  rows.push(await bulk('udp'));
+  const notes: string[] = [];
+  const want = (name: string) => !ONLY || ONLY.test(name);
+  // A row that fails (a stall on the loaded machine) is reported, and the others still run;
+  // each row is printed as soon as it is measured.
+  const attempt = async (name: string, f: () => Promise<Row | string>) => {
+    try {
+      const r = await f();
+      if (typeof r === 'string') return void notes.push(r);
+      rows.push(r);
+      console.log(`measured ${r.what}: umlperf ${r.ours.map((x) => x.toFixed(3)).join(' ')} | ${r.peerName} ${r.peer.map((x) => x.toFixed(3)).join(' ')}`);
+    } catch (e) {
+      notes.push(`${name}: failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    }
+  };
+  for (const kind of ['tcp', 'parallel 4', 'reverse', 'udp'] as const) if (want(kind)) await attempt(kind, () => bulk(kind));
+  if (want('interval')) await attempt('interval', intervals);
+  if (want('crr')) await attempt('crr', crr);
+  for (const wait of ['block', 'spin'] as const) for (const protocol of ['tcp', 'udp'] as const) if (want(`${protocol} ${wait}`)) await attempt(`${protocol} ${wait}`, () => latency(protocol, wait, 64));
+  const load1 = loadavg();
+  const loaded = Math.max(load0[0], load1[0]) > cpus / 2;
   console.log('');
-  const head = ['', 'umlperf', 'peer', 'ratio', 'peer tool'];
+  const head = ['', 'umlperf', 'peer', 'ratio', '95% CI', 'target', 'peer tool'];
   const body = rows.map((r) => {
-    const o = median(r.ours);
-    const p = median(r.peer);
-    return [`${r.what} (${r.unit})`, o.toFixed(3), p.toFixed(3), (o / p).toFixed(3), r.peerName];
+    const q = ratioOfMedians(r.ours, r.peer);
+    // Throughput: ratio ≥ 1.00 with the CI's low end ≥ 0.98; response time: ≤ 1.00, high end ≤ 1.02.
+    const met = r.better === 'higher' ? q.low >= 0.98 : q.high <= 1.02;
+    return [`${r.what} (${r.unit})`, median(r.ours).toFixed(3), median(r.peer).toFixed(3), q.ratio.toFixed(3), `${q.low.toFixed(3)}-${q.high.toFixed(3)}`, `${r.better === 'higher' ? '≥' : '≤'} 1.00: ${met ? 'met' : 'not shown'}`, r.peerName];
   });
   const w = head.map((_, i) => Math.max(...[head, ...body].map((x) => x[i].length)));
   for (const line of [head, ...body]) console.log(line.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  '));
-  console.log('\nratio = umlperf / peer (medians); response: lower is better, throughput: higher is better');
-  if (process.env.BENCH_JSON) console.log(JSON.stringify(rows));
+  console.log(`\nratio = umlperf / peer (medians of ${ROUNDS} rounds), 95% CI by bootstrap; response: lower is better, the rest: higher is better`);
+  for (const n of notes) console.log(n);
+  console.log(`load average at end ${load1.map((x) => x.toFixed(2)).join(' ')} on ${cpus} CPUs${loaded ? ': LOADED MACHINE, the figures are not those of a quiet one' : ''}`);
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, load: [load0, load1], rows }));
 }
 
 await main();

@@ -20,10 +20,14 @@ static const char* kUsage =
     "                        [--no-chargen] [--source-max-s N] [--tcp-only|--udp-only]\n"
     "                        [--wait block|spin|busy-poll] [--max-connections N]\n"
     "                        [--max-connections-per-source N] [--idle-timeout-ms N]\n"
-    "                        [--udp-rate N] [--parent PID]\n"
+    "                        [--udp-rate N] [--udp-source-port N] [--no-udp-source]\n"
+    "                        [--udp-source-max-mbps N] [--parent PID]\n"
     "Serves echo (RFC 862) on --port (default 7007) and discard (RFC 863) on --discard-port\n"
     "(default: port + 1), over TCP and UDP, and chargen (RFC 864, TCP only) on --chargen-port\n"
     "(default: port + 2; each connection closed after --source-max-s, default 60),\n"
+    "and a paced UDP source for reverse UDP, asked for over TCP on --udp-source-port (default:\n"
+    "port + 3; it sends only to the asking connection's address, at most --udp-source-max-mbps,\n"
+    "default 1000, and for at most --source-max-s),\n"
     "until SIGINT or SIGTERM. ADDR is numeric\n"
     "(default 127.0.0.1; 0.0.0.0 or :: for every address). With --parent, exits when process PID\n"
     "(its parent) ends.\n"
@@ -54,7 +58,7 @@ static bool numericAddress(const std::string& a) {
 
 int main(int argc, char** argv) {
   EndpointOptions o;
-  bool discardSet = false, chargenSet = false;
+  bool discardSet = false, chargenSet = false, udpSourceSet = false;
   pid_t parent = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -67,6 +71,9 @@ int main(int argc, char** argv) {
     else if (a == "--discard-port") { o.discardPort = uint16_t(number("--discard-port", value(), 65535)); discardSet = true; }
     else if (a == "--chargen-port") { o.chargenPort = uint16_t(number(a.c_str(), value(), 65535)); chargenSet = true; }
     else if (a == "--no-chargen") o.chargen = false;
+    else if (a == "--udp-source-port") { o.udpSourcePort = uint16_t(number(a.c_str(), value(), 65535)); udpSourceSet = true; }
+    else if (a == "--no-udp-source") o.udpSource = false;
+    else if (a == "--udp-source-max-mbps") o.udpSourceMaxMbps = double(number(a.c_str(), value(), 1000000));
     else if (a == "--source-max-s") o.sourceMaxNs = uint64_t(number(a.c_str(), value(), 86400)) * 1000000000ull;
     else if (a == "--parent") parent = pid_t(number("--parent", value(), 4194304));
     else if (a == "--tcp-only") o.udp = false;
@@ -101,6 +108,13 @@ int main(int argc, char** argv) {
   if (o.chargen && o.chargenPort && (o.chargenPort == o.echoPort || o.chargenPort == o.discardPort))
     usage("the chargen port must differ from the echo and discard ports");
 
+  if (o.udpSource && o.udpSourceMaxMbps <= 0) usage("--udp-source-max-mbps must be at least 1");
+  if (!udpSourceSet && o.udpSource && o.echoPort >= 65533) usage("--port leaves no room for the UDP source port (port + 3); give --udp-source-port or --no-udp-source");
+  if (!udpSourceSet) o.udpSourcePort = o.echoPort ? uint16_t(o.echoPort + 3) : 0;
+  if (o.udpSource && o.udpSourcePort &&
+      (o.udpSourcePort == o.echoPort || o.udpSourcePort == o.discardPort || (o.chargen && o.udpSourcePort == o.chargenPort)))
+    usage("the UDP source port must differ from the echo, discard and chargen ports");
+
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t set;
   sigemptyset(&set);
@@ -124,8 +138,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "umlperf-endpoint: %s\n", e.what());
     return 1;
   }
-  printf("umlperf-endpoint ready bind=%s echo=%u discard=%u tcp=%d udp=%d chargen=%u\n", o.bind.c_str(), ep.echoPort(),
-         ep.discardPort(), o.tcp, o.udp, ep.chargenPort());
+  printf("umlperf-endpoint ready bind=%s echo=%u discard=%u tcp=%d udp=%d chargen=%u udpsource=%u\n", o.bind.c_str(),
+         ep.echoPort(), ep.discardPort(), o.tcp, o.udp, ep.chargenPort(), ep.udpSourcePort());
   fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);

@@ -7,7 +7,7 @@ import { nativeArtifact } from './artifacts.js';
 import { UmlperfError, UsageError } from './errors.js';
 import { native, packageRoot, type NativeEndpointStats } from './native.js';
 import { DEFAULT_ECHO_PORT, type WaitMode } from './probes.js';
-import { int, oneOf, text } from './validate.js';
+import { int, num, oneOf, text } from './validate.js';
 
 export interface EndpointOptions {
   /** Numeric address to serve on. Default 127.0.0.1; 0.0.0.0 or :: for every address. */
@@ -22,8 +22,16 @@ export interface EndpointOptions {
    * as that peer reads, for at most sourceMaxMs.
    */
   chargenPort?: number | false;
-  /** A chargen connection is closed after this long. Default 60000. */
+  /** A chargen connection, and a UDP source stream, is closed after this long. Default 60000. */
   sourceMaxMs?: number;
+  /**
+   * TCP control port of the paced UDP source (reverse UDP). Default port + 3 (0 when port is
+   * 0); false: none. A stream is asked for over a TCP connection and goes only to that
+   * connection's address, at most at udpSourceMaxMbps and for at most sourceMaxMs.
+   */
+  udpSourcePort?: number | false;
+  /** Highest rate one UDP source stream may be asked for. Default 1000. */
+  udpSourceMaxMbps?: number;
   tcp?: boolean;
   udp?: boolean;
   /** Default block: in a one-CPU guest, spinning would distort what is measured. */
@@ -47,6 +55,8 @@ export interface Endpoint {
   readonly discardPort: number;
   /** 0 when there is no chargen source. */
   readonly chargenPort: number;
+  /** TCP control port of the UDP source; 0 when there is none. */
+  readonly udpSourcePort: number;
   stats(): EndpointStats;
   /** Stops serving and joins its threads. */
   close(): Promise<void>;
@@ -78,6 +88,14 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
   const tcp = flag('tcp', o.tcp);
   const udp = flag('udp', o.udp);
   if (!tcp && !udp) throw new UsageError('an endpoint serves TCP, UDP or both: tcp and udp cannot both be false');
+  const udpSource = o.udpSourcePort !== false && tcp;
+  if (udpSource && o.udpSourcePort === undefined && port >= 65533) {
+    throw new UsageError(`port ${port} leaves no room for the UDP source port (port + 3): give udpSourcePort, or udpSourcePort: false`);
+  }
+  const udpSourcePort = udpSource ? int('udpSourcePort', o.udpSourcePort ?? (port === 0 ? 0 : port + 3), 0, 65535) : 0;
+  if (udpSource && udpSourcePort !== 0 && [port, discardPort, chargen ? chargenPort : -1].includes(udpSourcePort)) {
+    throw new UsageError(`the UDP source port must differ from the echo, discard and chargen ports (got ${udpSourcePort})`);
+  }
   const wait = oneOf('wait', o.wait ?? 'block', ['block', 'spin', 'busy-poll'] as const);
   const ep = new (native().NativeEndpoint)({
     bind,
@@ -86,6 +104,9 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     chargen,
     chargenPort,
     ...(o.sourceMaxMs !== undefined ? { sourceMaxMs: int('sourceMaxMs', o.sourceMaxMs, 1, 86_400_000) } : {}),
+    udpSource,
+    udpSourcePort,
+    ...(o.udpSourceMaxMbps !== undefined ? { udpSourceMaxMbps: num('udpSourceMaxMbps', o.udpSourceMaxMbps, 0.001, 1_000_000) } : {}),
     tcp,
     udp,
     wait,
@@ -100,6 +121,7 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     echoPort: ep.echoPort,
     discardPort: ep.discardPort,
     chargenPort: ep.chargenPort,
+    udpSourcePort: ep.udpSourcePort,
     stats: () => ep.stats(),
     close: async () => ep.close(),
     unref() {
@@ -131,6 +153,8 @@ export interface EndpointProcess {
   readonly echoPort: number;
   readonly discardPort: number;
   readonly chargenPort: number;
+  /** 0 when there is none. */
+  readonly udpSourcePort: number;
   /** SIGTERM, then waits for the exit (SIGKILL after 2 s). */
   close(): Promise<void>;
 }
@@ -151,7 +175,7 @@ export async function spawnEndpoint(
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ echo: number; discard: number; chargen: number }>((resolve, reject) => {
+  const ready = await new Promise<{ echo: number; discard: number; chargen: number; udpSource: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new UmlperfError('ETIMEDOUT', 'umlperf-endpoint did not report ready within 5 s')), 5000);
     const fail = (e: Error) => {
@@ -163,11 +187,11 @@ export async function spawnEndpoint(
     child.once('exit', (code) => fail(new UmlperfError('ERR_UMLPERF_ENDPOINT', stderr.trim().split('\n')[0] || `umlperf-endpoint exited with status ${code}`)));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+).* chargen=(\d+)/.exec(out);
+      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+).* chargen=(\d+)(?: udpsource=(\d+))?/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
-        resolve({ echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]) });
+        resolve({ echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]), udpSource: Number(m[4] ?? 0) });
       }
     });
   });
@@ -177,6 +201,7 @@ export async function spawnEndpoint(
     echoPort: ready.echo,
     discardPort: ready.discard,
     chargenPort: ready.chargen,
+    udpSourcePort: ready.udpSource,
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 2000);

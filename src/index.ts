@@ -1,5 +1,5 @@
 // umlperf's library API.
-export { responseTime, throughput, streaming, connectionRate, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT, DEFAULT_CHARGEN_PORT } from './probes.js';
+export { responseTime, throughput, streaming, connectionRate, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT, DEFAULT_CHARGEN_PORT, DEFAULT_UDP_SOURCE_PORT } from './probes.js';
 export type {
   ClockInfo,
   CommonOptions,
@@ -71,3 +71,5 @@ export type { Stage } from './paper/stage.js';
 export type { PaperResult, Measurement, PaperTable, TableRow, Comparison, MeanCi } from './paper/model.js';
 export { paperText, paperMarkdown, paperCsv, paperJson } from './report/paper.js';
 export { paperHtml } from './report/paper-html.js';
+export { latencyUnderLoad, MAX_RRUL_STREAMS } from './rrul.js';
+export type { LatencyUnderLoadOptions, LatencyUnderLoadResult, LatencyUnderLoad, LatencyPhase } from './rrul.js';

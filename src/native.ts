@@ -1,4 +1,5 @@
 // The addon's surface, declared once. Everything else in src/ goes through this file.
+import type { HistogramData } from './histogram.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -26,9 +27,14 @@ export interface NativeResponseOptions extends NativeCommon {
   warmup: number;
   intervalNs: number;
   timeoutNs: number;
+  /** Record into a fixed-relative-error histogram (bounded memory) ... */
+  histogram?: boolean;
+  /** ... and/or keep every sample. Default true. */
+  samples?: boolean;
 }
 export interface NativeResponseResult {
   rttNs: Float64Array;
+  histogram?: HistogramData;
   sent: number;
   lost: number;
   stale: number;
@@ -50,6 +56,8 @@ export interface NativeThroughputOptions extends NativeCommon {
   intervalNs?: number;
   /** Also send each snapshot as it is taken, to progress('interval', event). */
   liveIntervals?: boolean;
+  /** UDP: send pace (0: as fast as possible); receive: the rate asked of the UDP source. */
+  rateMbps?: number;
 }
 /** A live snapshot: stream index (send streams first), and its cumulative counters. */
 export interface NativeIntervalEvent extends NativeIntervalSnapshot {
@@ -61,6 +69,8 @@ export interface NativeIntervalSnapshot {
   endNs: number;
   bytes: number;
   retransmits: number;
+  /** UDP receive streams: sequence numbers skipped so far. */
+  lost: number;
 }
 export interface NativeThroughputResult {
   /** Send streams first, then receive streams. */
@@ -80,6 +90,11 @@ export interface NativeThroughputStream {
   receiverCounted: boolean;
   bytesReceived: number;
   datagramsReceived: number;
+  /** UDP: datagrams that arrived after a higher sequence number (send: the receiver's count, when reorderCounted). */
+  reordered: number;
+  reorderCounted: boolean;
+  /** UDP receive streams. */
+  duplicates: number;
   drained: boolean;
   size: number;
   peer: string;
@@ -112,10 +127,13 @@ export interface NativeCrrOptions extends NativeCommon {
   transactions: number;
   warmup: number;
   timeoutNs: number;
+  histogram?: boolean;
+  samples?: boolean;
 }
 export interface NativeCrrResult {
   /** Per measured transaction: connect start to close done. */
   latencyNs: Float64Array;
+  histogram?: HistogramData;
   durationNs: number;
   peer: string;
 }
@@ -134,6 +152,9 @@ export interface NativeEndpointOptions {
   chargenPort?: number;
   chargen?: boolean;
   sourceMaxMs?: number;
+  udpSource?: boolean;
+  udpSourcePort?: number;
+  udpSourceMaxMbps?: number;
   tcp?: boolean;
   udp?: boolean;
   wait?: 'block' | 'spin' | 'busy-poll';
@@ -159,12 +180,18 @@ export interface NativeEndpointStats {
   chargenBytes: number;
   /** Chargen connections closed at the time cap (sourceMaxMs). */
   chargenCapped: number;
+  /** Datagrams the UDP source sent. */
+  udpSourceDatagrams: number;
+  /** UDP source requests refused (over a cap, malformed, or none in time). */
+  udpSourceRefused: number;
 }
 export interface NativeEndpoint {
   readonly echoPort: number;
   readonly discardPort: number;
   /** 0 when chargen is off or TCP is not served. */
   readonly chargenPort: number;
+  /** 0 when there is no UDP source. */
+  readonly udpSourcePort: number;
   close(): void;
   ref(): void;
   unref(): void;

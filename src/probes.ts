@@ -14,6 +14,7 @@ import {
   type NativeThroughputStream,
   type ProgressFn,
 } from './native.js';
+import { histogramStats } from './histogram.js';
 import { summarize } from './stats.js';
 import { envelope } from './result/envelope.js';
 import type {
@@ -44,10 +45,16 @@ export const DEFAULT_ECHO_PORT = 7007;
 export const DEFAULT_DISCARD_PORT = 7008;
 /** The endpoint's TCP chargen (RFC 864) source, for reverse throughput. */
 export const DEFAULT_CHARGEN_PORT = 7009;
+/** The endpoint's UDP source: a paced UDP stream asked for over TCP, for reverse UDP. */
+export const DEFAULT_UDP_SOURCE_PORT = 7010;
+/** Rate asked of a UDP source when none is given (reverse and bidir UDP). */
+export const DEFAULT_UDP_SOURCE_MBPS = 100;
 export const MAX_PARALLEL_STREAMS = 128;
 export const MAX_UDP_PAYLOAD = 65507;
 /** A UDP request carries its 8-byte sequence number, so that a late or foreign reply is recognised. */
 export const MIN_UDP_REQUEST = 8;
+/** A counted UDP datagram carries a 24-byte header (magic, kind, session, sequence number). */
+const WIRE_HEADER = 24;
 
 export type Protocol = 'tcp' | 'udp';
 export type WaitMode = 'block' | 'spin' | 'busy-poll';
@@ -85,9 +92,16 @@ export interface ResponseTimeOptions extends CommonOptions {
   intervalUs?: number;
   /** Per-request timeout in ms, however slowly a reply trickles in: a UDP request without reply is lost (three in a row fail the probe); a TCP one fails. */
   timeoutMs?: number;
-  /** Keep every RTT in the result (samplesNs). Default true. */
+  /**
+   * Keep every RTT (samplesNs). false: keep a histogram of 0.1% relative error instead (bounded
+   * memory; percentiles within 0.1% of the exact ones). Default: true up to 1e6 iterations,
+   * the histogram past that.
+   */
   keepSamples?: boolean;
 }
+
+/** Past this many samples a probe keeps a histogram instead, unless keepSamples is true. */
+export const MAX_DEFAULT_SAMPLES = 1_000_000;
 
 export interface ThroughputOptions extends CommonOptions {
   /** Bytes per write (TCP) or per datagram (UDP). Default 131072 (TCP) / 1472 (UDP). */
@@ -97,14 +111,22 @@ export interface ThroughputOptions extends CommonOptions {
   /** ... or after this many seconds. Default: 2 s when bytes is not given. */
   durationS?: number;
   /**
-   * TCP only: the target sends and we receive and count, from a chargen source (RFC 864; the
-   * endpoint's, or any standard one) at `port` (default 7009). We close when done.
+   * The target sends and we receive and count. TCP: from a chargen source (RFC 864; the
+   * endpoint's, or any standard one) at `port` (default 7009); we close when done. UDP: from the
+   * endpoint's UDP source, asked over TCP at `port` (default 7010) for a stream at `rateMbps`
+   * for durationS (bytes are not accepted); loss, reordering and duplicates from the sequence
+   * numbers, what was sent from the source's own count.
    */
   reverse?: boolean;
-  /** TCP only: send into discard at `port` and receive from chargen at `sourcePort`, at once. */
+  /** Send into discard at `port` and receive from the source at `sourcePort`, at once. */
   bidir?: boolean;
-  /** With bidir: the chargen port. Default port + 1 (7009 with the default port). */
+  /** With bidir: the source's port. Default port + 1 for TCP (chargen, 7009), port + 2 for UDP (7010). */
   sourcePort?: number;
+  /**
+   * UDP: the send pace (default 0: as fast as possible), and the rate asked of the UDP source
+   * with reverse or bidir (default 100). Mbit/s of datagram payload.
+   */
+  rateMbps?: number;
   /** Streams per direction, each on a connection and native thread of its own (1..128). Default 1. */
   parallel?: number;
   /** Report figures per interval of this many ms (10..3600000) in `intervals`. */
@@ -247,29 +269,30 @@ export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTime
   const warmup = int('warmup', o.warmup ?? Math.min(100, iterations), 0, 100_000_000);
   const intervalUs = num('intervalUs', o.intervalUs ?? 0, 0, 60_000_000);
   const timeoutMs = num('timeoutMs', o.timeoutMs ?? (udp ? 200 : 5000), 0.001, 600_000);
+  const histogram = keepHistogram(o.keepSamples, iterations);
   const startedAt = new Date().toISOString();
   const build = (r: NativeResponseResult): ResponseTimeResult => {
     const result: ResponseTimeResult = {
       ...envelope('response', startedAt),
       config: { ...configOf(c, r.peer), size, iterations, warmup, intervalUs, timeoutMs },
       clock: clock(),
-      latency: summarize(r.rttNs),
+      latency: r.histogram ? histogramStats(r.histogram) : summarize(r.rttNs),
       sent: r.sent,
-      received: r.rttNs.length,
+      received: (r.histogram?.count ?? r.rttNs.length),
       lost: r.lost,
       lossPercent: pct(r.lost, r.sent),
       stale: r.stale,
       durationNs: r.durationNs,
-      requestsPerSecond: perS(r.rttNs.length, r.durationNs),
+      requestsPerSecond: perS((r.histogram?.count ?? r.rttNs.length), r.durationNs),
     };
-    if (o.keepSamples !== false) result.samplesNs = Array.from(r.rttNs);
+    if (!histogram) result.samplesNs = Array.from(r.rttNs);
     return result;
   };
   try {
     return build(
       await run(o, (p) =>
         native().responseTime(
-          { ...nativeCommon(c), size, iterations, warmup, intervalNs: Math.round(intervalUs * 1e3), timeoutNs: Math.round(timeoutMs * 1e6) },
+          { ...nativeCommon(c), size, iterations, warmup, intervalNs: Math.round(intervalUs * 1e3), timeoutNs: Math.round(timeoutMs * 1e6), histogram, samples: !histogram },
           p,
         ),
       ),
@@ -282,11 +305,17 @@ export async function responseTime(o: ResponseTimeOptions): Promise<ResponseTime
 }
 
 /** Per-interval figures from a stream's cumulative snapshots. */
-function intervalsOf(snaps: NativeIntervalSnapshot[], tcpSend: boolean, from: NativeIntervalSnapshot = { endNs: 0, bytes: 0, retransmits: 0 }): ThroughputInterval[] {
+function intervalsOf(
+  snaps: NativeIntervalSnapshot[],
+  tcpSend: boolean,
+  from: NativeIntervalSnapshot = { endNs: 0, bytes: 0, retransmits: 0, lost: 0 },
+  udpReceive = false,
+): ThroughputInterval[] {
   let prev = from;
   return snaps.map((s) => {
     const i: ThroughputInterval = { startNs: prev.endNs, endNs: s.endNs, bytes: s.bytes - prev.bytes, Mbps: mbps(s.bytes - prev.bytes, s.endNs - prev.endNs) };
     if (tcpSend) i.retransmits = s.retransmits - prev.retransmits;
+    if (udpReceive) i.lost = s.lost - prev.lost;
     prev = s;
     return i;
   });
@@ -307,6 +336,7 @@ function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
     const bytes = parts.reduce((a, p) => a + p.bytes, 0);
     const i: ThroughputInterval = { startNs, endNs, bytes, Mbps: mbps(bytes, endNs - startNs) };
     if (parts.some((p) => p.retransmits !== undefined)) i.retransmits = parts.reduce((a, p) => a + (p.retransmits ?? 0), 0);
+    if (parts.some((p) => p.lost !== undefined)) i.lost = parts.reduce((a, p) => a + (p.lost ?? 0), 0);
     out.push(i);
   }
   return out;
@@ -319,20 +349,26 @@ function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
 export async function throughput(o: ThroughputOptions): Promise<ThroughputResult> {
   if (o !== null && typeof o === 'object' && o.reverse === true && o.bidir === true) throw new UsageError('give reverse or bidir, not both');
   const reverse = o !== null && typeof o === 'object' && o.reverse !== undefined ? bool('reverse', o.reverse) : false;
-  const c = common(o, reverse ? DEFAULT_CHARGEN_PORT : DEFAULT_DISCARD_PORT);
+  const udpAsked = o !== null && typeof o === 'object' && o.protocol === 'udp';
+  const c = common(o, reverse ? (udpAsked ? DEFAULT_UDP_SOURCE_PORT : DEFAULT_CHARGEN_PORT) : DEFAULT_DISCARD_PORT);
   const bidir = o.bidir !== undefined ? bool('bidir', o.bidir) : false;
   const udp = c.protocol === 'udp';
-  if (udp && (reverse || bidir)) throw new UsageError('reverse and bidir are TCP only: the endpoint has no UDP source (an open UDP chargen would amplify)');
   const direction = reverse ? 'receive' : bidir ? 'both' : 'send';
   if (o.sourcePort !== undefined && !bidir) throw new UsageError('sourcePort goes with bidir (with reverse, port is the source)');
-  if (bidir && o.sourcePort === undefined && c.port === 65535) throw new UsageError('port 65535 leaves no room for the source port (port + 1): give sourcePort');
-  const sourcePort = bidir ? int('sourcePort', o.sourcePort ?? c.port + 1, 1, 65535) : 0;
+  const sourceOffset = udp ? 2 : 1;
+  if (bidir && o.sourcePort === undefined && c.port + sourceOffset > 65535) throw new UsageError(`port ${c.port} leaves no room for the source port (port + ${sourceOffset}): give sourcePort`);
+  const sourcePort = bidir ? int('sourcePort', o.sourcePort ?? c.port + sourceOffset, 1, 65535) : 0;
+  if (o.rateMbps !== undefined && !udp) throw new UsageError('rateMbps is UDP only: TCP goes as fast as the path allows');
+  const fromSource = udp && (reverse || bidir);
+  const rateMbps = udp ? num('rateMbps', o.rateMbps ?? (fromSource ? DEFAULT_UDP_SOURCE_MBPS : 0), fromSource ? 0.001 : 0, 1_000_000) : 0;
   const size = int('size', o.size ?? (udp ? 1472 : 131072), 1, udp ? MAX_UDP_PAYLOAD : 16 << 20);
   if (o.bytes !== undefined && o.durationS !== undefined) {
     throw new UsageError('give bytes or durationS, not both');
   }
   const bytes = o.bytes === undefined ? null : int('bytes', o.bytes, 1, Number.MAX_SAFE_INTEGER);
   const durationS = bytes === null ? num('durationS', o.durationS ?? 2, 0.001, 3600) : null;
+  if (fromSource && bytes !== null) throw new UsageError('reverse and bidir UDP run for durationS, not bytes: datagrams get lost');
+  if (udp && size < WIRE_HEADER && (fromSource || rateMbps > 0)) throw new UsageError(`size must be at least ${WIRE_HEADER} bytes for a counted UDP stream (got ${size})`);
   const parallel = int('parallel', o.parallel ?? 1, 1, MAX_PARALLEL_STREAMS);
   const intervalMs = o.intervalMs === undefined ? null : num('intervalMs', o.intervalMs, 10, 3_600_000);
   const omitMs = o.omitMs === undefined ? null : num('omitMs', o.omitMs, 10, 3_600_000);
@@ -349,11 +385,12 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const last = new Map<number, NativeIntervalSnapshot>();
   const live = o.onInterval
     ? (e: NativeIntervalEvent) => {
-        const prev = last.get(e.stream) ?? { endNs: 0, bytes: 0, retransmits: 0 };
+        const prev = last.get(e.stream) ?? { endNs: 0, bytes: 0, retransmits: 0, lost: 0 };
         last.set(e.stream, e);
         const bytes = e.bytes - prev.bytes;
         const ev: ThroughputIntervalEvent = { stream: e.stream, direction: e.direction, startNs: prev.endNs, endNs: e.endNs, bytes, Mbps: mbps(bytes, e.endNs - prev.endNs) };
         if (!udp && e.direction === 'send') ev.retransmits = e.retransmits - prev.retransmits;
+        if (udp && e.direction === 'receive') ev.lost = e.lost - prev.lost;
         o.onInterval!(ev);
       }
     : undefined;
@@ -373,6 +410,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
         // With omit alone, snapshots on the omit period give the counts at its end.
         intervalNs: Math.round((intervalMs ?? omitMs ?? 0) * 1e6),
         liveIntervals: live !== undefined,
+        ...(udp ? { rateMbps } : {}),
       },
       p,
     ),
@@ -384,7 +422,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   if (omitMs !== null) {
     r.streams = r.streams.map((s) => {
       const k = s.intervals.findIndex((i) => i.endNs >= omitMs * 1e6);
-      const b = k >= 0 ? s.intervals[k] : (s.intervals.at(-1) ?? { endNs: 0, bytes: 0, retransmits: 0 });
+      const b = k >= 0 ? s.intervals[k] : (s.intervals.at(-1) ?? { endNs: 0, bytes: 0, retransmits: 0, lost: 0 });
       const rx = s.direction === 'receive';
       const t: NativeThroughputStream = {
         ...s,
@@ -411,7 +449,14 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
       retransmits: !udp && !rx ? s.retransmits : null,
       confirmed,
     };
-    if (intervalMs !== null) out.intervals = intervalsOf(s.intervals, !udp && !rx, base.get(s));
+    if (udp && s.receiverCounted) {
+      out.datagramsSent = s.datagramsSent;
+      out.datagramsReceived = s.datagramsReceived;
+      out.lost = s.datagramsSent - s.datagramsReceived;
+      if (s.reorderCounted) out.reordered = s.reordered;
+      if (rx) out.duplicates = s.duplicates;
+    }
+    if (intervalMs !== null) out.intervals = intervalsOf(s.intervals, !udp && !rx, base.get(s), udp && rx);
     return out;
   };
   const dirOf = (ss: NativeThroughputStream[]): ThroughputDirection | null => {
@@ -426,25 +471,41 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const sent = dirOf(tx);
   const received = dirOf(r.streams.filter((s) => s.direction === 'receive'));
   const sum = (f: (s: NativeThroughputStream) => number) => tx.reduce((a, s) => a + f(s), 0);
-  const counted = udp && tx.length > 0 && tx.every((s) => s.receiverCounted);
+  const counted = udp && tx.every((s) => s.receiverCounted);
   const drained = !udp && tx.every((s) => s.drained);
   const bytesSent = sum((s) => s.bytesSent);
-  const datagramsSent = sum((s) => s.datagramsSent);
-  const datagramsReceived = sum((s) => s.datagramsReceived);
+  // UDP: every stream's datagrams, ours to the receiver and the source's to us, by the receiver's count.
+  const all = (f: (s: NativeThroughputStream) => number) => r.streams.reduce((a, s) => a + f(s), 0);
+  const datagramsSent = all((s) => s.datagramsSent);
+  const datagramsReceived = all((s) => s.datagramsReceived);
   const lost = counted ? datagramsSent - datagramsReceived : null;
+  const reordered = counted && r.streams.every((s) => s.reorderCounted) ? all((s) => s.reordered) : null;
   const sendDurationNs = Math.max(0, ...tx.map((s) => s.sendDurationNs));
   const parts = [sent, received].filter((x): x is ThroughputDirection => x !== null);
   const result: ThroughputResult = {
     ...envelope('throughput', startedAt),
-    config: { ...configOf(c, r.streams[0]?.peer ?? ''), size, bytes, durationS, direction, sourcePort: bidir ? sourcePort : null, parallel, intervalMs, omitMs },
+    config: {
+      ...configOf(c, r.streams[0]?.peer ?? ''),
+      size,
+      bytes,
+      durationS,
+      direction,
+      sourcePort: bidir ? sourcePort : null,
+      parallel,
+      intervalMs,
+      omitMs,
+      ...(udp ? { rateMbps } : {}),
+    },
     clock: clock(),
     bytes: parts.reduce((a, d) => a + d.bytes, 0),
     bytesSent,
-    bytesReceived: udp ? (counted ? sum((s) => s.bytesReceived) : null) : sent === null ? received!.bytes : drained ? bytesSent : null,
+    bytesReceived: sent === null ? received!.bytes : udp ? (counted ? sum((s) => s.bytesReceived) : null) : drained ? bytesSent : null,
     datagramsSent: udp ? datagramsSent : null,
     datagramsReceived: counted ? datagramsReceived : null,
     lost,
     lossPercent: lost === null ? null : pct(lost, datagramsSent),
+    reordered,
+    duplicates: udp && received !== null ? all((s) => s.duplicates) : null,
     durationNs: Math.max(...parts.map((d) => d.durationNs)),
     sendDurationNs,
     Mbps: parts.reduce((a, d) => a + d.Mbps, 0),
@@ -455,6 +516,12 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   };
   if (intervalMs !== null) result.intervals = sumIntervals(parts.flatMap((d) => d.streams.map((s) => s.intervals!)));
   return result;
+}
+
+/** A histogram instead of every sample: asked for (keepSamples false), or by default past MAX_DEFAULT_SAMPLES. */
+export function keepHistogram(keepSamples: unknown, count: number): boolean {
+  if (keepSamples !== undefined) return !bool('keepSamples', keepSamples);
+  return count > MAX_DEFAULT_SAMPLES;
 }
 
 function bool(name: string, v: unknown): boolean {
@@ -488,22 +555,23 @@ export async function connectionRate(o: ConnectionRateOptions): Promise<Connecti
   const transactions = int('transactions', o.transactions ?? 1000, 1, 10_000_000);
   const warmup = int('warmup', o.warmup ?? Math.min(10, transactions), 0, 10_000_000);
   const timeoutMs = num('timeoutMs', o.timeoutMs ?? 5000, 1, 600_000);
+  const histogram = keepHistogram(o.keepSamples, transactions);
   const startedAt = new Date().toISOString();
   const build = (r: NativeCrrResult): ConnectionRateResult => {
     const out: ConnectionRateResult = {
       ...envelope('crr', startedAt),
       config: { ...configOf(c, r.peer), size, transactions, warmup, timeoutMs },
       clock: clock(),
-      latency: summarize(r.latencyNs),
-      transactions: r.latencyNs.length,
+      latency: r.histogram ? histogramStats(r.histogram) : summarize(r.latencyNs),
+      transactions: (r.histogram?.count ?? r.latencyNs.length),
       durationNs: r.durationNs,
-      transactionsPerSecond: perS(r.latencyNs.length, r.durationNs),
+      transactionsPerSecond: perS((r.histogram?.count ?? r.latencyNs.length), r.durationNs),
     };
-    if (o.keepSamples !== false) out.samplesNs = Array.from(r.latencyNs);
+    if (!histogram) out.samplesNs = Array.from(r.latencyNs);
     return out;
   };
   try {
-    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6) }, p)));
+    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6), histogram, samples: !histogram }, p)));
   } catch (e) {
     const err = e as { partial?: NativeCrrResult };
     if (err?.partial && typeof err.partial === 'object' && 'latencyNs' in err.partial) err.partial = build(err.partial) as never;

@@ -260,7 +260,7 @@ test('thread creation failure (RLIMIT_NPROC as an unprivileged user) refuses con
   // unprivileged uid of its own (no other process counts against its limit).
   const uid = 200_000 + Math.floor(Math.random() * 100_000);
   const nproc = 5 + 2; // main + 4 service threads + 2 connection threads
-  const { child, echo } = await startBinary(['--port', '0'], [
+  const { child, echo } = await startBinary(['--port', '0', '--no-udp-source'], [
     'prlimit', `--nproc=${nproc}:${nproc}`, '--', 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
   ]);
   const held: net.Socket[] = [];

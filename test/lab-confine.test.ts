@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 
-import { DEFAULT_CHARGEN_PORT, DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT } from '../src/probes.js';
+import { DEFAULT_CHARGEN_PORT, DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT, DEFAULT_UDP_SOURCE_PORT } from '../src/probes.js';
 import { labDown, labGuestExec, labUp } from '../src/lab/lab.js';
 import { guestArgs } from '../src/lab/guest.js';
 import { dataDir, labDir } from '../src/lab/names.js';
@@ -81,7 +81,7 @@ test('the exec channel is no network service: a console on host FIFOs; the guest
     const port = parseInt(f[1].split(':')[1], 16);
     if (f[3] === '0A' || f[2] === '00000000:0000') listening.add(port);
   }
-  assert.ok([...listening].every((p) => p === DEFAULT_ECHO_PORT || p === DEFAULT_DISCARD_PORT || p === DEFAULT_CHARGEN_PORT), `listening: ${[...listening].join(' ')}`);
+  assert.ok([...listening].every((p) => p === DEFAULT_ECHO_PORT || p === DEFAULT_DISCARD_PORT || p === DEFAULT_CHARGEN_PORT || p === DEFAULT_UDP_SOURCE_PORT), `listening: ${[...listening].join(' ')}`);
 });
 
 test('hostfs reaches nothing of the host: /etc, .. escapes, the root, other guests, the lab files', async () => {

@@ -188,7 +188,7 @@ test('the presets file is input: bad JSON, names, lines, symlinks, foreign owner
 
 test('CLI: a bad --net is a one-line usage error with exit status 2, before anything is made', () => {
   for (const net of ['foo=1', 'mtu=99999', 'transport=tuntap,mtu=9000', 'nosuchpreset']) {
-    const r = runCli(['lab', 'up', '--name', 'tunetbad', '--net', net]);
+    const r = runCli(['lab', 'up', '--lab', 'tunetbad', '--net', net]);
     assert.is(r.status, 2, `${net}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /--net/);

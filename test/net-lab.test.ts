@@ -56,7 +56,7 @@ test('the configured lab passes traffic both ways with jumbo frames, and answers
 });
 
 test('lab status --json and a probe result show the configuration; a bad --net exits 2 naming the key', () => {
-  const st = runCli(['lab', 'status', '--name', LAB, '--json']);
+  const st = runCli(['lab', 'status', '--lab', LAB, '--json']);
   assert.is(st.status, 0, st.stderr);
   assert.is(JSON.parse(st.stdout).net.line, NET);
   assert.equal(resultProblems(JSON.parse(st.stdout)), []);
@@ -66,7 +66,7 @@ test('lab status --json and a probe result show the configuration; a bad --net e
   assert.equal(resultProblems(prj), [], 'the probe result with its lab fields conforms');
   assert.equal((prj.runs?.[0] ?? prj).config.net, NET);
   assert.is((prj.runs?.[0] ?? prj).config.target, 'g1');
-  const bad = runCli(['lab', 'up', '--name', LAB, '--net', 'depth=9999']);
+  const bad = runCli(['lab', 'up', '--lab', LAB, '--net', 'depth=9999']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /depth=9999/);
 });

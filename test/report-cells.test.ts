@@ -434,7 +434,7 @@ test('probe throughput and stream reports: Mbps, seconds, loss, confirmation', (
   const t = throughputReport([tp]);
   assert.match(t, /^throughput: UDP to 127\.0\.0\.1:7007, 1472 B per datagram, 2 s per run, wait block\n/);
   // Not confirmed by the receiver: no rate is claimed, only what was sent.
-  assert.match(t, /\nrun 1\s+unconfirmed\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\n/);
+  assert.match(t, /\nrun 1\s+unconfirmed\s+800\.000\s+123456789\s+2\.000000\s+38\.300%\s+no\s+-\n/);
   assert.match(t, /\nunconfirmed by the receiver: it did not report its count/);
   const tcp = throughputReport([{ ...tp, config: { ...tp.config, protocol: 'tcp', bytes: 1000, durationS: null }, lossPercent: null, receiverConfirmed: true }, { ...tp, Mbps: 506.173, lossPercent: null, receiverConfirmed: true }]);
   assert.match(tcp, /1000 bytes per run/);

@@ -313,14 +313,16 @@ test('no intervals unless asked', () =>
     assert.is(r.sent!.streams[0].intervals, undefined);
   }));
 
-test('bad options: reverse/bidir over UDP, both at once, parallel out of range, intervals too short', async () => {
+test('bad options: reverse UDP by bytes, rate for TCP, both at once, parallel out of range, intervals too short', async () => {
   const bad = async (o: Parameters<typeof throughput>[0], re: RegExp) => {
     const e = await throughput(o).catch((x) => x);
     assert.is(e.code, 'ERR_UMLPERF_USAGE', String(e));
     assert.match(e.message, re);
   };
-  await bad({ host, protocol: 'udp', reverse: true }, /TCP only/);
-  await bad({ host, protocol: 'udp', bidir: true }, /TCP only/);
+  await bad({ host, protocol: 'udp', reverse: true, bytes: 1000 }, /durationS, not bytes/);
+  await bad({ host, protocol: 'udp', bidir: true, rateMbps: 0 }, /rateMbps/);
+  await bad({ host, protocol: 'udp', reverse: true, size: 20 }, /at least 24/);
+  await bad({ host, rateMbps: 10 }, /UDP only/);
   await bad({ host, reverse: true, bidir: true }, /not both/);
   await bad({ host, parallel: 0 }, /parallel/);
   await bad({ host, parallel: 129 }, /parallel/);
@@ -349,7 +351,8 @@ test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JS
 test('CLI: bad breadth flags are one-line usage errors (exit 2)', () => {
   for (const [args, re] of [
     [['--reverse', '--bidir'], /not both/],
-    [['--reverse', '--protocol', 'udp'], /TCP only/],
+    [['--reverse', '--protocol', 'udp', '--bytes', '1000'], /durationS, not bytes/],
+    [['--rate', '10'], /UDP/],
     [['--parallel', '0'], /--parallel/],
     [['--interval', '5ms'], /--interval/],
     [['--interval', '2h'], /--interval must be a duration from 10ms to 3600s/],

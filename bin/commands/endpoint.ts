@@ -11,6 +11,8 @@ interface Args {
   'discard-port'?: number;
   'chargen-port'?: number;
   chargen: boolean;
+  'udp-source-port'?: number;
+  'udp-source': boolean;
   'source-max'?: number;
   wait: 'block' | 'spin' | 'busy-poll';
   netns?: string;
@@ -26,6 +28,8 @@ const command: CommandModule<object, Args> = {
       .option('discard-port', { type: 'string', requiresArg: true, coerce: intFlag('discard-port', 0, 65535), describe: 'discard port (default: port + 1)' })
       .option('chargen-port', { type: 'string', requiresArg: true, coerce: intFlag('chargen-port', 0, 65535), describe: 'TCP chargen port, the source for reverse throughput (default: port + 2)' })
       .option('chargen', { type: 'boolean', default: true, describe: 'serve chargen (--no-chargen: not)' })
+      .option('udp-source-port', { type: 'string', requiresArg: true, coerce: intFlag('udp-source-port', 0, 65535), describe: 'TCP control port of the paced UDP source, for reverse UDP (default: port + 3)' })
+      .option('udp-source', { type: 'boolean', default: true, describe: 'serve the UDP source (--no-udp-source: not)' })
       .option('source-max', { type: 'string', requiresArg: true, coerce: durationFlag('source-max', 1, 86_400_000), describe: 'close a chargen connection after this long (default 60s)' })
       .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
       .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'serve inside this network namespace' })
@@ -46,11 +50,14 @@ const command: CommandModule<object, Args> = {
       port: a.port,
       discardPort: a['discard-port'],
       chargenPort: a.chargen ? a['chargen-port'] : false,
+      udpSourcePort: a['udp-source'] ? a['udp-source-port'] : false,
       sourceMaxMs: a['source-max'] === undefined ? undefined : Math.ceil(a['source-max']),
       wait: a.wait,
       netns: a.netns,
     });
-    const chargen = ep.chargenPort ? `, chargen on ${a.bind}:${ep.chargenPort} (TCP)` : '';
+    const chargen =
+      (ep.chargenPort ? `, chargen on ${a.bind}:${ep.chargenPort} (TCP)` : '') +
+      (ep.udpSourcePort ? `, UDP source control on ${a.bind}:${ep.udpSourcePort} (TCP)` : '');
     process.stdout.write(`umlperf endpoint: echo on ${a.bind}:${ep.echoPort}, discard on ${a.bind}:${ep.discardPort} (TCP and UDP)${chargen}; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -52,6 +52,7 @@ interface Args {
   out?: string;
   samples?: boolean;
   yes?: boolean;
+  rrul?: boolean;
   'ci-target'?: number;
   'max-runs'?: number;
   seed?: number;
@@ -61,7 +62,7 @@ interface Args {
 /** The study's servers in the study's order (Apache, BIND, the mailer). */
 const DEFAULT_SERVERS: ServerName[] = ['www', 'dns', 'mail'];
 /** Flags of the study's lab runs (experiments 1-3). */
-const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes'] as const;
+const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes', 'rrul'] as const;
 
 /** Options that do not apply to the experiments asked for: exit 2, before anything is built. */
 function checkApplicable(a: Args): void {
@@ -125,6 +126,7 @@ const command: CommandModule<object, Args> = {
       .option('lab', { type: 'string', requiresArg: true, coerce: textWith('lab', checkLabPrefix), describe: 'name the run\'s labs PREFIX and a step number (default pp and the pid)' })
       .option('seed', { type: 'string', requiresArg: true, coerce: intFlag('seed', 0, 2 ** 32 - 1), describe: 'seed of the per-block side order (default random; recorded in the result)' })
       .option('samples', { type: 'boolean', describe: 'with --format json: include the kept RTT samples' })
+      .option('rrul', { type: 'boolean', describe: 'also a latency-under-load row per side (host, guest): response time idle vs under 4 bulk TCP streams each way (~20 s)' })
       .option('yes', { type: 'boolean', describe: 'install missing Debian packages without asking' })
       .example('$0 paper', 'the three experiments, Tables 1-5 on the terminal (a few minutes)')
       .example('$0 paper --experiment 1 --out r.json', 'experiment 1 only; the result saved as JSON for umlperf report and compare')
@@ -141,7 +143,7 @@ const command: CommandModule<object, Args> = {
     // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
     // so it is opt-in.
     const { probeCpu, labCpus } = placement(a.cpu);
-    const opts = { experiments, runs: a.runs ?? 10, guestsSweep: a.guests ?? DEFAULT_SWEEP, servers, probeCpu, ciTargetPercent: a['ci-target'], maxRuns: a['max-runs'], seed: a.seed };
+    const opts = { experiments, runs: a.runs ?? 10, guestsSweep: a.guests ?? DEFAULT_SWEEP, servers, probeCpu, ciTargetPercent: a['ci-target'], maxRuns: a['max-runs'], seed: a.seed, ...(a.rrul ? { rrul: true } : {}) };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;
     const progress = progressSink('umlperf paper');

@@ -9,6 +9,7 @@ import {
   type ConnectionRateOptions,
   type ConnectionRateResult,
   DEFAULT_CHARGEN_PORT,
+  DEFAULT_UDP_SOURCE_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
   MAX_PARALLEL_STREAMS,
@@ -23,7 +24,8 @@ import {
   type ThroughputIntervalEvent,
   type ThroughputResult,
 } from '../../src/probes.js';
-import { crrReport, responseReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { crrReport, responseReport, rrulReport, streamReport, throughputReport } from '../../src/report/probe.js';
+import { latencyUnderLoad, type LatencyUnderLoadResult } from '../../src/rrul.js';
 import { meanCi } from '../../src/stats.js';
 import { envelope } from '../../src/result/envelope.js';
 import type { ProbeRuns } from '../../src/result/schema.js';
@@ -31,8 +33,8 @@ import { exitCodeFor, reportError } from '../fail.js';
 import { cpuListFlag, durationFlag, formatDuration, intFlag, numFlag, sizeFlag, textFlag, textWith } from '../args.js';
 import { interruptible, progressLine } from '../progress.js';
 
-type Kind = 'response' | 'throughput' | 'stream' | 'crr';
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
+type Kind = 'response' | 'throughput' | 'stream' | 'crr' | 'rrul';
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult | LatencyUnderLoadResult;
 
 interface Args {
   kind: Kind;
@@ -72,7 +74,7 @@ const n = (describe: string, coerce: (v: unknown) => unknown) => ({ type: 'strin
 
 function builder(y: Argv): Argv<Args> {
   return y
-    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr'] as const, demandOption: true, describe: 'what to measure' })
+    .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr', 'rrul'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
@@ -84,8 +86,8 @@ function builder(y: Argv): Argv<Args> {
     .option('timeout', n('response, crr: per-request timeout, e.g. 200ms, 5s (default UDP 200ms, TCP 5s)', durationFlag('timeout', 1, 600_000)))
     .option('bytes', n('throughput: bytes per run, e.g. 100MB, 1G', sizeFlag('bytes', 1, 2 ** 50)))
     .option('duration', n('throughput, stream: length of each run, e.g. 500ms, 2s (default 2s / 1s)', durationFlag('duration', 10, 3_600_000)))
-    .option('rate', n('stream: target rate in Mbps (0: unpaced)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
-    .option('reverse', { type: 'boolean', describe: `throughput (TCP): the target sends, we count: from its chargen source (default port ${DEFAULT_CHARGEN_PORT})` })
+    .option('rate', n('stream, throughput (UDP): target rate in Mbps (0: unpaced); with --reverse/--bidir the rate asked of the UDP source (default 100)', numFlag('rate', 0, 1_000_000, { unit: 'Mbps' })))
+    .option('reverse', { type: 'boolean', describe: `throughput: the target sends, we count: TCP from its chargen source (default port ${DEFAULT_CHARGEN_PORT}), UDP from its UDP source (default port ${DEFAULT_UDP_SOURCE_PORT})` })
     .option('bidir', { type: 'boolean', describe: 'throughput (TCP): send to discard and receive from chargen at once' })
     .option('source-port', n('throughput --bidir: the chargen port (default: port + 1)', intFlag('source-port', 1, 65535)))
     .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
@@ -112,6 +114,7 @@ function builder(y: Argv): Argv<Args> {
 interface Target {
   host: string;
   port?: number;
+  discardPort?: number;
   sourcePort?: number;
   netns?: string;
 }
@@ -158,6 +161,22 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         intervalMs: a.interval,
         omitMs: a.omit,
         onInterval: liveIntervals(a),
+        ...(a.rate !== undefined ? { rateMbps: a.rate } : {}),
+      });
+    case 'rrul':
+      return latencyUnderLoad({
+        host: target.host,
+        echoPort: a.port ?? target.port,
+        discardPort: target.discardPort,
+        sourcePort: target.sourcePort,
+        streams: a.parallel,
+        durationS: a.duration === undefined ? undefined : a.duration / 1000,
+        size: a.size,
+        intervalMs: a['request-interval'],
+        wait: a.wait,
+        netns: target.netns,
+        signal: common.signal,
+        onProgress: common.onProgress,
       });
     case 'crr':
       return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a.timeout, keepSamples: a.samples ?? true } as ConnectionRateOptions);
@@ -170,6 +189,7 @@ function render(kind: Kind, runs: Result[]): string {
   if (kind === 'response') return responseReport(runs as ResponseTimeResult[]);
   if (kind === 'throughput') return throughputReport(runs as ThroughputResult[]);
   if (kind === 'crr') return crrReport(runs as ConnectionRateResult[]);
+  if (kind === 'rrul') return rrulReport(runs as LatencyUnderLoadResult[]);
   return streamReport(runs as StreamingResult[]);
 }
 
@@ -183,7 +203,9 @@ function jsonOf(kind: Kind, runs: Result[], asked: number): ProbeRuns {
         ? { transactionsPerSecond: over((r: ConnectionRateResult) => r.transactionsPerSecond), p50Ns: over((r: ConnectionRateResult) => r.latency.p50Ns) }
         : kind === 'throughput'
           ? { Mbps: over((r: ThroughputResult) => r.Mbps) }
-          : { receivedMbps: over((r: StreamingResult) => r.receivedMbps), lossPercent: over((r: StreamingResult) => r.lossPercent) };
+          : kind === 'rrul'
+            ? { tcpLoadedP50Ns: over((r: LatencyUnderLoadResult) => r.tcp.loaded.latency.p50Ns), udpLoadedP50Ns: over((r: LatencyUnderLoadResult) => r.udp.loaded.latency.p50Ns), bulkMbps: over((r: LatencyUnderLoadResult) => r.bulk.Mbps) }
+            : { receivedMbps: over((r: StreamingResult) => r.receivedMbps), lossPercent: over((r: StreamingResult) => r.lossPercent) };
   return {
     ...envelope('probe', runs[0].startedAt),
     probe: kind,
@@ -197,7 +219,7 @@ function jsonOf(kind: Kind, runs: Result[], asked: number): ProbeRuns {
 // Which flags each kind reads: a flag another kind reads is a mistake, not something to ignore.
 const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   iterations: ['response'],
-  'request-interval': ['response'],
+  'request-interval': ['response', 'rrul'],
   warmup: ['response', 'crr'],
   timeout: ['response', 'crr'],
   samples: ['response', 'crr'],
@@ -206,11 +228,11 @@ const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   reverse: ['throughput'],
   bidir: ['throughput'],
   'source-port': ['throughput'],
-  parallel: ['throughput'],
+  parallel: ['throughput', 'rrul'],
   interval: ['throughput'],
   omit: ['throughput'],
-  duration: ['throughput', 'stream'],
-  rate: ['stream'],
+  duration: ['throughput', 'stream', 'rrul'],
+  rate: ['stream', 'throughput'],
   'find-max-rate': ['stream'],
   'loss-threshold': ['stream'],
 };
@@ -223,7 +245,7 @@ function checkKindFlags(a: Args): void {
   if (a.kind === 'crr' && process.argv.includes('--protocol') && a.protocol !== 'tcp') throw new UsageError('crr is TCP only');
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
   if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
-  if ((a.reverse || a.bidir) && a.protocol === 'udp') throw new UsageError(`--${a.reverse ? 'reverse' : 'bidir'} is TCP only (the endpoint has no UDP source)`);
+  if (a.kind === 'throughput' && a.rate !== undefined && a.protocol !== 'udp') throw new UsageError('--rate applies to UDP throughput only');
   if (a['source-port'] !== undefined && !a.bidir) throw new UsageError('--source-port goes with --bidir (with --reverse, --port is the source)');
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
@@ -278,11 +300,13 @@ async function handler(a: Args): Promise<void> {
       // shares its scheduling and reads slower). It exits with us, however we end.
       local = await spawnEndpoint({ bind: '127.0.0.1', port: 0, exitWithParent: true });
       target =
-        a.kind !== 'throughput'
+        a.kind === 'rrul'
+          ? { host: '127.0.0.1', port: local.echoPort, discardPort: local.discardPort, sourcePort: local.chargenPort }
+          : a.kind !== 'throughput'
           ? { host: '127.0.0.1', port: local.echoPort }
           : a.reverse
-            ? { host: '127.0.0.1', port: local.chargenPort }
-            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? local.chargenPort : undefined };
+            ? { host: '127.0.0.1', port: a.protocol === 'udp' ? local.udpSourcePort : local.chargenPort }
+            : { host: '127.0.0.1', port: local.discardPort, sourcePort: a.bidir ? (a.protocol === 'udp' ? local.udpSourcePort : local.chargenPort) : undefined };
     } else {
       target = { host: a.host, netns: a.netns };
     }

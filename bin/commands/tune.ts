@@ -16,14 +16,14 @@ interface Args {
   json: boolean;
   save?: string;
   html?: string;
-  prefix: string;
+  lab: string;
 }
 
 const checkPreset = (v: string) => {
   if (!PRESET_NAME.test(v) || v === 'builtin') throw new UsageError(`bad preset name ${JSON.stringify(v)}: a-z, 0-9 and -, 1-32, not builtin`);
 };
 const checkPrefix = (v: string) => {
-  if (!/^[a-z0-9]{1,4}$/.test(v)) throw new UsageError(`bad prefix ${JSON.stringify(v)}: 1-4 of a-z0-9`);
+  if (!/^[a-z0-9]{1,4}$/.test(v)) throw new UsageError(`bad --lab prefix ${JSON.stringify(v)}: 1-4 of a-z0-9`);
 };
 
 const command: CommandModule<object, Args> = {
@@ -36,12 +36,12 @@ const command: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .option('save', { type: 'string', requiresArg: true, coerce: textWith('save', checkPreset), describe: 'save the winner as this preset (lab up --net NAME); "default" makes it the lab\'s default' })
       .option('html', { type: 'string', requiresArg: true, coerce: outFileFlag('html'), describe: 'write an HTML page with the charts to this file' })
-      .option('prefix', { type: 'string', default: 'tu', requiresArg: true, coerce: textWith('prefix', checkPrefix), describe: 'name prefix of the labs tune makes (a random suffix follows)' })
+      .option('lab', { type: 'string', default: 'tu', requiresArg: true, coerce: textWith('lab', checkPrefix), describe: 'PREFIX: the labs tune makes are named PREFIX, a random suffix and a number (as paper --lab)' })
       .example('$0 tune --quick', 'a short sweep, then the --net line to use')
       .example('$0 tune --save fast --html tune.html', 'the full sweep; the winner saved as preset "fast"') as unknown as Argv<Args>,
   handler: async (a) => {
     const tty = process.stderr.isTTY;
-    const r = await interruptible((signal) => tune({ transports: a.transports, quick: a.quick, labPrefix: a.prefix, signal,
+    const r = await interruptible((signal) => tune({ transports: a.transports, quick: a.quick, labPrefix: a.lab, signal,
       progress: tty ? (l) => process.stderr.write(`${l}\n`) : undefined }));
     if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else process.stdout.write(tuneText(r));

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <ctime>
 #include <system_error>
 
 #include "clock.h"
@@ -76,6 +77,32 @@ bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping,
   return true;
 }
 
+// Reads exactly n bytes before deadlineNs; false when the peer closed, stop() was called or the
+// deadline passed (the receive timeout, kWakeNs, bounds each call).
+bool recvAll(int fd, char* p, size_t n, const std::atomic<bool>& stopping, uint64_t deadlineNs) {
+  while (n) {
+    if (stopping.load(std::memory_order_relaxed) || monoNs() >= deadlineNs) return false;
+    ssize_t r = recv(fd, p, n, 0);
+    if (r > 0) {
+      p += r;
+      n -= size_t(r);
+    } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void setPort(sockaddr_storage& ss, uint16_t port) {
+  if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(port);
+  else reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(port);
+}
+
+void sleepNs(uint64_t ns) {
+  timespec ts{time_t(ns / 1000000000ull), long(ns % 1000000000ull)};
+  nanosleep(&ts, nullptr);
+}
+
 }  // namespace
 
 Endpoint::Endpoint(EndpointOptions o) : o_(std::move(o)) {}
@@ -109,6 +136,10 @@ void Endpoint::startThreads() {
           tcpChargenFd_ = bindSocket(o_.bind, o_.chargenPort, Proto::TCP, "TCP chargen");
           chargenPort_ = portOf(tcpChargenFd_.get());
         }
+        if (o_.udpSource) {
+          udpSourceFd_ = bindSocket(o_.bind, o_.udpSourcePort, Proto::TCP, "UDP source control");
+          udpSourcePort_ = portOf(udpSourceFd_.get());
+        }
       }
       if (o_.udp) {
         udpEchoFd_ = bindSocket(o_.bind, o_.tcp ? echoPort_ : o_.echoPort, Proto::UDP, "UDP echo");
@@ -130,6 +161,8 @@ void Endpoint::startThreads() {
     services_.emplace_back([this] { nameThread("umlperf-tcpdisc"); acceptLoop(tcpDiscardFd_.get(), Discard); });
     if (tcpChargenFd_)
       services_.emplace_back([this] { nameThread("umlperf-tcpchar"); acceptLoop(tcpChargenFd_.get(), Chargen); });
+    if (udpSourceFd_)
+      services_.emplace_back([this] { nameThread("umlperf-udpsrc"); acceptLoop(udpSourceFd_.get(), UdpSource); });
   }
   if (o_.udp) {
     services_.emplace_back([this] { nameThread("umlperf-udpecho"); udpEcho(); });
@@ -139,12 +172,12 @@ void Endpoint::startThreads() {
 
 void Endpoint::stop() {
   if (!started_ || stopping_.exchange(true)) return;
-  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_})
+  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_})
     if (*fd) shutdown(fd->get(), SHUT_RDWR);
   for (auto& t : services_) t.join();
   services_.clear();
   reap(true);
-  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_}) fd->reset();
+  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_}) fd->reset();
 }
 
 // Joins finished connection threads; with all, first wakes and then joins every one.
@@ -208,10 +241,14 @@ void Endpoint::acceptLoop(int lfd, Service service) {
     Conn* raw = c.get();
     try {
       c->thread = std::thread([this, raw, service] {
-        nameThread(service == Echo ? "umlperf-echo" : service == Discard ? "umlperf-discard" : "umlperf-chargen");
+        nameThread(service == Echo      ? "umlperf-echo"
+                   : service == Discard ? "umlperf-discard"
+                   : service == Chargen ? "umlperf-chargen"
+                                        : "umlperf-udpsrc-c");
         if (service == Echo) tcpEcho(raw);
         else if (service == Discard) tcpDiscard(raw);
-        else tcpChargen(raw);
+        else if (service == Chargen) tcpChargen(raw);
+        else udpSource(raw);
         finish(raw);
       });
     } catch (const std::system_error&) {
@@ -336,7 +373,7 @@ void Endpoint::udpDiscard() {
   int fd = udpDiscardFd_.get();
   constexpr unsigned kBatch = 16, kSessions = 64;
   struct Session {
-    uint64_t id = 0, datagrams = 0, bytes = 0, lastUse = 0;
+    uint64_t id = 0, datagrams = 0, bytes = 0, lastUse = 0, next = 0, reordered = 0;
   };
   std::vector<Session> sessions(kSessions);
   UdpGuard guard(echoPort_, discardPort_, o_.udpRepliesPerSecond);
@@ -370,22 +407,147 @@ void Endpoint::udpDiscard() {
         if (x.id == h.session) { s = &x; break; }
         if (x.lastUse < s->lastUse) s = &x;
       }
-      if (s->id != h.session) *s = Session{h.session, 0, 0, 0};
+      if (s->id != h.session) *s = Session{h.session, 0, 0, 0, 0, 0};
       s->lastUse = ++useClock;
       if (h.kind == kWireData) {
         s->datagrams++;
         s->bytes += len;
+        // Late: a higher sequence number arrived before it.
+        if (h.seq < s->next) s->reordered++;
+        else s->next = h.seq + 1;
       } else if (h.kind == kWireQuery && len >= kWireQuerySize) {
         if (guard.check(from[i], static_cast<const char*>(iov[i].iov_base), len, monoNs()) != UdpGuard::Answer) {
           stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
           continue;
         }
-        WireReport rep{{kWireMagic, kWireReport, {0, 0, 0}, h.session, 0}, s->datagrams, s->bytes};
+        WireReport rep{{kWireMagic, kWireReport, {0, 0, 0}, h.session, 0}, s->datagrams, s->bytes, s->reordered};
         sendto(fd, &rep, sizeof rep, 0, reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
         stats_.udpQueries.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
+}
+
+}  // namespace umlperf
+
+namespace umlperf {
+
+// The paced UDP source (reverse UDP). No amplification: it is asked for over an accepted TCP
+// connection (a handshake proves the peer's address), it sends only to that address, at most at
+// udpSourceMaxMbps and for at most sourceMaxNs, and it stops as soon as the control connection
+// closes, the peer's port is closed (ICMP unreachable) or stop() is called.
+void Endpoint::udpSource(Conn* c) {
+  constexpr uint64_t kRequestNs = 5000000000ull;  // a client that asks nothing in time is dropped
+  char msg[kSourceMsgSize] = {};
+  if (!recvAll(c->fd, msg, sizeof msg, stopping_, monoNs() + kRequestNs)) {
+    stats_.udpSourceRefused++;
+    return;
+  }
+  c->activeNs.store(monoNs(), std::memory_order_relaxed);
+  SourceRequest rq;
+  memcpy(&rq, msg, sizeof rq);
+  if (rq.h.magic != kWireMagic || rq.h.kind != kWireSourceRequest) {
+    stats_.udpSourceRefused++;
+    return;  // not our protocol: close without a word
+  }
+  SourceReply rep{};
+  rep.h = {kWireMagic, kWireSourceRefuse, {0, 0, 0}, rq.h.session, 0};
+  rep.maxBitsPerSecond = uint64_t(o_.udpSourceMaxMbps * 1e6);
+  rep.maxDurationNs = o_.sourceMaxNs;
+  auto reply = [&](uint8_t kind) {
+    rep.h.kind = kind;
+    char out[kSourceMsgSize] = {};
+    memcpy(out, &rep, sizeof rep);
+    return sendAll(c->fd, out, sizeof out, stopping_, o_.idleTimeoutNs);
+  };
+  uint32_t reason = 0;
+  if (rq.bitsPerSecond == 0 || rq.bitsPerSecond > rep.maxBitsPerSecond) reason = kRefuseRate;
+  else if (rq.durationNs == 0 || rq.durationNs > o_.sourceMaxNs) reason = kRefuseDuration;
+  else if (rq.size < sizeof(WireHeader) || rq.size > 65507) reason = kRefuseSize;
+  else if (rq.udpPort < 1024) reason = kRefusePort;
+  Fd u;
+  if (!reason) {
+    // To the control connection's peer address only; from the address the client reached.
+    sockaddr_storage peer{}, local{};
+    socklen_t plen = sizeof peer, llen = sizeof local;
+    if (getpeername(c->fd, reinterpret_cast<sockaddr*>(&peer), &plen) < 0 ||
+        getsockname(c->fd, reinterpret_cast<sockaddr*>(&local), &llen) < 0) {
+      reason = kRefuseSocket;
+    } else {
+      setPort(peer, rq.udpPort);
+      setPort(local, 0);
+      u = Fd(socket(peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      if (!u || bind(u.get(), reinterpret_cast<sockaddr*>(&local), llen) < 0 ||
+          connect(u.get(), reinterpret_cast<sockaddr*>(&peer), plen) < 0)
+        reason = kRefuseSocket;
+    }
+  }
+  if (reason) {
+    rep.reason = reason;
+    reply(kWireSourceRefuse);
+    stats_.udpSourceRefused++;
+    return;
+  }
+  if (!reply(kWireSourceAccept)) return;
+
+  constexpr unsigned kBatch = 32;
+  const size_t size = rq.size;
+  std::vector<char> bufs(size * kBatch);
+  for (size_t i = 0; i < bufs.size(); i++) bufs[i] = char(' ' + i % 95);
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  memset(msgs, 0, sizeof msgs);
+  for (unsigned i = 0; i < kBatch; i++) {
+    WireHeader h{kWireMagic, kWireData, {0, 0, 0}, rq.h.session, 0};
+    memcpy(bufs.data() + i * size, &h, sizeof h);
+    iov[i] = {bufs.data() + i * size, size};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  setBuffers(u.get(), 4 << 20);
+  setSendTimeout(u.get(), kWakeNs);
+  // An anchored schedule: datagram k is due at start + k * gap, so a late wake-up is made up
+  // in the next batch and the average rate never exceeds the one asked for.
+  const double gapNs = double(size) * 8e9 / double(rq.bitsPerSecond);
+  const uint64_t start = monoNs();
+  uint64_t sent = 0, nextCheck = start;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    uint64_t now = monoNs();
+    if (now - start >= rq.durationNs || (rq.maxDatagrams && sent >= rq.maxDatagrams)) break;
+    if (now >= nextCheck) {
+      // The client's close ends the stream; anything it sends meanwhile is ignored.
+      char sink[kSourceMsgSize];
+      ssize_t r = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return;
+      c->activeNs.store(now, std::memory_order_relaxed);
+      nextCheck = now + 10000000;
+    }
+    uint64_t due = uint64_t(double(now - start) / gapNs) + 1;
+    if (rq.maxDatagrams && due > rq.maxDatagrams) due = rq.maxDatagrams;
+    if (due <= sent) {
+      uint64_t at = start + uint64_t(double(sent) * gapNs);
+      uint64_t wait = at > now ? at - now : 0;
+      sleepNs(wait < 10000000 ? wait : 10000000);
+      continue;
+    }
+    unsigned n = due - sent < kBatch ? unsigned(due - sent) : kBatch;
+    for (unsigned i = 0; i < n; i++) {
+      uint64_t seq = sent + i;
+      memcpy(bufs.data() + i * size + offsetof(WireHeader, seq), &seq, 8);
+    }
+    int rc = sendmmsg(u.get(), msgs, n, 0);
+    if (rc > 0) {
+      sent += unsigned(rc);
+      stats_.udpSourceDatagrams.fetch_add(unsigned(rc), std::memory_order_relaxed);
+    } else if (errno == ECONNREFUSED) {
+      break;  // the client's UDP port is closed: stop sending to it
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOBUFS) {
+      break;
+    }
+  }
+  rep.datagrams = sent;
+  rep.bytes = sent * size;
+  reply(kWireSourceDone);
 }
 
 }  // namespace umlperf

@@ -3,7 +3,9 @@
 // throughput. Blocking by default: in a one-CPU guest, spinning would distort what is measured.
 // A reply is never larger than its request, except chargen's stream: that goes only to the
 // peer of an established TCP connection (no spoofed victim), at the pace that peer reads, and
-// for at most sourceMaxNs; there is no UDP chargen.
+// for at most sourceMaxNs; there is no UDP chargen. The UDP source (reverse UDP) is asked for
+// over a TCP connection and sends only to that connection's peer address, at most at
+// udpSourceMaxMbps and for at most sourceMaxNs (wire.h: SourceRequest).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -24,6 +26,9 @@ struct EndpointOptions {
   uint16_t discardPort = 7008;  // 0: any free port
   uint16_t chargenPort = 7009;  // TCP only; 0: any free port
   bool chargen = true;
+  uint16_t udpSourcePort = 7010;          // TCP control for the paced UDP source; 0: any free port
+  bool udpSource = true;
+  double udpSourceMaxMbps = 1000;         // per control connection
   uint64_t sourceMaxNs = 60000000000ull;  // a chargen connection is closed after this long
   bool tcp = true, udp = true;
   Wait wait = Wait::Block;
@@ -41,6 +46,8 @@ struct EndpointStats {
   std::atomic<uint64_t> udpIgnored{0};     // reserved or own source port, reflection loop, rate limit
   std::atomic<uint64_t> chargenBytes{0};   // handed to the kernel by the chargen source
   std::atomic<uint64_t> chargenCapped{0};  // chargen connections closed at sourceMaxNs
+  std::atomic<uint64_t> udpSourceDatagrams{0};  // sent by the UDP source
+  std::atomic<uint64_t> udpSourceRefused{0};    // requests refused (over a cap, malformed, silent)
 };
 
 class Endpoint {
@@ -52,11 +59,12 @@ class Endpoint {
   uint16_t echoPort() const { return echoPort_; }
   uint16_t discardPort() const { return discardPort_; }
   uint16_t chargenPort() const { return chargenPort_; }
+  uint16_t udpSourcePort() const { return udpSourcePort_; }
   const EndpointStats& stats() const { return stats_; }
   const EndpointOptions& options() const { return o_; }
 
  private:
-  enum Service { Echo, Discard, Chargen };
+  enum Service { Echo, Discard, Chargen, UdpSource };
   struct Conn {
     std::thread thread;
     int fd;
@@ -73,6 +81,7 @@ class Endpoint {
   void tcpEcho(Conn* c);
   void tcpDiscard(Conn* c);
   void tcpChargen(Conn* c);
+  void udpSource(Conn* c);
   void udpEcho();
   void udpDiscard();
   void reap(bool all);
@@ -80,8 +89,8 @@ class Endpoint {
 
   EndpointOptions o_;
   EndpointStats stats_;
-  Fd tcpEchoFd_, tcpDiscardFd_, tcpChargenFd_, udpEchoFd_, udpDiscardFd_;
-  uint16_t echoPort_ = 0, discardPort_ = 0, chargenPort_ = 0;
+  Fd tcpEchoFd_, tcpDiscardFd_, tcpChargenFd_, udpEchoFd_, udpDiscardFd_, udpSourceFd_;
+  uint16_t echoPort_ = 0, discardPort_ = 0, chargenPort_ = 0, udpSourcePort_ = 0;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> services_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "histogram.h"
 #include "sock.h"
 
 namespace umlperf {
@@ -50,6 +51,8 @@ struct ResponseOptions : CommonOptions {
   uint64_t warmup = 100;
   uint64_t intervalNs = 0;
   uint64_t timeoutNs = 200000000;  // per request: UDP: lost (3 in a row fail the probe); TCP: fails
+  bool histogram = false;  // record into `hist` (bounded memory) ...
+  bool samples = true;     // ... and/or keep every sample (rttNs)
 };
 struct ResponseResult {
   std::vector<int64_t> rttNs;  // one per answered measured request, in order
@@ -59,6 +62,7 @@ struct ResponseResult {
   int64_t durationNs = 0;      // the measured phase
   std::string peer;
   bool partial = false;        // the probe failed; these are the requests measured until then
+  LogHistogram hist;           // with histogram: every answered measured request
 };
 
 enum class Direction { Send, Receive, Both };
@@ -74,6 +78,9 @@ struct ThroughputOptions : CommonOptions {
   uint16_t sourcePort = 0;
   unsigned parallel = 1;     // streams per direction, each on a connection (and thread) of its own
   uint64_t intervalNs = 0;   // 0: no interval snapshots
+  // UDP: send streams are paced at this rate (0: as fast as possible); receive streams ask the
+  // endpoint's UDP source (control at sourcePort, wire.h) for this rate (required, > 0).
+  double rateMbps = 0;
 };
 // Cumulative counters of one stream at the end of an interval (the first interval starts at
 // the stream's start). Taken by the stream's own thread at most once per interval.
@@ -81,6 +88,7 @@ struct IntervalSnapshot {
   int64_t endNs = 0;         // since the common start of all streams
   uint64_t bytes = 0;        // sent (send streams) or received (receive streams)
   uint64_t retransmits = 0;  // TCP send streams: TCP_INFO total retransmits
+  uint64_t lost = 0;         // UDP receive streams: sequence numbers skipped so far
 };
 struct ThroughputResult {  // one stream
   bool receive = false;            // this stream received from a source (reverse)
@@ -92,7 +100,10 @@ struct ThroughputResult {  // one stream
   int64_t durationNs = 0;          // TCP: first byte .. peer closed after our FIN; UDP: = send
   bool receiverCounted = false;    // UDP: the endpoint reported what it received
   uint64_t bytesReceived = 0;      // UDP: receiver's count; TCP: = bytesSent when confirmed
-  uint64_t datagramsReceived = 0;
+  uint64_t datagramsReceived = 0;  // UDP receive streams: distinct datagrams that arrived here
+  uint64_t reordered = 0;          // UDP: arrived after a higher sequence number (receiver's count)
+  bool reorderCounted = false;     // UDP send: the receiver reported reordering
+  uint64_t duplicates = 0;         // UDP receive streams
   bool drained = false;            // TCP: the peer confirmed by closing
   uint32_t size = 0;
   std::string peer;
@@ -125,12 +136,15 @@ struct CrrOptions : CommonOptions {
   uint64_t transactions = 1000;
   uint64_t warmup = 10;
   uint64_t timeoutNs = 5000000000ull;  // per transaction, connect included
+  bool histogram = false;        // as ResponseOptions
+  bool samples = true;
 };
 struct CrrResult {
   std::vector<int64_t> latencyNs;  // one per measured transaction: connect start .. close done
   int64_t durationNs = 0;          // the measured phase
   std::string peer;
   bool partial = false;            // the probe failed; these are the transactions until then
+  LogHistogram hist;
 };
 
 void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r);

@@ -50,7 +50,8 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
   Address a = resolve(o.host, o.port);
   r.peer = a.str();
   std::vector<char> req(o.size ? o.size : 1), got(req.size());
-  r.latencyNs.reserve(size_t(o.transactions));
+  if (o.samples) r.latencyNs.reserve(size_t(o.transactions));
+  uint64_t measured = 0;
   Throttle progress(clk, c);
   const uint64_t total = o.warmup + o.transactions;
   uint64_t measuredStart = 0, end = 0;
@@ -74,17 +75,19 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
       uint64_t t1 = clk.now();
       if (i >= o.warmup) {
         if (i == o.warmup) measuredStart = t0;
-        r.latencyNs.push_back(clk.toNs(t1 - t0));
+        if (o.samples) r.latencyNs.push_back(clk.toNs(t1 - t0));
+        if (o.histogram) r.hist.record(clk.toNs(t1 - t0));
+        measured++;
         end = t1;
       }
       progress.tick(t1, i + 1, total);
     }
   } catch (...) {
     r.partial = true;
-    r.durationNs = r.latencyNs.empty() ? 0 : clk.toNs(end - measuredStart);
+    r.durationNs = measured ? clk.toNs(end - measuredStart) : 0;
     throw;
   }
-  r.durationNs = r.latencyNs.empty() ? 0 : clk.toNs(end - measuredStart);
+  r.durationNs = measured ? clk.toNs(end - measuredStart) : 0;
   if (c.progress) c.progress(1, 1);
 }
 

@@ -154,7 +154,8 @@ void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r) {
   }
 
   const uint64_t total = o.warmup + o.iterations;
-  std::vector<uint64_t> ticks(o.iterations);  // preallocated: the loop never allocates
+  // Preallocated: the loop never allocates (the histogram grows only to the range seen).
+  std::vector<uint64_t> ticks(o.samples ? o.iterations : 0);
   std::vector<char> sbuf(o.size), rbuf(udp ? kMaxDatagram : o.size);
   for (size_t i = 0; i < sbuf.size(); i++) sbuf[i] = char('a' + i % 26);
 
@@ -169,6 +170,7 @@ void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r) {
     r.stale = stale;
     r.durationNs = measured ? clk.toNs(end - measuredStart) : 0;
     r.rttNs.clear();
+    if (!o.samples) return;
     r.rttNs.reserve(measured - lost);
     for (uint64_t i = 0; i < measured; i++)
       if (ticks[i]) r.rttNs.push_back(clk.toNs(ticks[i]));
@@ -191,7 +193,8 @@ void runResponse(const ResponseOptions& o, Control& c, ResponseResult& r) {
       uint64_t t1 = clk.now();
       if (ok) L.checkReply(rbuf.data(), sbuf.data(), seq, udp);
       if (i >= o.warmup) {
-        ticks[i - o.warmup] = ok ? t1 - t0 : 0;  // 0 marks a lost request
+        if (o.samples) ticks[i - o.warmup] = ok ? t1 - t0 : 0;  // 0 marks a lost request
+        if (o.histogram && ok) r.hist.record(clk.toNs(t1 - t0));
         lost += !ok;
         measured++;
       }

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <ctime>
+#include <poll.h>
+#include <netinet/in.h>
 #include <exception>
 #include <memory>
 #include <system_error>
@@ -38,6 +41,21 @@ struct Budget {
   }
 };
 
+// Waits until tick `at` (at most 10 ms per call): sleeping, or polling the clock in spin mode.
+void waitUntil(const Clock& clk, Control& c, uint64_t at, bool spin) {
+  uint64_t now = clk.now();
+  if (at <= now) return;
+  uint64_t ns = clk.toNs(at - now);
+  if (ns > 10000000) ns = 10000000;
+  if (spin) {
+    uint64_t end = now + clk.fromNs(ns);
+    while (clk.now() < end && !c.cancelled()) {}
+    return;
+  }
+  timespec ts{0, long(ns)};
+  nanosleep(&ts, nullptr);
+}
+
 // Snapshots a stream's cumulative counters at the end of each interval: in the loop, one
 // comparison per iteration; the snapshot itself at most once per interval. Boundaries stay on
 // the grid start + k * interval, so the streams of one run share them.
@@ -47,17 +65,17 @@ class Intervals {
             Control& c, unsigned stream, bool receive)
       : clk_(clk), t0_(t0), every_(everyNs ? clk.fromNs(everyNs) : 0), next_(everyNs ? t0 + every_ : UINT64_MAX),
         out_(out), fd_(tcpSendFd), c_(c), stream_(stream), receive_(receive) {}
-  inline void tick(uint64_t now, uint64_t bytes) {
-    if (now >= next_) take(now, bytes);
+  inline void tick(uint64_t now, uint64_t bytes, uint64_t lost = 0) {
+    if (now >= next_) take(now, bytes, lost);
   }
   // The last, partial interval.
-  void finish(uint64_t now, uint64_t bytes) {
-    if (every_ && (out_.empty() || out_.back().bytes != bytes)) take(now, bytes);
+  void finish(uint64_t now, uint64_t bytes, uint64_t lost = 0) {
+    if (every_ && (out_.empty() || out_.back().bytes != bytes || out_.back().lost != lost)) take(now, bytes, lost);
   }
 
  private:
-  void take(uint64_t now, uint64_t bytes) {
-    out_.push_back({clk_.toNs(now - t0_), bytes, fd_ >= 0 ? tcpRetransmits(fd_) : 0});
+  void take(uint64_t now, uint64_t bytes, uint64_t lost) {
+    out_.push_back({clk_.toNs(now - t0_), bytes, fd_ >= 0 ? tcpRetransmits(fd_) : 0, lost});
     if (now >= next_) next_ += every_ * ((now - next_) / every_ + 1);
     if (c_.interval) c_.interval(stream_, receive_, out_.back());
   }
@@ -163,6 +181,219 @@ void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
   r.drained = true;
 }
 
+// Reverse UDP: asks the endpoint's UDP source (over the TCP control connection `ctl`) for a
+// paced stream to a UDP socket of ours, counts what arrives by sequence number (distinct,
+// duplicates, reordered), and takes the source's own count of what it sent from its final
+// report: lost = sent - distinct received. Timed from the common start to the last datagram.
+void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int ctl, const Clock& clk, uint64_t t0, unsigned id) {
+  const bool lead = id == 0;
+  const size_t size = o.size ? o.size : 1472;
+  r.size = uint32_t(size);
+  r.receive = true;
+  if (size < sizeof(WireHeader) || size > 65507) throwCode("EINVAL", "a UDP source datagram is 24..65507 bytes");
+  if (!(o.rateMbps > 0)) throwCode("EINVAL", "reverse UDP needs a rate");
+  if (!o.durationNs) throwCode("EINVAL", "reverse UDP runs for a duration");
+  // Every sequence number the source may send at that rate and duration (and a margin).
+  const double expected = o.rateMbps * 1e6 * double(o.durationNs) / 1e9 / (double(size) * 8) * 1.05 + 1024;
+  constexpr double kMaxTracked = double(1ull << 28);
+  if (expected > kMaxTracked) throwCode("EINVAL", "too many datagrams to track: raise the size, or lower the rate or the duration");
+  const uint64_t seqBound = uint64_t(expected);
+  std::vector<uint64_t> seen(size_t(seqBound / 64 + 1), 0);
+
+  // Our UDP socket on the address the control connection uses; the source sends from the
+  // control connection's peer address, and nothing from elsewhere is counted.
+  sockaddr_storage local{}, peer{};
+  socklen_t llen = sizeof local, plen = sizeof peer;
+  if (getsockname(ctl, reinterpret_cast<sockaddr*>(&local), &llen) < 0 || getpeername(ctl, reinterpret_cast<sockaddr*>(&peer), &plen) < 0)
+    throwErrno("getsockname", "cannot read the control connection's addresses");
+  if (local.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(local).sin_port = 0;
+  else reinterpret_cast<sockaddr_in6&>(local).sin6_port = 0;
+  Fd u(socket(local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!u || bind(u.get(), reinterpret_cast<sockaddr*>(&local), llen) < 0) throwErrno("bind", "cannot open a UDP socket to receive on");
+  Attached au(c, u.get());
+  setBuffers(u.get(), 8 << 20);
+  sockaddr_storage mine{};
+  socklen_t mlen = sizeof mine;
+  getsockname(u.get(), reinterpret_cast<sockaddr*>(&mine), &mlen);
+  const uint16_t udpPort = ntohs(mine.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(mine).sin_port
+                                                            : reinterpret_cast<sockaddr_in6&>(mine).sin6_port);
+  setNonBlocking(u.get(), true);
+  setNonBlocking(ctl, true);
+
+  uint64_t session = 0;
+  while (getrandom(&session, sizeof session, 0) != sizeof session) {}
+  SourceRequest rq{};
+  rq.h = {kWireMagic, kWireSourceRequest, {0, 0, 0}, session, 0};
+  rq.bitsPerSecond = uint64_t(o.rateMbps * 1e6);
+  rq.durationNs = o.durationNs;
+  rq.maxDatagrams = 0;
+  rq.size = uint32_t(size);
+  rq.udpPort = udpPort;
+  char out[kSourceMsgSize] = {};
+  memcpy(out, &rq, sizeof rq);
+
+  // Every wait below is a poll of at most kSliceNs, so cancel (which shuts both sockets down)
+  // and the deadlines are noticed.
+  const uint64_t stallTicks = clk.fromNs(o.drainTimeoutNs);
+  auto pollFor = [&](short ctlEvents) {
+    pollfd p[2] = {{ctl, ctlEvents, 0}, {u.get(), POLLIN, 0}};
+    // With intervals, wake often enough to close an interval in which nothing arrived.
+    int rc = poll(p, 2, o.wait == Wait::Spin ? 0 : o.intervalNs ? 10 : int(kSliceNs / 1000000));
+    if (c.cancelled()) throwCancelled();
+    if (rc < 0 && errno != EINTR) throwErrno("poll", "cannot wait for the source " + r.peer);
+  };
+  size_t off = 0;
+  uint64_t since = clk.now();
+  while (off < sizeof out) {
+    ssize_t w = send(ctl, out + off, sizeof out - off, MSG_NOSIGNAL);
+    if (w > 0) {
+      off += size_t(w);
+      continue;
+    }
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("send", "cannot ask the source " + r.peer);
+    if (clk.now() - since > stallTicks) throwErrno("send", "the source " + r.peer + " takes no request", ETIMEDOUT);
+    pollFor(POLLOUT);
+  }
+
+  // The control connection's messages, 64 bytes each.
+  char in[kSourceMsgSize];
+  size_t have = 0;
+  auto readReply = [&](SourceReply& rep) -> bool {  // true when a whole message is in rep
+    ssize_t n = recv(ctl, in + have, sizeof in - have, 0);
+    if (n == 0) {
+      if (c.cancelled()) throwCancelled();
+      throwPeer("CLOSED", "the source " + r.peer + " closed the control connection before it reported what it sent");
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+      if (c.cancelled()) throwCancelled();
+      throwErrno("recv", "cannot read the control connection of " + r.peer);
+    }
+    have += size_t(n);
+    if (have < sizeof in) return false;
+    have = 0;
+    memcpy(&rep, in, sizeof rep);
+    if (rep.h.magic != kWireMagic || rep.h.session != session ||
+        (rep.h.kind != kWireSourceAccept && rep.h.kind != kWireSourceRefuse && rep.h.kind != kWireSourceDone))
+      throwPeer("BAD_REPLY", r.peer + " is not a umlperf UDP source: its answer to the request is not one");
+    return true;
+  };
+  SourceReply rep{};
+  since = clk.now();
+  for (;;) {
+    if (c.cancelled()) throwCancelled();
+    if (readReply(rep)) break;
+    if (clk.now() - since > stallTicks) throwErrno("recv", "the source " + r.peer + " did not answer the request", ETIMEDOUT);
+    pollFor(POLLIN);
+  }
+  if (rep.h.kind == kWireSourceRefuse) {
+    std::string why = rep.reason == kRefuseRate       ? "the rate is over its cap of " + std::to_string(rep.maxBitsPerSecond / 1000000) + " Mbit/s"
+                      : rep.reason == kRefuseDuration ? "the duration is over its cap of " + std::to_string(rep.maxDurationNs / 1000000) + " ms"
+                      : rep.reason == kRefuseSize     ? "the datagram size is out of range"
+                      : rep.reason == kRefusePort     ? "the UDP port is reserved"
+                                                      : "it cannot open a UDP socket to us";
+    throwCode("ERR_UMLPERF_SOURCE_REFUSED", "the UDP source " + r.peer + " refused: " + why);
+  }
+  if (rep.h.kind != kWireSourceAccept) throwPeer("BAD_REPLY", "the source " + r.peer + " reported before it accepted");
+
+  constexpr unsigned kBatch = 32;
+  std::vector<char> bufs(kBatch * 2048);
+  const size_t slot = size + 1 <= 2048 ? 2048 : size + 1;
+  if (slot > 2048) bufs.resize(kBatch * slot);
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  sockaddr_storage from[kBatch];
+  Throttle progress(clk, c, lead);
+  Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, true);
+  uint64_t bytes = 0, distinct = 0, next = 0, last = t0, activity = clk.now();
+  bool done = false;
+  uint64_t doneAt = 0;
+  const uint64_t graceTicks = clk.fromNs(200000000);
+  const uint64_t giveUp = clk.now() + clk.fromNs(o.durationNs) + stallTicks;
+  auto samePeer = [&](const sockaddr_storage& f) {
+    if (f.ss_family != peer.ss_family) return false;
+    if (f.ss_family == AF_INET)
+      return reinterpret_cast<const sockaddr_in&>(f).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(peer).sin_addr.s_addr;
+    return memcmp(&reinterpret_cast<const sockaddr_in6&>(f).sin6_addr, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, 16) == 0;
+  };
+  for (;;) {
+    if (c.cancelled()) throwCancelled();
+    for (unsigned i = 0; i < kBatch; i++) {
+      iov[i] = {bufs.data() + i * slot, slot};
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    int n = recvmmsg(u.get(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    uint64_t now = clk.now();
+    if (n > 0) {
+      for (int i = 0; i < n; i++) {
+        size_t len = msgs[i].msg_len;
+        if (len != size || !samePeer(from[i])) continue;  // not the stream asked for
+        WireHeader h;
+        memcpy(&h, iov[i].iov_base, sizeof h);
+        if (h.magic != kWireMagic || h.kind != kWireData || h.session != session) continue;
+        if (h.seq >= seqBound)
+          throwPeer("WRONG_SEQUENCE", "the source " + r.peer + " sent sequence number " + std::to_string(h.seq) +
+                                          ", more datagrams than the rate and duration allow");
+        uint64_t& word = seen[size_t(h.seq / 64)];
+        const uint64_t bit = 1ull << (h.seq % 64);
+        if (word & bit) {
+          r.duplicates++;
+          continue;
+        }
+        word |= bit;
+        distinct++;
+        bytes += len;
+        if (h.seq < next) r.reordered++;
+        else next = h.seq + 1;
+      }
+      last = activity = now;
+      iv.tick(now, bytes, next - distinct);
+      progress.tick(now, clk.toNs(now - t0), o.durationNs);
+      // A source that never stops (duplicates, say) is still bounded by the run's time.
+      if (done ? distinct >= rep.datagrams || now - doneAt > stallTicks : now > giveUp) {
+        if (!done) throwErrno("recv", "the source " + r.peer + " did not report the end of its stream", ETIMEDOUT);
+        break;
+      }
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      if (c.cancelled()) throwCancelled();
+      throwErrno("recvmmsg", "cannot receive from " + r.peer);
+    }
+    iv.tick(now, bytes, next - distinct);
+    if (!done) {
+      if (readReply(rep)) {
+        if (rep.h.kind != kWireSourceDone) throwPeer("BAD_REPLY", "the source " + r.peer + " sent a second answer");
+        done = true;
+        doneAt = now;
+        activity = now;
+      }
+    }
+    // After the source's report, what it sent is in flight or here: wait until all of it has
+    // arrived or nothing more comes for a short while.
+    if (done && (distinct >= rep.datagrams || now - activity > graceTicks || now - doneAt > stallTicks)) break;
+    if (!done && now - activity > stallTicks) throwErrno("recv", "the source " + r.peer + " stopped sending", ETIMEDOUT);
+    if (!done && now > giveUp) throwErrno("recv", "the source " + r.peer + " did not report the end of its stream", ETIMEDOUT);
+    pollFor(done ? 0 : POLLIN);
+  }
+  if (distinct > rep.datagrams || bytes > rep.bytes)
+    throwPeer("BAD_REPORT", "the source reports " + std::to_string(rep.datagrams) + " datagrams sent, " + std::to_string(distinct) +
+                                " distinct ones arrived");
+  iv.finish(last, bytes, rep.datagrams - distinct);
+  r.bytesSeen = bytes;
+  r.datagramsReceived = distinct;
+  r.datagramsSent = rep.datagrams;
+  r.bytesSent = 0;
+  r.receiverCounted = true;
+  r.reorderCounted = true;
+  r.sendDurationNs = r.durationNs = clk.toNs(last - t0);
+  r.drained = true;
+}
+
 void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
   const bool lead = id == 0;
   const size_t size = o.size ? o.size : 1472;
@@ -194,12 +425,25 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   uint64_t sent = 0, dgrams = 0;
   uint64_t now = clk.now();
   Budget b(o, clk, t0);
+  // Paced: datagram k is due at t0 + k * gap (an anchored schedule: a late wake-up is made up
+  // in the next batch, the average never exceeds the rate).
+  const double gapTicks = o.rateMbps > 0 ? double(clk.fromNs(1000000000ull)) * double(size) * 8.0 / (o.rateMbps * 1e6) : 0;
   while (b.more(sent, now)) {
     if (c.cancelled()) throwCancelled();
     unsigned n = kBatch;
     if (o.bytes) {
       uint64_t left = (o.bytes - sent + size - 1) / size;
       if (left < n) n = unsigned(left);
+    }
+    if (gapTicks > 0) {
+      uint64_t due = uint64_t(double(now - t0) / gapTicks) + 1;
+      if (due <= dgrams) {
+        waitUntil(clk, c, t0 + uint64_t(double(dgrams) * gapTicks), spin);
+        now = clk.now();
+        b.lastProgress = now;
+        continue;
+      }
+      if (due - dgrams < n) n = unsigned(due - dgrams);
     }
     if (header)
       for (unsigned i = 0; i < n; i++) {
@@ -256,9 +500,10 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive the count from " + r.peer);
         continue;
       }
-      WireReport rep;
-      if (size_t(n) < sizeof rep) continue;
-      memcpy(&rep, a, sizeof rep);
+      WireReport rep{};
+      if (size_t(n) < kWireReportV1Size) continue;
+      memcpy(&rep, a, size_t(n) < sizeof rep ? size_t(n) : sizeof rep);
+      r.reorderCounted = size_t(n) >= sizeof rep;
       if (rep.h.magic != kWireMagic || rep.h.kind != kWireReport || rep.h.session != session) continue;
       if (rep.datagrams > dgrams || rep.bytes > sent)
         throwPeer("BAD_REPORT", "the receiver reports " + std::to_string(rep.datagrams) + " datagrams (" +
@@ -267,6 +512,9 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
       r.receiverCounted = true;
       r.datagramsReceived = rep.datagrams;
       r.bytesReceived = rep.bytes;
+      r.reordered = r.reorderCounted ? rep.reordered : 0;
+      if (r.reordered > rep.datagrams)
+        throwPeer("BAD_REPORT", "the receiver reports more datagrams reordered than received");
       break;
     }
   }
@@ -277,7 +525,6 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
 void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
   const Clock& clk = Clock::get();
   const bool send = o.direction != Direction::Receive, receive = o.direction != Direction::Send;
-  if (receive && o.proto != Proto::TCP) throwCode("EINVAL", "reverse and bidirectional throughput are TCP only");
   const unsigned n = o.parallel ? o.parallel : 1;
   if (n > 128) throwCode("EINVAL", "at most 128 parallel streams");
 
@@ -290,7 +537,9 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
     run.streams.emplace_back();
     run.streams.back().peer = a.str();
     run.streams.back().receive = rx;
-    fds.push_back(connectTo(a, o.proto, o.wait, o.busyPollUs, o.drainTimeoutNs, false, cancelledFn(c)));
+    // A UDP receive stream's connection is the TCP control of the endpoint's UDP source.
+    Proto p = rx ? Proto::TCP : o.proto;
+    fds.push_back(connectTo(a, p, rx && o.proto == Proto::UDP ? Wait::Block : o.wait, o.busyPollUs, o.drainTimeoutNs, false, cancelledFn(c)));
     attached.push_back(std::make_unique<Attached>(c, fds.back().get()));
   };
   for (unsigned i = 0; send && i < n; i++) open(o.port, false);
@@ -305,7 +554,9 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
     try {
       ThroughputResult& r = run.streams[i];
       int fd = fds[i].get();
-      if (r.receive)
+      if (r.receive && o.proto == Proto::UDP)
+        udpReceive(o, c, r, fd, clk, t0, unsigned(i));
+      else if (r.receive)
         tcpReceive(o, c, r, fd, clk, t0, unsigned(i));
       else if (o.proto == Proto::TCP)
         tcp(o, c, r, fd, clk, t0, unsigned(i));

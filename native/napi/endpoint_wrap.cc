@@ -19,7 +19,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
                         InstanceMethod("unref", &EndpointWrap::unref), InstanceMethod("stats", &EndpointWrap::stats),
                         InstanceAccessor("echoPort", &EndpointWrap::echoPort, nullptr),
                         InstanceAccessor("discardPort", &EndpointWrap::discardPort, nullptr),
-                        InstanceAccessor("chargenPort", &EndpointWrap::chargenPort, nullptr)});
+                        InstanceAccessor("chargenPort", &EndpointWrap::chargenPort, nullptr),
+                        InstanceAccessor("udpSourcePort", &EndpointWrap::udpSourcePort, nullptr)});
   }
 
   explicit EndpointWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EndpointWrap>(info) {
@@ -84,6 +85,9 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
   Napi::Value chargenPort(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), ep_->chargenPort());
   }
+  Napi::Value udpSourcePort(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), ep_->udpSourcePort());
+  }
   Napi::Value stats(const Napi::CallbackInfo& info) {
     const EndpointStats& s = ep_->stats();
     Napi::Object o = Napi::Object::New(info.Env());
@@ -98,6 +102,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
     o.Set("udpIgnored", double(s.udpIgnored.load()));
     o.Set("chargenBytes", double(s.chargenBytes.load()));
     o.Set("chargenCapped", double(s.chargenCapped.load()));
+    o.Set("udpSourceDatagrams", double(s.udpSourceDatagrams.load()));
+    o.Set("udpSourceRefused", double(s.udpSourceRefused.load()));
     return o;
   }
 

@@ -77,6 +77,7 @@ void Job::callJs(Napi::Env env, Napi::Function progress, Job* job, Message* m) {
     s.Set("endNs", double(msg->snap.endNs));
     s.Set("bytes", double(msg->snap.bytes));
     s.Set("retransmits", double(msg->snap.retransmits));
+    s.Set("lost", double(msg->snap.lost));
     try {
       progress.Call({Napi::String::New(env, "interval"), s});
     } catch (const Napi::Error&) {

@@ -21,6 +21,13 @@ void str(const Napi::Object& o, const char* key, std::string& out) {
   out = v.As<Napi::String>().Utf8Value();
 }
 
+void flag(const Napi::Object& o, const char* key, bool& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be true or false");
+  out = v.As<Napi::Boolean>().Value();
+}
+
 Wait readWait(const Napi::Object& o) {
   std::string w = "block";
   str(o, "wait", w);
@@ -52,6 +59,8 @@ void readResponse(const Napi::Object& o, ResponseOptions& r) {
   num(o, "warmup", r.warmup);
   num(o, "intervalNs", r.intervalNs);
   num(o, "timeoutNs", r.timeoutNs);
+  flag(o, "histogram", r.histogram);
+  flag(o, "samples", r.samples);
 }
 
 void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
@@ -67,6 +76,7 @@ void readThroughput(const Napi::Object& o, ThroughputOptions& t) {
   num(o, "sourcePort", t.sourcePort);
   num(o, "parallel", t.parallel);
   num(o, "intervalNs", t.intervalNs);
+  num(o, "rateMbps", t.rateMbps);
 }
 
 void readCrr(const Napi::Object& o, CrrOptions& r) {
@@ -76,6 +86,8 @@ void readCrr(const Napi::Object& o, CrrOptions& r) {
   num(o, "transactions", r.transactions);
   num(o, "warmup", r.warmup);
   num(o, "timeoutNs", r.timeoutNs);
+  flag(o, "histogram", r.histogram);
+  flag(o, "samples", r.samples);
 }
 
 void readStream(const Napi::Object& o, StreamOptions& s) {
@@ -95,6 +107,10 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   num(o, "chargenPort", e.chargenPort);
   Napi::Value chargen = o.Get("chargen");
   if (chargen.IsBoolean()) e.chargen = chargen.As<Napi::Boolean>();
+  num(o, "udpSourcePort", e.udpSourcePort);
+  Napi::Value udpSource = o.Get("udpSource");
+  if (udpSource.IsBoolean()) e.udpSource = udpSource.As<Napi::Boolean>();
+  num(o, "udpSourceMaxMbps", e.udpSourceMaxMbps);
   double sourceMaxMs = double(e.sourceMaxNs) / 1e6;
   num(o, "sourceMaxMs", sourceMaxMs);
   e.sourceMaxNs = uint64_t(sourceMaxMs * 1e6);

@@ -8,6 +8,22 @@ namespace umlperf {
 
 namespace {
 
+// The histogram as { alpha, count, zeros, minNs, maxNs, meanNs, m2, counts: Float64Array }.
+Napi::Object histogramOf(Napi::Env env, const LogHistogram& h) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("alpha", LogHistogram::kAlpha);
+  out.Set("count", double(h.count()));
+  out.Set("zeros", double(h.zeros()));
+  out.Set("minNs", double(h.min()));
+  out.Set("maxNs", double(h.max()));
+  out.Set("meanNs", h.mean());
+  out.Set("m2", h.m2());
+  Napi::Float64Array counts = Napi::Float64Array::New(env, h.counts().size());
+  for (size_t i = 0; i < h.counts().size(); i++) counts[i] = double(h.counts()[i]);
+  out.Set("counts", counts);
+  return out;
+}
+
 class ResponseJob : public Job {
  public:
   ResponseOptions o;
@@ -23,6 +39,7 @@ class ResponseJob : public Job {
     out.Set("stale", double(r.stale));
     out.Set("durationNs", double(r.durationNs));
     out.Set("peer", r.peer);
+    if (o.histogram) out.Set("histogram", histogramOf(env, r.hist));
     return out;
   }
 };
@@ -53,6 +70,7 @@ class ThroughputJob : public Job {
       s.Set("endNs", double(r.intervals[i].endNs));
       s.Set("bytes", double(r.intervals[i].bytes));
       s.Set("retransmits", double(r.intervals[i].retransmits));
+      s.Set("lost", double(r.intervals[i].lost));
       iv.Set(uint32_t(i), s);
     }
     out.Set("intervals", iv);
@@ -63,6 +81,9 @@ class ThroughputJob : public Job {
     out.Set("receiverCounted", r.receiverCounted);
     out.Set("bytesReceived", double(r.bytesReceived));
     out.Set("datagramsReceived", double(r.datagramsReceived));
+    out.Set("reordered", double(r.reordered));
+    out.Set("reorderCounted", r.reorderCounted);
+    out.Set("duplicates", double(r.duplicates));
     out.Set("drained", r.drained);
     out.Set("size", double(r.size));
     out.Set("peer", r.peer);
@@ -82,6 +103,7 @@ class CrrJob : public Job {
     out.Set("latencyNs", nsArray(env, r.latencyNs));
     out.Set("durationNs", double(r.durationNs));
     out.Set("peer", r.peer);
+    if (o.histogram) out.Set("histogram", histogramOf(env, r.hist));
     return out;
   }
 };

@@ -1,9 +1,10 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
+import { latencyUnderLoad } from '../rrul.js';
 import { runSummary, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
-import type { Experiment, Measurement, RateSearch, ServerRole, Side } from './model.js';
+import type { Experiment, Measurement, RateSearch, RrulRow, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
 
 /** The probes the experiments run: the real ones, or stand-ins that tests hand in. */
@@ -11,6 +12,8 @@ export interface Probes {
   responseTime: typeof responseTime;
   throughput: typeof throughput;
   streaming: typeof streaming;
+  /** The opt-in latency-under-load row (default the real one). */
+  latencyUnderLoad?: typeof latencyUnderLoad;
 }
 
 export const REAL_PROBES: Probes = { responseTime, throughput, streaming };
@@ -41,6 +44,8 @@ export interface PaperRunOptions {
   maxRuns?: number;
   /** The drift watch's reference probe (a loopback p50 in ns), run before every block. */
   reference?: () => Promise<number>;
+  /** Opt-in: a latency-under-load (RRUL) row per side, with one guest and no servers. */
+  rrul?: { streams: number; durationS: number };
 }
 
 export interface Collected {
@@ -48,6 +53,8 @@ export interface Collected {
   rateSearches: RateSearch[];
   /** The drift watch's reference figure before each block. */
   references: { atMs: number; step: string; block: number; referenceP50Ns: number }[];
+  /** The opt-in latency-under-load rows. */
+  rrul?: RrulRow[];
 }
 
 /** A small deterministic PRNG (mulberry32): the block order is reproducible from the seed. */
@@ -255,6 +262,23 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
         const s = await (o.probes ?? REAL_PROBES).streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
         out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
       }
+      if (o.rrul) await rrulRows(stage, o, out);
     }
+  }
+  if (o.rrul && !groups.some((g) => g.experiment === 1)) {
+    await stage.prepare?.({ experiment: 1, servers: [], guests: 1 });
+    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
+    await rrulRows(stage, o, out);
+  }
+}
+
+/** The opt-in RRUL row of each side: idle vs loaded response time, and the bulk throughput. */
+async function rrulRows(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
+  const run = (o.probes ?? REAL_PROBES).latencyUnderLoad ?? latencyUnderLoad;
+  for (const side of ['host', 'guest'] as const) {
+    o.progress?.(`latency under load (rrul), ${side}`);
+    const t = stage.target(side);
+    const r = await run({ host: t.host, netns: t.netns, echoPort: t.echoPort, discardPort: t.discardPort, sourcePort: t.sourcePort ?? t.echoPort + 2, streams: o.rrul!.streams, durationS: o.rrul!.durationS, signal: o.signal });
+    (out.rrul ??= []).push({ side, streams: r.config.streams, durationS: r.config.durationS, tcp: r.tcp, udp: r.udp, bulk: r.bulk, latencyDuringLoad: r.latencyDuringLoad });
   }
 }

@@ -11,6 +11,7 @@ export type {
   PaperResult,
   PaperTable,
   RateSearch,
+  RrulRow,
   TableRow,
 } from '../result/schema.js';
 

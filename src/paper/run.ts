@@ -32,6 +32,8 @@ export interface PaperOptions {
   ciTargetPercent?: number;
   /** ...up to this many blocks per step (default 3 × runs). */
   maxRuns?: number;
+  /** Opt-in: a latency-under-load (RRUL) row per side; true: 4 streams each way for 4 s. */
+  rrul?: boolean | { streams?: number; durationS?: number };
   /** The drift watch: a reference figure (ns) taken before every block; default a loopback probe. */
   reference?: (() => Promise<number>) | false;
   /** A block whose reference strays beyond this from the run's median is flagged (default 25%). */
@@ -52,6 +54,11 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
   if (o.ciTargetPercent !== undefined && !(o.ciTargetPercent > 0 && o.ciTargetPercent <= 100)) throw new UsageError(`the CI target is a percentage above 0 and at most 100 (got ${o.ciTargetPercent})`);
   if (o.maxRuns !== undefined && (!Number.isInteger(o.maxRuns) || o.maxRuns < runs || o.maxRuns > 1000)) throw new UsageError(`max runs must be an integer from runs (${runs}) to 1000 (got ${o.maxRuns})`);
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new UsageError(`the seed is an integer from 0 to 2^32-1 (got ${o.seed})`);
+  if (o.rrul !== undefined && o.rrul !== true && o.rrul !== false) {
+    const { streams, durationS } = o.rrul;
+    if (streams !== undefined && !(Number.isInteger(streams) && streams >= 1 && streams <= 32)) throw new UsageError(`rrul streams are an integer from 1 to 32 (got ${streams})`);
+    if (durationS !== undefined && !(durationS >= 0.5 && durationS <= 3600)) throw new UsageError(`rrul durationS is from 0.5 to 3600 (got ${durationS})`);
+  }
   const servers = o.servers ?? ['www', 'dns', 'mail'];
   if (servers.some((s) => !['www', 'dns', 'mail'].includes(s))) throw new UsageError('servers are www, dns and mail');
   return {
@@ -67,6 +74,7 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
     ...(o.ciTargetPercent !== undefined ? { ciTargetPercent: o.ciTargetPercent } : {}),
     maxRuns: o.ciTargetPercent !== undefined ? o.maxRuns ?? 3 * runs : runs,
+    ...(o.rrul ? { rrul: { streams: (o.rrul === true ? undefined : o.rrul.streams) ?? 4, durationS: (o.rrul === true ? undefined : o.rrul.durationS) ?? 4 } } : {}),
   };
 }
 
@@ -141,5 +149,6 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25) } : {}),
     tables: buildTables(collected.measurements),
     openQuestions: openQuestions(collected.measurements, collected.rateSearches),
+    ...(collected.rrul?.length ? { rrul: collected.rrul } : {}),
   };
 }

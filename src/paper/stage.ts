@@ -9,6 +9,8 @@ export interface ProbeTarget {
   host: string;
   echoPort: number;
   discardPort: number;
+  /** TCP chargen, for latency under load (default echoPort + 2, the endpoint's). */
+  sourcePort?: number;
 }
 
 /** Everything a paired experiment switches between: its servers (each also paused) and up to `guests` guests. */

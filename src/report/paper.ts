@@ -40,8 +40,26 @@ export function paperText(r: PaperResult): string {
   for (const g of paperGrids(r)) {
     out.push(`${g.id.replace('table', 'Table ')}. ${g.title}`, table(g.header, g.rows, 2), '');
   }
-  out.push(...openQuestionLines(r));
+  out.push(...openQuestionLines(r), ...rrulLines(r));
   return `${out.join('\n')}\n`;
+}
+
+/** The opt-in latency-under-load rows (paper --rrul): p50/p99 idle and loaded per side, and the bulk rate. */
+export function rrulLines(r: PaperResult): string[] {
+  if (!r.rrul?.length) return [];
+  const us = (ns: number) => (ns / 1e3).toFixed(1);
+  const rows = r.rrul.flatMap((x) =>
+    (['tcp', 'udp'] as const).map((p) => [
+      x.side,
+      p.toUpperCase(),
+      us(x[p].idle.latency.p50Ns),
+      us(x[p].loaded.latency.p50Ns),
+      us(x[p].idle.latency.p99Ns),
+      us(x[p].loaded.latency.p99Ns),
+      x.bulk.Mbps.toFixed(0),
+    ]),
+  );
+  return ['', `Latency under load (RRUL): ${r.rrul[0].streams} bulk TCP streams each way for ${r.rrul[0].durationS} s`, table(['side', 'proto', 'p50 idle µs', 'p50 loaded µs', 'p99 idle µs', 'p99 loaded µs', 'bulk Mbps'], rows, 2)];
 }
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');

@@ -1,5 +1,6 @@
 // Terminal reports of probe results: pure functions from results to text.
 import type { ConnectionRateResult, ResponseTimeResult, StreamingResult, ThroughputResult } from '../probes.js';
+import type { LatencyUnderLoadResult } from '../rrul.js';
 import { meanCi } from '../stats.js';
 import { mbps, pct, table, timeIn, timeText, timeUnit } from './table.js';
 
@@ -9,7 +10,7 @@ function timeCols(names: string[], rows: (number | null | undefined)[][]): { hea
   return { header: names.map((n, j) => `${n} (${units[j]})`), cells: rows.map((r) => r.map((v, j) => timeIn(v, units[j]))) };
 }
 
-type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult;
+type Result = ResponseTimeResult | ThroughputResult | StreamingResult | ConnectionRateResult | LatencyUnderLoadResult;
 
 function clockLine(r: Result): string {
   const c = r.clock;
@@ -51,8 +52,10 @@ export function throughputReport(runs: ThroughputResult[]): string {
     (r.durationNs / 1e9).toFixed(6),
     r.lossPercent === null ? '-' : pct(r.lossPercent),
     r.receiverConfirmed ? 'yes' : 'no',
+    ...(c.protocol === 'udp' ? [r.reordered === null || r.reordered === undefined ? '-' : `${r.reordered}`] : []),
   ]);
-  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed'], rows)];
+  const udpCols = c.protocol === 'udp' ? ['reordered'] : [];
+  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed', ...udpCols], rows)];
   for (const [i, r] of runs.entries()) {
     const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
     if (dirs.length > 1 || dirs.some(([, d]) => d.streams.length > 1)) {
@@ -65,8 +68,10 @@ export function throughputReport(runs: ThroughputResult[]): string {
       lines.push(`run ${i + 1} by stream:`, table(['', 'Mbps', 'bytes', 'seconds', 'retransmits'], rows2));
     }
     if (r.intervals) {
-      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits'], r.intervals.map((v) => [
+      const lostCol = r.intervals.some((v) => v.lost !== undefined);
+      lines.push(`run ${i + 1} by interval:`, table(['seconds', 'Mbps', 'bytes', 'retransmits', ...(lostCol ? ['lost'] : [])], r.intervals.map((v) => [
         `${(v.startNs / 1e9).toFixed(2)}-${(v.endNs / 1e9).toFixed(2)}`, mbps(v.Mbps), `${v.bytes}`, v.retransmits === undefined ? '-' : `${v.retransmits}`,
+        ...(lostCol ? [v.lost === undefined ? '-' : `${v.lost}`] : []),
       ])));
     }
   }
@@ -116,6 +121,39 @@ export function crrReport(runs: ConnectionRateResult[]): string {
   if (runs.length > 1) {
     const t = meanCi(runs.map((r) => r.transactionsPerSecond));
     lines.push(`mean over ${runs.length} runs: ${Math.round(t.mean)} ± ${Math.round(t.ci95)} transactions/s (95% CI)`);
+  }
+  return lines.join('\n');
+}
+
+export function rrulReport(runs: LatencyUnderLoadResult[]): string {
+  const f = runs[0];
+  const c = f.config;
+  const lines = [
+    `latency under load: ${c.host}${c.netns ? ` (netns ${c.netns})` : ''}, echo ${c.echoPort}, ${c.streams} bulk TCP streams each way (discard ${c.discardPort}, chargen ${c.sourcePort}) for ${c.durationS} s, ${c.iterations} requests of ${c.size} B every ${c.intervalMs} ms per phase, wait ${c.wait}`,
+    clockLine(f),
+  ];
+  const labels: string[] = [];
+  const times: (number | null)[][] = [];
+  const lost: string[] = [];
+  const ratios: string[][] = [];
+  for (const [i, r] of runs.entries()) {
+    for (const proto of ['tcp', 'udp'] as const) {
+      const x = r[proto];
+      for (const ph of ['idle', 'loaded'] as const) {
+        const l = x[ph].latency;
+        labels.push(`run ${i + 1} ${proto.toUpperCase()} ${ph}`);
+        times.push([l.p50Ns, l.p90Ns, l.p99Ns, l.maxNs]);
+        lost.push(`${x[ph].lost}`);
+      }
+      ratios.push([`run ${i + 1} ${proto.toUpperCase()} loaded/idle`, `${x.p50Ratio.toFixed(2)}x`, `${x.p99Ratio.toFixed(2)}x`]);
+    }
+  }
+  const t = timeCols(['p50', 'p90', 'p99', 'max'], times);
+  lines.push(table(['', ...t.header, 'lost'], t.cells.map((c, k) => [labels[k], ...c, lost[k]])));
+  lines.push(table(['', 'p50 ratio', 'p99 ratio'], ratios));
+  for (const [i, r] of runs.entries()) {
+    lines.push(`run ${i + 1} bulk: ${mbps(r.bulk.Mbps)} Mbps (up ${mbps(r.bulk.sentMbps)}, down ${mbps(r.bulk.receivedMbps)})${r.bulk.retransmits === null ? '' : `, ${r.bulk.retransmits} retransmits`}`);
+    if (!r.latencyDuringLoad) lines.push(`run ${i + 1}: the loaded requests outlasted the bulk load (the last ones saw less load): give a longer --duration or a shorter --request-interval`);
   }
   return lines.join('\n');
 }

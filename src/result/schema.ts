@@ -124,6 +124,11 @@ export const ThroughputStreamSchema = Obj({
   Mbps: Num(),
   retransmits: Nullable(Int()),
   confirmed: Bool('the receiver confirmed the bytes (TCP: it closed after our FIN; UDP: it reported its count)'),
+  datagramsSent: Opt(Int('UDP, counted: sent by us (send) or by the source, its own count (receive)')),
+  datagramsReceived: Opt(Int('UDP, counted: distinct datagrams the receiver got')),
+  lost: Opt(Int('UDP, counted: datagramsSent - datagramsReceived')),
+  reordered: Opt(Int('UDP: arrived after a higher sequence number (the receiver counted)')),
+  duplicates: Opt(Int('UDP received streams: datagrams that arrived twice')),
   intervals: Opt(Type.Array(ThroughputIntervalSchema)),
 });
 
@@ -147,6 +152,7 @@ export const ThroughputResultSchema = Obj({
     parallel: Int('streams per direction'),
     intervalMs: Nullable(Num()),
     omitMs: Nullable(Num()),
+    rateMbps: Opt(Num('UDP: the send pace (0: unpaced), or the rate asked of the UDP source')),
   }),
   clock: ClockSchema,
   bytes: Num('bytes the receiver is known to have taken'),
@@ -156,6 +162,8 @@ export const ThroughputResultSchema = Obj({
   datagramsReceived: Nullable(Int()),
   lost: Nullable(Int()),
   lossPercent: Nullable(Num()),
+  reordered: Opt(Nullable(Int('UDP: datagrams that arrived after a higher sequence number, as the receivers counted (null: one did not count)'))),
+  duplicates: Opt(Nullable(Int('UDP received streams: datagrams that arrived twice'))),
   durationNs: Num(),
   sendDurationNs: Num(),
   Mbps: Num('the confirmed throughput; both directions added when bidirectional'),
@@ -203,6 +211,45 @@ export const ConnectionRateResultSchema = Obj({
   samplesNs: Opt(Type.Array(Num())),
 });
 
+export const LatencyPhaseSchema = Obj({ latency: LatencySchema, sent: Int(), received: Int(), lost: Int() });
+export const LatencyUnderLoadSchema = Obj({
+  idle: LatencyPhaseSchema,
+  loaded: LatencyPhaseSchema,
+  p50Ratio: Num('loaded / idle'),
+  p99Ratio: Num('loaded / idle'),
+});
+export const RrulBulkSchema = Obj({
+  Mbps: Num('both directions added'),
+  sentMbps: Num(),
+  receivedMbps: Num(),
+  retransmits: Nullable(Int('TCP retransmits of the upload streams')),
+  durationNs: Num(),
+});
+
+/** Latency under load (probe rrul, flent's RRUL). */
+export const LatencyUnderLoadResultSchema = Obj({
+  ...envelope('rrul'),
+  config: Obj({
+    host: Str(),
+    echoPort: Int(),
+    discardPort: Int(),
+    sourcePort: Int('TCP chargen, the download'),
+    streams: Int('bulk TCP streams per direction'),
+    durationS: Num('how long the bulk load ran'),
+    size: Int('request bytes'),
+    intervalMs: Num('gap between request starts'),
+    iterations: Int('requests per protocol and phase'),
+    settleMs: Num('load before the loaded requests started'),
+    wait: Lit('block', 'spin', 'busy-poll'),
+    netns: Nullable(Str()),
+  }),
+  clock: ClockSchema,
+  tcp: LatencyUnderLoadSchema,
+  udp: LatencyUnderLoadSchema,
+  bulk: RrulBulkSchema,
+  latencyDuringLoad: Bool('the loaded requests ended before the bulk load did'),
+});
+
 const Summary = Obj(
   { mean: Figure(), ci95: Figure('half-width of the t interval'), n: Int() },
   'a figure over the runs: mean and the half-width of its 95% t interval',
@@ -211,7 +258,7 @@ const Summary = Obj(
 /** `umlperf probe … --json`: the same shape for one run or many. */
 export const ProbeRunsSchema = Obj({
   ...envelope('probe'),
-  probe: Lit('response', 'throughput', 'stream', 'crr'),
+  probe: Lit('response', 'throughput', 'stream', 'crr', 'rrul'),
   config: Obj({ runs: Int('runs asked for'), completed: Int('runs measured'), interrupted: Bool() }),
   clock: ClockSchema,
   runs: Type.Union([
@@ -219,6 +266,7 @@ export const ProbeRunsSchema = Obj({
     Type.Array(ThroughputResultSchema),
     Type.Array(StreamingResultSchema),
     Type.Array(ConnectionRateResultSchema),
+    Type.Array(LatencyUnderLoadResultSchema),
   ]),
   summary: Type.Record(Type.String(), Summary, { description: 'the run-to-run figures: p50Ns, Mbps, …' }),
 });
@@ -257,6 +305,17 @@ export const ServeBenchResultSchema = Obj({
 // The study
 
 const Side = Lit('host', 'guest');
+
+/** paper --rrul: latency under load, one row per side. */
+export const RrulRowSchema = Obj({
+  side: Side,
+  streams: Int(),
+  durationS: Num(),
+  tcp: LatencyUnderLoadSchema,
+  udp: LatencyUnderLoadSchema,
+  bulk: RrulBulkSchema,
+  latencyDuringLoad: Bool(),
+});
 const Protocol = Lit('tcp', 'udp');
 export const SERVER_ROLES = ['none', 'www', 'dns', 'mail'] as const;
 const ServerRole = Lit(...SERVER_ROLES);
@@ -469,6 +528,7 @@ export const PaperResultSchema = Obj({
     probeCpu: Nullable(Int()),
     labCpus: Nullable(Str()),
     fpuState: Opt(FpuStateSchema),
+    rrul: Opt(Obj({ streams: Int(), durationS: Num() }, 'opt-in latency-under-load rows')),
   }),
   clock: ClockSchema,
   measurements: Type.Array(MeasurementSchema),
@@ -476,6 +536,7 @@ export const PaperResultSchema = Obj({
   tables: Type.Array(PaperTableSchema),
   openQuestions: OpenQuestionsSchema,
   isolation: Opt(IsolateResultSchema),
+  rrul: Opt(Type.Array(RrulRowSchema)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -637,6 +698,7 @@ export const RESULT_SCHEMAS = {
   throughput: ThroughputResultSchema,
   stream: StreamingResultSchema,
   crr: ConnectionRateResultSchema,
+  rrul: LatencyUnderLoadResultSchema,
   probe: ProbeRunsSchema,
   'serve-bench': ServeBenchResultSchema,
   paper: PaperResultSchema,
@@ -663,6 +725,10 @@ export type ThroughputDirection = Static<typeof ThroughputDirectionSchema>;
 export type StreamTrial = Static<typeof StreamTrialSchema>;
 export type StreamingResult = Static<typeof StreamingResultSchema>;
 export type ConnectionRateResult = Static<typeof ConnectionRateResultSchema>;
+export type LatencyUnderLoadResult = Static<typeof LatencyUnderLoadResultSchema>;
+export type LatencyUnderLoad = Static<typeof LatencyUnderLoadSchema>;
+export type LatencyPhase = Static<typeof LatencyPhaseSchema>;
+export type RrulRow = Static<typeof RrulRowSchema>;
 export type ProbeRuns = Static<typeof ProbeRunsSchema>;
 export type ServeBenchResult = Static<typeof ServeBenchResultSchema>;
 export type MeanCi = Static<typeof MeanCiSchema>;
