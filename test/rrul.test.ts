@@ -30,6 +30,14 @@ async function loadSensitiveEcho(delayMs: number) {
   const discard = net.createServer({ allowHalfOpen: true }, (c) => {
     track(c);
     loads++;
+    // The bulk streams are bounded here (a read every 2 ms): the echo shares this process's
+    // event loop, and a discard reading at line rate would starve it on a quiet machine.
+    c.pause();
+    const t = setInterval(() => {
+      c.resume();
+      setImmediate(() => c.pause());
+    }, 2);
+    c.on('close', () => clearInterval(t));
     c.on('data', () => {});
     c.on('end', () => c.end());
     c.on('close', () => loads--);
@@ -40,7 +48,7 @@ async function loadSensitiveEcho(delayMs: number) {
   u.on('message', (m, from) => later(() => u.send(m, from.port, from.address)));
   await new Promise<void>((r) => u.bind(port, host, () => r()));
   await new Promise<void>((r) => discard.listen(0, host, () => r()));
-  const source = await countingSource();
+  const source = await countingSource({ everyMs: 2 });
   return {
     echoPort: port,
     discardPort: (discard.address() as { port: number }).port,
