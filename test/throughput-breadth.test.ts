@@ -351,7 +351,7 @@ test('CLI: --bidir --parallel 2 --interval 100ms against its own endpoint, as JS
 test('CLI: bad breadth flags are one-line usage errors (exit 2)', () => {
   for (const [args, re] of [
     [['--reverse', '--bidir'], /not both/],
-    [['--reverse', '--protocol', 'udp', '--bytes', '1000'], /durationS, not bytes/],
+    [['--reverse', '--protocol', 'udp', '--bytes', '1000'], /run for --duration, not bytes/],
     [['--rate', '10'], /UDP/],
     [['--parallel', '0'], /--parallel/],
     [['--interval', '5ms'], /--interval/],

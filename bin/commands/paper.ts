@@ -62,7 +62,7 @@ interface Args {
 /** The study's servers in the study's order (Apache, BIND, the mailer). */
 const DEFAULT_SERVERS: ServerName[] = ['www', 'dns', 'mail'];
 /** Flags of the study's lab runs (experiments 1-3). */
-const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes', 'rrul'] as const;
+const LAB_FLAGS = ['runs', 'guests', 'servers', 'transport', 'kernel', 'mem', 'cpu', 'ci-target', 'max-runs', 'seed', 'samples', 'yes', 'rrul', 'lab'] as const;
 
 /** Options that do not apply to the experiments asked for: exit 2, before anything is built. */
 function checkApplicable(a: Args): void {
@@ -151,7 +151,7 @@ const command: CommandModule<object, Args> = {
     const needServers = cfg.experiments.includes(2);
     await preflight({ kernel: a.kernel, servers: needServers, yes: a.yes ?? false, say });
     const result: PaperWithIsolation = await interruptible(async (signal) => {
-      const stage = await LabStage.create({ transport: a.transport ?? 'vector', kernel: a.kernel, mem: a.mem, cpus: labCpus, servers: needServers, signal, progress: say });
+      const stage = await LabStage.create({ transport: a.transport ?? 'vector', kernel: a.kernel, mem: a.mem, cpus: labCpus, labPrefix: a.lab, servers: needServers, signal, progress: say });
       return runPaper(stage, { ...opts, signal, progress: say });
     });
     if (withIsolation && result.complete) result.isolation = await interruptible((signal) => isolate({ signal, progress: say }));
