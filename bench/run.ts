@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { clockInfo, connectionRate, endpointBinary, responseTime, throughput } from '../src/index.js';
+import { prng } from '../src/stats.js';
 
 const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -63,17 +64,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** mulberry32: the bootstrap is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** iperf3 -J, tried up to 3 times when it reports an error (a server still busy with the last test). */
 function iperf3Json(args: string[]): any {

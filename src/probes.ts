@@ -37,7 +37,7 @@ export type {
   ThroughputInterval,
   ThroughputResult,
   ThroughputStream,
-};
+} from './result/schema.js';
 type Config = Pick<ResponseTimeResult['config'], 'protocol' | 'host' | 'port' | 'peer' | 'wait' | 'cpu' | 'netns'>;
 import { int, num, oneOf, text } from './validate.js';
 

@@ -184,3 +184,15 @@ export function medianCi(xs: ArrayLike<number>): { median: number; ci95Low: numb
   const lo = Math.max(0, k - 1);
   return { median: quantile(asc, 0.5), ci95Low: asc[lo], ci95High: asc[n - 1 - lo] };
 }
+
+/** A small deterministic PRNG (mulberry32): a sequence in [0, 1) reproducible from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

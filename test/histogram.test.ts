@@ -6,20 +6,10 @@ import { connectionRate, responseTime, startEndpoint } from '../src/index.js';
 import { histogramStats, LogHistogram, type HistogramData } from '../src/histogram.js';
 import { native } from '../src/native.js';
 import { keepHistogram, MAX_DEFAULT_SAMPLES } from '../src/probes.js';
-import { summarize, type Stats } from '../src/stats.js';
+import { prng as rng, summarize, type Stats } from '../src/stats.js';
 
 const ALPHA = 0.001;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every percentile within alpha of the exact one (+1 ns for the rounding of both to integers). */
 function assertClose(h: Stats, x: Stats, what: string) {

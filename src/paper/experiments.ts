@@ -2,7 +2,7 @@
 // an interrupt or a failure part-way returns everything measured until then.
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
 import { latencyUnderLoad } from '../rrul.js';
-import { runSummary, summarize } from '../stats.js';
+import { prng, runSummary, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
 import type { Experiment, Measurement, RateSearch, RrulRow, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
@@ -57,17 +57,6 @@ export interface Collected {
   rrul?: RrulRow[];
 }
 
-/** A small deterministic PRNG (mulberry32): the block order is reproducible from the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: T[], rnd: () => number): T[] {
   const a = [...xs];
