@@ -68,6 +68,9 @@ test('endpoint and probe in separate processes', async () => {
   // The endpoint picks its own free ports (echo and discard, each TCP and UDP) and prints them:
   // no port chosen here can clash with another process's.
   const ep = spawn(process.execPath, [cliPath, 'endpoint', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Made before anything can fail: an endpoint that is already gone settles it at once.
+  const exited = new Promise<number | null>((r) => ep.once('exit', (c) => r(c)));
+  let code: number | null;
   try {
     const { echo, discard } = await new Promise<{ echo: number; discard: number }>((resolve, reject) => {
       let out = '';
@@ -88,10 +91,10 @@ test('endpoint and probe in separate processes', async () => {
     assert.is(t.status, 0, t.stderr);
     assert.is(jsonResult(t.stdout, 'probe').runs[0].receiverConfirmed, true);
   } finally {
-    const exited = new Promise((r) => ep.once('exit', r));
     ep.kill('SIGTERM');
-    assert.is(await exited, 0);
+    code = await exited;
   }
+  assert.is(code, 0);
 });
 
 const usage: [string, string[]][] = [

@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, responseTime, throughput } from '../src/index.js';
-import { freePort } from './helpers.js';
 
 test('is a static executable', () => {
   const r = spawnSync('file', ['-L', endpointBinary()], { encoding: 'utf8' });
@@ -13,16 +12,38 @@ test('is a static executable', () => {
 });
 
 test('serves echo and discard, never answers with more than it got, exits 0 on SIGTERM', async () => {
-  const port = await freePort();
-  const child = spawn(endpointBinary(), ['--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Port 0: the endpoint takes free ports and names them in its ready line. A fixed port P would
+  // also need P+1..P+3 free, and a client connection of an earlier test in TIME_WAIT on one of
+  // them makes the bind fail.
+  const child = spawn(endpointBinary(), ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  let code: number | null;
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().startsWith('umlperf-endpoint ready') && resolve());
-      child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no ready line in 10 s; stderr: ${stderr}`)), 10_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(out);
+        }
+      });
+      void exited.then((c) => {
+        clearTimeout(timer);
+        reject(new Error(`exited ${c} before ready; stderr: ${stderr}`));
+      });
     });
+    const m = /^umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/.exec(ready);
+    assert.ok(m, ready);
+    const port = Number(m![1]);
+    const discard = Number(m![2]);
+    assert.ok(port > 0 && discard > 0 && port !== discard, ready);
     const r = await responseTime({ host: '127.0.0.1', port, protocol: 'udp', size: 1200, iterations: 100 });
     assert.is(r.received, 100);
-    const t = await throughput({ host: '127.0.0.1', port: port + 1, protocol: 'udp', bytes: 1_000_000, size: 1000 });
+    const t = await throughput({ host: '127.0.0.1', port: discard, protocol: 'udp', bytes: 1_000_000, size: 1000 });
     assert.ok(t.receiverConfirmed);
     assert.is(t.datagramsSent, 1000);
 
@@ -33,15 +54,16 @@ test('serves echo and discard, never answers with more than it got, exits 0 on S
     s.on('message', (m) => replies.push(m.length));
     await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
     for (const n of [1, 17, 512]) s.send(Buffer.alloc(n, 7), port, '127.0.0.1');
-    s.send(Buffer.alloc(30, 1), port + 1, '127.0.0.1');
+    s.send(Buffer.alloc(30, 1), discard, '127.0.0.1');
     await new Promise((res) => setTimeout(res, 200));
     s.close();
     assert.equal(replies.sort((a, b) => a - b), [1, 17, 512]);
   } finally {
-    const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    // Already gone (a failed start): the exit promise has settled, so this never waits forever.
     child.kill('SIGTERM');
-    assert.is(await exit, 0);
+    code = await exited;
   }
+  assert.is(code, 0, `exit status; stderr: ${stderr}`);
 });
 
 test('bad arguments exit 2 with a message', () => {
