@@ -1,10 +1,10 @@
 // The endpoint under hostile clients: no echo loops (reserved and own source ports, a reflected
 // reply, a per-source rate limit), no slowloris lockout (per-source and global connection
-// limits, idle eviction and timeout), bounded memory, and a failed thread creation refuses one
-// connection instead of ending the process. Loopback only: 127.0.0.0/8 gives distinct sources.
+// limits, idle eviction and timeout), bounded memory, a pool of workers instead of a thread per
+// connection, and a failed thread creation refuses one connection instead of ending the process. Loopback only: 127.0.0.0/8 gives distinct sources.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -226,6 +226,53 @@ test('512-connection slowloris from many sources: a fresh client is still served
     // ~7 MB measured: thread stacks as touched, no buffer memory for connections that send
     // nothing (zero-filled 64 + 128 KiB buffers would add ~48 MB).
     assert.ok(rss < 32 * 1024, `endpoint RSS ${rss} kB with 512 connections`);
+  } finally {
+    for (const c of held) c.destroy();
+    const r = await stopBinary(child);
+    assert.is(r.code, 0);
+  }
+});
+
+const threads = (pid: number) => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+const taskIds = (pid: number) => new Set(readdirSync(`/proc/${pid}/task`));
+
+test('connections are served by a pool: 300 one after another start at most two threads; 12 held at once are all served', async () => {
+  const { child, echo: port } = await startBinary(['--port', '0']);
+  const held: net.Socket[] = [];
+  try {
+    const base = threads(child.pid!);
+    // Every thread that serves a connection is alive while it is open: the union of the thread
+    // ids seen then counts the threads ever started (a joined thread's id leaves /proc).
+    const seen = taskIds(child.pid!);
+    for (let i = 0; i < 300; i++) {
+      const c = net.connect({ port, host: '127.0.0.1' });
+      c.on('error', () => {});
+      const payload = Buffer.from(`one after another ${i}`);
+      const got = await new Promise<Buffer>((res) => {
+        const t = setTimeout(() => res(Buffer.alloc(0)), 3000);
+        c.on('connect', () => c.write(payload));
+        c.on('data', (d) => {
+          clearTimeout(t);
+          res(d);
+        });
+      });
+      for (const t of taskIds(child.pid!)) seen.add(t);
+      c.destroy();
+      assert.ok(got.equals(payload), `connection ${i} got ${got.length} of ${payload.length} bytes back`);
+    }
+    assert.ok(seen.size <= base + 2, `${seen.size - base} threads started over 300 connections`);
+    assert.ok(threads(child.pid!) <= base + 2, `${threads(child.pid!)} threads after 300 connections (${base} at the start)`);
+    // Held connections each keep a worker: a thirteenth is still served at once.
+    for (let i = 0; i < 12; i++) {
+      const c = net.connect({ port, host: '127.0.0.1' });
+      c.on('error', () => {});
+      held.push(c);
+    }
+    await until(() => held.every((c) => c.readyState === 'open'), 5000);
+    const payload = Buffer.from('beside twelve held connections');
+    const back = await echoRoundTrip(port, '127.0.0.1', payload);
+    assert.ok(back.equals(payload), `got ${back.length} of ${payload.length} bytes back`);
+    assert.ok(threads(child.pid!) >= base + 12, `${threads(child.pid!)} threads with 12 connections held (${base} at the start)`);
   } finally {
     for (const c of held) c.destroy();
     const r = await stopBinary(child);

@@ -47,7 +47,7 @@ test('TCP throughput: bytes the endpoint discarded, Mbit/s = bytes × 8 / µs', 
   assert.ok(close(r.Mbps, (r.bytes * 8) / (r.durationNs / 1e3)), `${r.Mbps} Mbps`);
   assert.ok(close(r.sentMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.equal([r.lost, r.lossPercent, r.datagramsSent, r.datagramsReceived], [null, null, null, null]);
-  assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 131072, 3_000_000, null, ep.discardPort]);
+  assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 1048576, 3_000_000, null, ep.discardPort]);
 });
 
 test('UDP throughput: what the receiver counted, and loss from datagram counts', async () => {

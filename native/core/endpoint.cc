@@ -53,7 +53,9 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what)
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0)
     throwErrno("bind", std::string("cannot serve ") + what + " on " + a.str());
   if (p == Proto::TCP && listen(fd.get(), SOMAXCONN) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
+  // Accepted sockets inherit both timeouts: every blocked call on them wakes within kWakeNs.
   setRecvTimeout(fd.get(), kWakeNs);
+  if (p == Proto::TCP) setSendTimeout(fd.get(), kWakeNs);
   return fd;
 }
 
@@ -157,12 +159,11 @@ void Endpoint::startThreads() {
   if (err) std::rethrow_exception(err);
   started_ = true;
   if (o_.tcp) {
-    services_.emplace_back([this] { nameThread("umlperf-tcpecho"); acceptLoop(tcpEchoFd_.get(), Echo); });
-    services_.emplace_back([this] { nameThread("umlperf-tcpdisc"); acceptLoop(tcpDiscardFd_.get(), Discard); });
-    if (tcpChargenFd_)
-      services_.emplace_back([this] { nameThread("umlperf-tcpchar"); acceptLoop(tcpChargenFd_.get(), Chargen); });
-    if (udpSourceFd_)
-      services_.emplace_back([this] { nameThread("umlperf-udpsrc"); acceptLoop(udpSourceFd_.get(), UdpSource); });
+    std::lock_guard<std::mutex> lock(poolMutex_);
+    const std::pair<int, Service> listeners[] = {{tcpEchoFd_.get(), Echo}, {tcpDiscardFd_.get(), Discard},
+                                                 {tcpChargenFd_.get(), Chargen}, {udpSourceFd_.get(), UdpSource}};
+    for (auto [lfd, service] : listeners)
+      if (lfd >= 0 && !spawnWorker(lfd, service)) throw std::system_error(EAGAIN, std::generic_category(), "worker");
   }
   if (o_.udp) {
     services_.emplace_back([this] { nameThread("umlperf-udpecho"); udpEcho(); });
@@ -176,24 +177,55 @@ void Endpoint::stop() {
     if (*fd) shutdown(fd->get(), SHUT_RDWR);
   for (auto& t : services_) t.join();
   services_.clear();
-  reap(true);
+  reapAll();
   for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_}) fd->reset();
 }
 
-// Joins finished connection threads; with all, first wakes and then joins every one.
-// Threads are joined outside the lock: a finishing thread takes it in finish().
-void Endpoint::reap(bool all) {
-  std::list<std::unique_ptr<Conn>> gone;
+// At stop: wakes every connection, then joins every worker (none starts once stopping_ is
+// set), then frees the connections. Joins happen outside the locks.
+void Endpoint::reapAll() {
   {
     std::lock_guard<std::mutex> lock(connsMutex_);
-    for (auto it = conns_.begin(); it != conns_.end();) {
-      if (all && (*it)->fd >= 0) shutdown((*it)->fd, SHUT_RDWR);
+    for (auto& c : conns_)
+      if (c->fd >= 0) shutdown(c->fd, SHUT_RDWR);
+  }
+  std::list<Worker> ended;
+  {
+    std::lock_guard<std::mutex> lock(poolMutex_);
+    ended.splice(ended.end(), workers_);
+  }
+  for (auto& w : ended) w.thread.join();
+  std::lock_guard<std::mutex> lock(connsMutex_);
+  conns_.clear();
+}
+
+// Joins the workers that ended (never the caller: it is not done).
+void Endpoint::reapWorkers() {
+  std::list<Worker> ended;
+  {
+    std::lock_guard<std::mutex> lock(poolMutex_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
       auto next = std::next(it);
-      if (all || (*it)->done.load()) gone.splice(gone.end(), conns_, it);
+      if (it->done) ended.splice(ended.end(), workers_, it);
       it = next;
     }
   }
-  for (auto& c : gone) c->thread.join();
+  for (auto& w : ended) w.thread.join();
+}
+
+bool Endpoint::spawnWorker(int lfd, Service service) {
+  if (stopping_.load()) return false;
+  try {
+    workers_.emplace_back();
+    Worker* w = &workers_.back();
+    accepting_[service]++;
+    w->thread = std::thread([this, w, lfd, service] { workerLoop(w, lfd, service); });
+  } catch (const std::system_error&) {
+    workers_.pop_back();
+    accepting_[service]--;
+    return false;
+  }
+  return true;
 }
 
 // Whether a new connection from `source` may be served: under the per-source limit, and under
@@ -217,49 +249,81 @@ bool Endpoint::admit(const std::string& source, Service kind) {
   return true;
 }
 
-void Endpoint::acceptLoop(int lfd, Service service) {
+void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
+  constexpr uint64_t kWorkerIdleNs = 10000000000ull;
+  nameThread(service == Echo      ? "umlperf-echo"
+             : service == Discard ? "umlperf-discard"
+             : service == Chargen ? "umlperf-chargen"
+                                  : "umlperf-udpsrc-c");
+  uint64_t idleSince = monoNs();
   while (!stopping_.load()) {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
     int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // timeout slice, EINTR, or shutdown by stop()
-    reap(false);
-    std::lock_guard<std::mutex> lock(connsMutex_);
-    std::string source = addressOf(from);
-    if (stopping_.load() || !admit(source, service)) {
-      stats_.tcpRefused++;
-      close(fd);
+    if (fd < 0) {  // timeout slice, EINTR, or shutdown by stop()
+      if (monoNs() - idleSince < kWorkerIdleNs) continue;
+      std::lock_guard<std::mutex> lock(poolMutex_);
+      if (accepting_[service] > 1 && !stopping_.load()) {  // another waits: this one ends
+        accepting_[service]--;
+        w->done = true;
+        return;
+      }
+      idleSince = monoNs();
       continue;
     }
-    setRecvTimeout(fd, kWakeNs);
-    setSendTimeout(fd, kWakeNs);
-    auto c = std::make_unique<Conn>();
-    c->fd = fd;
-    c->service = service;
-    c->source = std::move(source);
-    c->activeNs = monoNs();
-    Conn* raw = c.get();
-    try {
-      c->thread = std::thread([this, raw, service] {
-        nameThread(service == Echo      ? "umlperf-echo"
-                   : service == Discard ? "umlperf-discard"
-                   : service == Chargen ? "umlperf-chargen"
-                                        : "umlperf-udpsrc-c");
-        if (service == Echo) tcpEcho(raw);
-        else if (service == Discard) tcpDiscard(raw);
-        else if (service == Chargen) tcpChargen(raw);
-        else udpSource(raw);
-        finish(raw);
-      });
-    } catch (const std::system_error&) {
-      // No thread for it (RLIMIT_NPROC, memory): refuse this connection, keep serving the rest.
-      stats_.tcpRefused++;
-      close(fd);
-      continue;
+    {
+      // Someone must go on waiting while this worker serves. With no thread to be had
+      // (RLIMIT_NPROC, memory), this connection is refused and the worker keeps accepting.
+      std::lock_guard<std::mutex> lock(poolMutex_);
+      if (--accepting_[service] == 0 && !spawnWorker(lfd, service)) {
+        accepting_[service]++;
+        stats_.tcpRefused++;
+        close(fd);
+        continue;
+      }
     }
-    stats_.tcpConnections++;
-    conns_.push_back(std::move(c));
+    if (Conn* c = admitConn(fd, from, service)) serve(c);
+    reapWorkers();
+    std::lock_guard<std::mutex> lock(poolMutex_);
+    accepting_[service]++;
+    idleSince = monoNs();
   }
+  std::lock_guard<std::mutex> lock(poolMutex_);
+  accepting_[service]--;
+  w->done = true;
+}
+
+// Registers an accepted connection, or closes it when the limits refuse it.
+Endpoint::Conn* Endpoint::admitConn(int fd, const sockaddr_storage& from, Service service) {
+  std::list<std::unique_ptr<Conn>> gone;  // finished ones, freed once the lock is released
+  std::lock_guard<std::mutex> lock(connsMutex_);
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    auto next = std::next(it);
+    if ((*it)->done.load()) gone.splice(gone.end(), conns_, it);
+    it = next;
+  }
+  std::string source = addressOf(from);
+  if (stopping_.load() || !admit(source, service)) {
+    stats_.tcpRefused++;
+    close(fd);
+    return nullptr;
+  }
+  auto c = std::make_unique<Conn>();
+  c->fd = fd;
+  c->service = service;
+  c->source = std::move(source);
+  c->activeNs = monoNs();
+  conns_.push_back(std::move(c));
+  stats_.tcpConnections++;
+  return conns_.back().get();
+}
+
+void Endpoint::serve(Conn* c) {
+  if (c->service == Echo) tcpEcho(c);
+  else if (c->service == Discard) tcpDiscard(c);
+  else if (c->service == Chargen) tcpChargen(c);
+  else udpSource(c);
+  finish(c);
 }
 
 bool Endpoint::idleTooLong(Conn* c, uint64_t nowNs) {
@@ -314,14 +378,28 @@ void Endpoint::tcpDiscard(Conn* c) {
 }
 
 // RFC 864's pattern: lines of 72 printable characters, each starting one character further
-// along the 95 printable ASCII characters, ending in CR LF. It repeats every 95 lines.
+// along the 95 printable ASCII characters, ending in CR LF. It repeats every 95 lines. One copy,
+// made at first use and only read after, serves every connection: a chunk of kChunk bytes from
+// any offset within the period. Large sends cost fewer system calls per byte (1 MiB: as the
+// throughput probe's own writes).
+namespace {
+constexpr size_t kChargenLine = 74, kChargenPeriod = 95 * kChargenLine, kChargenChunk = 1024 * 1024;
+const char* chargenPattern() {
+  static const std::vector<char> pattern = [] {
+    std::vector<char> p(kChargenPeriod + kChargenChunk);
+    for (size_t i = 0; i < p.size(); i++) {
+      size_t line = (i / kChargenLine) % 95, col = i % kChargenLine;
+      p[i] = col == 72 ? '\r' : col == 73 ? '\n' : char(' ' + (line + col) % 95);
+    }
+    return p;
+  }();
+  return pattern.data();
+}
+}  // namespace
+
 void Endpoint::tcpChargen(Conn* c) {
-  constexpr size_t kLine = 74, kPeriod = 95 * kLine, kChunk = 128 * 1024;
-  std::vector<char> pattern(kPeriod + kChunk);
-  for (size_t i = 0; i < pattern.size(); i++) {
-    size_t line = (i / kLine) % 95, col = i % kLine;
-    pattern[i] = col == 72 ? '\r' : col == 73 ? '\n' : char(' ' + (line + col) % 95);
-  }
+  constexpr size_t kPeriod = kChargenPeriod, kChunk = kChargenChunk;
+  const char* pattern = chargenPattern();
   const uint64_t start = monoNs();
   size_t off = 0;
   // The send timeout (kWakeNs) bounds each call: stop(), the cap and a peer that stopped reading
@@ -332,7 +410,7 @@ void Endpoint::tcpChargen(Conn* c) {
       stats_.chargenCapped++;
       break;
     }
-    ssize_t w = send(c->fd, pattern.data() + off, kChunk, MSG_NOSIGNAL);
+    ssize_t w = send(c->fd, pattern + off, kChunk, MSG_NOSIGNAL);
     if (w > 0) {
       off = (off + size_t(w)) % kPeriod;
       c->activeNs.store(monoNs(), std::memory_order_relaxed);

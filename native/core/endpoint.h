@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
 #include <vector>
 
@@ -66,7 +67,6 @@ class Endpoint {
  private:
   enum Service { Echo, Discard, Chargen, UdpSource };
   struct Conn {
-    std::thread thread;
     int fd;
     Service service;
     std::string source;                // the peer's address, without port
@@ -75,7 +75,20 @@ class Endpoint {
     bool evicted = false;
   };
   void startThreads();
-  void acceptLoop(int lfd, Service service);
+  // Each TCP service is served by a pool of workers that all wait in accept() on its socket;
+  // the one that takes a connection serves it itself, and starts another worker first when no
+  // other is left waiting. A connection therefore costs no thread creation and no hand-off
+  // between threads (a connect-request-response-close client meets a waiting worker); a worker
+  // idle for kWorkerIdleNs ends while another waits.
+  struct Worker {
+    std::thread thread;
+    bool done = false;  // with poolMutex_ held
+  };
+  bool spawnWorker(int lfd, Service service);  // with poolMutex_ held
+  void workerLoop(Worker* w, int lfd, Service service);
+  Conn* admitConn(int fd, const sockaddr_storage& from, Service service);
+  void serve(Conn* c);
+  void reapWorkers();
   bool admit(const std::string& source, Service service);  // with connsMutex_ held
   bool idleTooLong(Conn* c, uint64_t nowNs);
   void tcpEcho(Conn* c);
@@ -84,7 +97,7 @@ class Endpoint {
   void udpSource(Conn* c);
   void udpEcho();
   void udpDiscard();
-  void reap(bool all);
+  void reapAll();
   void finish(Conn* c);
 
   EndpointOptions o_;
@@ -96,6 +109,9 @@ class Endpoint {
   std::vector<std::thread> services_;
   std::mutex connsMutex_;
   std::list<std::unique_ptr<Conn>> conns_;
+  std::mutex poolMutex_;  // never held together with connsMutex_
+  std::list<Worker> workers_;
+  unsigned accepting_[4] = {0, 0, 0, 0};  // per service: workers waiting in accept()
 };
 
 }  // namespace umlperf

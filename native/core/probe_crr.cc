@@ -12,6 +12,9 @@ namespace umlperf {
 namespace {
 
 constexpr uint64_t kSliceNs = 100000000;
+// A request send wakes this often to notice the deadline; it is also the connect's slice.
+constexpr uint64_t kSendSliceNs = 20000000;
+constexpr size_t kOneSegment = 536;  // the smallest MSS a peer may announce (RFC 9293)
 
 // One transaction on a connected socket: the request out, exactly its bytes back.
 void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got,
@@ -64,12 +67,13 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
       const uint64_t deadlineNs = monoNs() + o.timeoutNs;
       uint64_t t0 = clk.now();
       {
-        Fd fd = connectTo(a, Proto::TCP, o.wait, o.busyPollUs, o.timeoutNs, true, cancelledFn(c));
+        // Nagle cannot hold back a request of one segment (nothing is unacknowledged when it
+        // is sent): TCP_NODELAY, one system call more per transaction, only for longer ones.
+        const bool spin = o.wait == Wait::Spin;
+        Fd fd = connectTo(a, Proto::TCP, o.wait, o.busyPollUs, o.timeoutNs, req.size() > kOneSegment, cancelledFn(c),
+                          spin ? 0 : kSendSliceNs);
         Attached att(c, fd.get());
-        if (o.wait != Wait::Spin) {
-          setRecvTimeout(fd.get(), kSliceNs);
-          setSendTimeout(fd.get(), kSliceNs);
-        }
+        if (!spin) setRecvTimeout(fd.get(), kSliceNs);
         exchange(c, fd.get(), req, got, deadlineNs, r.peer);
       }  // closed here: the close is part of the transaction
       uint64_t t1 = clk.now();

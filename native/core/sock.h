@@ -46,8 +46,9 @@ class Fd {
 // A connected client socket for probes; applies the wait mode.
 // noDelay: TCP_NODELAY, for request/response; bulk transfers leave Nagle on, as iperf3 does.
 // A TCP connect waits at most timeoutNs, and ends (ABORT_ERR) once cancelled() says so.
+// sendTimeoutNs: the socket's SO_SNDTIMEO afterwards (0: none), set once, before the connect.
 Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay,
-             const std::function<bool()>& cancelled);
+             const std::function<bool()>& cancelled, uint64_t sendTimeoutNs = 0);
 
 void setNonBlocking(int fd, bool on);
 void setRecvTimeout(int fd, uint64_t ns);
