@@ -48,8 +48,9 @@ export type {
 } from './result/schema.js';
 
 // The lab: namespaces, bridge, TAPs and UML guests.
-export { labUp, labDown, labStatus, labExec, DEFAULT_MEM } from './lab/lab.js';
-export type { LabUpOptions, LabInfo, LabGuestInfo } from './lab/lab.js';
+export { labUp, labDown, labStatus, labList, labExec, labGuestExec, DEFAULT_MEM } from './lab/lab.js';
+export type { LabUpOptions, LabInfo, LabGuestInfo, LabSummary } from './lab/lab.js';
+export type { GuestExecOptions, GuestExecResult } from './lab/exec.js';
 export type { Transport } from './lab/state.js';
 export type { FpuState } from './lab/fpu.js';
 export { doctor } from './lab/doctor.js';

@@ -11,9 +11,9 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_CACHE_DIR } from '../src/images/minimal.js';
 import { RUN_ROOT } from '../src/lab/names.js';
 import { paperLabPrefix } from '../src/paper/lab-stage.js';
-import { cliPath } from './helpers.js';
+import { cliPath, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-bad-'));
+const tmp = tempDir(path.join(tmpdir(), 'umlperf-bad-'));
 const aFile = path.join(tmp, 'a-file');
 fs.writeFileSync(aFile, 'x');
 const resultsDir = path.join(tmp, 'results');

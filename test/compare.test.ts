@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 
 import { compareResults, ratioCi } from '../src/paper/compare.js';
 import type { Measurement, PaperResult } from '../src/paper/model.js';
-import { runCli, jsonResult } from './helpers.js';
+import { runCli, jsonResult, tempDir } from './helpers.js';
 
 function measurement(side: 'host' | 'guest', p50s: number[], mbps: number[]): Measurement {
   const s = { mean: 0, ci95: 0, n: 0, median: 0, ci95Low: 0, ci95High: 0 };
@@ -161,7 +161,7 @@ test('paired ratio rows: not A/A or unpaired rows, blocks with a zero left out',
 });
 
 test('umlperf compare: text and JSON; unreadable or foreign files are usage errors', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-compare-'));
+  const dir = tempDir(path.join(os.tmpdir(), 'umlperf-compare-'));
   try {
     const a = path.join(dir, 'a.json'), b = path.join(dir, 'b.json'), bad = path.join(dir, 'bad.json');
     fs.writeFileSync(a, JSON.stringify(result([measurement('host', jitter(20_000, 0.02), jitter(10_000, 0.02))], 'differs')));

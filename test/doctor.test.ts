@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { runCli, jsonResult } from './helpers.js';
+import { runCli, jsonResult, tempDir } from './helpers.js';
 
 function doctorJson(args: string[]): { status: number | null; report: any; stderr: string } {
   const r = runCli(['doctor', '--json', ...args], 120_000);
@@ -26,7 +26,7 @@ test('doctor boots a guest and reports boot time, kernel and vector-state mode',
 });
 
 test('a guest that dies as on an AMX host without the adapter: doctor names the cause and the log', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-doctor-'));
+  const dir = tempDir(path.join(os.tmpdir(), 'umlperf-doctor-'));
   try {
     // A stand-in kernel: answers --help like UML, and dies at boot the way Debian's 6.1 does when
     // the host's XSAVE area outgrows its buffer.

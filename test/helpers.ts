@@ -1,7 +1,7 @@
 // Shared test plumbing: the CLI runner and standard services we did not write (socat).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { packageRoot } from '../src/native.js';
@@ -97,4 +97,16 @@ export function assertResult(doc: unknown, kind: string): void {
   // oneOf over every kind: exactly one branch (its kind's) must match.
   const problems = publishedSchemaCheck()(doc, kind);
   if (problems.length) throw new Error(`${kind} result does not conform to the published schema:\n  ${problems.join('\n  ')}`);
+}
+
+const tempDirs: string[] = [];
+/**
+ * mkdtempSync(prefix), removed when the test process exits, however the test that made it
+ * ended (a failed assertion skips a test's own cleanup).
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  tempDirs.push(dir);
+  return dir;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { FLOOD_GUEST_PATH, floodBinary } from '../src/guest/flood.js';
 import { minimalImage } from '../src/images/minimal.js';
 import { makeNetPair } from './fixtures/netpair.js';
+import { tempDir } from './helpers.js';
 
 const bin = floodBinary();
 
@@ -73,7 +74,7 @@ test('in the lab range: no faster than its cap, and it stops at its window', () 
 });
 
 test('the minimal image carries the built helper, with no C compiler to be found', async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'isfl-'));
+  const tmp = tempDir(path.join(os.tmpdir(), 'isfl-'));
   const saved = { CC: process.env.CC, PATH: process.env.PATH };
   try {
     // A compiler that always fails and a PATH with only the tools the image needs (no cc).

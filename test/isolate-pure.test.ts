@@ -16,6 +16,7 @@ import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
 import { allowedCpus, parseCpuList, placement } from '../src/isolate/pin.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
 import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
+import { tempDir } from './helpers.js';
 
 test('placement: the prober on the first CPU the process may use, the guests on the last; none with one CPU', () => {
   assert.equal(parseCpuList('0-2,5'), [0, 1, 2, 5]);
@@ -70,7 +71,7 @@ test('the flood goes only to a lab address, capped in rate and time', () => {
   const [a, b] = FLOOD_TARGET.address.split('.').map(Number);
   assert.ok(a === 198 && (b === 18 || b === 19), FLOOD_TARGET.address);
   // Run with a stand-in helper that records its arguments and reports bytes as the real one does.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isfl-'));
+  const dir = tempDir(path.join(os.tmpdir(), 'isfl-'));
   try {
     const stub = path.join(dir, 'flood');
     fs.writeFileSync(stub, `#!/bin/sh\necho "$@" >> ${dir}/calls\necho "umlperf-flood: sent $(( $3 * 1000 )) bytes in $3.000 s, 0 errors"\n`, { mode: 0o755 });
@@ -323,7 +324,7 @@ test('--limit: parsed, printed back, bad input refused; a memory limit below mem
   assert.throws(() => checkMemLimit({ memBytes: 100 << 20 }, '128M'), /OOM killer/);
 });
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hiso-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-hiso-'));
 test.after(() => {
   setCgroupModeForTests(undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -472,7 +473,7 @@ test('Table 6 as CSV (one line per pass × fault × metric, equal field counts) 
 test('Table 6 in headless Chromium: no element wider than the viewport, every fault chart drawn with its window', () => {
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
   if (!chromium) throw new Error('chromium is not installed: apt-get install chromium');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hiso-html-'));
+  const dir = tempDir(path.join(os.tmpdir(), 'umlperf-hiso-html-'));
   try {
     // The page has no script of its own; this one only measures it and writes what it saw.
     const probe = `<script>addEventListener('load', () => {

@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { cgroupCreate, cgroupDirs, cgroupLabs, cgroupPids, detectCgroupMode, inCgroupArgs, setCgroupModeForTests } from '../src/lab/cgroup.js';
+import { tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hlcg-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-hlcg-'));
 const v2 = path.join(tmp, 'v2');
 const v1 = path.join(tmp, 'v1');
 

@@ -8,8 +8,9 @@ import path from 'node:path';
 
 import { KEPT_LOGS, keepFile } from '../src/lab/logs.js';
 import { KEPT_LOGS_DIR } from '../src/lab/names.js';
+import { tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-hll-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-hll-'));
 const src = path.join(tmp, 'g1.log');
 const dir = path.join(tmp, 'kept');
 

@@ -20,6 +20,13 @@ async function usage(p: () => Promise<unknown>, label: string): Promise<Coded> {
   throw new Error(`${label}: accepted`);
 }
 
+test('the lab functions the README lists are exported', async () => {
+  const lib = (await import('../src/index.js')) as Record<string, unknown>;
+  for (const name of ['labUp', 'labDown', 'labStatus', 'labList', 'labExec', 'labGuestExec']) assert.type(lib[name], 'function', name);
+  // With no lab state directory of this run's making, a list is an array (what is there).
+  assert.ok(Array.isArray((lib.labList as () => unknown[])()));
+});
+
 test('probes without options, with null or with a non-object: usage errors with a code', async () => {
   const calls = { responseTime, throughput, streaming } as Record<string, (o: unknown) => Promise<unknown>>;
   for (const [name, f] of Object.entries(calls)) {

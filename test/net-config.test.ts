@@ -12,7 +12,7 @@ import {
   saveNetPreset, umlNetArg, validatePresets,
 } from '../src/lab/net-config.js';
 import { guestArgs, guestRecord, type GuestSpec } from '../src/lab/guest.js';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 const usage = (f: () => unknown, re: RegExp) => {
   try {
@@ -108,7 +108,7 @@ test('raw and hybrid need CAP_NET_RAW (guests run unprivileged); host offloads n
   assert.is(netUnsupported(BUILTIN_NET, { ethtool: false }), undefined);
 });
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-net-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-net-'));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('presets: saved, read back, resolved by name with overrides; builtin and default always exist', () => {

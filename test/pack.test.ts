@@ -9,8 +9,9 @@ import * as assert from 'uvu/assert';
 
 import { packageRoot } from '../src/native.js';
 import { leftovers, uniqueLab } from './lab-helpers.js';
+import { tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-pack-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-pack-'));
 let tarball = '';
 const project = path.join(tmp, 'project');
 

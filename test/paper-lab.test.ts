@@ -7,10 +7,10 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paperLabPrefix } from '../src/paper/lab-stage.js';
-import { cliPath, runCli, jsonResult } from './helpers.js';
+import { cliPath, runCli, jsonResult, tempDir } from './helpers.js';
 
 // Every paper run saves its result before rendering: here, into a directory of this test.
-const results = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-paper-results-'));
+const results = tempDir(path.join(tmpdir(), 'umlperf-paper-results-'));
 process.env.UMLPERF_RESULTS_DIR = results;
 test.after(() => {
   fs.rmSync(results, { recursive: true, force: true });

@@ -13,8 +13,9 @@ import { cgroupFreeze, cgroupThawAll, detectCgroupMode, setCgroupModeForTests } 
 import { widestCiPercent } from '../src/paper/experiments.js';
 import { descendants, GUEST_SIGNAL_SCRIPT, readProcTable, serverProgram, serverRoots, type ProcEntry } from '../src/paper/pause.js';
 import { driftWatch, referenceFigure } from '../src/paper/run.js';
+import { tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-rrpair-'));
+const tmp = tempDir(path.join(os.tmpdir(), 'umlperf-rrpair-'));
 test.after(() => {
   setCgroupModeForTests(undefined);
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // The paper pipeline and its report formats, on a loopback stage (two endpoints standing in for
 // host and guest): what the tables, JSON schema, CSV, Markdown and HTML contain.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -17,6 +17,7 @@ import { paperFixture } from './fixtures/paper-result.js';
 import { paperCsv, paperJson, paperMarkdown, paperText } from '../src/report/paper.js';
 import { pairedRatio } from '../src/paper/paired.js';
 import { mean } from '../src/stats.js';
+import { tempDir } from './helpers.js';
 
 class LoopbackStage implements Stage {
   arranged: { servers: string; guests: number; experiment: number }[] = [];
@@ -173,7 +174,7 @@ test('HTML of a measured result: self-contained, every chart laid out in headles
   // A CCDF per protocol in experiments 1 and 3, per protocol and side in experiment 2; p50 and
   // throughput bars per protocol; experiment 3's two lines.
   assert.is(charts, 2 + 4 + 4 + 2 + 2);
-  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-html-'));
+  const dir = tempDir(path.join(tmpdir(), 'umlperf-html-'));
   try {
     const l = renderAt(findChromium(), dir, html, 1280);
     assert.is(l.charts.length, charts, 'every chart is in the rendered page');
@@ -199,7 +200,7 @@ test('HTML layout at 1280 and 400 px: nothing wider than the viewport, every cha
   assert.is(expected, 14 + 6, 'the study\'s 14 and experiment 4\'s six (three faults, two passes)');
   assert.is((html.match(/<svg [^>]*class="chart"/g) ?? []).length, expected);
   const chromium = findChromium();
-  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-layout-'));
+  const dir = tempDir(path.join(tmpdir(), 'umlperf-layout-'));
   const keep = process.env.UMLPERF_KEEP_SCREENSHOTS;
   try {
     for (const [name, page] of [['samples', withSamples], ['percentiles', html]] as const) {
@@ -240,7 +241,7 @@ test('the layout check fails on a page that overflows: a wide block and a prefor
     .replace('<section class="open">', `<section class="open"><pre>${long}</pre>`)
     .replace('<h2>Charts</h2>', '<h2>Charts</h2><div style="width:900px">fixed</div>')
     .replace(/class="chart"/, 'class="chart" style="max-width:none;width:640px"');
-  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-layout-'));
+  const dir = tempDir(path.join(tmpdir(), 'umlperf-layout-'));
   try {
     const l = renderAt(findChromium(), dir, bad, 400);
     assert.ok(l.wide.some((w) => w.startsWith('div ')), l.wide.join(', '));

@@ -7,7 +7,8 @@ import type { Probes } from '../src/paper/experiments.js';
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import type { Side } from '../src/paper/model.js';
-import { paperText } from '../src/report/paper.js';
+import { paperCsv, paperMarkdown, paperText } from '../src/report/paper.js';
+import { paperHtml } from '../src/report/paper-html.js';
 import { assertResult } from './helpers.js';
 
 class LoopbackStage implements Stage {
@@ -54,6 +55,12 @@ test('paper: no rrul row unless asked for', async () => {
   assert.is(r.rrul, undefined);
   assert.is(calls.length, 0);
   assert.not.match(paperText(r), /Latency under load/);
+  assert.not.match(paperMarkdown(r), /Latency under load/);
+  assert.not.match(paperHtml(r), /id="h-rrul"/);
+  assert.not.match(paperCsv(r), /^rrul/m);
+  // Experiment 1 alone has no mail server to speak of.
+  assert.not.match(paperText(r), /Postfix/);
+  assert.not.match(paperHtml(r), /Postfix/);
 });
 
 test('paper --rrul: a row per side, each against its own side\'s echo and chargen', async () => {
@@ -69,6 +76,22 @@ test('paper --rrul: a row per side, each against its own side\'s echo and charge
     assert.ok(row.bulk.sentMbps > 0 && row.bulk.receivedMbps > 0);
   }
   assert.match(paperText(r), /Latency under load \(RRUL\): 2 bulk TCP streams each way/);
+  assert.match(paperMarkdown(r), /## Latency under load \(RRUL\)[^\n]*\n\n\| side \| protocol \| p50 idle/);
+  assert.match(paperHtml(r), /<h2 id="h-rrul">Latency under load/);
+  // CSV: per side and protocol an idle and a loaded row; the loaded one carries the bulk rate.
+  const lines = paperCsv(r).trim().split('\n');
+  const head = lines[0].split(',');
+  const rows = lines.slice(1).map((l) => l.split(',')).filter((c) => c[0].startsWith('rrul'));
+  assert.is(rows.length, 8);
+  const col = (name: string) => head.indexOf(name);
+  for (const x of r.rrul!) {
+    const loaded = rows.find((c) => c[0] === 'rrul-loaded' && c[col('side')] === x.side && c[col('protocol')] === 'tcp')!;
+    const idle = rows.find((c) => c[0] === 'rrul-idle' && c[col('side')] === x.side && c[col('protocol')] === 'udp')!;
+    assert.ok(Math.abs(Number(loaded[col('p50_us')]) - x.tcp.loaded.latency.p50Ns / 1e3) < 0.001);
+    assert.ok(Math.abs(Number(idle[col('p99_us')]) - x.udp.idle.latency.p99Ns / 1e3) < 0.001);
+    assert.ok(Math.abs(Number(loaded[col('throughput_Mbps')]) - x.bulk.Mbps) < 1e-6);
+    assert.is(idle[col('throughput_Mbps')], '');
+  }
   assertResult(JSON.parse(JSON.stringify(r)), 'paper');
 });
 

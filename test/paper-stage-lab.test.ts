@@ -11,7 +11,7 @@ import { labGuestExec } from '../src/lab/lab.js';
 import { LabStage } from '../src/paper/lab-stage.js';
 import { readProcTable, serverRoots } from '../src/paper/pause.js';
 import { SERVER_PID_DIR, type ServerName } from '../src/servers/start.js';
-import { cliPath, runCli as spawnSyncCli } from './helpers.js';
+import { cliPath, runCli as spawnSyncCli, tempDir } from './helpers.js';
 import { labSnapshot, leftovers } from './lab-helpers.js';
 
 const prefix = `rr${(process.pid % 1296).toString(36)}`;
@@ -120,7 +120,7 @@ function leftoversOfPrefix(p: string): string[] {
 
 test('Ctrl-C while guests are frozen (umlperf paper --lab PREFIX, experiment 3): exit 130, the guests thawed and torn down, nothing left', async () => {
   const p = `${prefix}i`;
-  const results = fs.mkdtempSync('/tmp/umlperf-rr-results-');
+  const results = tempDir('/tmp/umlperf-rr-results-');
   const child = spawn(process.execPath, [cliPath, 'paper', '--experiment', '3', '--guests', '0,2', '--runs', '40', '--lab', p, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UMLPERF_RESULTS_DIR: results } });
   let out = '';
   let err = '';

@@ -12,7 +12,7 @@ import { runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
 import { renderPaper } from '../src/report/render.js';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 let side: Side = 'host';
 let k = 0;
@@ -40,7 +40,7 @@ const probes: Probes = {
   },
 };
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-report-'));
+const dir = tempDir(path.join(os.tmpdir(), 'umlperf-report-'));
 const file = path.join(dir, 'r.json');
 let result: PaperResult;
 

@@ -7,8 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resultsDir, saveResult } from '../bin/results.js';
 import type { PaperResult } from '../src/paper/model.js';
+import { tempDir } from './helpers.js';
 
-const base = fs.mkdtempSync(path.join(tmpdir(), 'umlperf-results-'));
+const base = tempDir(path.join(tmpdir(), 'umlperf-results-'));
 const dir = path.join(base, 'results');
 const result = (startedAt: string) => ({ startedAt, measurements: [{ responseSamplesNs: [1, 2, 3] }] }) as unknown as PaperResult;
 const quiet = <T>(f: () => T): { value: T; stderr: string } => {

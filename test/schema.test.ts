@@ -14,7 +14,7 @@ import { resultProblems } from '../src/result/envelope.js';
 import { RESULT_SCHEMAS, SCHEMA_VERSION } from '../src/result/schema.js';
 import { responseTime, throughput, streaming, connectionRate } from '../src/probes.js';
 import { startEndpoint } from '../src/endpoint.js';
-import { assertResult, jsonResult, publishedSchemaCheck, runCli } from './helpers.js';
+import { assertResult, jsonResult, publishedSchemaCheck, runCli, tempDir } from './helpers.js';
 
 const tag = `sc${process.pid % 100000}`;
 
@@ -91,7 +91,7 @@ test('doctor, cleanup, lab down, image, report --format json and compare --json 
   assert.ok(fs.existsSync(jsonResult(img.stdout, 'image').base));
 
   // A saved paper result made by the code (the fixture of the report tests), rendered as JSON.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-schema-'));
+  const dir = tempDir(path.join(os.tmpdir(), 'umlperf-schema-'));
   try {
     const saved = path.join(dir, 'r.json');
     fs.writeFileSync(saved, JSON.stringify(minimalPaper()));

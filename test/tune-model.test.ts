@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -12,6 +12,7 @@ import { clearGain, knobApplies, knobThatMattered, paretoFront, tunePlan, tuneSc
 import { tuneHtml, tuneText } from '../src/report/tune.js';
 import type { TuneResult } from '../src/tune/run.js';
 import { envelope, resultProblems } from '../src/result/envelope.js';
+import { tempDir } from './helpers.js';
 
 const fig = (o: Partial<TuneFigures> = {}): TuneFigures => ({
   forwardMbps: 1000, reverseMbps: 1000, tcpP50Ns: 50_000, tcpP99Ns: 200_000, udpP50Ns: 40_000, udpP99Ns: 150_000, udpLossFreeMbps: 100, ...o,
@@ -112,7 +113,7 @@ test('reports: the table names the winner line and the knob; the HTML page has b
 function layoutCheck(html: string): void {
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
   if (!chromium) throw new Error('chromium is not installed: apt-get install chromium');
-  const dir = mkdtempSync(path.join(tmpdir(), 'umlperf-tune-html-'));
+  const dir = tempDir(path.join(tmpdir(), 'umlperf-tune-html-'));
   try {
     const file = path.join(dir, 'tune.html');
     const check = `<script>addEventListener('load', () => {

@@ -3,6 +3,7 @@ import { asResult } from '../../src/result/envelope.js';
 import type { Argv, CommandModule } from 'yargs';
 import { debianImage } from '../../src/images/debian.js';
 import { DEFAULT_CACHE_DIR, minimalImage, type GuestImage } from '../../src/images/minimal.js';
+import { pruneImages } from '../../src/images/prune.js';
 import { dirFlag } from '../args.js';
 
 interface Args {
@@ -39,13 +40,46 @@ const build: CommandModule<object, Args> = {
   },
 };
 
+interface PruneArgs {
+  'cache-dir': string;
+  'dry-run': boolean;
+  json: boolean;
+}
+
+const prune: CommandModule<object, PruneArgs> = {
+  command: 'prune',
+  describe: "remove cached images no recipe or lab uses any more (each rebuild of the endpoint leaves the old one behind)",
+  builder: (y: Argv) =>
+    y
+      .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'only list what would be removed' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .example('$0 image prune --dry-run', 'what would go, and how much space it would free') as unknown as Argv<PruneArgs>,
+  handler: async (a) => {
+    const startedAt = new Date().toISOString();
+    const r = await pruneImages({ cacheDir: a['cache-dir'], dryRun: a['dry-run'] });
+    if (a.json) {
+      process.stdout.write(JSON.stringify(asResult('image-prune', r, startedAt), null, 2) + '\n');
+      return;
+    }
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    const lines = [
+      ...r.removed.map((x) => `${r.dryRun ? 'would remove' : 'removed'} ${x.name} (${x.reason}, ${mib(x.bytes)})`),
+      ...r.kept.map((x) => `kept ${x.name} (${x.why})`),
+      `${r.dryRun ? 'would free' : 'freed'} ${mib(r.bytesFreed)} in ${r.cacheDir}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};
+
 const command: CommandModule = {
   command: 'image <action>',
-  describe: 'guest images: build',
+  describe: 'guest images: build, prune',
   builder: (y: Argv) =>
     y
       .command(build)
-      .demandCommand(1, 'name an image action: build')
+      .command(prune)
+      .demandCommand(1, 'name an image action: build or prune')
       .example('$0 image build', 'the minimal image (busybox and the endpoint)'),
   handler: () => undefined,
 };

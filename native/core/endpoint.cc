@@ -261,6 +261,9 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
     socklen_t len = sizeof from;
     int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC);
     if (fd < 0) {  // timeout slice, EINTR, or shutdown by stop()
+      // Out of descriptors or memory: the connection stays queued and accept() would fail at
+      // once again; wait a little instead of spinning.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) sleepNs(10000000);
       if (monoNs() - idleSince < kWorkerIdleNs) continue;
       std::lock_guard<std::mutex> lock(poolMutex_);
       if (accepting_[service] > 1 && !stopping_.load()) {  // another waits: this one ends

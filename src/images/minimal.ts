@@ -43,7 +43,7 @@ export interface MinimalImageOptions {
 
 export { endpointBinary };
 
-async function findBusybox(explicit?: string): Promise<string> {
+export async function findBusybox(explicit?: string): Promise<string> {
   for (const p of explicit ? [explicit] : BUSYBOX_CANDIDATES) {
     try {
       await fs.access(p, fs.constants.X_OK);
@@ -60,6 +60,18 @@ async function findBusybox(explicit?: string): Promise<string> {
 
 async function sha256File(p: string): Promise<string> {
   return createHash('sha256').update(await fs.readFile(p)).digest('hex');
+}
+
+/** The cache directory's name: a hash of everything that decides the image's content. */
+export async function minimalRecipeName(busybox: string, endpoint: string, flood: string): Promise<string> {
+  const hash = createHash('sha256')
+    .update(`minimal v${RECIPE_VERSION}\n${guestInit}\n`)
+    .update(await sha256File(flood))
+    .update(await sha256File(busybox))
+    .update(await sha256File(endpoint))
+    .digest('hex')
+    .slice(0, 16);
+  return `minimal-${hash}`;
 }
 
 /** Returns the cached minimal image, building it first when missing. */
@@ -81,14 +93,7 @@ export async function minimalImage(o: MinimalImageOptions = {}): Promise<GuestIm
   } catch {
     throw new UmlperfError('ERR_UMLPERF_IMAGE', `no ${flood}: build it with npx node-gyp rebuild`);
   }
-  const hash = createHash('sha256')
-    .update(`minimal v${RECIPE_VERSION}\n${guestInit}\n`)
-    .update(await sha256File(flood))
-    .update(await sha256File(busybox))
-    .update(await sha256File(endpoint))
-    .digest('hex')
-    .slice(0, 16);
-  const name = `minimal-${hash}`;
+  const name = await minimalRecipeName(busybox, endpoint, flood);
   const dir = path.join(cacheDir, name);
   const image = (built: boolean): GuestImage => ({
     name,

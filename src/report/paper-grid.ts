@@ -174,3 +174,30 @@ export function openQuestions(r: PaperResult): OpenQuestion[] {
 export function openQuestionLines(r: PaperResult): string[] {
   return openQuestions(r).flatMap((q) => [q.title, ...q.points.map((p) => `  ${p}`), ...(q.note ? [`  ${q.note}`] : [])]);
 }
+
+/**
+ * paper --rrul as a grid: per side and protocol, response time alone and while the bulk TCP
+ * streams run, and the bulk rate; none when the run had no RRUL rows.
+ */
+export function rrulGrid(r: PaperResult): Grid | undefined {
+  if (!r.rrul?.length) return undefined;
+  const unit = timeUnit(r.rrul.flatMap((x) => (['tcp', 'udp'] as const).flatMap((p) => [x[p].idle.latency.p50Ns, x[p].loaded.latency.p99Ns])));
+  const t = (ns: number | null | undefined) => timeIn(ns, unit);
+  const rows = r.rrul.flatMap((x) =>
+    (['tcp', 'udp'] as const).map((p) => [
+      x.side === 'host' ? 'hostOS' : 'guestOS',
+      p.toUpperCase(),
+      t(x[p].idle.latency.p50Ns),
+      t(x[p].loaded.latency.p50Ns),
+      t(x[p].idle.latency.p99Ns),
+      t(x[p].loaded.latency.p99Ns),
+      finite(x.bulk.Mbps) ? sig3(x.bulk.Mbps) : '-',
+    ]),
+  );
+  return {
+    id: 'rrul',
+    title: `Latency under load (RRUL): ${r.rrul[0].streams} bulk TCP streams each way for ${r.rrul[0].durationS} s`,
+    header: ['side', 'protocol', `p50 idle (${unit})`, `p50 loaded (${unit})`, `p99 idle (${unit})`, `p99 loaded (${unit})`, 'bulk (Mbit/s)'],
+    rows,
+  };
+}

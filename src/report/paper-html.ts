@@ -5,7 +5,7 @@ import { SERVER_LABEL, type Measurement, type PaperResult } from '../paper/model
 import { measurementLatency, measurementP50, measurementThroughput, samplesOf, type LatencyView } from './fields.js';
 import { csvLink, csvText, esc, figuresHtml, PAGE_CSS, tableHtml, type Figure } from './figure.js';
 import { isolateSection } from './isolate.js';
-import { openQuestions, paperGrids } from './paper-grid.js';
+import { openQuestions, paperGrids, rrulGrid } from './paper-grid.js';
 import { driftLines, gridCsv, paperCsv } from './paper.js';
 import { barChart, lineChart, type Bar, type Series } from './svg.js';
 
@@ -165,6 +165,8 @@ export function paperHtml(r: PaperResult, sections: HtmlSection[] = htmlSections
   const tables = paperGrids(r)
     .map((g) => `<h2 id="h-${esc(g.id)}">${esc(g.id.replace('table', 'Table '))}. ${esc(g.title)}</h2>\n${tableHtml(g.header, g.rows, { id: g.id, csv: gridCsv(g), left: 2 })}`)
     .join('\n');
+  const rr = rrulGrid(r);
+  const rrulHtml = rr ? `<h2 id="h-rrul">${esc(rr.title)}</h2>\n${tableHtml(rr.header, rr.rows, { id: rr.id, csv: gridCsv(rr), left: 2 })}` : '';
   const open = openQuestions(r);
   const openHtml = open.length
     ? `<h2>What the study left open</h2>\n<section class="open">\n${open.map((q) => `<h3>${esc(q.title)}</h3>\n<ul>${q.points.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>${q.note ? `\n<p>${esc(q.note)}</p>` : ''}`).join('\n')}\n</section>`
@@ -177,13 +179,14 @@ ${PAGE_CSS}
 <h1>umlperf paper</h1>
 <p>The study's experiments on ${esc(c.kernel)}, transport ${esc(c.transport)}, image ${esc(c.image)};
 ${c.runs} blocks per figure. Clock ${esc(r.clock.source)}, resolution ${r.clock.resolutionNs.toFixed(3)} ns,
-${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck resolved 1 ms). Mail is Postfix in qmail's role.
+${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck resolved 1 ms).${c.experiments.includes(2) ? " Mail is Postfix in qmail's role." : ''}
 Measured ${esc(r.startedAt)} to ${esc(r.finishedAt)}. Times have three significant digits, each in the unit its row names;
 every table and figure has its data as CSV beside it; ${csvLink('umlperf-paper.csv', paperCsv(r), 'all rows as one CSV')}.</p>
 ${r.complete ? '' : `<p class="warn">Incomplete: ${esc(r.error ?? 'stopped part-way')}. Everything shown was measured.</p>`}
 ${(r.warnings ?? []).map((w) => `<p class="warn">Warning: ${esc(w)}</p>`).join('\n')}
 ${driftLines(r).map((l) => `<p${l.startsWith('warning') ? ' class="warn"' : ''}>${esc(l)}</p>`).join('\n')}
 ${tables}
+${rrulHtml}
 <h2>Charts</h2>
 ${figuresHtml(paperFigures(r))}
 ${openHtml}

@@ -1,7 +1,7 @@
 // Renderings of a PaperResult: terminal tables, Markdown, CSV, JSON. (HTML: paper-html.ts.)
 import type { Comparison, PaperResult, PaperTable } from '../paper/model.js';
 import { comparisonView, rowLatency, rowThroughput, rowUdp } from './fields.js';
-import { LATENCY_FIGURES, openQuestionLines, openQuestions, paperGrids, type Grid } from './paper-grid.js';
+import { LATENCY_FIGURES, openQuestionLines, openQuestions, paperGrids, rrulGrid, type Grid } from './paper-grid.js';
 import { csvCell } from './csv.js';
 import { csvUs, table } from './table.js';
 
@@ -12,7 +12,7 @@ function preamble(r: PaperResult): string[] {
     `${c.runs} blocks per figure${c.ciTargetPercent ? ` (adaptive: up to ${c.maxRuns}, until every ratio's CI is within ±${c.ciTargetPercent}%)` : ''}, sides in random order per block (seed ${c.seed ?? '-'}), an A/A control per experiment; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per block (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
     `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
-    'mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)',
+    ...(c.experiments.includes(2) ? ['mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)'] : []),
     ...(c.experiments.includes(2) ? [r.measurements.some((m) => m.experiment === 2 && m.blockGroup)
       ? 'experiment 2 runs on the Debian image with 128M guests, every server provisioned on both sides; "no server": all of them stopped (SIGSTOP), the baseline for each server running alone'
       : 'experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
@@ -46,20 +46,8 @@ export function paperText(r: PaperResult): string {
 
 /** The opt-in latency-under-load rows (paper --rrul): p50/p99 idle and loaded per side, and the bulk rate. */
 export function rrulLines(r: PaperResult): string[] {
-  if (!r.rrul?.length) return [];
-  const us = (ns: number) => (ns / 1e3).toFixed(1);
-  const rows = r.rrul.flatMap((x) =>
-    (['tcp', 'udp'] as const).map((p) => [
-      x.side,
-      p.toUpperCase(),
-      us(x[p].idle.latency.p50Ns),
-      us(x[p].loaded.latency.p50Ns),
-      us(x[p].idle.latency.p99Ns),
-      us(x[p].loaded.latency.p99Ns),
-      x.bulk.Mbps.toFixed(0),
-    ]),
-  );
-  return ['', `Latency under load (RRUL): ${r.rrul[0].streams} bulk TCP streams each way for ${r.rrul[0].durationS} s`, table(['side', 'proto', 'p50 idle µs', 'p50 loaded µs', 'p99 idle µs', 'p99 loaded µs', 'bulk Mbps'], rows, 2)];
+  const g = rrulGrid(r);
+  return g ? ['', g.title, table(g.header, g.rows, 2)] : [];
 }
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
@@ -72,6 +60,8 @@ export function mdTable(g: Grid): string {
 export function paperMarkdown(r: PaperResult): string {
   const out = ['# umlperf paper', '', ...preamble(r).map((l) => `- ${l}`), ''];
   for (const g of paperGrids(r)) out.push(`## ${g.id.replace('table', 'Table ')}. ${g.title}`, '', mdTable(g), '');
+  const rr = rrulGrid(r);
+  if (rr) out.push(`## ${rr.title}`, '', mdTable(rr), '');
   const open = openQuestions(r);
   if (open.length) {
     out.push('## What the study left open', '');
@@ -120,6 +110,17 @@ export function paperCsv(r: PaperResult): string {
         ...LATENCY_FIGURES.map((f) => csvUs(l[f.key])),
         csvNum(tp.mean), csvNum(tp.ci95), csvNum(udp?.sentMbps), csvNum(udp?.lossPercent), to,
         ...comparisonCsv(cmp('latency p50')), ...comparisonCsv(cmp('throughput'))].map(csvCell).join(','));
+    }
+  }
+  // paper --rrul: per side and protocol a row alone (table rrul-idle) and one while the bulk
+  // streams ran (rrul-loaded, with the bulk rate as its throughput).
+  for (const x of r.rrul ?? []) {
+    for (const p of ['tcp', 'udp'] as const) {
+      for (const [id, part] of [['rrul-idle', x[p].idle], ['rrul-loaded', x[p].loaded]] as const) {
+        const l = part.latency;
+        lines.push([id, '', '', x.side, p, '', csvNum(l.count), ...LATENCY_FIGURES.map((f) => csvUs(l[f.key])),
+          id === 'rrul-loaded' ? csvNum(x.bulk.Mbps) : '', '', '', '', '', ...comparisonCsv(undefined), ...comparisonCsv(undefined)].map(csvCell).join(','));
+      }
     }
   }
   return `${lines.join('\n')}\n`;

@@ -692,6 +692,15 @@ export const ImageResultSchema = Obj({
   baseAllocatedBytes: Opt(Num()),
 });
 
+export const ImagePruneResultSchema = Obj({
+  ...envelope('image-prune'),
+  cacheDir: Str(),
+  dryRun: Bool('true: nothing was removed, removed lists what would go'),
+  kept: Type.Array(Obj({ name: Str(), why: Str("today's recipe, used by a lab, or asked to keep") })),
+  removed: Type.Array(Obj({ name: Str(), bytes: Num('allocated on disk'), reason: Lit('outdated recipe', 'unfinished build') })),
+  bytesFreed: Num(),
+});
+
 /** Every kind, for the published schema and for checking documents read back. */
 export const RESULT_SCHEMAS = {
   response: ResponseTimeResultSchema,
@@ -710,6 +719,7 @@ export const RESULT_SCHEMAS = {
   cleanup: CleanupResultSchema,
   doctor: DoctorResultSchema,
   image: ImageResultSchema,
+  'image-prune': ImagePruneResultSchema,
   tune: TuneResultSchema,
 } as const;
 
@@ -748,6 +758,7 @@ export type LabListResult = Static<typeof LabListSchema>;
 export type CleanupResult = Static<typeof CleanupResultSchema>;
 export type DoctorResult = Static<typeof DoctorResultSchema>;
 export type ImageResult = Static<typeof ImageResultSchema>;
+export type ImagePruneResult = Static<typeof ImagePruneResultSchema>;
 
 /** The published JSON Schema: one document, a result of any kind (chosen by `kind`). */
 export function publishedSchema(): Record<string, unknown> {
