@@ -147,6 +147,7 @@ Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t ti
     // Bounded connect: a blocking connect whose wait the send timeout cuts to one slice (on
     // loopback or a LAN it is done within the call, with no extra system calls), then, for a
     // peer that is slow to answer the SYN, polls in slices, so a cancel ends the wait.
+    const uint64_t deadline = monoNs() + timeoutNs;  // the whole wait, the blocking slice included
     const uint64_t sliceNs = timeoutNs < 20000000ull ? timeoutNs : 20000000ull;
     // A caller's send timeout no longer than the slice serves as the slice, and stays.
     const bool keep = sendTimeoutNs && sendTimeoutNs <= sliceNs;
@@ -154,7 +155,6 @@ Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t ti
     if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0) {
       // EINPROGRESS: the slice passed; EINTR: a signal. Either way the connect goes on.
       if (errno != EINPROGRESS && errno != EINTR) throwErrno("connect", "cannot connect to " + a.str());
-      const uint64_t deadline = monoNs() + timeoutNs;
       for (;;) {
         if (cancelled()) throwCode("ABORT_ERR", "the probe was cancelled");
         uint64_t now = monoNs();
