@@ -12,14 +12,19 @@ interface Args {
   json: boolean;
 }
 
+/** The options every image action takes: where the cache is, and JSON output. */
+function cacheOptions(y: Argv): Argv {
+  return y
+    .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' });
+}
+
 const build: CommandModule<object, Args> = {
   command: 'build',
   describe: 'build a guest image, or find it in the cache (by a hash of its recipe); prints where it is',
   builder: (y: Argv) =>
-    y
+    cacheOptions(y)
       .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true, describe: 'which image' })
-      .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 image build --image debian', 'the Debian image with BIND, Apache and Postfix (~30 s the first time)') as unknown as Argv<Args>,
   handler: async (a) => {
     const startedAt = new Date().toISOString();
@@ -50,10 +55,8 @@ const prune: CommandModule<object, PruneArgs> = {
   command: 'prune',
   describe: "remove cached images no recipe or lab uses any more (each rebuild of the endpoint leaves the old one behind)",
   builder: (y: Argv) =>
-    y
-      .option('cache-dir', { type: 'string', default: DEFAULT_CACHE_DIR, requiresArg: true, coerce: dirFlag('cache-dir'), describe: 'where images are kept' })
+    cacheOptions(y)
       .option('dry-run', { type: 'boolean', default: false, describe: 'only list what would be removed' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 image prune --dry-run', 'what would go, and how much space it would free') as unknown as Argv<PruneArgs>,
   handler: async (a) => {
     const startedAt = new Date().toISOString();
