@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
-import { clockInfo, connectionRate, endpointBinary, responseTime, throughput } from '../src/index.js';
+import { clockInfo, connectionRate, responseTime, spawnEndpoint, throughput, type EndpointProcess } from '../src/index.js';
 import { prng } from '../src/stats.js';
 
 const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
@@ -43,39 +43,13 @@ function server(cmd: string[]): ChildProcess {
   return spawn('taskset', ['-c', SERVER_CPU, ...cmd], { stdio: 'ignore' });
 }
 
-interface Ours {
-  child: ChildProcess;
-  echo: number;
-  discard: number;
-  chargen: number;
-}
 /**
  * umlperf's endpoint on free ports of its own choosing (port 0), read from its ready line: a
  * fixed port P would also need P+1..P+3, and the client connections of an earlier row (crr
  * makes thousands) sit in TIME_WAIT all over the ephemeral range.
  */
-function ourServer(args: string[]): Promise<Ours> {
-  const child = spawn('taskset', ['-c', SERVER_CPU, endpointBinary(), '--bind', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the endpoint gave no ready line in 10 s: ${err}`));
-    }, 10_000);
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /ready .*echo=(\d+) discard=(\d+) .*chargen=(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(t);
-      resolve({ child, echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]) });
-    });
-    child.once('exit', (c) => {
-      clearTimeout(t);
-      reject(new Error(`the endpoint exited (${c}): ${err}`));
-    });
-  });
+function ourServer(args: string[]): Promise<EndpointProcess> {
+  return spawnEndpoint({ bind: '127.0.0.1', port: 0, prefix: ['taskset', '-c', SERVER_CPU], exitWithParent: true, args });
 }
 async function settle(): Promise<void> {
   await new Promise((r) => setTimeout(r, 400));
@@ -156,7 +130,7 @@ async function rounds(row: Row, ours: () => Promise<number>, peer: () => Promise
 async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: number): Promise<Row> {
   const sp = await freePort();
   const ours = await ourServer(['--no-chargen', '--no-udp-source']);
-  const ep = ours.echo;
+  const ep = ours.echoPort;
   const peer = server(['sockperf', 'server', '-i', '127.0.0.1', '-p', String(sp), ...(protocol === 'tcp' ? ['--tcp'] : [])]);
   await settle();
   const row: Row = { what: `response ${protocol.toUpperCase()} ${size} B ${wait}, p50 RTT`, unit: 'µs', ours: [], peer: [], peerName: 'sockperf', better: 'lower' };
@@ -172,7 +146,7 @@ async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: nu
       },
     );
   } finally {
-    await Promise.all([stop(ours.child), stop(peer)]);
+    await Promise.all([ours.close(), stop(peer)]);
   }
 }
 
@@ -204,8 +178,8 @@ async function bulk(kind: Bulk): Promise<Row> {
         const o = { host: '127.0.0.1', size, durationS: SECONDS, cpu: CLIENT_CPU };
         const r =
           kind === 'reverse'
-            ? await throughput({ ...o, port: ours.chargen, reverse: true })
-            : await throughput({ ...o, port: ours.discard, protocol: udp ? 'udp' : 'tcp', parallel: kind === 'parallel 4' ? 4 : 1 });
+            ? await throughput({ ...o, port: ours.chargenPort, reverse: true })
+            : await throughput({ ...o, port: ours.discardPort, protocol: udp ? 'udp' : 'tcp', parallel: kind === 'parallel 4' ? 4 : 1 });
         return r.Mbps;
       },
       () => {
@@ -216,7 +190,7 @@ async function bulk(kind: Bulk): Promise<Row> {
       },
     );
   } finally {
-    await Promise.all([stop(ours.child), stop(peer)]);
+    await Promise.all([ours.close(), stop(peer)]);
   }
 }
 
@@ -224,7 +198,7 @@ async function bulk(kind: Bulk): Promise<Row> {
 async function intervals(): Promise<Row> {
   const ours = await ourServer([]);
   const row: Row = { what: 'throughput TCP, --interval 100ms vs none', unit: 'Mbit/s', ours: [], peer: [], peerName: 'umlperf, no intervals', better: 'higher' };
-  const o = { host: '127.0.0.1', port: ours.discard, durationS: SECONDS, cpu: CLIENT_CPU };
+  const o = { host: '127.0.0.1', port: ours.discardPort, durationS: SECONDS, cpu: CLIENT_CPU };
   try {
     return await rounds(
       row,
@@ -232,7 +206,7 @@ async function intervals(): Promise<Row> {
       async () => (await throughput(o)).Mbps,
     );
   } finally {
-    await stop(ours.child);
+    await ours.close();
   }
 }
 
@@ -243,7 +217,7 @@ async function crr(): Promise<Row | string> {
   }
   const np = await freePort();
   const ours = await ourServer(['--max-connections', '65536']);
-  const ep = ours.echo;
+  const ep = ours.echoPort;
   const peer = server(['netserver', '-D', '-L', '127.0.0.1', '-p', String(np)]);
   await settle();
   const row: Row = { what: 'connection rate TCP, 1 B', unit: 'transactions/s', ours: [], peer: [], peerName: 'netperf TCP_CRR', better: 'higher' };
@@ -263,7 +237,7 @@ async function crr(): Promise<Row | string> {
       },
     );
   } finally {
-    await Promise.all([stop(ours.child), stop(peer)]);
+    await Promise.all([ours.close(), stop(peer)]);
   }
 }
 

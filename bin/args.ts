@@ -262,17 +262,7 @@ export function cpuListFlag(flag: string, o: { one?: boolean } = {}): Check<numb
   };
 }
 
-/** CPUs back in taskset's list form: [0, 1, 2, 5] → "0-2,5". */
-export function cpuListText(cpus: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < cpus.length; ) {
-    let j = i;
-    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
-    out.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}
+export { cpuListText } from '../src/isolate/pin.js';
 
 /** Server names, the same in every command: dns, www, mail (a comma-separated list, at least one). */
 export function serverListFlag(flag: string): Check<ServerName[] | undefined> {

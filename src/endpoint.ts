@@ -162,15 +162,17 @@ export interface EndpointProcess {
 /**
  * Runs the static umlperf-endpoint as a child process (its own process group) and resolves
  * once it reports ready. `prefix` runs it through another command, e.g. ['ip','netns','exec',NS]
- * (then exitWithParent watches that command, which execs, so still this process).
+ * (then exitWithParent watches that command, which execs, so still this process). `args`: more
+ * of its flags, e.g. ['--no-chargen'] or ['--max-connections', '1024'].
  */
 export async function spawnEndpoint(
-  o: { bind?: string; port?: number; wait?: WaitMode; prefix?: string[]; exitWithParent?: boolean } = {},
+  o: { bind?: string; port?: number; wait?: WaitMode; prefix?: string[]; exitWithParent?: boolean; args?: string[] } = {},
 ): Promise<EndpointProcess> {
   const { spawn } = await import('node:child_process');
   const args = ['--bind', o.bind ?? '127.0.0.1', '--port', String(o.port ?? 0), '--wait', o.wait ?? 'block'];
   // The kernel ends it if this process dies, even by SIGKILL (PR_SET_PDEATHSIG).
   if (o.exitWithParent) args.push('--parent', String(process.pid));
+  args.push(...(o.args ?? []));
   const cmd = [...(o.prefix ?? []), endpointBinary(), ...args];
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';

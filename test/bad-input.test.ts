@@ -229,6 +229,7 @@ const paper: Case[] = [
   [['paper', '--runs', '3', '--runs', '4'], /--runs given more than once/],
   [['paper', '--pin'], /unknown argument: pin/i],
   [['paper', '--cpu', 'x'], /--cpu must be a CPU list .*"x"/],
+  [['paper', '--cpu', 'anything'], /--cpu must be a CPU list .*"anything"/],
   [['paper', '--cpu', '4095'], /--cpu 4095: this machine has CPUs 0-\d+/],
   [['paper', '--cpu', `0-${availableParallelism() - 1}`], /leaves no CPU for the probes/],
   // Options that do not apply to the experiments asked for.

@@ -1,8 +1,9 @@
 // The static umlperf-endpoint: no shared libraries, serves standard echo/discard, stops on SIGTERM.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, responseTime, throughput } from '../src/index.js';
+import { startBinary, stopBinary } from './helpers.js';
 
 test('is a static executable', () => {
   const r = spawnSync('file', ['-L', endpointBinary()], { encoding: 'utf8' });
@@ -15,32 +16,10 @@ test('serves echo and discard, never answers with more than it got, exits 0 on S
   // Port 0: the endpoint takes free ports and names them in its ready line. A fixed port P would
   // also need P+1..P+3 free, and a client connection of an earlier test in TIME_WAIT on one of
   // them makes the bind fail.
-  const child = spawn(endpointBinary(), ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const { child, echo: port, discard, stderr } = await startBinary(['--port', '0']);
   let code: number | null;
   try {
-    const ready = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`no ready line in 10 s; stderr: ${stderr}`)), 10_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d;
-        if (out.includes('\n')) {
-          clearTimeout(timer);
-          resolve(out);
-        }
-      });
-      void exited.then((c) => {
-        clearTimeout(timer);
-        reject(new Error(`exited ${c} before ready; stderr: ${stderr}`));
-      });
-    });
-    const m = /^umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/.exec(ready);
-    assert.ok(m, ready);
-    const port = Number(m![1]);
-    const discard = Number(m![2]);
-    assert.ok(port > 0 && discard > 0 && port !== discard, ready);
+    assert.ok(port > 0 && discard > 0 && port !== discard, `ports ${port} ${discard}`);
     const r = await responseTime({ host: '127.0.0.1', port, protocol: 'udp', size: 1200, iterations: 100 });
     assert.is(r.received, 100);
     const t = await throughput({ host: '127.0.0.1', port: discard, protocol: 'udp', bytes: 1_000_000, size: 1000 });
@@ -59,11 +38,9 @@ test('serves echo and discard, never answers with more than it got, exits 0 on S
     s.close();
     assert.equal(replies.sort((a, b) => a - b), [1, 17, 512]);
   } finally {
-    // Already gone (a failed start): the exit promise has settled, so this never waits forever.
-    child.kill('SIGTERM');
-    code = await exited;
+    code = (await stopBinary(child)).code;
   }
-  assert.is(code, 0, `exit status; stderr: ${stderr}`);
+  assert.is(code, 0, `exit status; stderr: ${stderr()}`);
 });
 
 test('bad arguments exit 2 with a message', () => {

@@ -2,14 +2,14 @@
 // reply, a per-source rate limit), no slowloris lockout (per-source and global connection
 // limits, idle eviction and timeout), bounded memory, a pool of workers instead of a thread per
 // connection, and a failed thread creation refuses one connection instead of ending the process. Loopback only: 127.0.0.0/8 gives distinct sources.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, startEndpoint, type Endpoint } from '../src/index.js';
-import { requireTool } from './helpers.js';
+import { requireTool, startBinary, stopBinary } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until ok() holds or timeoutMs passes (a loaded machine is slow, not wrong). */
@@ -150,32 +150,6 @@ test('TCP echo: a client that writes but never reads is dropped once it has take
 });
 
 /** Runs umlperf-endpoint on ports of its own choosing (--port 0: no clash with a port guessed free). */
-function startBinary(args: string[], prefix: string[] = []): Promise<{ child: ChildProcess; echo: number; discard: number }> {
-  const cmd = [...prefix, endpointBinary(), ...args];
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((res, rej) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready .*echo=(\d+) discard=(\d+)/.exec(out);
-      if (m) res({ child, echo: Number(m[1]), discard: Number(m[2]) });
-    });
-    child.once('exit', (c, s) => rej(new Error(`endpoint exited (${c ?? s}): ${err}`)));
-  });
-}
-
-async function stopBinary(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const done = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-  const r = await done;
-  clearTimeout(t);
-  return r;
-}
-
 /** One TCP echo round trip from `localAddress`: resolves with the bytes received back. */
 function echoRoundTrip(port: number, localAddress: string, payload: Buffer, timeoutMs = 3000): Promise<Buffer> {
   return new Promise((res) => {

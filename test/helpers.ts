@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { endpointBinary } from '../src/endpoint.js';
 import { packageRoot } from '../src/native.js';
 
 export const cliPath = path.join(packageRoot, 'dist', 'bin', 'umlperf.js');
@@ -109,4 +110,54 @@ export function tempDir(prefix: string): string {
   if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   tempDirs.push(dir);
   return dir;
+}
+
+/** A static endpoint started by a test, with the ports its ready line names. */
+export interface StartedBinary {
+  child: ChildProcess;
+  echo: number;
+  discard: number;
+  /** What it wrote to stderr so far. */
+  stderr: () => string;
+}
+
+/**
+ * Starts the static endpoint (`prefix`: e.g. a taskset or setpriv command before it) and waits
+ * up to 10 s for its ready line. Rejects with its stderr when it exits first or never gets ready.
+ */
+export function startBinary(args: string[], prefix: string[] = []): Promise<StartedBinary> {
+  const cmd = [...prefix, endpointBinary(), ...args];
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`endpoint: no ready line in 10 s; stderr: ${err}`));
+    }, 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res({ child, echo: Number(m[1]), discard: Number(m[2]), stderr: () => err });
+      }
+    });
+    child.once('exit', (c, sig) => {
+      clearTimeout(timer);
+      rej(new Error(`endpoint exited (${c ?? sig}) before ready: ${err}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after 3 s; its exit status. Returns at once for a child already gone. */
+export async function stopBinary(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const done = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const r = await done;
+  clearTimeout(t);
+  return r;
 }

@@ -14,15 +14,15 @@ import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
 import { allowedCpus, parseCpuList, placement } from '../src/isolate/pin.js';
-import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, worsePercent, worst } from '../src/isolate/verdict.js';
+import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, windowEnd, worsePercent, worst } from '../src/isolate/verdict.js';
 import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 import { tempDir } from './helpers.js';
 
-test('placement: the prober on the first CPU the process may use, the guests on the last; none with one CPU', () => {
+test('placement: the prober and the host side on the first CPU the process may use, the guests on the last; none with one CPU', () => {
   assert.equal(parseCpuList('0-2,5'), [0, 1, 2, 5]);
   assert.equal(parseCpuList('3'), [3]);
-  assert.equal(placement([0, 1]), { proberCpu: 0, guestCpu: 1 });
-  assert.equal(placement([2, 4, 7]), { proberCpu: 2, guestCpu: 7 });
+  assert.equal(placement([0, 1]), { proberCpu: 0, guestCpu: 1, hostCpu: 0 });
+  assert.equal(placement([2, 4, 7]), { proberCpu: 2, guestCpu: 7, hostCpu: 2 });
   assert.is(placement([1]), undefined);
   const mine = allowedCpus();
   assert.ok(mine.length >= 1 && mine.every((c) => Number.isInteger(c) && c >= 0), String(mine));
@@ -111,6 +111,23 @@ test('phases: before ends before the fault, a round across its start is dropped,
   assert.is(phaseOf({ startMs: 50, endMs: 150 }, 100, 200), undefined);
   assert.is(phaseOf({ startMs: 100, endMs: 250 }, 100, 200), 'during');
   assert.is(phaseOf({ startMs: 200, endMs: 300 }, 100, 200), 'after');
+  // A fault that outlived its window (100-150) until 200: rounds of the overrun are neither.
+  assert.is(phaseOf({ startMs: 120, endMs: 140 }, 100, 200, 150), 'during');
+  assert.is(phaseOf({ startMs: 160, endMs: 190 }, 100, 200, 150), undefined);
+  assert.is(phaseOf({ startMs: 200, endMs: 220 }, 100, 200, 150), 'after');
+  assert.is(phaseOf({ startMs: 160, endMs: 190 }, 100, 200, 500), 'during', 'a window longer than the fault ends with it');
+});
+
+test('a fault that outlived its window is judged on its window: a neighbour degraded through it and back during the overrun is degraded', () => {
+  // Window 4000-8000 ms, but the guest answered only at 16000 (the fork fault's exec timeout);
+  // the neighbour is slowed 4000-10000 and back from then on.
+  const g2 = rounds('g2', 20, (i) => (i >= 4 && i < 10 ? { ...base, tcpMbps: 1000 } : base));
+  const f = { fault: 'fork', startMs: 4000, endMs: 16000, windowS: 4, outcome: 'no answer', outlived: true, replaced: true, hostCost: {}, metrics: [], neighbours: [], rounds: g2 } as unknown as FaultRun;
+  assert.is(windowEnd(f), 8000);
+  const judged = judgeAgainstPass([f], ['g2'])[0].neighbours[0];
+  assert.equal(judged.verdict, { kind: 'degraded', worsePercent: 75 });
+  // Judged over the whole overrun, half its rounds are back: not sustained, so "isolated".
+  assert.is(analyse(g2, 4000, 16000, ['g2']).neighbours[0].verdict.kind, 'isolated');
 });
 
 test('noise, direction of worse, and a verdict per metric', () => {

@@ -10,6 +10,7 @@ import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { noiseFloor, pairedRatio } from '../src/paper/paired.js';
+import { defaultPlacement, placementFor } from '../src/paper/placement.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import { paperText } from '../src/report/paper.js';
 import { packageRoot } from '../src/native.js';
@@ -643,6 +644,18 @@ test('option errors name the option and its range', () => {
   assert.is(msg({ probeCpu: -1 }), 'probeCpu is a CPU number');
   for (const ok of [{ runs: 1 }, { guestsSweep: [0] }, { guestsSweep: [64] }, { probeCpu: 0 }, { experiments: [2] }, { servers: ['mail'] }, { servers: [] }]) assert.is(msg(ok), 'no error', JSON.stringify(ok));
   assert.equal(checkPaperOptions({ probeCpu: 0 }).probeCpu, 0);
+});
+
+test('placement: by default the lab on the last allowed CPU and the probes on the first; --cpu LIST and any', () => {
+  assert.equal(defaultPlacement([0, 1]), { probeCpu: 0, labCpus: '1' });
+  assert.equal(defaultPlacement([2, 5, 6]), { probeCpu: 2, labCpus: '6' });
+  assert.equal(defaultPlacement([3]), {});
+  assert.equal(placementFor(undefined, [0, 1]), { probeCpu: 0, labCpus: '1' });
+  assert.equal(placementFor('any', [0, 1]), {});
+  assert.equal(placementFor([0], [0, 1]), { probeCpu: 1, labCpus: '0' });
+  assert.equal(placementFor([1, 2, 3], [0, 1, 2, 3]), { probeCpu: 0, labCpus: '1-3' });
+  assert.throws(() => placementFor([0, 1], [0, 1]), /--cpu 0-1 leaves no CPU for the probes/);
+  assert.throws(() => placementFor([4], [0, 1]), /--cpu 4: this machine has CPUs 0-1 for umlperf/);
 });
 
 test.run();

@@ -1,18 +1,18 @@
 // umlperf paper: the study's three experiments and Tables 1-5, in every report format.
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UmlperfError, UsageError } from '../../src/errors.js';
 import { MAX_GUESTS } from '../../src/lab/names.js';
 import { checkLabPrefix, LabStage } from '../../src/paper/lab-stage.js';
 import type { ServerName } from '../../src/servers/start.js';
 import type { Experiment, PaperResult, ServerRole } from '../../src/paper/model.js';
+import { placementFor } from '../../src/paper/placement.js';
 import { preflight } from '../../src/paper/preflight.js';
 import { checkPaperOptions, DEFAULT_SWEEP, runPaper } from '../../src/paper/run.js';
 import { renderPaper, type PaperFormat, type PaperWithIsolation } from '../../src/report/render.js';
 import { isolate } from '../../src/isolate/run.js';
 import { renderIsolate } from '../../src/report/isolate.js';
-import { cpuListFlag, cpuListText, executableFlag, intFlag, intListFlag, memFlag, outFileFlag, rejectGiven, serverListFlag, textWith } from '../args.js';
+import { cpuListFlag, executableFlag, intFlag, intListFlag, memFlag, outFileFlag, rejectGiven, serverListFlag, textWith } from '../args.js';
 import { progressSink } from '../progress.js';
 import { reportError } from '../fail.js';
 import { saveResult } from '../results.js';
@@ -47,7 +47,7 @@ interface Args {
   transport?: 'vector' | 'tuntap';
   kernel?: string;
   mem?: string;
-  cpu?: number[];
+  cpu?: number[] | 'any';
   format: Format;
   out?: string;
   samples?: boolean;
@@ -74,16 +74,6 @@ function checkApplicable(a: Args): void {
   if (a.format !== 'json') rejectGiven(a as unknown as Record<string, unknown>, ['samples'], 'goes with --format json');
   const runs = a.runs ?? 10;
   if (a['max-runs'] !== undefined && a['max-runs'] < runs) throw new UsageError(`--max-runs (${a['max-runs']}) must be at least --runs (${runs})`);
-}
-
-/** `--cpu LIST`: the lab on LIST, the probes on the first CPU outside it. */
-function placement(cpu: number[] | undefined): { probeCpu?: number; labCpus?: string } {
-  if (cpu === undefined) return {};
-  const n = availableParallelism();
-  if (cpu.some((c) => c >= n)) throw new UsageError(`--cpu ${cpuListText(cpu)}: this machine has CPUs 0-${n - 1}`);
-  const probeCpu = Array.from({ length: n }, (_, i) => i).find((c) => !cpu.includes(c));
-  if (probeCpu === undefined) throw new UsageError(`--cpu ${cpuListText(cpu)} leaves no CPU for the probes (they run on the first CPU not in the list)`);
-  return { probeCpu, labCpus: cpuListText(cpu) };
 }
 
 export const render = renderPaper;
@@ -118,7 +108,7 @@ const command: CommandModule<object, Args> = {
       .option('transport', { choices: ['vector', 'tuntap'] as const, requiresArg: true, describe: 'UML network transport (default vector; tuntap: as in the study)' })
       .option('kernel', { type: 'string', requiresArg: true, coerce: executableFlag('kernel'), describe: 'UML kernel (default /usr/bin/linux.uml)' })
       .option('mem', { type: 'string', requiresArg: true, coerce: memFlag('mem'), describe: 'guest memory (default 64M, 128M with servers)' })
-      .option('cpu', { type: 'string', requiresArg: true, coerce: cpuListFlag('cpu'), describe: 'run the lab on these CPUs and the probes on the first CPU outside them, e.g. 0 (default: no placement; a UML guest squeezed onto one CPU shows ~10 ms p99 stalls)' })
+      .option('cpu', { type: 'string', requiresArg: true, coerce: (v: unknown) => (v === 'any' ? 'any' : cpuListFlag('cpu')(v)), describe: 'run the lab on these CPUs and the probes on the first CPU outside them, e.g. 1; any: let the scheduler place both (default: the lab on the last CPU, the probes on the first)' })
       .option('format', { choices: ['table', 'json', 'csv', 'md', 'html'] as const, default: 'table' as const, requiresArg: true, describe: 'the report printed on stdout' })
       .option('out', { type: 'string', requiresArg: true, coerce: outFileFlag('out'), describe: 'save the result as JSON in this file (checked before the run starts); re-render it with umlperf report' })
       .option('ci-target', { type: 'string', requiresArg: true, coerce: percentFlag('ci-target'), describe: 'adaptive: add blocks until every ratio\'s 95% CI is within ±PCT (up to --max-runs)' })
@@ -139,10 +129,8 @@ const command: CommandModule<object, Args> = {
     const experiments = a.experiment.filter((e): e is Experiment => e !== 4);
     if (!experiments.length) return isolationOnly(a);
     const servers: Exclude<ServerRole, 'none'>[] = a.servers ?? DEFAULT_SERVERS;
-    // Placement decides whether a ping-pong crosses CPUs (~3x the round trip here), but pinning a
-    // UML guest's processes onto one CPU costs it a jiffy at p99 (measured: 9.8 ms vs ~0.2 ms):
-    // so it is opt-in.
-    const { probeCpu, labCpus } = placement(a.cpu);
+    // Placed by default (src/paper/placement.ts says why); --cpu any leaves it to the scheduler.
+    const { probeCpu, labCpus } = placementFor(a.cpu);
     const opts = { experiments, runs: a.runs ?? 10, guestsSweep: a.guests ?? DEFAULT_SWEEP, servers, probeCpu, ciTargetPercent: a['ci-target'], maxRuns: a['max-runs'], seed: a.seed, ...(a.rrul ? { rrul: true } : {}) };
     const cfg = checkPaperOptions(opts); // usage errors before anything is built
     const tty = process.stderr.isTTY;

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { labList } from '../lab/lab.js';
+import { isAlive } from '../lab/process.js';
 import { floodBinary } from '../guest/flood.js';
 import { checkCacheDir } from './cache-dir.js';
 import { debianRecipeHash } from './debian.js';
@@ -52,15 +53,6 @@ async function allocated(dir: string): Promise<number> {
   return total;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The names today's recipes give, where they can be worked out (a missing busybox: none). */
 async function currentNames(): Promise<string[]> {
   const out: string[] = [];
@@ -101,7 +93,7 @@ export async function pruneImages(o: PruneOptions = {}): Promise<PruneReport> {
         continue;
       }
       reason = 'outdated recipe';
-    } else if (tmp && !pidAlive(Number(tmp[2]))) {
+    } else if (tmp && !isAlive({ pid: Number(tmp[2]), startTime: '' })) {
       reason = 'unfinished build';
     }
     if (!reason) continue;

@@ -17,12 +17,19 @@ export interface Placement {
   proberCpu: number;
   /** The CPU every guest's processes run on. */
   guestCpu: number;
+  /** The CPU the lab's host side (its endpoint and servers) runs on. */
+  hostCpu: number;
 }
 
-/** The placement on this host: CPU 0 for the prober, the last CPU the process may use for the guests; undefined with one CPU. */
+/**
+ * The placement on this host: the first CPU the process may use for the prober and the host
+ * side, the last for the guests; undefined with one CPU. The host side shares the prober's CPU:
+ * left to the scheduler, its endpoint moved between the two CPUs from round to round, and its
+ * throughput between rounds spread as widely as the faults' effects on it.
+ */
 export function placement(cpus: number[] = allowedCpus()): Placement | undefined {
   if (cpus.length < 2) return undefined;
-  return { proberCpu: cpus[0], guestCpu: cpus[cpus.length - 1] };
+  return { proberCpu: cpus[0], guestCpu: cpus[cpus.length - 1], hostCpu: cpus[0] };
 }
 
 /** The CPUs this process may run on (its affinity mask, from /proc). */
@@ -46,6 +53,18 @@ export function parseCpuList(s: string): number[] {
     for (let i = a; i <= b && i - a < 4096; i++) out.push(i);
   }
   return out;
+}
+
+/** CPUs back in taskset's list form: [0, 1, 2, 5] → "0-2,5". */
+export function cpuListText(cpus: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    out.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
 }
 
 /** Pins every process (all threads) of the lab's cgroup leaf to `cpu`; returns how many were pinned. Processes that end meanwhile are skipped. */

@@ -19,7 +19,7 @@ import type { BenchServer } from '../servers/bench.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';
 import type { FaultRun, HostCost, IsolatePass, IsolateResult } from './model.js';
 import { Sampler, type Neighbour, type RoundProbes } from './sample.js';
-import { analyse, BASELINE_SLICES, containment, judgeAgainstPass, MIN_NOISE_PERCENT, MIN_SLICE_ROUNDS } from './verdict.js';
+import { analyse, BASELINE_SLICES, containment, judgeAgainstPass, MIN_NOISE_PERCENT, MIN_SLICE_ROUNDS, windowEnd } from './verdict.js';
 import { pinLeaf, placement, type Placement } from './pin.js';
 
 export const FAULTY = 'g1';
@@ -200,7 +200,10 @@ async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateO
     { id: 'host', netns: clientNetns(lab), address: HOST_ADDRESS },
   ];
   // Again before every fault: a replaced guest is a new process.
-  if (place) for (const g of [FAULTY, 'g2']) await pinLeaf(lab, g, place.guestCpu);
+  if (place) {
+    for (const g of [FAULTY, 'g2']) await pinLeaf(lab, g, place.guestCpu);
+    await pinLeaf(lab, 'host', place.hostCpu);
+  }
   const sampler = new Sampler({ neighbours, bench: benchOf(servers), probes: o.probes, signal: o.signal, cpu: place?.proberCpu });
   try {
     const before0 = cgroupUsage(lab, FAULTY);
@@ -219,13 +222,13 @@ async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateO
     const afterMax = (o.afterMaxS ?? AFTER_MAX_S) * 1000;
     const recovered = () => {
       if (!neighbours.every((n) => sampler.count(n.id, endMs) >= 2)) return false;
-      const a = analyse(sampler.rounds, startMs, endMs, neighbours.map((n) => n.id));
+      const a = analyse(sampler.rounds, startMs, endMs, neighbours.map((n) => n.id), undefined, undefined, windowEnd({ startMs, endMs, windowS: o.windowS }));
       return a.neighbours.every((n) => n.recoveryMs !== null);
     };
     await until(() => recovered() || sampler.now() - endMs > afterMax, afterMax + 60_000, 'after phase', o.signal);
     await sampler.stop();
     const rounds = sampler.rounds;
-    const res: FaultRun = { ...run, startMs, endMs, hostCost, ...analyse(rounds, startMs, endMs, neighbours.map((n) => n.id)), rounds };
+    const res: FaultRun = { ...run, startMs, endMs, hostCost, ...analyse(rounds, startMs, endMs, neighbours.map((n) => n.id), undefined, undefined, windowEnd({ startMs, endMs, windowS: o.windowS })), rounds };
     if (run.unsupported) {
       res.metrics = [];
       res.neighbours = [];

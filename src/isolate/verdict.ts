@@ -16,11 +16,19 @@ export const BASELINE_SLICES = 4;
 /** Rounds a slice needs for its median to shrug off one stalled round. */
 export const MIN_SLICE_ROUNDS = 3;
 
-/** A round's phase: before (ended before the fault), during (overlaps the window), after. Rounds across the start are dropped. */
-export function phaseOf(r: Pick<Round, 'startMs' | 'endMs'>, startMs: number, endMs: number): Phase | undefined {
+/**
+ * A round's phase: before (ended before the fault), during (starts within the fault's window),
+ * after (starts once the fault was undone). Rounds across the start are dropped, and so are
+ * rounds of an overrun: a fault that outlived its window (`windowEndMs`, before `endMs`) until the
+ * guest was replaced. The window is when the fault was meant to act; an overrun's length depends
+ * on how long the guest took to fail to answer, and judging it with the window let one run call
+ * a neighbour degraded by 87% and the next, whose overrun was longer, isolated.
+ */
+export function phaseOf(r: Pick<Round, 'startMs' | 'endMs'>, startMs: number, endMs: number, windowEndMs = endMs): Phase | undefined {
   if (r.endMs <= startMs) return 'before';
   if (r.startMs < startMs) return undefined;
-  if (r.startMs < endMs) return 'during';
+  if (r.startMs < Math.min(windowEndMs, endMs)) return 'during';
+  if (r.startMs < endMs) return undefined;
   return 'after';
 }
 
@@ -116,14 +124,14 @@ function backFrom(after: Round[], i: number, base: Map<Metric, { value: number; 
  * during and after, and the neighbour's recovery time.
  */
 export function analyse(rounds: Round[], startMs: number, endMs: number, neighbours: string[], floor = MIN_NOISE_PERCENT,
-  noiseFor?: (neighbour: string, metric: Metric) => number | undefined): Pick<FaultRun, 'metrics' | 'neighbours'> {
+  noiseFor?: (neighbour: string, metric: Metric) => number | undefined, windowEndMs = endMs): Pick<FaultRun, 'metrics' | 'neighbours'> {
   const metrics: MetricRow[] = [];
   const rows: NeighbourRow[] = [];
   for (const nb of neighbours) {
     const mine = rounds.filter((r) => r.neighbour === nb).sort((a, b) => a.startMs - b.startMs);
     const by: Record<Phase, Round[]> = { before: [], during: [], after: [] };
     for (const r of mine) {
-      const p = phaseOf(r, startMs, endMs);
+      const p = phaseOf(r, startMs, endMs, windowEndMs);
       if (p) by[p].push(r);
     }
     // The first round warms paths and caches: not part of the baseline when there are others.
@@ -181,6 +189,11 @@ export function pooledNoise(faults: FaultRun[], floor = MIN_NOISE_PERCENT): Map<
   return new Map([...by].map(([k, ns]) => [k, median(ns)]));
 }
 
+/** Where a fault's window ended: its start plus the window, or its end if it was undone sooner. */
+export function windowEnd(f: Pick<FaultRun, 'startMs' | 'endMs' | 'windowS'>): number {
+  return Math.min(f.endMs, f.startMs + f.windowS * 1000);
+}
+
 /** Judges every fault of a pass again: each against the wider of its own baseline's noise and the pass's typical noise (the verdicts reported). */
 export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor = MIN_NOISE_PERCENT): FaultRun[] {
   const pooled = pooledNoise(faults.filter((f) => !f.unsupported), floor);
@@ -193,7 +206,7 @@ export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor
       const mine = xs ? noisePercent(xs, floor) : undefined;
       const p = pooled.get(k);
       return mine === undefined ? p : Math.max(mine, p ?? floor);
-    }) };
+    }, windowEnd(f)) };
   });
 }
 

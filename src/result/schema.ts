@@ -487,7 +487,7 @@ export const IsolateResultSchema = Obj({
     limit: Opt(Str()),
     minNoisePercent: Num(),
     baselineSlices: Opt(Int('slices each fault\'s baseline is measured in; its noise is the spread between their medians')),
-    placement: Opt(Obj({ proberCpu: Int(), guestCpu: Int() }, 'CPUs the probes and the guests were pinned to')),
+    placement: Opt(Obj({ proberCpu: Int(), guestCpu: Int(), hostCpu: Opt(Int()) }, 'CPUs the probes, the guests and the host side (its endpoint and servers) were pinned to')),
   }),
   clock: ClockSchema,
   passes: Type.Array(Obj({ limit: Opt(Str()), limits: Opt(Type.Record(Type.String(), LimitReportSchema)), faults: Type.Array(FaultRunSchema) })),

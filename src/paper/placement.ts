@@ -1,0 +1,37 @@
+// Where the study runs on the host's CPUs. By default, on a host with two CPUs or more, the
+// probes' threads run on the first CPU this process may use and the whole lab (every guest's
+// processes, the host side's endpoint and servers) on the last one: the prober never competes
+// with what it measures, and each round trip takes the same path from block to block and from
+// run to run. Left to the scheduler, the host side's latency p50 moved between ~12 µs (probe and
+// endpoint on one CPU) and 31-76 µs (across CPUs) from run to run, and two runs agreed on a
+// median of 37 of the study's 60 figures. The cost: a guest squeezed onto one CPU sometimes waits
+// a guest clock tick (~10 ms) for a reply, which shows at p99.9 and max, now and then at p99.
+import { UsageError } from '../errors.js';
+import { allowedCpus, cpuListText } from '../isolate/pin.js';
+
+export interface PaperPlacement {
+  /** The CPU of the probes' threads (none: the scheduler's choice). */
+  probeCpu?: number;
+  /** The lab's CPUs, as a taskset list (none: the scheduler's choice). */
+  labCpus?: string;
+}
+
+/** The default placement: the probes on the first allowed CPU, the lab on the last; none with one CPU. */
+export function defaultPlacement(cpus: number[] = allowedCpus()): PaperPlacement {
+  if (cpus.length < 2) return {};
+  return { probeCpu: cpus[0], labCpus: String(cpus[cpus.length - 1]) };
+}
+
+/**
+ * The lab on `lab` and the probes on the first allowed CPU outside it; `any`: no placement;
+ * undefined: the default. `allowed`: the CPUs this process may run on.
+ */
+export function placementFor(lab: number[] | 'any' | undefined, allowed: number[] = allowedCpus()): PaperPlacement {
+  if (lab === 'any') return {};
+  if (lab === undefined) return defaultPlacement(allowed);
+  const text = cpuListText(lab);
+  if (lab.some((c) => !allowed.includes(c))) throw new UsageError(`--cpu ${text}: this machine has CPUs ${cpuListText(allowed)} for umlperf`);
+  const probeCpu = allowed.find((c) => !lab.includes(c));
+  if (probeCpu === undefined) throw new UsageError(`--cpu ${text} leaves no CPU for the probes (they run on the first CPU not in the list)`);
+  return { probeCpu, labCpus: text };
+}
