@@ -1,11 +1,12 @@
 // Where the study runs on the host's CPUs. By default, on a host with two CPUs or more, the
 // probes' threads run on the first CPU this process may use and the whole lab (every guest's
 // processes, the host side's endpoint and servers) on the last one: the prober never competes
-// with what it measures, and each round trip takes the same path from block to block and from
-// run to run. Left to the scheduler, the host side's latency p50 moved between ~12 µs (probe and
-// endpoint on one CPU) and 31-76 µs (across CPUs) from run to run, and two runs agreed on a
-// median of 37 of the study's 60 figures. The cost: a guest squeezed onto one CPU sometimes waits
-// a guest clock tick (~10 ms) for a reply, which shows at p99.9 and max, now and then at p99.
+// with what it measures, and the scheduler no longer decides from run to run whether a round trip
+// crosses CPUs. Left to it, the host side's latency p50 moved between ~12 µs (probe and endpoint
+// on one CPU) and 31-76 µs (across CPUs) from run to run. What placement cannot hold still is the
+// machine under it: on a virtual machine the cross-CPU round trip itself moved (host p50 46 vs
+// 59 µs) for minutes at a time. The cost: a guest squeezed onto one CPU sometimes waits a guest
+// clock tick (~10 ms) for a reply, which shows at p99.9 and max, now and then at p99.
 import { UsageError } from '../errors.js';
 import { allowedCpus, cpuListText } from '../isolate/pin.js';
 
