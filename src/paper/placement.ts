@@ -8,7 +8,7 @@
 // 59 µs) for minutes at a time. The cost: a guest squeezed onto one CPU sometimes waits a guest
 // clock tick (~10 ms) for a reply, which shows at p99.9 and max, now and then at p99.
 import { UsageError } from '../errors.js';
-import { allowedCpus, cpuListText } from '../isolate/pin.js';
+import { allowedCpus, cpuListText, placement } from '../isolate/pin.js';
 
 export interface PaperPlacement {
   /** The CPU of the probes' threads (none: the scheduler's choice). */
@@ -19,8 +19,8 @@ export interface PaperPlacement {
 
 /** The default placement: the probes on the first allowed CPU, the lab on the last; none with one CPU. */
 export function defaultPlacement(cpus: number[] = allowedCpus()): PaperPlacement {
-  if (cpus.length < 2) return {};
-  return { probeCpu: cpus[0], labCpus: String(cpus[cpus.length - 1]) };
+  const p = placement(cpus);
+  return p ? { probeCpu: p.proberCpu, labCpus: String(p.guestCpu) } : {};
 }
 
 /**

@@ -102,7 +102,8 @@ function preamble(r: IsolateResult): string[] {
     c.baselineSlices
       ? `verdicts: isolated (within the noise: the spread between the medians of the baseline's ${c.baselineSlices} slices, at least the run's typical spread and ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`
       : `verdicts: isolated (within the run's noise, at least ±${c.minNoisePercent}%), degraded by x% (median of the rounds; p50s and throughput), broken (probes failed)`,
-    ...(c.placement ? [`pinned: the probes${c.placement.hostCpu === c.placement.proberCpu ? ' and the host side' : ''} to CPU ${c.placement.proberCpu}, the guests (${c.faultyGuest} and its guest neighbours) to CPU ${c.placement.guestCpu}${c.placement.hostCpu !== undefined && c.placement.hostCpu !== c.placement.proberCpu ? `, the host side to CPU ${c.placement.hostCpu}` : ''}`] : []),
+    // hostCpu: recorded since the host side was pinned (with the prober); older results lack it.
+    ...(c.placement ? [`pinned: the probes${c.placement.hostCpu === undefined ? '' : ' and the host side'} to CPU ${c.placement.proberCpu}, the guests (${c.faultyGuest} and its guest neighbours) to CPU ${c.placement.guestCpu}`] : []),
     ...limitLines(r),
     `${(r.durationMs / 1000).toFixed(0)} s in all`,
   ];

@@ -175,6 +175,17 @@ export function openQuestionLines(r: PaperResult): string[] {
   return openQuestions(r).flatMap((q) => [q.title, ...q.points.map((p) => `  ${p}`), ...(q.note ? [`  ${q.note}`] : [])]);
 }
 
+/** A grid's heading: "Table N. title" for the study's tables, the title alone otherwise. */
+export function gridHeading(g: Grid): string {
+  return g.id.startsWith('table') ? `${g.id.replace('table', 'Table ')}. ${g.title}` : g.title;
+}
+
+/** The study's tables, then paper --rrul's when the run has one (the order every rendering shows). */
+export function reportGrids(r: PaperResult): Grid[] {
+  const rr = rrulGrid(r);
+  return rr ? [...paperGrids(r), rr] : paperGrids(r);
+}
+
 /**
  * paper --rrul as a grid: per side and protocol, response time alone and while the bulk TCP
  * streams run, and the bulk rate; none when the run had no RRUL rows.

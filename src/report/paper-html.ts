@@ -5,7 +5,7 @@ import { SERVER_LABEL, type Measurement, type PaperResult } from '../paper/model
 import { measurementLatency, measurementP50, measurementThroughput, samplesOf, type LatencyView } from './fields.js';
 import { csvLink, csvText, esc, figuresHtml, PAGE_CSS, tableHtml, type Figure } from './figure.js';
 import { isolateSection } from './isolate.js';
-import { openQuestions, paperGrids, rrulGrid } from './paper-grid.js';
+import { gridHeading, openQuestions, reportGrids } from './paper-grid.js';
 import { driftLines, gridCsv, paperCsv } from './paper.js';
 import { barChart, lineChart, type Bar, type Series } from './svg.js';
 
@@ -162,11 +162,9 @@ export function paperFigures(r: PaperResult): Figure[] {
 
 export function paperHtml(r: PaperResult, sections: HtmlSection[] = htmlSections(r)): string {
   const c = r.config;
-  const tables = paperGrids(r)
-    .map((g) => `<h2 id="h-${esc(g.id)}">${esc(g.id.replace('table', 'Table '))}. ${esc(g.title)}</h2>\n${tableHtml(g.header, g.rows, { id: g.id, csv: gridCsv(g), left: 2 })}`)
+  const tables = reportGrids(r)
+    .map((g) => `<h2 id="h-${esc(g.id)}">${esc(gridHeading(g))}</h2>\n${tableHtml(g.header, g.rows, { id: g.id, csv: gridCsv(g), left: 2 })}`)
     .join('\n');
-  const rr = rrulGrid(r);
-  const rrulHtml = rr ? `<h2 id="h-rrul">${esc(rr.title)}</h2>\n${tableHtml(rr.header, rr.rows, { id: rr.id, csv: gridCsv(rr), left: 2 })}` : '';
   const open = openQuestions(r);
   const openHtml = open.length
     ? `<h2>What the study left open</h2>\n<section class="open">\n${open.map((q) => `<h3>${esc(q.title)}</h3>\n<ul>${q.points.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>${q.note ? `\n<p>${esc(q.note)}</p>` : ''}`).join('\n')}\n</section>`
@@ -186,7 +184,6 @@ ${r.complete ? '' : `<p class="warn">Incomplete: ${esc(r.error ?? 'stopped part-
 ${(r.warnings ?? []).map((w) => `<p class="warn">Warning: ${esc(w)}</p>`).join('\n')}
 ${driftLines(r).map((l) => `<p${l.startsWith('warning') ? ' class="warn"' : ''}>${esc(l)}</p>`).join('\n')}
 ${tables}
-${rrulHtml}
 <h2>Charts</h2>
 ${figuresHtml(paperFigures(r))}
 ${openHtml}

@@ -1,7 +1,7 @@
 // Renderings of a PaperResult: terminal tables, Markdown, CSV, JSON. (HTML: paper-html.ts.)
 import type { Comparison, PaperResult, PaperTable } from '../paper/model.js';
 import { comparisonView, rowLatency, rowThroughput, rowUdp } from './fields.js';
-import { LATENCY_FIGURES, openQuestionLines, openQuestions, paperGrids, rrulGrid, type Grid } from './paper-grid.js';
+import { gridHeading, LATENCY_FIGURES, openQuestionLines, openQuestions, paperGrids, reportGrids, rrulGrid, type Grid } from './paper-grid.js';
 import { csvCell } from './csv.js';
 import { csvUs, table } from './table.js';
 
@@ -12,8 +12,7 @@ function preamble(r: PaperResult): string[] {
     `${c.runs} blocks per figure${c.ciTargetPercent ? ` (adaptive: up to ${c.maxRuns}, until every ratio's CI is within ±${c.ciTargetPercent}%)` : ''}, sides in random order per block (seed ${c.seed ?? '-'}), an A/A control per experiment; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per block (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
     `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
-    ...(c.experiments.includes(2) ? ['mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)'] : []),
-    ...(c.experiments.includes(2) ? [r.measurements.some((m) => m.experiment === 2 && m.blockGroup)
+    ...(c.experiments.includes(2) ? ['mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)', r.measurements.some((m) => m.experiment === 2 && m.blockGroup)
       ? 'experiment 2 runs on the Debian image with 128M guests, every server provisioned on both sides; "no server": all of them stopped (SIGSTOP), the baseline for each server running alone'
       : 'experiment 2 runs on the Debian image with 128M guests; its "no server" rows are the baseline for the servers'] : []),
     ...(r.measurements.some((m) => m.experiment === 3 && m.blockGroup) ? ['experiment 3 boots the most guests once; those beyond each count are frozen (cgroup freezer)'] : []),
@@ -59,9 +58,7 @@ export function mdTable(g: Grid): string {
 
 export function paperMarkdown(r: PaperResult): string {
   const out = ['# umlperf paper', '', ...preamble(r).map((l) => `- ${l}`), ''];
-  for (const g of paperGrids(r)) out.push(`## ${g.id.replace('table', 'Table ')}. ${g.title}`, '', mdTable(g), '');
-  const rr = rrulGrid(r);
-  if (rr) out.push(`## ${rr.title}`, '', mdTable(rr), '');
+  for (const g of reportGrids(r)) out.push(`## ${gridHeading(g)}`, '', mdTable(g), '');
   const open = openQuestions(r);
   if (open.length) {
     out.push('## What the study left open', '');
