@@ -4,10 +4,11 @@
 //   stream with 128 KiB writes for both; UDP unpaced vs iperf3 -u -b 0
 //   connection rate (crr) vs netperf TCP_CRR (when netperf is on PATH)
 //   interval reports every 0.1 s vs none (umlperf against itself)
-// Each tool runs against its own server; servers are pinned to CPU 0 and clients to CPU 1, so
-// that placement is the same for both. Rounds alternate which tool goes first; a figure is the
-// ratio of the medians over the rounds, with a bootstrap 95% CI. "≥ 1.00 ×" a peer holds when
-// the CI's lower bound is ≥ 0.98 (for response time, lower is better: the upper bound ≤ 1.02).
+// Each tool runs against its own server; servers are pinned to CPU 0 and clients (for umlperf:
+// the whole bench process) to CPU 1, so that placement is the same for both. Rounds alternate
+// which tool goes first; a figure is the ratio of the medians over the rounds, with a paired
+// bootstrap 95% CI. "≥ 1.00 ×" a peer holds when the CI's lower bound is ≥ 0.98 (for response
+// time, lower is better: the upper bound ≤ 1.02).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
@@ -92,12 +93,19 @@ function iperf3Json(args: string[]): any {
   throw new Error(`iperf3 failed 3 times: ${last}`);
 }
 
-/** Ratio of medians ours/peer and its 95% percentile-bootstrap CI (each side resampled on its own). */
+/**
+ * Ratio of medians ours/peer and its 95% percentile-bootstrap CI. Rounds are resampled as
+ * pairs: a round's two measurements ran back to back, on the same machine state, and the
+ * state drifts between rounds (this VM's cross-CPU round trip moves by a quarter for minutes).
+ */
 function ratioOfMedians(ours: number[], peer: number[], reps = 4000): { ratio: number; low: number; high: number } {
   const rnd = prng(1);
-  const pick = (xs: number[]) => Array.from({ length: xs.length }, () => xs[Math.floor(rnd() * xs.length)]);
+  const n = Math.min(ours.length, peer.length);
   const rs: number[] = [];
-  for (let i = 0; i < reps; i++) rs.push(median(pick(ours)) / median(pick(peer)));
+  for (let i = 0; i < reps; i++) {
+    const idx = Array.from({ length: n }, () => Math.floor(rnd() * n));
+    rs.push(median(idx.map((k) => ours[k])) / median(idx.map((k) => peer[k])));
+  }
   rs.sort((a, b) => a - b);
   return { ratio: median(ours) / median(peer), low: rs[Math.floor(0.025 * reps)], high: rs[Math.ceil(0.975 * reps) - 1] };
 }
@@ -246,6 +254,13 @@ async function main(): Promise<void> {
   const c = clockInfo();
   const cpus = availableParallelism();
   const load0 = loadavg();
+  // The whole client process on the client CPU, every thread of it, as the peers' clients run
+  // (taskset -c 1 sockperf …); our probes pin their own thread there too. Servers are started
+  // with their own taskset.
+  if (spawnSync('taskset', ['-a', '-p', '-c', String(CLIENT_CPU), String(process.pid)], { stdio: 'ignore' }).status !== 0) {
+    console.error(`bench: cannot pin this process to CPU ${CLIENT_CPU}`);
+    process.exit(2);
+  }
   console.log(`umlperf bench on loopback: ${ROUNDS} alternating rounds of ${SECONDS} s; servers on CPU ${SERVER_CPU}, clients on CPU ${CLIENT_CPU}`);
   console.log(`clock ${c.source}: resolution ${c.resolutionNs.toFixed(3)} ns, ${c.overheadNs.toFixed(1)} ns per timestamp`);
   console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(' ')} on ${cpus} CPUs`);
@@ -282,7 +297,7 @@ async function main(): Promise<void> {
   });
   const w = head.map((_, i) => Math.max(...[head, ...body].map((x) => x[i].length)));
   for (const line of [head, ...body]) console.log(line.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  '));
-  console.log(`\nratio = umlperf / peer (medians of ${ROUNDS} rounds), 95% CI by bootstrap; response: lower is better, the rest: higher is better`);
+  console.log(`\nratio = umlperf / peer (medians of ${ROUNDS} rounds), 95% CI by paired bootstrap (rounds resampled as pairs); response: lower is better, the rest: higher is better`);
   for (const n of notes) console.log(n);
   console.log(`load average at end ${load1.map((x) => x.toFixed(2)).join(' ')} on ${cpus} CPUs (the bench's own work included)`);
   if (loaded) console.log(`LOADED MACHINE: the load average was ${load0[0].toFixed(2)} on ${cpus} CPUs before the bench began; the figures are not those of a quiet one`);

@@ -13,6 +13,7 @@ import {
   lyingCounter,
   silentTcp,
   silentUdp,
+  stallingEcho,
   tricklingEcho,
   withPeer,
   wrongSequenceEcho,
@@ -60,6 +61,16 @@ test('TCP echo trickling its reply: timeoutMs holds per request while bytes arri
     const e = await rejection(responseTime({ host, port: p.port, size: 64, iterations: 3, warmup: 0, timeoutMs: 200 }));
     assert.is(e.code, 'ETIMEDOUT', e.message);
     assert.ok(e.elapsedMs < 1500, `failed after ${e.elapsedMs} ms`);
+  }));
+
+test('TCP echo stalling after part of a reply: the wait after it gets only what is left of the timeout', () =>
+  withPeer(() => stallingEcho(900), async (p) => {
+    // One byte at 900 ms, then nothing: the request ends at its 1000 ms deadline, not a whole
+    // timeout after the byte (1900 ms).
+    const e = await rejection(responseTime({ host, port: p.port, size: 64, iterations: 1, warmup: 0, timeoutMs: 1000 }));
+    assert.is(e.code, 'ETIMEDOUT', e.message);
+    assert.match(e.message, /1 of 64 bytes/);
+    assert.ok(e.elapsedMs < 1600, `failed after ${e.elapsedMs} ms`);
   }));
 
 test('TCP echo that never answers: one timeout, not iterations x timeout', () =>
