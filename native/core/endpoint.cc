@@ -205,6 +205,7 @@ void Endpoint::reapAll() {
 
 // Joins the workers that ended (never the caller: it is not done).
 void Endpoint::reapWorkers() {
+  if (ended_.load(std::memory_order_acquire) == 0) return;
   std::list<Worker> ended;
   {
     std::lock_guard<std::mutex> lock(poolMutex_);
@@ -213,8 +214,16 @@ void Endpoint::reapWorkers() {
       if (it->done) ended.splice(ended.end(), workers_, it);
       it = next;
     }
+    ended_.fetch_sub(unsigned(ended.size()), std::memory_order_relaxed);
   }
   for (auto& w : ended) w.thread.join();
+}
+
+// The last thing a worker does (out of the accept loop's count): it is marked for joining.
+void Endpoint::endWorker(Worker* w) {
+  std::lock_guard<std::mutex> lock(poolMutex_);
+  w->done = true;
+  ended_.fetch_add(1, std::memory_order_release);
 }
 
 bool Endpoint::spawnWorker(int lfd, Service service) {
@@ -269,20 +278,22 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
       // once again; wait a little instead of spinning.
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) sleepNs(10000000);
       if (monoNs() - idleSince < kWorkerIdleNs) continue;
-      std::lock_guard<std::mutex> lock(poolMutex_);
-      if (accepting_[service] > 1 && !stopping_.load()) {  // another waits: this one ends
-        accepting_[service]--;
-        w->done = true;
+      // Idle long enough: this worker ends if another waits (never leaving none).
+      int n = accepting_[service].load();
+      while (n > 1 && !accepting_[service].compare_exchange_weak(n, n - 1)) {
+      }
+      if (n > 1) {
+        endWorker(w);
         return;
       }
       idleSince = monoNs();
       continue;
     }
-    {
-      // Someone must go on waiting while this worker serves. With no thread to be had
-      // (RLIMIT_NPROC, memory), this connection is refused and the worker keeps accepting.
+    // Someone must go on waiting while this worker serves. With no thread to be had
+    // (RLIMIT_NPROC, memory), this connection is refused and the worker keeps accepting.
+    if (accepting_[service].fetch_sub(1) == 1) {
       std::lock_guard<std::mutex> lock(poolMutex_);
-      if (--accepting_[service] == 0 && !spawnWorker(lfd, service)) {
+      if (!spawnWorker(lfd, service)) {
         accepting_[service]++;
         stats_.tcpRefused++;
         close(fd);
@@ -291,13 +302,11 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
     }
     if (Conn* c = admitConn(fd, from, service)) serve(c);
     reapWorkers();
-    std::lock_guard<std::mutex> lock(poolMutex_);
     accepting_[service]++;
     idleSince = monoNs();
   }
-  std::lock_guard<std::mutex> lock(poolMutex_);
   accepting_[service]--;
-  w->done = true;
+  endWorker(w);
 }
 
 // Registers an accepted connection, or closes it when the limits refuse it.

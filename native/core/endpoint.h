@@ -85,6 +85,7 @@ class Endpoint {
     bool done = false;  // with poolMutex_ held
   };
   bool spawnWorker(int lfd, Service service);  // with poolMutex_ held
+  void endWorker(Worker* w);
   void workerLoop(Worker* w, int lfd, Service service);
   Conn* admitConn(int fd, const sockaddr_storage& from, Service service);
   void serve(Conn* c);
@@ -111,7 +112,11 @@ class Endpoint {
   std::list<std::unique_ptr<Conn>> conns_;
   std::mutex poolMutex_;  // never held together with connsMutex_
   std::list<Worker> workers_;
-  unsigned accepting_[4] = {0, 0, 0, 0};  // per service: workers waiting in accept()
+  // Per service: workers in the accept loop. Atomic, and workers that ended are counted, so
+  // that a connection's hand-over takes no lock (two workers of one service meet there, on
+  // one CPU: a lock taken then made every second connection wait on a futex).
+  std::atomic<int> accepting_[4] = {0, 0, 0, 0};
+  std::atomic<unsigned> ended_{0};
 };
 
 }  // namespace umlperf
