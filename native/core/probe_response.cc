@@ -14,7 +14,7 @@ namespace umlperf {
 
 namespace {
 
-constexpr uint64_t kLostInRow = 3;       // UDP: this many unanswered requests in a row: the target is gone
+constexpr uint64_t kLostInRow = 3;  // UDP: this many unanswered requests in a row: the target is gone
 constexpr size_t kMaxDatagram = 65536;
 
 inline size_t seqBytes(size_t size) { return size < 8 ? size : 8; }
