@@ -350,10 +350,17 @@ bool Endpoint::idleTooLong(Conn* c, uint64_t nowNs) {
 
 // Closes at once when the peer is done: a throughput probe waits for this close.
 void Endpoint::finish(Conn* c) {
-  std::lock_guard<std::mutex> lock(connsMutex_);
-  close(c->fd);
-  c->fd = -1;
-  c->done = true;
+  int fd;
+  {
+    // Under the lock the connection leaves the registry (eviction and stop() shut down only
+    // the fds they find there); the close itself, which sends the FIN, is outside it, so the
+    // next connection's admission does not wait for it.
+    std::lock_guard<std::mutex> lock(connsMutex_);
+    fd = c->fd;
+    c->fd = -1;
+    c->done = true;
+  }
+  close(fd);
 }
 
 void Endpoint::tcpEcho(Conn* c) {
