@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { clockInfo, connectionRate, responseTime, spawnEndpoint, throughput, type EndpointProcess } from '../src/index.js';
-import { prng } from '../src/stats.js';
+import { pairedMedianRatio, quantile, sorted } from '../src/stats.js';
 
 const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -70,10 +70,7 @@ function run(cmd: string[], timeoutS: number): string {
   const r = spawnSync('taskset', ['-c', String(CLIENT_CPU), ...cmd], { encoding: 'utf8', timeout: timeoutS * 1000 });
   return (r.stdout ?? '') + (r.stderr ?? '');
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const median = (xs: number[]) => quantile(sorted(xs), 0.5);
 
 
 /** iperf3 -J, tried up to 3 times when it reports an error (a server still busy with the last test). */
@@ -91,23 +88,6 @@ function iperf3Json(args: string[]): any {
     spawnSync('sleep', ['0.5']);
   }
   throw new Error(`iperf3 failed 3 times: ${last}`);
-}
-
-/**
- * Ratio of medians ours/peer and its 95% percentile-bootstrap CI. Rounds are resampled as
- * pairs: a round's two measurements ran back to back, on the same machine state, and the
- * state drifts between rounds (this VM's cross-CPU round trip moves by a quarter for minutes).
- */
-function ratioOfMedians(ours: number[], peer: number[], reps = 4000): { ratio: number; low: number; high: number } {
-  const rnd = prng(1);
-  const n = Math.min(ours.length, peer.length);
-  const rs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const idx = Array.from({ length: n }, () => Math.floor(rnd() * n));
-    rs.push(median(idx.map((k) => ours[k])) / median(idx.map((k) => peer[k])));
-  }
-  rs.sort((a, b) => a - b);
-  return { ratio: median(ours) / median(peer), low: rs[Math.floor(0.025 * reps)], high: rs[Math.ceil(0.975 * reps) - 1] };
 }
 
 interface Row {
@@ -290,7 +270,7 @@ async function main(): Promise<void> {
   console.log('');
   const head = ['', 'umlperf', 'peer', 'ratio', '95% CI', 'target', 'peer tool'];
   const body = rows.map((r) => {
-    const q = ratioOfMedians(r.ours, r.peer);
+    const q = pairedMedianRatio(r.ours, r.peer);
     // Throughput: ratio ≥ 1.00 with the CI's low end ≥ 0.98; response time: ≤ 1.00, high end ≤ 1.02.
     const met = r.better === 'higher' ? q.low >= 0.98 : q.high <= 1.02;
     return [`${r.what} (${r.unit})`, median(r.ours).toFixed(3), median(r.peer).toFixed(3), q.ratio.toFixed(3), `${q.low.toFixed(3)}-${q.high.toFixed(3)}`, `${r.better === 'higher' ? '≥' : '≤'} 1.00: ${met ? 'met' : 'not shown'}`, r.peerName];

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ci95, mad, mannWhitney, mean, meanCi, medianCi, normalCdf, quantile, runSummary, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
+import { ci95, mad, mannWhitney, mean, meanCi, medianCi, normalCdf, pairedMedianRatio, quantile, runSummary, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
 
 test('quantile interpolates between closest ranks', () => {
   const asc = sorted([4, 1, 3, 2]);
@@ -152,6 +152,22 @@ test('t critical values: the table up to 30 df and the expansion beyond', () => 
   assert.ok(Number.isNaN(tCritical95(0)));
   assert.ok(Math.abs(normalCdf(2.5) - 0.99379) < 1e-5);
   assert.ok(Math.abs(normalCdf(-2.5) - 0.00621) < 1e-5);
+});
+
+test('pairedMedianRatio: the ratio of the medians; a drift both sides of a round share does not widen the CI', () => {
+  // Rounds at levels that drift by 2x; in every round a is exactly 1.1 x b.
+  const b = [50, 60, 100, 55, 90, 70, 80, 52, 95, 65];
+  const a = b.map((x) => x * 1.1);
+  const r = pairedMedianRatio(a, b);
+  // median(b) = (65 + 70) / 2 = 67.5; median(a) = 1.1 x 67.5.
+  assert.ok(Math.abs(r.ratio - 1.1) < 1e-12, `ratio ${r.ratio}`);
+  assert.ok(Math.abs(r.low - 1.1) < 1e-12 && Math.abs(r.high - 1.1) < 1e-12, `CI ${r.low}..${r.high}`);
+  // Hand-checked small case: medians 3 and 2 (odd count), so 1.5; the CI holds it.
+  const s = pairedMedianRatio([1, 3, 9], [2, 2, 2]);
+  assert.is(s.ratio, 1.5);
+  assert.ok(s.low <= 1.5 && s.high >= 1.5 && s.low >= 0.5 && s.high <= 4.5, `CI ${s.low}..${s.high}`);
+  assert.equal(pairedMedianRatio([1, 3, 9], [2, 2, 2]), s, 'seeded: the same CI every time');
+  assert.ok(Number.isNaN(pairedMedianRatio([], []).ratio));
 });
 
 test.run();

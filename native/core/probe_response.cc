@@ -42,9 +42,8 @@ struct Loop {
   // wait, made each blocking round trip ~4% slower (UDP on loopback, 50 µs round trips). A
   // wait that starts late in a request (after part of a reply, a stale reply, a signal) gets
   // only what is left of the request's time; the next request restores the whole.
-  inline void narrow(uint64_t deadline) {
+  inline void narrow(uint64_t now, uint64_t deadline) {
     if (spin) return;
-    uint64_t now = clk.now();
     uint64_t left = deadline > now ? uint64_t(clk.toNs(deadline - now)) : 1;
     setRecvTimeout(fd, left);
     setSendTimeout(fd, left);
@@ -66,13 +65,14 @@ struct Loop {
       if (c.cancelled()) throwCancelled();
       if (n > 0) {
         off += size_t(n);
-        if (off < len) narrow(deadline);
+        if (off < len) narrow(clk.now(), deadline);
         continue;
       }
       if (n < 0 && again()) {
-        if (clk.now() > deadline)
+        uint64_t now = clk.now();
+        if (now > deadline)
           throwErrno("send", "the echo service took no request bytes for " + msOf(o.timeoutNs), ETIMEDOUT);
-        narrow(deadline);
+        narrow(now, deadline);
         continue;
       }
       throwErrno("send", "cannot send request to " + o.host);
@@ -95,10 +95,11 @@ struct Loop {
         if (!again()) throwErrno("recv", "cannot receive reply from " + o.host);
       }
       if (c.cancelled()) throwCancelled();
-      if (clk.now() > deadline)
+      uint64_t now = clk.now();
+      if (now > deadline)
         throwErrno("recv", "no complete reply within " + msOf(o.timeoutNs) + " (" + std::to_string(off) + " of " +
                                std::to_string(len) + " bytes)", ETIMEDOUT);
-      narrow(deadline);
+      narrow(now, deadline);
     }
   }
 
@@ -125,8 +126,9 @@ struct Loop {
         if (!again()) throwErrno("recv", "cannot receive reply from " + o.host);
       }
       if (c.cancelled()) throwCancelled();
-      if (clk.now() > deadline) return false;
-      narrow(deadline);
+      uint64_t now = clk.now();
+      if (now > deadline) return false;
+      narrow(now, deadline);
     }
   }
 
