@@ -159,6 +159,12 @@ export interface EndpointProcess {
   close(): Promise<void>;
 }
 
+/** The ports umlperf-endpoint's ready line names, once `out` (its stdout so far) holds that line. */
+export function readyPorts(out: string): { echo: number; discard: number; chargen: number; udpSource: number } | undefined {
+  const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+).* chargen=(\d+)(?: udpsource=(\d+))?/.exec(out);
+  return m ? { echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]), udpSource: Number(m[4] ?? 0) } : undefined;
+}
+
 /**
  * Runs the static umlperf-endpoint as a child process (its own process group) and resolves
  * once it reports ready. `prefix` runs it through another command, e.g. ['ip','netns','exec',NS]
@@ -189,11 +195,11 @@ export async function spawnEndpoint(
     child.once('exit', (code) => fail(new UmlperfError('ERR_UMLPERF_ENDPOINT', stderr.trim().split('\n')[0] || `umlperf-endpoint exited with status ${code}`)));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /umlperf-endpoint ready .*echo=(\d+) discard=(\d+).* chargen=(\d+)(?: udpsource=(\d+))?/.exec(out);
-      if (m) {
+      const ports = readyPorts(out);
+      if (ports) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
-        resolve({ echo: Number(m[1]), discard: Number(m[2]), chargen: Number(m[3]), udpSource: Number(m[4] ?? 0) });
+        resolve(ports);
       }
     });
   });

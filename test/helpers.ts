@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { endpointBinary } from '../src/endpoint.js';
+import { endpointBinary, readyPorts } from '../src/endpoint.js';
 import { packageRoot } from '../src/native.js';
 
 export const cliPath = path.join(packageRoot, 'dist', 'bin', 'umlperf.js');
@@ -138,10 +138,10 @@ export function startBinary(args: string[], prefix: string[] = []): Promise<Star
     }, 10_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^umlperf-endpoint ready .*echo=(\d+) discard=(\d+)/m.exec(out);
-      if (m) {
+      const ports = readyPorts(out);
+      if (ports) {
         clearTimeout(timer);
-        res({ child, echo: Number(m[1]), discard: Number(m[2]), stderr: () => err });
+        res({ child, echo: ports.echo, discard: ports.discard, stderr: () => err });
       }
     });
     child.once('exit', (c, sig) => {
