@@ -198,14 +198,17 @@ async function intervals(): Promise<Row> {
   }
 }
 
-/** Connection rate against netperf TCP_CRR (1-byte request and response, as our default). */
+/**
+ * Connection rate against netperf TCP_CRR (1-byte request and response, as our default): our
+ * transaction session, where the server closes first, as netperf's does.
+ */
 async function crr(): Promise<Row | string> {
   if (!have('netperf') || !have('netserver')) {
     return 'crr vs netperf TCP_CRR: skipped, netperf is not on PATH (it is not in Debian: build it from https://github.com/HewlettPackard/netperf with ./autogen.sh && ./configure && make, and put src/ on PATH for the run)';
   }
   const np = await freePort();
-  const ours = await ourServer(['--max-connections', '65536']);
-  const ep = ours.echoPort;
+  const ours = await ourServer([]);
+  const ep = ours.udpSourcePort;
   const peer = server(['netserver', '-D', '-L', '127.0.0.1', '-p', String(np)]);
   await settle();
   const row: Row = { what: 'connection rate TCP, 1 B', unit: 'transactions/s', ours: [], peer: [], peerName: 'netperf TCP_CRR', better: 'higher' };

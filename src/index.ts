@@ -1,5 +1,5 @@
 // umlperf's library API.
-export { responseTime, throughput, streaming, connectionRate, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT, DEFAULT_CHARGEN_PORT, DEFAULT_UDP_SOURCE_PORT } from './probes.js';
+export { responseTime, throughput, streaming, connectionRate, DEFAULT_ECHO_PORT, DEFAULT_DISCARD_PORT, DEFAULT_CHARGEN_PORT, DEFAULT_UDP_SOURCE_PORT, DEFAULT_CONTROL_PORT, CRR_SERVICES } from './probes.js';
 export type {
   ClockInfo,
   CommonOptions,

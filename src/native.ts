@@ -124,6 +124,9 @@ export interface NativeStreamResult {
 
 export interface NativeCrrOptions extends NativeCommon {
   size: number;
+  /** A transaction session of the endpoint at port (its control port): the server closes first. */
+  session?: boolean;
+  responseSize?: number;
   transactions: number;
   warmup: number;
   timeoutNs: number;
@@ -182,8 +185,11 @@ export interface NativeEndpointStats {
   chargenCapped: number;
   /** Datagrams the UDP source sent. */
   udpSourceDatagrams: number;
-  /** UDP source requests refused (over a cap, malformed, or none in time). */
+  /** Control requests refused (over a cap, malformed, or none in time): UDP source and transaction sessions. */
   udpSourceRefused: number;
+  /** Transaction sessions opened, and the transactions served in them. */
+  transactionSessions: number;
+  transactions: number;
 }
 export interface NativeEndpoint {
   readonly echoPort: number;

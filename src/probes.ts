@@ -45,8 +45,15 @@ export const DEFAULT_ECHO_PORT = 7007;
 export const DEFAULT_DISCARD_PORT = 7008;
 /** The endpoint's TCP chargen (RFC 864) source, for reverse throughput. */
 export const DEFAULT_CHARGEN_PORT = 7009;
-/** The endpoint's UDP source: a paced UDP stream asked for over TCP, for reverse UDP. */
+/**
+ * The endpoint's control port: a paced UDP stream asked for over TCP (reverse UDP), and
+ * transaction sessions (connection rate with the server closing first).
+ */
 export const DEFAULT_UDP_SOURCE_PORT = 7010;
+/** The endpoint's control port under its other name: where `connectionRate` asks for a transaction session. */
+export const DEFAULT_CONTROL_PORT = DEFAULT_UDP_SOURCE_PORT;
+/** What a connection-rate probe talks to: umlperf's endpoint (a transaction session), or any TCP echo. */
+export const CRR_SERVICES = ['transaction', 'echo'] as const;
 /** Rate asked of a UDP source when none is given (reverse and bidir UDP). */
 export const DEFAULT_UDP_SOURCE_MBPS = 100;
 export const MAX_PARALLEL_STREAMS = 128;
@@ -530,8 +537,19 @@ function bool(name: string, v: unknown): boolean {
 }
 
 export interface ConnectionRateOptions extends Omit<CommonOptions, 'protocol'> {
-  /** Request (and response) size in bytes, 1..65536. Default 1, as netperf's TCP_CRR. */
+  /**
+   * `'transaction'` (default): a transaction session of umlperf's endpoint, asked for at its
+   * control `port` (default 7010). Each connection carries a request of `size` bytes and a
+   * response of `responseSize`, and the server closes first, as netperf's TCP_CRR server does
+   * (the TIME_WAITs are the server's). `'echo'`: any TCP echo (RFC 862) at `port` (default
+   * 7007); the response is the request, and we close first (the TIME_WAITs are ours, which costs
+   * the client a search for a free port at high rates).
+   */
+  service?: (typeof CRR_SERVICES)[number];
+  /** Request size in bytes, 1..65536. Default 1, as netperf's TCP_CRR. */
   size?: number;
+  /** Response size in bytes, 1..65536 (transaction service only; an echo answers `size`). Default `size`. */
+  responseSize?: number;
   transactions?: number;
   /** Transactions first, not measured. Default min(10, transactions). */
   warmup?: number;
@@ -542,16 +560,23 @@ export interface ConnectionRateOptions extends Omit<CommonOptions, 'protocol'> {
 }
 
 /**
- * Connection rate (netperf's TCP_CRR) against a TCP echo: per transaction a new connection,
- * one request, its echo, and the close. The reply must be the request's bytes. A failed or
- * aborted probe's error carries what was measured until then as `partial`.
+ * Connection rate (netperf's TCP_CRR): per transaction a new connection, one request, its
+ * response, and the close; in a transaction session of umlperf's endpoint (the default) or
+ * against any TCP echo (`service: 'echo'`). The response must be the request's bytes, repeated
+ * to its size. A failed or aborted probe's error carries what was measured until then as
+ * `partial`.
  */
 export async function connectionRate(o: ConnectionRateOptions): Promise<ConnectionRateResult> {
   if (o !== null && typeof o === 'object' && (o as { protocol?: unknown }).protocol !== undefined && (o as { protocol?: unknown }).protocol !== 'tcp') {
     throw new UsageError('connection rate is TCP only');
   }
-  const c = common({ ...o, protocol: 'tcp' }, DEFAULT_ECHO_PORT);
+  const service = oneOf('service', (o !== null && typeof o === 'object' ? o.service : undefined) ?? 'transaction', CRR_SERVICES);
+  const c = common({ ...o, protocol: 'tcp' }, service === 'transaction' ? DEFAULT_CONTROL_PORT : DEFAULT_ECHO_PORT);
   const size = int('size', o.size ?? 1, 1, 65536);
+  if (service === 'echo' && o.responseSize !== undefined && o.responseSize !== size) {
+    throw new UsageError(`responseSize goes with service 'transaction' (an echo's response is the request, ${size} bytes)`);
+  }
+  const responseSize = int('responseSize', o.responseSize ?? size, 1, 65536);
   const transactions = int('transactions', o.transactions ?? 1000, 1, 10_000_000);
   const warmup = int('warmup', o.warmup ?? Math.min(10, transactions), 0, 10_000_000);
   const timeoutMs = num('timeoutMs', o.timeoutMs ?? 5000, 1, 600_000);
@@ -560,7 +585,7 @@ export async function connectionRate(o: ConnectionRateOptions): Promise<Connecti
   const build = (r: NativeCrrResult): ConnectionRateResult => {
     const out: ConnectionRateResult = {
       ...envelope('crr', startedAt),
-      config: { ...configOf(c, r.peer), size, transactions, warmup, timeoutMs },
+      config: { ...configOf(c, r.peer), service, size, responseSize, transactions, warmup, timeoutMs },
       clock: clock(),
       latency: r.histogram ? histogramStats(r.histogram) : summarize(r.latencyNs),
       transactions: (r.histogram?.count ?? r.latencyNs.length),
@@ -571,7 +596,7 @@ export async function connectionRate(o: ConnectionRateOptions): Promise<Connecti
     return out;
   };
   try {
-    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6), histogram, samples: !histogram }, p)));
+    return build(await run(o, (p) => native().crr({ ...nativeCommon(c), size, session: service === 'transaction', responseSize, transactions, warmup, timeoutNs: Math.round(timeoutMs * 1e6), histogram, samples: !histogram }, p)));
   } catch (e) {
     const err = e as { partial?: NativeCrrResult };
     if (err?.partial && typeof err.partial === 'object' && 'latencyNs' in err.partial) err.partial = build(err.partial) as never;

@@ -1,6 +1,6 @@
-// Connection rate (connect, request, response, close per transaction): against the endpoint,
-// whose connection count is known exactly, a ground-truth echo with a known delay, and hostile
-// echoes.
+// Connection rate (connect, request, response, close per transaction) against an echo
+// (service 'echo'): the endpoint's, whose connection count is known exactly, a ground-truth echo
+// with a known delay, and hostile echoes. Transaction sessions: crr-session.test.ts.
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,11 +11,12 @@ import { runCli, jsonResult } from './helpers.js';
 const host = '127.0.0.1';
 
 
-test('against the endpoint: one connection per transaction, warm-up included, and the rate is transactions over the time', async () => {
+test('against the endpoint\'s echo: one connection per transaction, warm-up included, and the rate is transactions over the time', async () => {
   const ep = await startEndpoint({ port: 0 });
   try {
-    const r = await connectionRate({ host, port: ep.echoPort, transactions: 150, warmup: 5, size: 100 });
+    const r = await connectionRate({ host, port: ep.echoPort, service: 'echo', transactions: 150, warmup: 5, size: 100 });
     assert.is(r.kind, 'crr');
+    assert.is(r.config.service, 'echo');
     assert.is(r.transactions, 150);
     assert.is(r.samplesNs!.length, 150);
     assert.is(r.latency.count, 150);
@@ -32,7 +33,7 @@ test('against the endpoint: one connection per transaction, warm-up included, an
 
 test('an echo holding each reply 20 ms: every transaction takes at least that', () =>
   withPeer(() => delayedEcho('tcp', 20), async (p) => {
-    const r = await connectionRate({ host, port: p.port, transactions: 8, warmup: 1 });
+    const r = await connectionRate({ host, port: p.port, service: 'echo', transactions: 8, warmup: 1 });
     assert.is(r.transactions, 8);
     assert.ok(r.latency.minNs >= 19e6, `min ${r.latency.minNs} ns`);
     assert.is(p.count.received, 9, 'one request per transaction');
@@ -40,7 +41,7 @@ test('an echo holding each reply 20 ms: every transaction takes at least that', 
 
 test('an echo that closes instead of answering: ERR_UMLPERF_PEER_CLOSED, with what was measured as partial', () =>
   withPeer(() => closingEcho(1), async (p) => {
-    const e = await connectionRate({ host, port: p.port, transactions: 5, warmup: 0 }).catch((x) => x);
+    const e = await connectionRate({ host, port: p.port, service: 'echo', transactions: 5, warmup: 0 }).catch((x) => x);
     assert.is(e.code, 'ERR_UMLPERF_PEER_CLOSED', String(e));
     assert.is(e.partial?.kind, 'crr');
     assert.is(e.partial.transactions, 0);
@@ -54,7 +55,7 @@ test('an echo that alters the reply: ERR_UMLPERF_PEER_BAD_REPLY', async () => {
   await new Promise<void>((r) => server.listen(0, host, () => r()));
   try {
     const port = (server.address() as net.AddressInfo).port;
-    const e = await connectionRate({ host, port, transactions: 3, warmup: 0, size: 16 }).catch((x) => x);
+    const e = await connectionRate({ host, port, service: 'echo', transactions: 3, warmup: 0, size: 16 }).catch((x) => x);
     assert.is(e.code, 'ERR_UMLPERF_PEER_BAD_REPLY', String(e));
   } finally {
     server.close();
@@ -64,7 +65,7 @@ test('an echo that alters the reply: ERR_UMLPERF_PEER_BAD_REPLY', async () => {
 test('an echo that never answers: ETIMEDOUT after the per-transaction timeout', () =>
   withPeer(() => silentTcp(), async (p) => {
     const t0 = Date.now();
-    const e = await connectionRate({ host, port: p.port, transactions: 100, warmup: 0, timeoutMs: 300 }).catch((x) => x);
+    const e = await connectionRate({ host, port: p.port, service: 'echo', transactions: 100, warmup: 0, timeoutMs: 300 }).catch((x) => x);
     assert.is(e.code, 'ETIMEDOUT', String(e));
     assert.ok(Date.now() - t0 < 10_000);
   }));
@@ -75,6 +76,10 @@ test('bad options, and the CLI', async () => {
     [{ size: 0 }, /size/],
     [{ size: 65537 }, /size/],
     [{ protocol: 'udp' }, /TCP only/],
+    [{ service: 'http' }, /service/],
+    [{ responseSize: 0 }, /responseSize/],
+    [{ responseSize: 65537 }, /responseSize/],
+    [{ service: 'echo', size: 10, responseSize: 20 }, /responseSize goes with service 'transaction'/],
   ] as [Record<string, unknown>, RegExp][]) {
     const e = await connectionRate({ host, ...o }).catch((x) => x);
     assert.is(e.code, 'ERR_UMLPERF_USAGE', String(e));

@@ -36,7 +36,8 @@ test('every library probe result conforms, and old or wrong documents are reject
       await throughput({ host, port: ep.discardPort, bytes: 1 << 20 }),
       await throughput({ host, port: ep.discardPort, protocol: 'udp', durationS: 0.1, intervalMs: 50 }),
       await streaming({ host, port: ep.echoPort, rateMbps: 5, durationS: 0.1 }),
-      await connectionRate({ host, port: ep.echoPort, transactions: 20 }),
+      await connectionRate({ host, port: ep.udpSourcePort, transactions: 20 }),
+      await connectionRate({ host, port: ep.echoPort, service: 'echo', transactions: 20 }),
     ];
     for (const d of docs) {
       const j = JSON.parse(JSON.stringify(d));

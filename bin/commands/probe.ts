@@ -9,6 +9,7 @@ import {
   type ConnectionRateOptions,
   type ConnectionRateResult,
   DEFAULT_CHARGEN_PORT,
+  DEFAULT_CONTROL_PORT,
   DEFAULT_UDP_SOURCE_PORT,
   DEFAULT_DISCARD_PORT,
   DEFAULT_ECHO_PORT,
@@ -44,6 +45,8 @@ interface Args {
   size?: number;
   iterations?: number;
   transactions?: number;
+  service?: 'transaction' | 'echo';
+  'response-size'?: number;
   warmup?: number;
   'request-interval'?: number;
   timeout?: number;
@@ -76,11 +79,13 @@ function builder(y: Argv): Argv<Args> {
   return y
     .positional('kind', { choices: ['response', 'throughput', 'stream', 'crr', 'rrul'] as const, demandOption: true, describe: 'what to measure' })
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
-    .option('port', n(`echo port (response, stream; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}) or chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT})`, intFlag('port', 1, 65535)))
+    .option('port', n(`echo port (response, stream, crr --service echo; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}), chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT}) or control port (crr; default ${DEFAULT_CONTROL_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
     .option('size', n('request / write / datagram size, e.g. 64, 1KiB, 64KiB', sizeFlag('size', 1, 16 * MIB)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
     .option('transactions', n('crr: connect-request-response-close transactions per run (default 1000)', intFlag('transactions', 1, 10_000_000)))
+    .option('service', { choices: ['transaction', 'echo'] as const, requiresArg: true, describe: 'crr: transaction (default): a session of the umlperf endpoint, which closes each connection first, as netperf\'s TCP_CRR server; echo: any TCP echo, and we close first' })
+    .option('response-size', n('crr --service transaction: response size, e.g. 1, 16KiB (default: --size)', sizeFlag('response-size', 1, 65536)))
     .option('warmup', n('response: unmeasured requests first (default 100)', intFlag('warmup', 0, 100_000_000)))
     .option('request-interval', n('response: time from one request\'s start to the next, e.g. 100us, 1ms (default 0: back to back)', durationFlag('request-interval', 0, 60_000)))
     .option('timeout', n('response, crr: per-request timeout, e.g. 200ms, 5s (default UDP 200ms, TCP 5s)', durationFlag('timeout', 1, 600_000)))
@@ -108,7 +113,8 @@ function builder(y: Argv): Argv<Args> {
     .example('$0 probe throughput --duration 5s --parallel 4 --interval 1s', 'bulk TCP for 5 s over 4 streams, a line per second')
     .example('$0 probe throughput --bytes 1G --reverse', 'receive 1 GiB from the chargen source')
     .example('$0 probe stream --rate 100 --duration 2s', 'paced UDP at 100 Mbit/s: loss, jitter, reordering')
-    .example('$0 probe crr --lab umlperf --target g1', 'connect-request-response-close rate to guest g1 of a lab') as unknown as Argv<Args>;
+    .example('$0 probe crr --lab umlperf --target g1', 'connect-request-response-close rate to guest g1 of a lab')
+    .example('$0 probe crr --size 100 --response-size 16KiB', 'connection rate with a small request and a larger response, as HTTP/1.0') as unknown as Argv<Args>;
 }
 
 interface Target {
@@ -179,7 +185,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         onProgress: common.onProgress,
       });
     case 'crr':
-      return connectionRate({ ...base, protocol: undefined, size: a.size, transactions: a.transactions, warmup: a.warmup, timeoutMs: a.timeout, keepSamples: a.samples ?? true } as ConnectionRateOptions);
+      return connectionRate({ ...base, protocol: undefined, service: a.service, size: a.size, responseSize: a['response-size'], transactions: a.transactions, warmup: a.warmup, timeoutMs: a.timeout, keepSamples: a.samples ?? true } as ConnectionRateOptions);
     case 'stream':
       return streaming({ ...base, size: a.size, rateMbps: a.rate, durationS, findMaxRate: a['find-max-rate'], lossThresholdPercent: a['loss-threshold'] });
   }
@@ -224,6 +230,8 @@ const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   timeout: ['response', 'crr'],
   samples: ['response', 'crr'],
   transactions: ['crr'],
+  service: ['crr'],
+  'response-size': ['crr'],
   bytes: ['throughput'],
   reverse: ['throughput'],
   bidir: ['throughput'],
@@ -250,6 +258,7 @@ function checkKindFlags(a: Args): void {
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'stream' && a.size < 24) throw new UsageError(`--size: stream datagrams carry a 24-byte header, so at least 24 bytes (got ${a.size})`);
+  if (a['response-size'] !== undefined && a.service === 'echo') throw new UsageError('--response-size goes with --service transaction (an echo answers --size)');
   if (a.size !== undefined && a.kind === 'crr' && a.size > 65536) throw new UsageError(`--size: crr requests are at most 65536 bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'response' && a.size > 1 << 20) throw new UsageError(`--size: response requests are at most ${1 << 20} bytes (got ${a.size})`);
   if (a.size !== undefined && a.kind === 'response' && udp && a.size < MIN_UDP_REQUEST) throw new UsageError(`--size: a UDP request carries its sequence number, so at least ${MIN_UDP_REQUEST} bytes (got ${a.size})`);
@@ -267,14 +276,14 @@ function checkKindFlags(a: Args): void {
 // reaches the CLI names the flag.
 const FLAG_OF: Record<string, string> = {
   durationS: '--duration', timeoutMs: '--timeout', intervalUs: '--request-interval', intervalMs: '--interval', omitMs: '--omit',
-  sourcePort: '--source-port', rateMbps: '--rate', lossThresholdPercent: '--loss-threshold', findMaxRate: '--find-max-rate', keepSamples: '--samples',
+  sourcePort: '--source-port', rateMbps: '--rate', lossThresholdPercent: '--loss-threshold', findMaxRate: '--find-max-rate', keepSamples: '--samples', responseSize: '--response-size',
 };
 
 /** A library UsageError in the CLI's words. */
 export function inFlagWords(e: unknown): unknown {
   if (!isUsageError(e)) return e;
   const err = e as Error;
-  const message = err.message.replace(/\b(durationS|timeoutMs|intervalUs|intervalMs|omitMs|sourcePort|rateMbps|lossThresholdPercent|findMaxRate|keepSamples)\b/g, (w) => FLAG_OF[w]);
+  const message = err.message.replace(/\b(durationS|timeoutMs|intervalUs|intervalMs|omitMs|sourcePort|rateMbps|lossThresholdPercent|findMaxRate|keepSamples|responseSize)\b/g, (w) => FLAG_OF[w]);
   if (message === err.message) return e;
   err.message = message;
   return err;
@@ -302,6 +311,8 @@ async function handler(a: Args): Promise<void> {
       target =
         a.kind === 'rrul'
           ? { host: '127.0.0.1', port: local.echoPort, discardPort: local.discardPort, sourcePort: local.chargenPort }
+          : a.kind === 'crr' && a.service !== 'echo'
+          ? { host: '127.0.0.1', port: local.udpSourcePort }
           : a.kind !== 'throughput'
           ? { host: '127.0.0.1', port: local.echoPort }
           : a.reverse

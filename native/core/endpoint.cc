@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <system_error>
@@ -338,7 +339,7 @@ void Endpoint::serve(Conn* c) {
   if (c->service == Echo) tcpEcho(c);
   else if (c->service == Discard) tcpDiscard(c);
   else if (c->service == Chargen) tcpChargen(c);
-  else udpSource(c);
+  else control(c);
   finish(c);
 }
 
@@ -531,11 +532,8 @@ void Endpoint::udpDiscard() {
 
 namespace umlperf {
 
-// The paced UDP source (reverse UDP). No amplification: it is asked for over an accepted TCP
-// connection (a handshake proves the peer's address), it sends only to that address, at most at
-// udpSourceMaxMbps and for at most sourceMaxNs, and it stops as soon as the control connection
-// closes, the peer's port is closed (ICMP unreachable) or stop() is called.
-void Endpoint::udpSource(Conn* c) {
+// The control port: one request per connection, the paced UDP source or a transaction session.
+void Endpoint::control(Conn* c) {
   constexpr uint64_t kRequestNs = 5000000000ull;  // a client that asks nothing in time is dropped
   char msg[kSourceMsgSize] = {};
   if (!recvAll(c->fd, msg, sizeof msg, stopping_, monoNs() + kRequestNs)) {
@@ -543,12 +541,20 @@ void Endpoint::udpSource(Conn* c) {
     return;
   }
   c->activeNs.store(monoNs(), std::memory_order_relaxed);
+  WireHeader h;
+  memcpy(&h, msg, sizeof h);
+  if (h.magic == kWireMagic && h.kind == kWireSourceRequest) return udpSource(c, msg);
+  if (h.magic == kWireMagic && h.kind == kWireTransactionRequest) return transactionSession(c, msg);
+  stats_.udpSourceRefused++;  // not our protocol: close without a word
+}
+
+// The paced UDP source (reverse UDP). No amplification: it is asked for over an accepted TCP
+// connection (a handshake proves the peer's address), it sends only to that address, at most at
+// udpSourceMaxMbps and for at most sourceMaxNs, and it stops as soon as the control connection
+// closes, the peer's port is closed (ICMP unreachable) or stop() is called.
+void Endpoint::udpSource(Conn* c, const char* msg) {
   SourceRequest rq;
   memcpy(&rq, msg, sizeof rq);
-  if (rq.h.magic != kWireMagic || rq.h.kind != kWireSourceRequest) {
-    stats_.udpSourceRefused++;
-    return;  // not our protocol: close without a word
-  }
   SourceReply rep{};
   rep.h = {kWireMagic, kWireSourceRefuse, {0, 0, 0}, rq.h.session, 0};
   rep.maxBitsPerSecond = uint64_t(o_.udpSourceMaxMbps * 1e6);
@@ -647,6 +653,104 @@ void Endpoint::udpSource(Conn* c) {
   rep.datagrams = sent;
   rep.bytes = sent * size;
   reply(kWireSourceDone);
+}
+
+// A transaction session (wire.h: TransactionRequest). One connection at a time, as netperf's
+// server: the client is the control connection's peer, running one transaction after another.
+// Other addresses are closed at once; a response goes only to the peer of an established
+// connection that sent its whole request, and is at most kTransactionMaxSize bytes.
+void Endpoint::transactionSession(Conn* c, const char* msg) {
+  TransactionRequest rq;
+  memcpy(&rq, msg, sizeof rq);
+  TransactionReply rep{};
+  rep.h = {kWireMagic, kWireTransactionRefuse, {0, 0, 0}, rq.h.session, 0};
+  rep.maxSize = kTransactionMaxSize;
+  auto reply = [&](uint8_t kind) {
+    rep.h.kind = kind;
+    char out[kSourceMsgSize] = {};
+    memcpy(out, &rep, sizeof rep);
+    return sendAll(c->fd, out, sizeof out, stopping_, o_.idleTimeoutNs);
+  };
+  uint32_t reason = 0;
+  if (rq.requestSize == 0 || rq.requestSize > kTransactionMaxSize || rq.responseSize == 0 || rq.responseSize > kTransactionMaxSize)
+    reason = kRefuseTransactionSize;
+  Fd l;
+  if (!reason) {
+    // On the address the client reached, a port of the kernel's choice.
+    sockaddr_storage local{};
+    socklen_t llen = sizeof local;
+    if (getsockname(c->fd, reinterpret_cast<sockaddr*>(&local), &llen) < 0) {
+      reason = kRefuseSocket;
+    } else {
+      setPort(local, 0);
+      l = Fd(socket(local.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!l || bind(l.get(), reinterpret_cast<sockaddr*>(&local), llen) < 0 || listen(l.get(), SOMAXCONN) < 0) {
+        reason = kRefuseSocket;
+      } else {
+        // Inherited by every accepted socket: blocked calls wake to notice stop(), and a
+        // response of one segment goes out at once.
+        setRecvTimeout(l.get(), kWakeNs);
+        setSendTimeout(l.get(), kWakeNs);
+        int one = 1;
+        setsockopt(l.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
+    }
+  }
+  if (reason) {
+    rep.reason = reason;
+    reply(kWireTransactionRefuse);
+    stats_.udpSourceRefused++;
+    return;
+  }
+  rep.port = portOf(l.get());
+  if (!reply(kWireTransactionAccept)) return;
+  stats_.transactionSessions++;
+
+  std::vector<char> req(rq.requestSize), resp(rq.responseSize);
+  uint64_t served = 0, lastNs = monoNs(), nextCheck = 0;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    const uint64_t now = monoNs();
+    if (now >= nextCheck) {
+      // The client's close of the control connection ends the session.
+      char sink[kSourceMsgSize];
+      ssize_t r = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+      if (now - lastNs >= o_.idleTimeoutNs) {
+        stats_.tcpIdleClosed++;
+        break;
+      }
+      c->activeNs.store(lastNs, std::memory_order_relaxed);
+      nextCheck = now + 10000000;
+    }
+    sockaddr_storage from{};
+    socklen_t flen = sizeof from;
+    Fd conn(accept4(l.get(), reinterpret_cast<sockaddr*>(&from), &flen, SOCK_CLOEXEC));
+    if (!conn) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
+          errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        continue;  // the wake-up slice, or a passing shortage
+      break;
+    }
+    if (addressOf(from) != c->source) {
+      stats_.tcpRefused++;
+      continue;
+    }
+    if (!recvAll(conn.get(), req.data(), req.size(), stopping_, monoNs() + o_.idleTimeoutNs)) continue;
+    // The response: the request's bytes, repeated.
+    size_t filled = std::min(resp.size(), req.size());
+    memcpy(resp.data(), req.data(), filled);
+    while (filled < resp.size()) {
+      size_t n = std::min(filled, resp.size() - filled);
+      memcpy(resp.data() + filled, resp.data(), n);
+      filled += n;
+    }
+    if (!sendAll(conn.get(), resp.data(), resp.size(), stopping_, o_.idleTimeoutNs)) continue;
+    served++;
+    stats_.transactions.fetch_add(1, std::memory_order_relaxed);
+    lastNs = monoNs();
+  }  // each connection is closed by its Fd as the iteration ends: the server closes first
+  rep.transactions = served;
+  reply(kWireTransactionDone);
 }
 
 }  // namespace umlperf

@@ -1,6 +1,7 @@
 // The endpoint: TCP and UDP echo (RFC 862) and discard (RFC 863) services, plus the counting
-// that UDP throughput tests ask for (wire.h), and a TCP chargen source (RFC 864) for reverse
-// throughput. Blocking by default: in a one-CPU guest, spinning would distort what is measured.
+// that UDP throughput tests ask for (wire.h), a TCP chargen source (RFC 864) for reverse
+// throughput, and a control port for the paced UDP source and for transaction sessions
+// (connection rate with the server closing first). Blocking by default: in a one-CPU guest, spinning would distort what is measured.
 // A reply is never larger than its request, except chargen's stream: that goes only to the
 // peer of an established TCP connection (no spoofed victim), at the pace that peer reads, and
 // for at most sourceMaxNs; there is no UDP chargen. The UDP source (reverse UDP) is asked for
@@ -49,6 +50,8 @@ struct EndpointStats {
   std::atomic<uint64_t> chargenCapped{0};  // chargen connections closed at sourceMaxNs
   std::atomic<uint64_t> udpSourceDatagrams{0};  // sent by the UDP source
   std::atomic<uint64_t> udpSourceRefused{0};    // requests refused (over a cap, malformed, silent)
+  std::atomic<uint64_t> transactionSessions{0};  // accepted (wire.h: TransactionRequest)
+  std::atomic<uint64_t> transactions{0};         // served in them: request in, response out, closed
 };
 
 class Endpoint {
@@ -95,7 +98,9 @@ class Endpoint {
   void tcpEcho(Conn* c);
   void tcpDiscard(Conn* c);
   void tcpChargen(Conn* c);
-  void udpSource(Conn* c);
+  void control(Conn* c);
+  void udpSource(Conn* c, const char* request);
+  void transactionSession(Conn* c, const char* request);
   void udpEcho();
   void udpDiscard();
   void reapAll();

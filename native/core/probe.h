@@ -130,9 +130,12 @@ struct StreamResult {
   std::string peer;
 };
 
-// Connect, request, response, close per transaction (netperf's TCP_CRR), against an echo.
+// Connect, request, response, close per transaction (netperf's TCP_CRR), against an echo, or in
+// a transaction session of umlperf's endpoint (session: port is its control port).
 struct CrrOptions : CommonOptions {
-  uint32_t size = 1;             // request = response bytes
+  uint32_t size = 1;             // request bytes (= response bytes against an echo)
+  bool session = false;          // a transaction session: the server closes first
+  uint32_t responseSize = 0;     // in a session; 0: size
   uint64_t transactions = 1000;
   uint64_t warmup = 10;
   uint64_t timeoutNs = 5000000000ull;  // per transaction, connect included

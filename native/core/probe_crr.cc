@@ -1,11 +1,15 @@
-// Connection rate: per transaction a new TCP connection, one request, its echoed response, and
-// the close (netperf's TCP_CRR). Each transaction is timed from the connect to the close done,
-// and bounded by the per-transaction timeout, connect included.
+// Connection rate: per transaction a new TCP connection, one request, its response, and the
+// close (netperf's TCP_CRR). Each transaction is timed from the connect to the close done, and
+// bounded by the per-transaction timeout, connect included. Against any echo (RFC 862) the
+// response is the request and we close first; in a transaction session of umlperf's endpoint
+// (wire.h) the response has its own size and the server closes first, as netperf's does.
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <cstring>
 
 #include "probe_util.h"
+#include "wire.h"
 
 namespace umlperf {
 
@@ -16,8 +20,9 @@ constexpr uint64_t kSliceNs = 100000000;
 constexpr uint64_t kSendSliceNs = 20000000;
 constexpr size_t kOneSegment = 536;  // the smallest MSS a peer may announce (RFC 9293)
 
-// One transaction on a connected socket: the request out, exactly its bytes back.
-void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got,
+// One transaction on a connected socket: the request out, the response back (the request's
+// bytes, repeated to the response's size), and with a closing server, its close.
+void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got, bool serverCloses,
               uint64_t deadlineNs, const std::string& peer) {
   size_t off = 0;
   while (off < req.size()) {
@@ -30,20 +35,84 @@ void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("send", "cannot send to " + peer);
     if (monoNs() > deadlineNs) throwErrno("send", "the request to " + peer + " was not taken in time", ETIMEDOUT);
   }
+  auto receive = [&](char* p, size_t n) -> ssize_t {
+    for (;;) {
+      ssize_t rc = recv(fd, p, n, 0);
+      if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
+      if (rc >= 0) return rc;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
+      if (monoNs() > deadlineNs) throwErrno("recv", "no complete reply from " + peer + " within the timeout", ETIMEDOUT);
+    }
+  };
   off = 0;
   while (off < got.size()) {
-    ssize_t rc = recv(fd, got.data() + off, got.size() - off, 0);
-    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
+    ssize_t rc = receive(got.data() + off, got.size() - off);
+    if (rc == 0) throwPeer("CLOSED", peer + " closed the connection after " + std::to_string(off) + " of " + std::to_string(got.size()) + " reply bytes");
+    off += size_t(rc);
+  }
+  for (size_t k = 0; k < got.size(); k += req.size())
+    if (memcmp(got.data() + k, req.data(), std::min(req.size(), got.size() - k)) != 0)
+      throwPeer("BAD_REPLY", peer + " answered with bytes that are not the request's");
+  if (serverCloses) {
+    char extra;
+    if (receive(&extra, 1) != 0) throwPeer("EXTRA_BYTES", peer + " sent more than the response's " + std::to_string(got.size()) + " bytes");
+  }
+}
+
+// Asks the endpoint's control port for a transaction session; returns the session's address.
+// The control connection stays open for the run: its close ends the session.
+Address openSession(const CrrOptions& o, Control& c, const Address& control, Fd& ctl, const std::string& peer) {
+  const uint64_t deadlineNs = monoNs() + o.timeoutNs;
+  ctl = connectTo(control, Proto::TCP, Wait::Block, 0, o.timeoutNs, true, cancelledFn(c), kSendSliceNs);
+  Attached att(c, ctl.get());
+  setRecvTimeout(ctl.get(), kSliceNs);
+  uint64_t session = 0;
+  while (getrandom(&session, sizeof session, 0) != sizeof session) {}
+  TransactionRequest rq{};
+  rq.h = {kWireMagic, kWireTransactionRequest, {0, 0, 0}, session, 0};
+  rq.requestSize = o.size;
+  rq.responseSize = o.responseSize;
+  char msg[kSourceMsgSize] = {};
+  memcpy(msg, &rq, sizeof rq);
+  size_t off = 0;
+  while (off < sizeof msg) {
+    ssize_t rc = send(ctl.get(), msg + off, sizeof msg - off, MSG_NOSIGNAL);
+    if (c.cancelled()) throwCancelled();
     if (rc > 0) {
       off += size_t(rc);
       continue;
     }
-    if (rc == 0) throwPeer("CLOSED", peer + " closed the connection after " + std::to_string(off) + " of " + std::to_string(got.size()) + " reply bytes");
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
-    if (monoNs() > deadlineNs) throwErrno("recv", "no complete reply from " + peer + " within the timeout", ETIMEDOUT);
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("send", "cannot ask " + peer + " for a transaction session");
+    if (monoNs() > deadlineNs) throwErrno("send", peer + " takes no request", ETIMEDOUT);
   }
-  if (memcmp(got.data(), req.data(), req.size()) != 0)
-    throwPeer("BAD_REPLY", peer + " answered with bytes that are not the request's");
+  off = 0;
+  while (off < sizeof msg) {
+    ssize_t rc = recv(ctl.get(), msg + off, sizeof msg - off, 0);
+    if (c.cancelled()) throwCancelled();
+    if (rc > 0) {
+      off += size_t(rc);
+      continue;
+    }
+    if (rc == 0)
+      throwPeer("CLOSED", peer + " closed the connection instead of opening a transaction session (is it umlperf's endpoint, at its control port? For any TCP echo use the echo service)");
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot read " + peer + "'s answer");
+    if (monoNs() > deadlineNs) throwErrno("recv", peer + " did not answer the request for a transaction session", ETIMEDOUT);
+  }
+  TransactionReply rep;
+  memcpy(&rep, msg, sizeof rep);
+  if (rep.h.magic != kWireMagic || rep.h.session != session ||
+      (rep.h.kind != kWireTransactionAccept && rep.h.kind != kWireTransactionRefuse) ||
+      (rep.h.kind == kWireTransactionAccept && rep.port == 0))
+    throwPeer("BAD_REPLY", peer + " is not umlperf's endpoint control port: its answer is not one (for any TCP echo use the echo service)");
+  if (rep.h.kind == kWireTransactionRefuse) {
+    std::string why = rep.reason == kRefuseTransactionSize ? "the sizes are out of its range 1.." + std::to_string(rep.maxSize) + " bytes"
+                                                           : "it cannot open a port for the session";
+    throwCode("ERR_UMLPERF_SESSION_REFUSED", peer + " refused the transaction session: " + why);
+  }
+  Address a = control;
+  if (a.ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a.ss).sin_port = htons(rep.port);
+  else reinterpret_cast<sockaddr_in6&>(a.ss).sin6_port = htons(rep.port);
+  return a;
 }
 
 }  // namespace
@@ -52,7 +121,10 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
   const Clock& clk = Clock::get();
   Address a = resolve(o.host, o.port);
   r.peer = a.str();
-  std::vector<char> req(o.size ? o.size : 1), got(req.size());
+  std::vector<char> req(o.size ? o.size : 1), got(o.session && o.responseSize ? o.responseSize : req.size());
+  Fd ctl;
+  if (o.session) a = openSession(o, c, a, ctl, r.peer);
+  const std::string peer = a.str();
   if (o.samples) r.latencyNs.reserve(size_t(o.transactions));
   uint64_t measured = 0;
   Throttle progress(clk, c);
@@ -74,7 +146,7 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
                           spin ? 0 : kSendSliceNs);
         Attached att(c, fd.get());
         if (!spin) setRecvTimeout(fd.get(), kSliceNs);
-        exchange(c, fd.get(), req, got, deadlineNs, r.peer);
+        exchange(c, fd.get(), req, got, o.session, deadlineNs, peer);
       }  // closed here: the close is part of the transaction
       uint64_t t1 = clk.now();
       if (i >= o.warmup) {

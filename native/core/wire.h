@@ -9,7 +9,9 @@ constexpr uint32_t kWireMagic = 0x504c4d55;  // "UMLP" little-endian
 enum : uint8_t {
   kWireData = 1, kWireQuery = 2, kWireReport = 3,
   // UDP source control, over a TCP connection only (see SourceRequest).
-  kWireSourceRequest = 4, kWireSourceAccept = 5, kWireSourceRefuse = 6, kWireSourceDone = 7
+  kWireSourceRequest = 4, kWireSourceAccept = 5, kWireSourceRefuse = 6, kWireSourceDone = 7,
+  // Transaction sessions, over the same control port (see TransactionRequest).
+  kWireTransactionRequest = 8, kWireTransactionAccept = 9, kWireTransactionRefuse = 10, kWireTransactionDone = 11
 };
 
 struct WireHeader {  // 24 bytes, little-endian host order (both ends are x86/UML here)
@@ -53,6 +55,30 @@ struct SourceReply {  // Accept, Refuse (reason) or Done (datagrams, bytes sent)
 };
 constexpr unsigned kSourceMsgSize = 64;
 static_assert(sizeof(SourceRequest) <= kSourceMsgSize && sizeof(SourceReply) <= kSourceMsgSize, "control layout");
+
+// Connection rate with the server closing first (netperf's TCP_CRR): the prober asks, over a TCP
+// connection to the same control port, for a transaction session. The endpoint listens on a
+// new port (in the reply's port), takes connections from the control connection's peer address
+// only, and on each reads requestSize bytes, sends responseSize bytes (the request's bytes
+// repeated) and closes first, so the TIME_WAITs are the server's, as with netperf's server. The
+// session ends when the control connection closes (then Done, with the count), at stop(), or
+// after idleTimeout without a transaction. Both sizes are 1..kTransactionMaxSize.
+constexpr uint32_t kTransactionMaxSize = 65536;
+enum : uint32_t { kRefuseTransactionSize = 6 };
+struct TransactionRequest {
+  WireHeader h;  // kind kWireTransactionRequest, session
+  uint32_t requestSize;
+  uint32_t responseSize;
+};
+struct TransactionReply {  // Accept (port), Refuse (reason) or Done (transactions served)
+  WireHeader h;
+  uint64_t transactions;
+  uint32_t reason;
+  uint16_t port;
+  uint16_t pad;
+  uint32_t maxSize;
+};
+static_assert(sizeof(TransactionRequest) <= kSourceMsgSize && sizeof(TransactionReply) <= kSourceMsgSize, "control layout");
 constexpr unsigned kWireQuerySize = 64;
 static_assert(sizeof(WireHeader) == 24, "header layout");
 static_assert(sizeof(WireReport) <= kWireQuerySize, "no amplification");

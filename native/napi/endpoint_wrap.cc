@@ -104,6 +104,8 @@ class EndpointWrap : public Napi::ObjectWrap<EndpointWrap>, public Stoppable {
     o.Set("chargenCapped", double(s.chargenCapped.load()));
     o.Set("udpSourceDatagrams", double(s.udpSourceDatagrams.load()));
     o.Set("udpSourceRefused", double(s.udpSourceRefused.load()));
+    o.Set("transactionSessions", double(s.transactionSessions.load()));
+    o.Set("transactions", double(s.transactions.load()));
     return o;
   }
 

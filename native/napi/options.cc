@@ -83,6 +83,8 @@ void readCrr(const Napi::Object& o, CrrOptions& r) {
   readCommon(o, r);
   r.proto = Proto::TCP;
   num(o, "size", r.size);
+  flag(o, "session", r.session);
+  num(o, "responseSize", r.responseSize);
   num(o, "transactions", r.transactions);
   num(o, "warmup", r.warmup);
   num(o, "timeoutNs", r.timeoutNs);

@@ -114,7 +114,11 @@ export function streamReport(runs: StreamingResult[]): string {
 export function crrReport(runs: ConnectionRateResult[]): string {
   const f = runs[0];
   const c = f.config;
-  const head = `connection rate: TCP ${c.size} B request/response to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, connect + request + response + close, ${c.transactions} per run (+${c.warmup} warm-up), wait ${c.wait}`;
+  // Results saved before the transaction service were all against an echo.
+  const echo = (c.service ?? 'echo') === 'echo';
+  const sizes = echo ? `${c.size} B request/response` : `${c.size} B request, ${c.responseSize ?? c.size} B response`;
+  const service = echo ? 'an echo, we close first' : 'a transaction session, the server closes first';
+  const head = `connection rate: TCP ${sizes} to ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''} (${service}), connect + request + response + close, ${c.transactions} per run (+${c.warmup} warm-up), wait ${c.wait}`;
   const t = timeCols(['min', 'mean', 'p50', 'p90', 'p99', 'max'], runs.map(({ latency: s }) => [s.minNs, s.meanNs, s.p50Ns, s.p90Ns, s.p99Ns, s.maxNs]));
   const rows = runs.map((r, i) => [`run ${i + 1}`, `${Math.round(r.transactionsPerSecond)}`, ...t.cells[i]]);
   const lines = [head, clockLine(f), table(['run', 'transactions/s', ...t.header], rows)];

@@ -202,7 +202,8 @@ export const StreamingResultSchema = Obj({
 
 export const ConnectionRateResultSchema = Obj({
   ...envelope('crr'),
-  config: Obj({ ...ProbeConfig, size: Int(), transactions: Int(), warmup: Int(), timeoutMs: Num() }),
+  // service and responseSize: absent in results saved before the transaction service.
+  config: Obj({ ...ProbeConfig, service: Opt(Lit('transaction', 'echo')), size: Int(), responseSize: Opt(Int()), transactions: Int(), warmup: Int(), timeoutMs: Num() }),
   clock: ClockSchema,
   latency: LatencySchema,
   transactions: Int(),

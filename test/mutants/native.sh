@@ -14,7 +14,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
-tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry|throughput-breadth|crr)\.test\.js$'
+tests='(probe|hostile-peers|ground-truth|cancel|endpoint-hardening|endpoint-binary|library-entry|throughput-breadth|crr|crr-session)\.test\.js$'
 per_run_timeout=${MUTANT_TIMEOUT:-300}
 
 MUTANTS=$(cat <<'EOF'
@@ -69,11 +69,19 @@ native/core/endpoint.cc	    if (now - start >= o_.sourceMaxNs) {	    if (false) 
 == chargen-pattern: chargen lines shifted by one character
 native/core/endpoint.cc	char(' ' + (line + col) % 95)	char(' ' + (line + col + 1) % 95)
 == crr-unchecked: a crr reply is not compared with its request
-native/core/probe_crr.cc	  if (memcmp(got.data(), req.data(), req.size()) != 0)	  if (false)
+native/core/probe_crr.cc	    if (memcmp(got.data() + k, req.data(), std::min(req.size(), got.size() - k)) != 0)	    if (false)
 == crr-deadline: a crr transaction waits for its reply without a deadline
-native/core/probe_crr.cc	    if (monoNs() > deadlineNs) throwErrno("recv"	    if (false) throwErrno("recv"
+native/core/probe_crr.cc	if (monoNs() > deadlineNs) throwErrno("recv", "no complete reply	if (false) throwErrno("recv", "no complete reply
 == crr-cancel: no cancel check when a crr reply wait reads 0 bytes (the shutdown by cancel)
 native/core/probe_crr.cc	    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close\n	
+== crr-extra: bytes past a session's response are not noticed
+native/core/probe_crr.cc	if (receive(&extra, 1) != 0) throwPeer("EXTRA_BYTES"	if (receive(&extra, 1) < 0) throwPeer("EXTRA_BYTES"
+== session-stranger: a transaction session serves any address
+native/core/endpoint.cc	    if (addressOf(from) != c->source) {	    if (false) {
+== session-pattern: a session's response is not the request repeated
+native/core/endpoint.cc	      memcpy(resp.data() + filled, resp.data(), n);	      memset(resp.data() + filled, 'x', n);
+== session-endless: a session outlives its control connection
+native/core/endpoint.cc	      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;\n      if (now - lastNs	      if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;\n      if (now - lastNs
 == crr-warmup: warm-up transactions are measured too
 native/core/probe_crr.cc	      if (i >= o.warmup) {	      if (true) {
 == reserved-ports: the endpoint answers datagrams from ports below 1024
