@@ -21,7 +21,12 @@ namespace umlperf {
 namespace {
 
 constexpr size_t kBuf = 65536;
-constexpr uint64_t kWakeNs = 200000000;  // blocked calls wake this often to notice stop()
+constexpr uint64_t kWakeNs = 200000000;  // blocked sends wake this often to notice stop() and caps
+// Blocked receives (and accepts) wake at most this often, to notice idleness and the worker
+// pool's surplus; stop() wakes them itself (shutdown). Not shorter: a short kernel timer, armed
+// and cancelled on every wait for a request, cost ~1.5% of a TCP echo's round trip (A/B of
+// 200 ms against 1 s and 2 s).
+constexpr uint64_t kRecvWakeMaxNs = 1000000000;
 constexpr uint64_t kEvictableNs = 1000000000;  // at the limit, a connection idle this long makes room
 
 std::string addressOf(const sockaddr_storage& ss) {
@@ -45,7 +50,7 @@ uint16_t portOf(int fd) {
                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
-Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what) {
+Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what, uint64_t recvWakeNs) {
   Address a = resolve(host, port, true);
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
   if (!fd) throwErrno("socket", std::string("cannot create the ") + what + " socket");
@@ -54,8 +59,8 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what)
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0)
     throwErrno("bind", std::string("cannot serve ") + what + " on " + a.str());
   if (p == Proto::TCP && listen(fd.get(), SOMAXCONN) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
-  // Accepted sockets inherit both timeouts: every blocked call on them wakes within kWakeNs.
-  setRecvTimeout(fd.get(), kWakeNs);
+  // Accepted sockets inherit both timeouts: every blocked call on them wakes within the slice.
+  setRecvTimeout(fd.get(), recvWakeNs);
   if (p == Proto::TCP) setSendTimeout(fd.get(), kWakeNs);
   return fd;
 }
@@ -81,7 +86,7 @@ bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping,
 }
 
 // Reads exactly n bytes before deadlineNs; false when the peer closed, stop() was called or the
-// deadline passed (the receive timeout, kWakeNs, bounds each call).
+// deadline passed (the receive timeout, the endpoint's receive slice, bounds each call).
 bool recvAll(int fd, char* p, size_t n, const std::atomic<bool>& stopping, uint64_t deadlineNs) {
   while (n) {
     if (stopping.load(std::memory_order_relaxed) || monoNs() >= deadlineNs) return false;
@@ -115,6 +120,8 @@ void Endpoint::start() {
   if (!o_.tcp && !o_.udp) throwCode("EINVAL", "an endpoint serves TCP, UDP or both");
   if (!o_.maxConnections) o_.maxConnections = 1;
   if (!o_.maxConnectionsPerSource) o_.maxConnectionsPerSource = o_.maxConnections > 1 ? o_.maxConnections / 2 : 1;
+  // Idleness is noticed within half the idle timeout past it.
+  recvWakeNs_ = std::max<uint64_t>(10000000, std::min(kRecvWakeMaxNs, o_.idleTimeoutNs / 2));
   try {
     startThreads();
   } catch (const std::system_error& e) {
@@ -131,27 +138,27 @@ void Endpoint::startThreads() {
     try {
       enterNetns(o_.netns);
       if (o_.tcp) {
-        tcpEchoFd_ = bindSocket(o_.bind, o_.echoPort, Proto::TCP, "TCP echo");
+        tcpEchoFd_ = bindSocket(o_.bind, o_.echoPort, Proto::TCP, "TCP echo", recvWakeNs_);
         echoPort_ = portOf(tcpEchoFd_.get());
         // Accepted sockets inherit TCP_NODELAY from their listener: no system call per
         // connection for it (a connection per request makes that one in six or seven).
         int one = 1;
         setsockopt(tcpEchoFd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        tcpDiscardFd_ = bindSocket(o_.bind, o_.discardPort, Proto::TCP, "TCP discard");
+        tcpDiscardFd_ = bindSocket(o_.bind, o_.discardPort, Proto::TCP, "TCP discard", recvWakeNs_);
         discardPort_ = portOf(tcpDiscardFd_.get());
         if (o_.chargen) {
-          tcpChargenFd_ = bindSocket(o_.bind, o_.chargenPort, Proto::TCP, "TCP chargen");
+          tcpChargenFd_ = bindSocket(o_.bind, o_.chargenPort, Proto::TCP, "TCP chargen", recvWakeNs_);
           chargenPort_ = portOf(tcpChargenFd_.get());
         }
         if (o_.udpSource) {
-          udpSourceFd_ = bindSocket(o_.bind, o_.udpSourcePort, Proto::TCP, "UDP source control");
+          udpSourceFd_ = bindSocket(o_.bind, o_.udpSourcePort, Proto::TCP, "UDP source control", recvWakeNs_);
           udpSourcePort_ = portOf(udpSourceFd_.get());
         }
       }
       if (o_.udp) {
-        udpEchoFd_ = bindSocket(o_.bind, o_.tcp ? echoPort_ : o_.echoPort, Proto::UDP, "UDP echo");
+        udpEchoFd_ = bindSocket(o_.bind, o_.tcp ? echoPort_ : o_.echoPort, Proto::UDP, "UDP echo", recvWakeNs_);
         echoPort_ = portOf(udpEchoFd_.get());
-        udpDiscardFd_ = bindSocket(o_.bind, o_.tcp ? discardPort_ : o_.discardPort, Proto::UDP, "UDP discard");
+        udpDiscardFd_ = bindSocket(o_.bind, o_.tcp ? discardPort_ : o_.discardPort, Proto::UDP, "UDP discard", recvWakeNs_);
         discardPort_ = portOf(udpDiscardFd_.get());
         setBuffers(udpEchoFd_.get(), 4 << 20);
         setBuffers(udpDiscardFd_.get(), 8 << 20);
@@ -191,8 +198,10 @@ void Endpoint::stop() {
 void Endpoint::reapAll() {
   {
     std::lock_guard<std::mutex> lock(connsMutex_);
-    for (auto& c : conns_)
+    for (auto& c : conns_) {
       if (c->fd >= 0) shutdown(c->fd, SHUT_RDWR);
+      if (c->sessionFd >= 0) shutdown(c->sessionFd, SHUT_RDWR);  // a transaction session's listener
+    }
   }
   std::list<Worker> ended;
   {
@@ -689,7 +698,7 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
       } else {
         // Inherited by every accepted socket: blocked calls wake to notice stop(), and a
         // response of one segment goes out at once.
-        setRecvTimeout(l.get(), kWakeNs);
+        setRecvTimeout(l.get(), recvWakeNs_);
         setSendTimeout(l.get(), kWakeNs);
         int one = 1;
         setsockopt(l.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -703,6 +712,19 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
     return;
   }
   rep.port = portOf(l.get());
+  {
+    // Registered, so that stop() wakes the accept at once; unregistered before it is closed.
+    std::lock_guard<std::mutex> lock(connsMutex_);
+    c->sessionFd = l.get();
+  }
+  struct Unregister {
+    Endpoint* e;
+    Conn* c;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(e->connsMutex_);
+      c->sessionFd = -1;
+    }
+  } unregister{this, c};
   if (!reply(kWireTransactionAccept)) return;
   stats_.transactionSessions++;
 

@@ -71,6 +71,7 @@ class Endpoint {
   enum Service { Echo, Discard, Chargen, UdpSource };
   struct Conn {
     int fd;
+    int sessionFd = -1;  // a transaction session's listener, with connsMutex_ held
     Service service;
     std::string source;                // the peer's address, without port
     std::atomic<uint64_t> activeNs{0};  // last time it sent anything
@@ -110,6 +111,7 @@ class Endpoint {
   EndpointStats stats_;
   Fd tcpEchoFd_, tcpDiscardFd_, tcpChargenFd_, udpEchoFd_, udpDiscardFd_, udpSourceFd_;
   uint16_t echoPort_ = 0, discardPort_ = 0, chargenPort_ = 0, udpSourcePort_ = 0;
+  uint64_t recvWakeNs_ = 1000000000;  // start(): at most 1 s, at most half the idle timeout
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> services_;
