@@ -57,7 +57,7 @@ const command: CommandModule<object, Args> = {
     });
     const chargen =
       (ep.chargenPort ? `, chargen on ${a.bind}:${ep.chargenPort} (TCP)` : '') +
-      (ep.udpSourcePort ? `, UDP source control on ${a.bind}:${ep.udpSourcePort} (TCP)` : '');
+      (ep.udpSourcePort ? `, control (UDP source, transaction sessions) on ${a.bind}:${ep.udpSourcePort} (TCP)` : '');
     process.stdout.write(`umlperf endpoint: echo on ${a.bind}:${ep.echoPort}, discard on ${a.bind}:${ep.discardPort} (TCP and UDP)${chargen}; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -65,7 +65,7 @@ const command: CommandModule<object, Args> = {
     });
     const s = ep.stats();
     await ep.close();
-    process.stderr.write(`umlperf endpoint: stopped; ${s.tcpConnections} TCP connections, ${s.udpEchoed} UDP echoes, ${s.discardedBytes} bytes discarded\n`);
+    process.stderr.write(`umlperf endpoint: stopped; ${s.tcpConnections} TCP connections, ${s.transactions} transactions, ${s.udpEchoed} UDP echoes, ${s.discardedBytes} bytes discarded\n`);
   },
 };
 export default command;
