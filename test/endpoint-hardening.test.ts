@@ -231,7 +231,13 @@ test('connections are served by a pool: 300 one after another start at most two 
         });
       });
       for (const t of taskIds(child.pid!)) seen.add(t);
-      c.destroy();
+      // One after another: the next connects once the endpoint has closed this one (its worker
+      // is then on its way back to accept()), as a client with a connection per request does.
+      await new Promise<void>((res) => {
+        const t = setTimeout(() => (c.destroy(), res()), 3000);
+        c.once('close', () => (clearTimeout(t), res()));
+        c.end();
+      });
       assert.ok(got.equals(payload), `connection ${i} got ${got.length} of ${payload.length} bytes back`);
     }
     assert.ok(seen.size <= base + 2, `${seen.size - base} threads started over 300 connections`);
