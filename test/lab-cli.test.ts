@@ -64,6 +64,14 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   assert.is(cj.config.host, '198.18.0.11');
   assert.is(cj.received + cj.lost, 200);
   assert.is(runCli(['probe', 'response', '--lab', UP, '--target', 'g9']).status, 2);
+  // Connection rate to the guest's endpoint: a transaction session at its control port, and its echo.
+  for (const service of ['transaction', 'echo']) {
+    const cr = runCli(['probe', 'crr', '--lab', UP, '--target', 'g1', '--service', service, '--transactions', '100', '--json', '--no-samples']);
+    assert.is(cr.status, 0, cr.stderr);
+    const r = jsonResult(cr.stdout, 'probe').runs[0];
+    assert.is(r.config.service, service);
+    assert.is(r.transactions, 100);
+  }
 
   const st = runCli(['lab', 'status', '--lab', UP, '--json']);
   assert.is(st.status, 0, st.stderr);
