@@ -101,6 +101,16 @@ bool recvAll(int fd, char* p, size_t n, const std::atomic<bool>& stopping, uint6
   return true;
 }
 
+// A message on the control port: `m` with its kind set, zero-padded to kSourceMsgSize.
+template <class Msg>
+bool sendControl(int fd, Msg& m, uint8_t kind, const std::atomic<bool>& stopping, uint64_t stallNs) {
+  static_assert(sizeof(Msg) <= kSourceMsgSize, "control layout");
+  m.h.kind = kind;
+  char out[kSourceMsgSize] = {};
+  memcpy(out, &m, sizeof m);
+  return sendAll(fd, out, sizeof out, stopping, stallNs);
+}
+
 void setPort(sockaddr_storage& ss, uint16_t port) {
   if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(port);
   else reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(port);
@@ -568,12 +578,7 @@ void Endpoint::udpSource(Conn* c, const char* msg) {
   rep.h = {kWireMagic, kWireSourceRefuse, {0, 0, 0}, rq.h.session, 0};
   rep.maxBitsPerSecond = uint64_t(o_.udpSourceMaxMbps * 1e6);
   rep.maxDurationNs = o_.sourceMaxNs;
-  auto reply = [&](uint8_t kind) {
-    rep.h.kind = kind;
-    char out[kSourceMsgSize] = {};
-    memcpy(out, &rep, sizeof rep);
-    return sendAll(c->fd, out, sizeof out, stopping_, o_.idleTimeoutNs);
-  };
+  auto reply = [&](uint8_t kind) { return sendControl(c->fd, rep, kind, stopping_, o_.idleTimeoutNs); };
   uint32_t reason = 0;
   if (rq.bitsPerSecond == 0 || rq.bitsPerSecond > rep.maxBitsPerSecond) reason = kRefuseRate;
   else if (rq.durationNs == 0 || rq.durationNs > o_.sourceMaxNs) reason = kRefuseDuration;
@@ -674,12 +679,7 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
   TransactionReply rep{};
   rep.h = {kWireMagic, kWireTransactionRefuse, {0, 0, 0}, rq.h.session, 0};
   rep.maxSize = kTransactionMaxSize;
-  auto reply = [&](uint8_t kind) {
-    rep.h.kind = kind;
-    char out[kSourceMsgSize] = {};
-    memcpy(out, &rep, sizeof rep);
-    return sendAll(c->fd, out, sizeof out, stopping_, o_.idleTimeoutNs);
-  };
+  auto reply = [&](uint8_t kind) { return sendControl(c->fd, rep, kind, stopping_, o_.idleTimeoutNs); };
   uint32_t reason = 0;
   if (rq.requestSize == 0 || rq.requestSize > kTransactionMaxSize || rq.responseSize == 0 || rq.responseSize > kTransactionMaxSize)
     reason = kRefuseTransactionSize;
