@@ -6,6 +6,7 @@ import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectionRate, startEndpoint } from '../src/index.js';
+import { sessionReply } from './fixtures/peers.js';
 import { jsonResult, runCli } from './helpers.js';
 
 const host = '127.0.0.1';
@@ -21,17 +22,6 @@ function sessionRequest(requestSize: number, responseSize: number, session = 42n
   b.writeBigUInt64LE(session, 8);
   b.writeUInt32LE(requestSize, 24);
   b.writeUInt32LE(responseSize, 28);
-  return b;
-}
-
-function sessionReply(kind: number, o: { session?: bigint; port?: number; reason?: number; magic?: number } = {}): Buffer {
-  const b = Buffer.alloc(64);
-  b.writeUInt32LE(o.magic ?? MAGIC, 0);
-  b.writeUInt8(kind, 4);
-  b.writeBigUInt64LE(o.session ?? 0n, 8);
-  b.writeUInt32LE(o.reason ?? 0, 32);
-  b.writeUInt16LE(o.port ?? 0, 36);
-  b.writeUInt32LE(65536, 40);
   return b;
 }
 

@@ -50,8 +50,10 @@ uint16_t portOf(int fd) {
                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
-Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what, uint64_t recvWakeNs) {
-  Address a = resolve(host, port, true);
+// A bound socket on a (TCP: listening). Accepted sockets inherit its timeouts, so every
+// blocked call on them wakes within the slice, and its TCP_NODELAY (noDelay: no system call
+// per connection for it; a connection per request makes that one in six or seven).
+Fd bindSocket(const Address& a, Proto p, const char* what, uint64_t recvWakeNs, bool noDelay = false) {
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
   if (!fd) throwErrno("socket", std::string("cannot create the ") + what + " socket");
   int one = 1;
@@ -59,10 +61,13 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what,
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0)
     throwErrno("bind", std::string("cannot serve ") + what + " on " + a.str());
   if (p == Proto::TCP && listen(fd.get(), SOMAXCONN) < 0) throwErrno("listen", std::string("cannot listen for ") + what);
-  // Accepted sockets inherit both timeouts: every blocked call on them wakes within the slice.
   setRecvTimeout(fd.get(), recvWakeNs);
   if (p == Proto::TCP) setSendTimeout(fd.get(), kWakeNs);
+  if (noDelay) setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
+}
+Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what, uint64_t recvWakeNs, bool noDelay = false) {
+  return bindSocket(resolve(host, port, true), p, what, recvWakeNs, noDelay);
 }
 
 // Sends all of p; false when the peer is gone, stop() was called, or the peer has taken
@@ -111,11 +116,6 @@ bool sendControl(int fd, Msg& m, uint8_t kind, const std::atomic<bool>& stopping
   return sendAll(fd, out, sizeof out, stopping, stallNs);
 }
 
-void setPort(sockaddr_storage& ss, uint16_t port) {
-  if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(port);
-  else reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(port);
-}
-
 void sleepNs(uint64_t ns) {
   timespec ts{time_t(ns / 1000000000ull), long(ns % 1000000000ull)};
   nanosleep(&ts, nullptr);
@@ -148,12 +148,8 @@ void Endpoint::startThreads() {
     try {
       enterNetns(o_.netns);
       if (o_.tcp) {
-        tcpEchoFd_ = bindSocket(o_.bind, o_.echoPort, Proto::TCP, "TCP echo", recvWakeNs_);
+        tcpEchoFd_ = bindSocket(o_.bind, o_.echoPort, Proto::TCP, "TCP echo", recvWakeNs_, true);
         echoPort_ = portOf(tcpEchoFd_.get());
-        // Accepted sockets inherit TCP_NODELAY from their listener: no system call per
-        // connection for it (a connection per request makes that one in six or seven).
-        int one = 1;
-        setsockopt(tcpEchoFd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         tcpDiscardFd_ = bindSocket(o_.bind, o_.discardPort, Proto::TCP, "TCP discard", recvWakeNs_);
         discardPort_ = portOf(tcpDiscardFd_.get());
         if (o_.chargen) {
@@ -685,23 +681,18 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
     reason = kRefuseTransactionSize;
   Fd l;
   if (!reason) {
-    // On the address the client reached, a port of the kernel's choice.
-    sockaddr_storage local{};
-    socklen_t llen = sizeof local;
-    if (getsockname(c->fd, reinterpret_cast<sockaddr*>(&local), &llen) < 0) {
+    // On the address the client reached, a port of the kernel's choice; a response of one
+    // segment goes out at once.
+    Address local;
+    local.len = sizeof local.ss;
+    if (getsockname(c->fd, reinterpret_cast<sockaddr*>(&local.ss), &local.len) < 0) {
       reason = kRefuseSocket;
     } else {
-      setPort(local, 0);
-      l = Fd(socket(local.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (!l || bind(l.get(), reinterpret_cast<sockaddr*>(&local), llen) < 0 || listen(l.get(), SOMAXCONN) < 0) {
+      setPort(local.ss, 0);
+      try {
+        l = bindSocket(local, Proto::TCP, "a transaction session", recvWakeNs_, true);
+      } catch (const std::exception&) {
         reason = kRefuseSocket;
-      } else {
-        // Inherited by every accepted socket: blocked calls wake to notice stop(), and a
-        // response of one segment goes out at once.
-        setRecvTimeout(l.get(), recvWakeNs_);
-        setSendTimeout(l.get(), kWakeNs);
-        int one = 1;
-        setsockopt(l.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       }
     }
   }
@@ -712,21 +703,15 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
     return;
   }
   rep.port = portOf(l.get());
-  {
-    // Registered, so that stop() wakes the accept at once; unregistered before it is closed.
-    std::lock_guard<std::mutex> lock(connsMutex_);
-    c->sessionFd = l.get();
-  }
-  struct Unregister {
-    Endpoint* e;
-    Conn* c;
-    ~Unregister() {
-      std::lock_guard<std::mutex> lock(e->connsMutex_);
-      c->sessionFd = -1;
-    }
-  } unregister{this, c};
   if (!reply(kWireTransactionAccept)) return;
   stats_.transactionSessions++;
+  // Registered, so that stop() wakes the accept at once (stop() sets stopping_ first, which the
+  // loop checks, so a stop just before this is not missed); unregistered before l is closed.
+  auto registerListener = [&](int fd) {
+    std::lock_guard<std::mutex> lock(connsMutex_);
+    c->sessionFd = fd;
+  };
+  registerListener(l.get());
 
   std::vector<char> req(rq.requestSize), resp(rq.responseSize);
   uint64_t served = 0, lastNs = monoNs(), nextCheck = 0;
@@ -771,6 +756,7 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
     stats_.transactions.fetch_add(1, std::memory_order_relaxed);
     lastNs = monoNs();
   }  // each connection is closed by its Fd as the iteration ends: the server closes first
+  registerListener(-1);
   rep.transactions = served;
   reply(kWireTransactionDone);
 }

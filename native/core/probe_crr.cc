@@ -20,42 +20,62 @@ constexpr uint64_t kSliceNs = 100000000;
 constexpr uint64_t kSendSliceNs = 20000000;
 constexpr size_t kOneSegment = 536;  // the smallest MSS a peer may announce (RFC 9293)
 
-// One transaction on a connected socket: the request out, the response back (the request's
-// bytes, repeated to the response's size), and with a closing server, its close.
-void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got, bool serverCloses,
-              uint64_t deadlineNs, const std::string& peer) {
+// Sends all of p by the deadline; late() says what was not taken in time (built only then).
+template <class Late>
+void sendBy(Control& c, int fd, const char* p, size_t n, uint64_t deadlineNs, const std::string& peer, Late late) {
   size_t off = 0;
-  while (off < req.size()) {
-    ssize_t rc = send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+  while (off < n) {
+    ssize_t rc = send(fd, p + off, n - off, MSG_NOSIGNAL);
     if (c.cancelled()) throwCancelled();
     if (rc > 0) {
       off += size_t(rc);
       continue;
     }
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("send", "cannot send to " + peer);
-    if (monoNs() > deadlineNs) throwErrno("send", "the request to " + peer + " was not taken in time", ETIMEDOUT);
+    if (monoNs() > deadlineNs) throwErrno("send", late(), ETIMEDOUT);
   }
-  auto receive = [&](char* p, size_t n) -> ssize_t {
-    for (;;) {
-      ssize_t rc = recv(fd, p, n, 0);
-      if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
-      if (rc >= 0) return rc;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
-      if (monoNs() > deadlineNs) throwErrno("recv", "no complete reply from " + peer + " within the timeout", ETIMEDOUT);
-    }
-  };
-  off = 0;
-  while (off < got.size()) {
-    ssize_t rc = receive(got.data() + off, got.size() - off);
-    if (rc == 0) throwPeer("CLOSED", peer + " closed the connection after " + std::to_string(off) + " of " + std::to_string(got.size()) + " reply bytes");
+}
+
+// One receive by the deadline (the socket's receive timeout bounds each wait): the bytes read,
+// or 0 for the peer's close.
+template <class Late>
+ssize_t recvBy(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const std::string& peer, Late late) {
+  for (;;) {
+    ssize_t rc = recv(fd, p, n, 0);
+    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
+    if (rc >= 0) return rc;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
+    if (monoNs() > deadlineNs) throwErrno("recv", late(), ETIMEDOUT);
+  }
+}
+
+// Exactly n bytes by the deadline; closed(k) says what a close after k bytes means.
+template <class Late, class Closed>
+void recvExactly(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const std::string& peer, Late late, Closed closed) {
+  size_t off = 0;
+  while (off < n) {
+    ssize_t rc = recvBy(c, fd, p + off, n - off, deadlineNs, peer, late);
+    if (rc == 0) throwPeer("CLOSED", closed(off));
     off += size_t(rc);
   }
+}
+
+// One transaction on a connected socket: the request out, the response back (the request's
+// bytes, repeated to the response's size), and with a closing server, its close.
+void exchange(Control& c, int fd, const std::vector<char>& req, std::vector<char>& got, bool serverCloses,
+              uint64_t deadlineNs, const std::string& peer) {
+  const auto late = [&] { return "no complete reply from " + peer + " within the timeout"; };
+  sendBy(c, fd, req.data(), req.size(), deadlineNs, peer, [&] { return "the request to " + peer + " was not taken in time"; });
+  recvExactly(c, fd, got.data(), got.size(), deadlineNs, peer, late, [&](size_t off) {
+    return peer + " closed the connection after " + std::to_string(off) + " of " + std::to_string(got.size()) + " reply bytes";
+  });
   for (size_t k = 0; k < got.size(); k += req.size())
     if (memcmp(got.data() + k, req.data(), std::min(req.size(), got.size() - k)) != 0)
       throwPeer("BAD_REPLY", peer + " answered with bytes that are not the request's");
   if (serverCloses) {
     char extra;
-    if (receive(&extra, 1) != 0) throwPeer("EXTRA_BYTES", peer + " sent more than the response's " + std::to_string(got.size()) + " bytes");
+    if (recvBy(c, fd, &extra, 1, deadlineNs, peer, late) != 0)
+      throwPeer("EXTRA_BYTES", peer + " sent more than the response's " + std::to_string(got.size()) + " bytes");
   }
 }
 
@@ -74,30 +94,12 @@ Address openSession(const CrrOptions& o, Control& c, const Address& control, Fd&
   rq.responseSize = o.responseSize;
   char msg[kSourceMsgSize] = {};
   memcpy(msg, &rq, sizeof rq);
-  size_t off = 0;
-  while (off < sizeof msg) {
-    ssize_t rc = send(ctl.get(), msg + off, sizeof msg - off, MSG_NOSIGNAL);
-    if (c.cancelled()) throwCancelled();
-    if (rc > 0) {
-      off += size_t(rc);
-      continue;
-    }
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("send", "cannot ask " + peer + " for a transaction session");
-    if (monoNs() > deadlineNs) throwErrno("send", peer + " takes no request", ETIMEDOUT);
-  }
-  off = 0;
-  while (off < sizeof msg) {
-    ssize_t rc = recv(ctl.get(), msg + off, sizeof msg - off, 0);
-    if (c.cancelled()) throwCancelled();
-    if (rc > 0) {
-      off += size_t(rc);
-      continue;
-    }
-    if (rc == 0)
-      throwPeer("CLOSED", peer + " closed the connection instead of opening a transaction session (is it umlperf's endpoint, at its control port? For any TCP echo use the echo service)");
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot read " + peer + "'s answer");
-    if (monoNs() > deadlineNs) throwErrno("recv", peer + " did not answer the request for a transaction session", ETIMEDOUT);
-  }
+  sendBy(c, ctl.get(), msg, sizeof msg, deadlineNs, peer, [&] { return peer + " takes no request"; });
+  recvExactly(
+      c, ctl.get(), msg, sizeof msg, deadlineNs, peer, [&] { return peer + " did not answer the request for a transaction session"; },
+      [&](size_t) {
+        return peer + " closed the connection instead of opening a transaction session (is it umlperf's endpoint, at its control port? For any TCP echo use the echo service)";
+      });
   TransactionReply rep;
   memcpy(&rep, msg, sizeof rep);
   if (rep.h.magic != kWireMagic || rep.h.session != session ||
@@ -110,8 +112,7 @@ Address openSession(const CrrOptions& o, Control& c, const Address& control, Fd&
     throwCode("ERR_UMLPERF_SESSION_REFUSED", peer + " refused the transaction session: " + why);
   }
   Address a = control;
-  if (a.ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a.ss).sin_port = htons(rep.port);
-  else reinterpret_cast<sockaddr_in6&>(a.ss).sin6_port = htons(rep.port);
+  setPort(a.ss, rep.port);
   return a;
 }
 

@@ -137,6 +137,11 @@ uint64_t tcpRetransmits(int fd) {
   return ti.tcpi_total_retrans;
 }
 
+void setPort(sockaddr_storage& ss, uint16_t port) {
+  if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(port);
+  else reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(port);
+}
+
 Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t timeoutNs, bool noDelay,
              const std::function<bool()>& cancelled, uint64_t sendTimeoutNs) {
   Fd fd(socket(a.family(), (p == Proto::TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));

@@ -22,6 +22,9 @@ struct Address {
   std::string str() const;
 };
 
+// Sets the port of an IPv4 or IPv6 address.
+void setPort(sockaddr_storage& ss, uint16_t port);
+
 // Resolves host (name or literal) and port; throws ENOTFOUND when it cannot.
 Address resolve(const std::string& host, uint16_t port, bool numericOnly = false);
 

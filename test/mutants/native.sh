@@ -71,11 +71,11 @@ native/core/endpoint.cc	char(' ' + (line + col) % 95)	char(' ' + (line + col + 1
 == crr-unchecked: a crr reply is not compared with its request
 native/core/probe_crr.cc	    if (memcmp(got.data() + k, req.data(), std::min(req.size(), got.size() - k)) != 0)	    if (false)
 == crr-deadline: a crr transaction waits for its reply without a deadline
-native/core/probe_crr.cc	if (monoNs() > deadlineNs) throwErrno("recv", "no complete reply	if (false) throwErrno("recv", "no complete reply
+native/core/probe_crr.cc	if (monoNs() > deadlineNs) throwErrno("recv", late(), ETIMEDOUT);	if (false) throwErrno("recv", late(), ETIMEDOUT);
 == crr-cancel: no cancel check when a crr reply wait reads 0 bytes (the shutdown by cancel)
 native/core/probe_crr.cc	    if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close\n	
 == crr-extra: bytes past a session's response are not noticed
-native/core/probe_crr.cc	if (receive(&extra, 1) != 0) throwPeer("EXTRA_BYTES"	if (receive(&extra, 1) < 0) throwPeer("EXTRA_BYTES"
+native/core/probe_crr.cc	if (recvBy(c, fd, &extra, 1, deadlineNs, peer, late) != 0)	if (recvBy(c, fd, &extra, 1, deadlineNs, peer, late) < 0)
 == session-stranger: a transaction session serves any address
 native/core/endpoint.cc	    if (addressOf(from) != c->source) {	    if (false) {
 == session-pattern: a session's response is not the request repeated
