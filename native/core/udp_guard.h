@@ -80,11 +80,23 @@ class UdpGuard {
     for (size_t i = 0; i < n; i++) h = (h ^ uint8_t(p[i])) * 0x100000001b3ull;
     return h;
   }
+  // A word at a time: the echo hashes every request and every reply, and a byte-wise hash of
+  // 64 bytes (64 dependent multiplies) cost ~1% of a 19 µs loopback round trip.
+  static uint64_t wordsHash(const char* p, size_t n) {
+    uint64_t h = n;
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t w = 0;
+      memcpy(&w, p + i, n - i < 8 ? n - i : 8);
+      h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+      h ^= h >> 29;
+    }
+    return h;
+  }
   // The first and last 32 bytes: cheap at any size, and enough to tell our own reply coming
   // back from a client's next request (which differs somewhere, e.g. in a sequence number).
   static uint64_t sampleHash(const char* p, size_t n) {
-    if (n <= 64) return bytesHash(p, n);
-    return bytesHash(p, 32) * 31 + bytesHash(p + n - 32, 32);
+    if (n <= 64) return wordsHash(p, n);
+    return wordsHash(p, 32) * 31 + wordsHash(p + n - 32, 32);
   }
   static uint64_t addrHash(const sockaddr_storage& s) {
     if (s.ss_family == AF_INET6) {
