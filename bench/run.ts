@@ -40,8 +40,19 @@ async function freePort(): Promise<number> {
   });
 }
 
+// The peers' servers still running: an interrupted bench stops them before it exits.
+const servers = new Set<ChildProcess>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    for (const p of servers) p.kill('SIGTERM');
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+
 function server(cmd: string[]): ChildProcess {
-  return spawn('taskset', ['-c', SERVER_CPU, ...cmd], { stdio: 'ignore' });
+  const p = spawn('taskset', ['-c', SERVER_CPU, ...cmd], { stdio: 'ignore' });
+  servers.add(p);
+  p.once('exit', () => servers.delete(p));
+  return p;
 }
 
 /**
