@@ -11,6 +11,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "batch.h"
 #include "clock.h"
 #include "error.h"
 #include "udp_guard.h"
@@ -496,28 +497,17 @@ void Endpoint::udpDiscard() {
   std::vector<Session> sessions(kSessions);
   UdpGuard guard(echoPort_, discardPort_, o_.udpRepliesPerSecond);
   uint64_t useClock = 0;
-  std::vector<char> bufs(kBatch * kBuf);
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
-  sockaddr_storage from[kBatch];
+  DatagramBatch<kBatch> batch(kBuf);
   while (!stopping_.load(std::memory_order_relaxed)) {
-    for (unsigned i = 0; i < kBatch; i++) {
-      iov[i] = {bufs.data() + i * kBuf, kBuf};
-      memset(&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    int n = recvmmsg(fd, msgs, kBatch, MSG_WAITFORONE, nullptr);
+    int n = batch.recv(fd, MSG_WAITFORONE);
     if (n <= 0) continue;
     stats_.udpDiscarded.fetch_add(unsigned(n), std::memory_order_relaxed);
     for (int i = 0; i < n; i++) {
-      size_t len = msgs[i].msg_len;
+      size_t len = batch.len(unsigned(i));
       stats_.discardedBytes.fetch_add(len, std::memory_order_relaxed);
       if (len < sizeof(WireHeader)) continue;
       WireHeader h;
-      memcpy(&h, iov[i].iov_base, sizeof h);
+      memcpy(&h, batch.data(unsigned(i)), sizeof h);
       if (h.magic != kWireMagic) continue;
       // Find the session, or take the least recently used slot.
       Session* s = &sessions[0];
@@ -534,12 +524,12 @@ void Endpoint::udpDiscard() {
         if (h.seq < s->next) s->reordered++;
         else s->next = h.seq + 1;
       } else if (h.kind == kWireQuery && len >= kWireQuerySize) {
-        if (guard.check(from[i], static_cast<const char*>(iov[i].iov_base), len, monoNs()) != UdpGuard::Answer) {
+        if (guard.check(batch.from(unsigned(i)), batch.data(unsigned(i)), len, monoNs()) != UdpGuard::Answer) {
           stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
           continue;
         }
         WireReport rep{{kWireMagic, kWireReport, {0, 0, 0}, h.session, 0}, s->datagrams, s->bytes, s->reordered};
-        sendto(fd, &rep, sizeof rep, 0, reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
+        sendto(fd, &rep, sizeof rep, 0, reinterpret_cast<const sockaddr*>(&batch.from(unsigned(i))), batch.fromLen(unsigned(i)));
         stats_.udpQueries.fetch_add(1, std::memory_order_relaxed);
       }
     }
@@ -610,17 +600,12 @@ void Endpoint::udpSource(Conn* c, const char* msg) {
 
   constexpr unsigned kBatch = 32;
   const size_t size = rq.size;
-  std::vector<char> bufs(size * kBatch);
-  for (size_t i = 0; i < bufs.size(); i++) bufs[i] = char(' ' + i % 95);
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
-  memset(msgs, 0, sizeof msgs);
+  DatagramBatch<kBatch> batch(size);
   for (unsigned i = 0; i < kBatch; i++) {
+    char* d = batch.data(i);
+    for (size_t k = 0; k < size; k++) d[k] = char(' ' + (i * size + k) % 95);
     WireHeader h{kWireMagic, kWireData, {0, 0, 0}, rq.h.session, 0};
-    memcpy(bufs.data() + i * size, &h, sizeof h);
-    iov[i] = {bufs.data() + i * size, size};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+    memcpy(d, &h, sizeof h);
   }
   setBuffers(u.get(), 4 << 20);
   setSendTimeout(u.get(), kWakeNs);
@@ -651,9 +636,9 @@ void Endpoint::udpSource(Conn* c, const char* msg) {
     unsigned n = due - sent < kBatch ? unsigned(due - sent) : kBatch;
     for (unsigned i = 0; i < n; i++) {
       uint64_t seq = sent + i;
-      memcpy(bufs.data() + i * size + offsetof(WireHeader, seq), &seq, 8);
+      memcpy(batch.data(i) + offsetof(WireHeader, seq), &seq, 8);
     }
-    int rc = sendmmsg(u.get(), msgs, n, 0);
+    int rc = batch.send(u.get(), n);
     if (rc > 0) {
       sent += unsigned(rc);
       stats_.udpSourceDatagrams.fetch_add(unsigned(rc), std::memory_order_relaxed);

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <thread>
 
+#include "batch.h"
 #include "probe_util.h"
 #include "wire.h"
 
@@ -302,12 +303,8 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
   if (rep.h.kind != kWireSourceAccept) throwPeer("BAD_REPLY", "the source " + r.peer + " reported before it accepted");
 
   constexpr unsigned kBatch = 32;
-  std::vector<char> bufs(kBatch * 2048);
-  const size_t slot = size + 1 <= 2048 ? 2048 : size + 1;
-  if (slot > 2048) bufs.resize(kBatch * slot);
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
-  sockaddr_storage from[kBatch];
+  // One byte more than a datagram: a longer one is seen as longer, not cut to size.
+  DatagramBatch<kBatch> batch(size + 1 <= 2048 ? 2048 : size + 1);
   Throttle progress(clk, c, lead);
   Intervals iv(clk, t0, o.intervalNs, r.intervals, -1, c, id, true);
   uint64_t bytes = 0, distinct = 0, next = 0, last = t0, activity = clk.now();
@@ -323,22 +320,14 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
   };
   for (;;) {
     if (c.cancelled()) throwCancelled();
-    for (unsigned i = 0; i < kBatch; i++) {
-      iov[i] = {bufs.data() + i * slot, slot};
-      memset(&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    int n = recvmmsg(u.get(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    int n = batch.recv(u.get(), MSG_DONTWAIT);
     uint64_t now = clk.now();
     if (n > 0) {
       for (int i = 0; i < n; i++) {
-        size_t len = msgs[i].msg_len;
-        if (len != size || !samePeer(from[i])) continue;  // not the stream asked for
+        size_t len = batch.len(unsigned(i));
+        if (len != size || !samePeer(batch.from(unsigned(i)))) continue;  // not the stream asked for
         WireHeader h;
-        memcpy(&h, iov[i].iov_base, sizeof h);
+        memcpy(&h, batch.data(unsigned(i)), sizeof h);
         if (h.magic != kWireMagic || h.kind != kWireData || h.session != session) continue;
         if (h.seq >= seqBound)
           throwPeer("WRONG_SEQUENCE", "the source " + r.peer + " sent sequence number " + std::to_string(h.seq) +
@@ -404,22 +393,14 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
   const size_t size = o.size ? o.size : 1472;
   r.size = uint32_t(size);
   constexpr unsigned kBatch = 64;
-  std::vector<char> bufs(size * kBatch, 'x');
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
-  memset(msgs, 0, sizeof msgs);
-  for (unsigned i = 0; i < kBatch; i++) {
-    iov[i] = {bufs.data() + i * size, size};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
+  DatagramBatch<kBatch> batch(size, 'x');
   uint64_t session = 0;
   while (getrandom(&session, sizeof session, 0) != sizeof session) {}
   const bool header = size >= sizeof(WireHeader);
   if (header)
     for (unsigned i = 0; i < kBatch; i++) {
       WireHeader h{kWireMagic, kWireData, {0, 0, 0}, session, 0};
-      memcpy(bufs.data() + i * size, &h, sizeof h);
+      memcpy(batch.data(i), &h, sizeof h);
     }
   setBuffers(fd, 4 << 20);
   const bool spin = o.wait == Wait::Spin;
@@ -453,9 +434,9 @@ void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
     if (header)
       for (unsigned i = 0; i < n; i++) {
         uint64_t seq = dgrams + i;
-        memcpy(bufs.data() + i * size + offsetof(WireHeader, seq), &seq, 8);
+        memcpy(batch.data(i) + offsetof(WireHeader, seq), &seq, 8);
       }
-    int rc = sendmmsg(fd, msgs, n, 0);
+    int rc = batch.send(fd, n);
     now = clk.now();
     if (rc > 0) {
       dgrams += unsigned(rc);

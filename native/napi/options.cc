@@ -28,6 +28,13 @@ void flag(const Napi::Object& o, const char* key, bool& out) {
   out = v.As<Napi::Boolean>().Value();
 }
 
+// Milliseconds in JS, nanoseconds in the core.
+void millis(const Napi::Object& o, const char* key, uint64_t& ns) {
+  double ms = double(ns) / 1e6;
+  num(o, key, ms);
+  ns = uint64_t(ms * 1e6);
+}
+
 Wait readWait(const Napi::Object& o) {
   std::string w = "block";
   str(o, "wait", w);
@@ -107,25 +114,18 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   num(o, "echoPort", e.echoPort);
   num(o, "discardPort", e.discardPort);
   num(o, "chargenPort", e.chargenPort);
-  Napi::Value chargen = o.Get("chargen");
-  if (chargen.IsBoolean()) e.chargen = chargen.As<Napi::Boolean>();
+  flag(o, "chargen", e.chargen);
   num(o, "udpSourcePort", e.udpSourcePort);
-  Napi::Value udpSource = o.Get("udpSource");
-  if (udpSource.IsBoolean()) e.udpSource = udpSource.As<Napi::Boolean>();
+  flag(o, "udpSource", e.udpSource);
   num(o, "udpSourceMaxMbps", e.udpSourceMaxMbps);
-  double sourceMaxMs = double(e.sourceMaxNs) / 1e6;
-  num(o, "sourceMaxMs", sourceMaxMs);
-  e.sourceMaxNs = uint64_t(sourceMaxMs * 1e6);
-  Napi::Value tcp = o.Get("tcp"), udp = o.Get("udp");
-  if (tcp.IsBoolean()) e.tcp = tcp.As<Napi::Boolean>();
-  if (udp.IsBoolean()) e.udp = udp.As<Napi::Boolean>();
+  millis(o, "sourceMaxMs", e.sourceMaxNs);
+  flag(o, "tcp", e.tcp);
+  flag(o, "udp", e.udp);
   e.wait = readWait(o);
   str(o, "netns", e.netns);
   num(o, "maxConnections", e.maxConnections);
   num(o, "maxConnectionsPerSource", e.maxConnectionsPerSource);
-  double idleMs = double(e.idleTimeoutNs) / 1e6;
-  num(o, "idleTimeoutMs", idleMs);
-  e.idleTimeoutNs = uint64_t(idleMs * 1e6);
+  millis(o, "idleTimeoutMs", e.idleTimeoutNs);
   num(o, "udpRepliesPerSecond", e.udpRepliesPerSecond);
 }
 

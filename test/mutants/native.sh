@@ -41,7 +41,7 @@ native/core/probe_throughput.cc	    if (c.cancelled()) throwCancelled();  // bef
 == cancel-pace: no cancel check while pacing between requests
 native/core/probe_response.cc	    for (;;) {\n      if (c.cancelled()) throwCancelled();\n      uint64_t now = clk.now();\n      if (now >= until) return;	    for (;;) {\n      uint64_t now = clk.now();\n      if (now >= until) return;
 == trickle: the per-request deadline checked only while no byte has arrived
-native/core/probe_response.cc	      if (clk.now() > deadline)\n        throwErrno("recv", "no complete reply	      if (off == 0 && clk.now() > deadline)\n        throwErrno("recv", "no complete reply
+native/core/probe_response.cc	      if (now > deadline)\n        throwErrno("recv", "no complete reply	      if (off == 0 && now > deadline)\n        throwErrno("recv", "no complete reply
 == extra-bytes: TCP replies not compared with their requests
 native/core/probe_response.cc	    if (memcmp(got, req, o.size) == 0) return;	    if (true) return;
 == wrong-sequence: a UDP reply with a sequence number never sent counted as stale
@@ -100,8 +100,10 @@ native/core/endpoint.cc	  if (nowNs - c->activeNs.load(std::memory_order_relaxed
 native/core/endpoint.cc	return std::unique_ptr<char[]>(new char[n]);	return std::unique_ptr<char[]>(new char[n]());
 == send-stall: the echo waits forever on a client that never reads
 native/core/endpoint.cc	!stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {	!stopping.load(std::memory_order_relaxed)) {
+== udp-stop-wake: stop() does not wake the UDP services' blocked receives (they have no timeout)
+native/core/endpoint.cc	  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_})\n    if (*fd) shutdown	  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpSourceFd_})\n    if (*fd) shutdown
 == thread-failure: a failed thread creation ends the endpoint
-native/core/endpoint.cc	    } catch (const std::system_error&) {\n      // No thread for it	    } catch (const std::bad_alloc&) {\n      // No thread for it
+native/core/endpoint.cc	  } catch (const std::system_error&) {\n    workers_.pop_back();	  } catch (const std::bad_alloc&) {\n    workers_.pop_back();
 EOF
 )
 
