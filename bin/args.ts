@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { MAX_CPU, parseCpuList } from '../src/cpus.js';
 import { UsageError } from '../src/errors.js';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../src/units.js';
 
@@ -246,23 +247,14 @@ export function cpuListFlag(flag: string, o: { one?: boolean } = {}): Check<numb
   return (raw) => {
     const v = textFlag(flag)(raw);
     if (v === undefined) return undefined;
-    const bad = () => new UsageError(`--${flag} must be a CPU list from 0 to 4095 such as 0, 0-1 or 0,2 (got ${show(v)})`);
-    const cpus = new Set<number>();
-    for (const part of v.split(',')) {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-      if (!m) throw bad();
-      const lo = Number(m[1]);
-      const hi = m[2] === undefined ? lo : Number(m[2]);
-      if (hi < lo || hi > 4095) throw bad();
-      for (let c = lo; c <= hi; c++) cpus.add(c);
-    }
-    const list = [...cpus].sort((a, b) => a - b);
+    const list = parseCpuList(v);
+    if (!list) throw new UsageError(`--${flag} must be a CPU list from 0 to ${MAX_CPU} such as 0, 0-1 or 0,2 (got ${show(v)})`);
     if (o.one && list.length !== 1) throw new UsageError(`--${flag} takes one CPU here (the probe is one thread; got ${show(v)})`);
     return list;
   };
 }
 
-export { cpuListText } from '../src/isolate/pin.js';
+export { cpuListText } from '../src/cpus.js';
 
 /** Server names, the same in every command: dns, www, mail (a comma-separated list, at least one). */
 export function serverListFlag(flag: string): Check<ServerName[] | undefined> {

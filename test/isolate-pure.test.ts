@@ -13,7 +13,8 @@ import { BEFORE_END_SH, crashVictim, deadlineSh, faultScript, FAULTS, FLOOD_MAX_
 import { FLOOD_GUEST_PATH, FLOOD_MAX_SECONDS } from '../src/guest/flood.js';
 import type { FaultRun, IsolateResult, Metric, Round } from '../src/isolate/model.js';
 import { measureRound, type RoundProbes } from '../src/isolate/sample.js';
-import { allowedCpus, parseCpuList, placement } from '../src/isolate/pin.js';
+import { allowedCpus, parseCpuList } from '../src/cpus.js';
+import { placement } from '../src/isolate/pin.js';
 import { analyse, containment, judge, judgeAgainstPass, MIN_NOISE_PERCENT, pooledNoise, noisePercent, phaseOf, slicesOf, verdictText, windowEnd, worsePercent, worst } from '../src/isolate/verdict.js';
 import { containmentGrid, detailGrid, isolateCsv, isolateHtml, isolateMarkdown, isolateText, summaryGrid } from '../src/report/isolate.js';
 import { tempDir } from './helpers.js';
@@ -21,6 +22,8 @@ import { tempDir } from './helpers.js';
 test('placement: the prober and the host side on the first CPU the process may use, the guests on the last; none with one CPU', () => {
   assert.equal(parseCpuList('0-2,5'), [0, 1, 2, 5]);
   assert.equal(parseCpuList('3'), [3]);
+  assert.equal(parseCpuList('2,0-1, 1'), [0, 1, 2]);
+  for (const bad of ['', '3-1', 'a', '1,,2', '4096', '0-4096']) assert.is(parseCpuList(bad), undefined, bad);
   assert.equal(placement([0, 1]), { proberCpu: 0, guestCpu: 1, hostCpu: 0 });
   assert.equal(placement([2, 4, 7]), { proberCpu: 2, guestCpu: 7, hostCpu: 2 });
   assert.is(placement([1]), undefined);
@@ -127,7 +130,7 @@ test('a fault that outlived its window is judged on its window: a neighbour degr
   const judged = judgeAgainstPass([f], ['g2'])[0].neighbours[0];
   assert.equal(judged.verdict, { kind: 'degraded', worsePercent: 75 });
   // Judged over the whole overrun, half its rounds are back: not sustained, so "isolated".
-  assert.is(analyse(g2, 4000, 16000, ['g2']).neighbours[0].verdict.kind, 'isolated');
+  assert.is(analyse(g2, { startMs: 4000, endMs: 16000 }, ['g2']).neighbours[0].verdict.kind, 'isolated');
 });
 
 test('noise, direction of worse, and a verdict per metric', () => {
@@ -154,7 +157,7 @@ test('analyse: an unaffected neighbour is isolated, a slowed one degraded with i
   // Fault from 4000 to 8000 ms; rounds 0-3 before (round 0 warms up and is not baseline), 4-7 during, 8-11 after.
   const calm = rounds('host', 12, (i) => ({ ...base, tcpP50Ns: base.tcpP50Ns + (i % 2) * 2000 }));
   const slowed = rounds('g2', 12, (i) => (i >= 4 && i < 10 ? { ...base, tcpMbps: 1000 } : i === 0 ? { ...base, tcpMbps: 100 } : base));
-  const r = analyse([...calm, ...slowed], 4000, 8000, ['g2', 'host']);
+  const r = analyse([...calm, ...slowed], { startMs: 4000, endMs: 8000 }, ['g2', 'host']);
   const g2 = r.neighbours.find((n) => n.neighbour === 'g2')!;
   const host = r.neighbours.find((n) => n.neighbour === 'host')!;
   assert.equal(host.verdict.kind, 'isolated');
@@ -166,23 +169,23 @@ test('analyse: an unaffected neighbour is isolated, a slowed one degraded with i
   assert.equal([m.before, m.during], [4000, 1000]);
 
   const dead = rounds('g2', 12, (i) => (i >= 4 && i < 8 ? { ...base, tcpP50Ns: null, tcpP99Ns: null } : base));
-  const d = analyse(dead, 4000, 8000, ['g2']).neighbours[0];
+  const d = analyse(dead, { startMs: 4000, endMs: 8000 }, ['g2']).neighbours[0];
   assert.equal(d.verdict, { kind: 'broken' });
   assert.is(d.afterVerdict.kind, 'isolated');
 });
 
 test('analyse: a tail that moves alone is shown per metric but does not set the neighbour\'s verdict; a failed tail does', () => {
   const tail = rounds('g2', 12, (i) => (i >= 4 && i < 8 ? { ...base, tcpP99Ns: 5_000_000 } : base));
-  const r = analyse(tail, 4000, 8000, ['g2']);
+  const r = analyse(tail, { startMs: 4000, endMs: 8000 }, ['g2']);
   assert.is(r.metrics.find((m) => m.metric === 'tcpP99Ns')!.duringVerdict.kind, 'degraded');
   assert.is(r.neighbours[0].verdict.kind, 'isolated');
   const lost = rounds('g2', 12, (i) => (i >= 4 && i < 8 ? { ...base, udpP99Ns: null } : base));
-  assert.is(analyse(lost, 4000, 8000, ['g2']).neighbours[0].verdict.kind, 'broken');
+  assert.is(analyse(lost, { startMs: 4000, endMs: 8000 }, ['g2']).neighbours[0].verdict.kind, 'broken');
 });
 
 test('analyse: a neighbour that never comes back has no recovery time', () => {
   const gone = rounds('g2', 10, (i) => (i >= 4 ? { ...base, tcpMbps: 500 } : base));
-  const n = analyse(gone, 4000, 6000, ['g2']).neighbours[0];
+  const n = analyse(gone, { startMs: 4000, endMs: 6000 }, ['g2']).neighbours[0];
   assert.is(n.recoveryMs, null);
   assert.is(n.afterVerdict.kind, 'degraded');
 });
@@ -211,7 +214,7 @@ function series(fault: FaultRun['fault'], o: { level?: number; spread?: number; 
   });
   return { ...run(fault, { kind: 'isolated' }, { kind: 'isolated' }), startMs: 13_000, endMs: 23_000, rounds: rs };
 }
-const judgedAlone = (f: FaultRun) => analyse(f.rounds, f.startMs, f.endMs, ['g2']);
+const judgedAlone = (f: FaultRun) => analyse(f.rounds, f, ['g2']);
 const tcp = (a: ReturnType<typeof analyse>) => a.metrics.find((m) => m.metric === 'tcpP50Ns')!;
 
 test('slices: consecutive, near-equal, none empty; the noise is the spread between slice medians, not between rounds', () => {

@@ -223,13 +223,13 @@ async function runFault(lab: string, fault: FaultName, o: Required<Pick<IsolateO
     const afterMax = (o.afterMaxS ?? AFTER_MAX_S) * 1000;
     const recovered = () => {
       if (!neighbours.every((n) => sampler.count(n.id, endMs) >= 2)) return false;
-      const a = analyse(sampler.rounds, startMs, endMs, neighbours.map((n) => n.id), undefined, undefined, windowEndMs);
+      const a = analyse(sampler.rounds, { startMs, endMs, windowEndMs }, neighbours.map((n) => n.id));
       return a.neighbours.every((n) => n.recoveryMs !== null);
     };
     await until(() => recovered() || sampler.now() - endMs > afterMax, afterMax + 60_000, 'after phase', o.signal);
     await sampler.stop();
     const rounds = sampler.rounds;
-    const res: FaultRun = { ...run, startMs, endMs, hostCost, ...analyse(rounds, startMs, endMs, neighbours.map((n) => n.id), undefined, undefined, windowEndMs), rounds };
+    const res: FaultRun = { ...run, startMs, endMs, hostCost, ...analyse(rounds, { startMs, endMs, windowEndMs }, neighbours.map((n) => n.id)), rounds };
     if (run.unsupported) {
       res.metrics = [];
       res.neighbours = [];

@@ -123,8 +123,21 @@ function backFrom(after: Round[], i: number, base: Map<Metric, { value: number; 
  * Judges one fault from its rounds: per neighbour and metric, the three phases, verdicts
  * during and after, and the neighbour's recovery time.
  */
-export function analyse(rounds: Round[], startMs: number, endMs: number, neighbours: string[], floor = MIN_NOISE_PERCENT,
-  noiseFor?: (neighbour: string, metric: Metric) => number | undefined, windowEndMs = endMs): Pick<FaultRun, 'metrics' | 'neighbours'> {
+export interface FaultSpan {
+  startMs: number;
+  endMs: number;
+  /** Where the judged window ends (default endMs): see windowEnd. */
+  windowEndMs?: number;
+}
+export interface Judging {
+  /** The least noise a baseline is given, in percent. */
+  floor?: number;
+  /** A neighbour's noise for a metric in percent; default its own baseline's spread. */
+  noiseFor?: (neighbour: string, metric: Metric) => number | undefined;
+}
+export function analyse(rounds: Round[], span: FaultSpan, neighbours: string[], judging: Judging = {}): Pick<FaultRun, 'metrics' | 'neighbours'> {
+  const { startMs, endMs, windowEndMs = endMs } = span;
+  const { floor = MIN_NOISE_PERCENT, noiseFor } = judging;
   const metrics: MetricRow[] = [];
   const rows: NeighbourRow[] = [];
   for (const nb of neighbours) {
@@ -200,13 +213,14 @@ export function judgeAgainstPass(faults: FaultRun[], neighbours: string[], floor
   return faults.map((f) => {
     if (f.unsupported || !f.rounds.length) return f;
     const own = baselines(f);
-    return { ...f, ...analyse(f.rounds, f.startMs, f.endMs, neighbours, floor, (nb, m) => {
+    const noiseFor = (nb: string, m: Metric) => {
       const k = `${nb}/${m}`;
       const xs = own.get(k);
       const mine = xs ? noisePercent(xs, floor) : undefined;
       const p = pooled.get(k);
       return mine === undefined ? p : Math.max(mine, p ?? floor);
-    }, windowEnd(f)) };
+    };
+    return { ...f, ...analyse(f.rounds, { startMs: f.startMs, endMs: f.endMs, windowEndMs: windowEnd(f) }, neighbours, { floor, noiseFor }) };
   });
 }
 

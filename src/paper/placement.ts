@@ -8,7 +8,8 @@
 // 59 µs) for minutes at a time. The cost: a guest squeezed onto one CPU sometimes waits a guest
 // clock tick (~10 ms) for a reply, which shows at p99.9 and max, now and then at p99.
 import { UsageError } from '../errors.js';
-import { allowedCpus, cpuListText, placement } from '../isolate/pin.js';
+import { allowedCpus, cpuListText } from '../cpus.js';
+import { placement } from '../isolate/pin.js';
 
 export interface PaperPlacement {
   /** The CPU of the probes' threads (none: the scheduler's choice). */
