@@ -10,6 +10,7 @@ import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
 import { noiseFloor, pairedRatio } from '../src/paper/paired.js';
+import { allowedCpus } from '../src/cpus.js';
 import { defaultPlacement, placementFor } from '../src/paper/placement.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import { paperText } from '../src/report/paper.js';
@@ -43,8 +44,9 @@ class RecordingStage implements Stage {
     this.asked.push(side);
     return { netns: 'synthetic-client', host: side === 'host' ? HOST : GUEST, echoPort: ECHO, discardPort: DISCARD };
   }
+  labCpus: string | null = null;
   describe() {
-    return { transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null };
+    return { transport: 'synthetic', kernel: 'none', image: 'none', labCpus: this.labCpus };
   }
   async close() {
     this.closed = true;
@@ -444,7 +446,7 @@ test('the report says what "no server" and fewer guests mean in the paired desig
   assert.not.match(old, /boots the most guests once/);
 });
 
-test('the drift watch flags blocks whose loopback reference strayed', async () => {
+test('the drift watch flags blocks whose reference strayed', async () => {
   const s = new RecordingStage();
   const probes = syntheticProbes(s, []);
   let k = 0;
@@ -456,8 +458,26 @@ test('the drift watch flags blocks whose loopback reference strayed', async () =
   assert.equal(r.drift!.flagged.map((f) => [f.block, Math.round(f.deviationPercent)]), [[3, 100]]);
   assert.match(r.drift!.flagged[0].step, /experiment 1/);
   const text = paperText(r);
-  assert.match(text, /warning: the machine drifted: 1 of 5 blocks had the loopback reference 20\.0 µs \(median of 5 blocks\) off by more than ±25%/);
+  assert.match(text, /warning: the machine drifted: 1 of 5 blocks had the reference 20\.0 µs \(median of 5 blocks\) off by more than ±25%/);
   assert.match(text, /\n  experiment 1, block 4: reference \+100%\n/);
+});
+
+test('the default reference crosses CPUs as the host figures do: probe on the probes\' CPU, endpoint on the lab\'s', async () => {
+  const cpus = allowedCpus();
+  const [probeCpu, labCpu] = [cpus[0], cpus[cpus.length - 1]];
+  const placed = new RecordingStage();
+  placed.labCpus = String(labCpu);
+  const r = await runPaper(placed, { runs: 2, experiments: [1], probes: syntheticProbes(placed, []), probeCpu, seed: 1 });
+  assert.ok(r.complete, r.error);
+  const where = labCpu === probeCpu ? `probe and endpoint on CPU ${probeCpu}` : `probe on CPU ${probeCpu}, endpoint on CPU ${labCpu}`;
+  assert.is(r.drift?.reference, `TCP 64 B loopback, ${where}`);
+  assert.is(r.drift?.series.length, 2);
+  assert.ok(r.drift!.series.every((x) => x.referenceP50Ns > 0 && x.referenceP50Ns < 50e6), JSON.stringify(r.drift!.series));
+  assert.match(paperText(r), new RegExp(`drift watch: reference [\\d.]+ µs \\(TCP 64 B loopback, ${where}; median of 2 blocks\\)`));
+  // Unplaced (no probe CPU given): both ends on one CPU.
+  const unplaced = new RecordingStage();
+  const u = await runPaper(unplaced, { runs: 1, experiments: [1], probes: syntheticProbes(unplaced, []), seed: 1 });
+  assert.match(u.drift?.reference ?? '', /^TCP 64 B loopback, probe and endpoint on CPU \d+$/);
 });
 
 test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {

@@ -85,12 +85,12 @@ function median(xs: number[]): number {
 }
 
 /** The drift watch from the reference series: blocks whose reference strayed, by how much. */
-export function driftWatch(series: Collected['references'], thresholdPercent: number): DriftWatch {
+export function driftWatch(series: Collected['references'], thresholdPercent: number, reference?: string): DriftWatch {
   const med = series.length ? median(series.map((x) => x.referenceP50Ns)) : 0;
   const flagged = series
     .map((x) => ({ step: x.step, block: x.block, deviationPercent: med > 0 ? (x.referenceP50Ns / med - 1) * 100 : 0 }))
     .filter((x) => Math.abs(x.deviationPercent) > thresholdPercent);
-  return { series, medianReferenceP50Ns: med, thresholdPercent, flagged };
+  return { ...(reference ? { reference } : {}), series, medianReferenceP50Ns: med, thresholdPercent, flagged };
 }
 
 /** Short probes per reference figure: their median, so one probe caught by a burst of load does not flag a block. */
@@ -105,14 +105,18 @@ export async function referenceFigure(probeOnce: () => Promise<number>, count = 
 
 /**
  * The default reference: TCP 64 B ping-pong on loopback against an endpoint process of our
- * own, the endpoint and the probe's thread both pinned to one CPU. Unpinned, the scheduler put
- * them on the same CPU in some runs and on two in others, and the round trip differs by ~3x
- * between the two placements: the reference was bimodal between runs.
+ * own, both pinned. Placed (the lab on its CPUs, the probes on one of their own), the endpoint
+ * runs on the lab's CPUs and the probe on the probes' CPU, so the reference crosses CPUs as
+ * every host figure does: on a virtual machine that round trip has moved by ~20% for minutes
+ * at a time, taking a run's host figures with it, while a same-CPU reference stayed flat.
+ * Unplaced, both run on the probes' CPU: left to the scheduler, the pair landed on one CPU in
+ * some runs and on two in others, a ~3x bimodal figure.
  */
-async function loopbackReference(cpu: number, signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void> }> {
-  const ep = await spawnEndpoint({ bind: '127.0.0.1', port: 0, prefix: ['taskset', '-c', String(cpu)], exitWithParent: true });
-  const once = async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 100, warmup: 20, cpu, signal })).latency.p50Ns;
-  return { probe: () => referenceFigure(once), close: () => ep.close() };
+async function loopbackReference(probeCpu: number, endpointCpus: string, signal?: AbortSignal): Promise<{ probe: () => Promise<number>; close: () => Promise<void>; what: string }> {
+  const ep = await spawnEndpoint({ bind: '127.0.0.1', port: 0, prefix: ['taskset', '-c', endpointCpus], exitWithParent: true });
+  const once = async () => (await responseTime({ host: '127.0.0.1', port: ep.echoPort, protocol: 'tcp', size: 64, iterations: 100, warmup: 20, cpu: probeCpu, signal })).latency.p50Ns;
+  const where = endpointCpus === String(probeCpu) ? `probe and endpoint on CPU ${probeCpu}` : `probe on CPU ${probeCpu}, endpoint on CPU ${endpointCpus}`;
+  return { probe: () => referenceFigure(once), close: () => ep.close(), what: `TCP 64 B loopback, ${where}` };
 }
 
 /** Runs the study on `stage` and closes it, whatever happens. Never throws for a failed run: see `complete`. */
@@ -121,9 +125,13 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
   const startedAt = new Date().toISOString();
   const collected: Collected = { measurements: [], rateSearches: [], references: [] };
   let error: string | undefined;
-  let ref: { probe: () => Promise<number>; close: () => Promise<void> } | undefined;
+  let ref: { probe: () => Promise<number>; close: () => Promise<void>; what: string } | undefined;
   try {
-    if (o.reference === undefined) ref = await loopbackReference(o.probeCpu ?? Math.max(0, availableParallelism() - 1), o.signal);
+    if (o.reference === undefined) {
+      const probeCpu = o.probeCpu ?? Math.max(0, availableParallelism() - 1);
+      const labCpus = o.probeCpu !== undefined ? stage.describe().labCpus : null;
+      ref = await loopbackReference(probeCpu, labCpus ?? String(probeCpu), o.signal);
+    }
     const reference = o.reference === false ? undefined : o.reference ?? ref?.probe;
     await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes, reference }, collected);
   } catch (e) {
@@ -146,7 +154,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
-    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25) } : {}),
+    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25, ref?.what) } : {}),
     tables: buildTables(collected.measurements),
     openQuestions: openQuestions(collected.measurements, collected.rateSearches),
     ...(collected.rrul?.length ? { rrul: collected.rrul } : {}),

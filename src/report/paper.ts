@@ -26,7 +26,7 @@ function preamble(r: PaperResult): string[] {
 export function driftLines(r: PaperResult): string[] {
   const d = r.drift;
   if (!d || !d.series?.length) return [];
-  const ref = `loopback reference ${(d.medianReferenceP50Ns / 1e3).toPrecision(3)} µs (median of ${d.series.length} blocks)`;
+  const ref = `reference ${(d.medianReferenceP50Ns / 1e3).toPrecision(3)} µs (${d.reference ? `${d.reference}; ` : ''}median of ${d.series.length} blocks)`;
   if (!d.flagged.length) return [`drift watch: ${ref}; no block strayed beyond ±${d.thresholdPercent}%`];
   return [
     `warning: the machine drifted: ${d.flagged.length} of ${d.series.length} blocks had the ${ref} off by more than ±${d.thresholdPercent}%; figures measured then are suspect:`,

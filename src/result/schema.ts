@@ -418,6 +418,8 @@ export const OpenQuestionsSchema = Obj({
 });
 
 export const DriftWatchSchema = Obj({
+  /** What the reference measures, e.g. "TCP 64 B loopback, probe on CPU 0, endpoint on CPU 1". */
+  reference: Opt(Str()),
   series: Type.Array(Obj({ atMs: Num(), step: Str(), block: Int(), referenceP50Ns: Num() })),
   medianReferenceP50Ns: Num(),
   thresholdPercent: Num(),
