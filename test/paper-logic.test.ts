@@ -480,6 +480,60 @@ test('the default reference crosses CPUs as the host figures do: probe on the pr
   assert.match(u.drift?.reference ?? '', /^TCP 64 B loopback, probe and endpoint on CPU \d+$/);
 });
 
+/** A stage that also records each experiment's preparation; `onPrepare` runs after the first. */
+class PreparingStage extends RecordingStage {
+  prepared = 0;
+  onPrepare = () => {};
+  async prepare() {
+    if (this.prepared++ > 0) this.onPrepare();
+  }
+}
+
+test('after the lab changes, the next experiment waits for the reference to settle: bounded, cancellable, and said', async () => {
+  // The reference: 20 µs, but 80 µs for the next `busy` probes after each preparation but the first.
+  let busy = 0;
+  const reference = async () => (busy-- > 0 ? 80_000 : 20_000);
+  const run = async (busyAfter: number, extra: Partial<Parameters<typeof runPaper>[1]> = {}) => {
+    const s = new PreparingStage();
+    s.onPrepare = () => { busy = busyAfter; };
+    busy = 0;
+    return runPaper(s, { runs: 2, experiments: [1, 3], guestsSweep: [0, 1], probes: syntheticProbes(s, []), reference, seed: 1, ...extra });
+  };
+  const r = await run(3);
+  assert.ok(r.complete, r.error);
+  assert.equal(r.drift!.settles!.map((x) => [x.step, x.probes, x.settled, x.lastReferenceP50Ns]), [['experiment 3: 0/1 guests', 4, true, 20_000]]);
+  assert.ok(r.drift!.settles![0].waitedMs >= 3 * 250 - 20, String(r.drift!.settles![0].waitedMs));
+  assert.is(r.drift!.flagged.length, 0, 'experiment 3 measured once the lab had settled');
+  assert.match(paperText(r), /\ndrift watch: experiment 3: 0\/1 guests waited \d+\.\d s for the lab to settle after it changed \(4 reference probes\)\n/);
+  // A lab that settles at once: no wait recorded.
+  assert.is((await run(0)).drift!.settles, undefined);
+  // One that never settles: the wait is bounded, the run measures anyway and says so.
+  const t0 = Date.now();
+  const n = await run(1e9, { settleMaxMs: 600 });
+  assert.ok(n.complete, n.error);
+  const w = n.drift!.settles![0];
+  assert.equal([w.settled, w.lastReferenceP50Ns], [false, 80_000]);
+  assert.ok(w.waitedMs >= 600 && Date.now() - t0 < 5000, `${w.waitedMs} ms`);
+  assert.match(paperText(n), /\nwarning: experiment 3: 0\/1 guests: the lab did not settle within \d+\.\d s after it changed \(reference 80\.0 µs\); measured anyway\n/);
+  assert.is(n.measurements.filter((m) => m.experiment === 3).length, 4);
+  // Cancelled while waiting: the run ends at once as interrupted, keeping experiment 1.
+  const ac = new AbortController();
+  const cs = new PreparingStage();
+  let changed = false, k = 0;
+  cs.onPrepare = () => { changed = true; };
+  const c0 = Date.now();
+  const c = await runPaper(cs, {
+    runs: 2, experiments: [1, 3], guestsSweep: [0, 1], probes: syntheticProbes(cs, []), seed: 1, signal: ac.signal, settleMaxMs: 60_000,
+    reference: async () => {
+      if (changed && ++k === 2) setTimeout(() => ac.abort(), 50);  // in the wait between probes
+      return changed ? 80_000 : 20_000;
+    },
+  });
+  assert.is(c.error, 'interrupted');
+  assert.ok(Date.now() - c0 < 5000, `${Date.now() - c0} ms`);
+  assert.ok(c.measurements.some((m) => m.experiment === 1) && !c.measurements.some((m) => m.experiment === 3));
+});
+
 test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {
   const order = async (seed: number) => {
     const s = new RecordingStage();

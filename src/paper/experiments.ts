@@ -1,8 +1,9 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
+import { setTimeout as delay } from 'node:timers/promises';
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
 import { latencyUnderLoad } from '../rrul.js';
-import { prng, runSummary, summarize } from '../stats.js';
+import { prng, quantile, runSummary, sorted, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
 import type { Experiment, Measurement, RateSearch, RrulRow, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
@@ -44,6 +45,10 @@ export interface PaperRunOptions {
   maxRuns?: number;
   /** The drift watch's reference probe (a loopback p50 in ns), run before every block. */
   reference?: () => Promise<number>;
+  /** A reference beyond this percent above the run's median so far is drift (default 25). */
+  driftThresholdPercent?: number;
+  /** After the lab changes (guests booted for the next experiment), wait at most this long for the reference to settle (default SETTLE_MAX_MS). */
+  settleMaxMs?: number;
   /** Opt-in: a latency-under-load (RRUL) row per side, with one guest and no servers. */
   rrul?: { streams: number; durationS: number };
 }
@@ -53,6 +58,8 @@ export interface Collected {
   rateSearches: RateSearch[];
   /** The drift watch's reference figure before each block. */
   references: { atMs: number; step: string; block: number; referenceP50Ns: number }[];
+  /** Waits for the lab to settle after it changed, where the first reference was not back within the threshold. */
+  settles?: Settle[];
   /** The opt-in latency-under-load rows. */
   rrul?: RrulRow[];
 }
@@ -179,8 +186,7 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
     for (const protocol of ['tcp', 'udp'] as const)
       cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sentMbps: [], loss: [] });
   const probes = o.probes ?? REAL_PROBES;
-  const label = what.experiment === 2 ? `experiment 2: servers ${what.conditions.map((c) => c.servers).join('/')}`
-    : what.experiment === 3 ? `experiment 3: ${what.conditions.map((c) => c.guests).join('/')} guests` : `experiment ${what.experiment}`;
+  const label = groupLabel(what);
   const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
   for (let run = 0; run < maxRuns; run++) {
     if (run >= o.runs && (!o.ciTargetPercent || widestCiPercent(cells) <= o.ciTargetPercent)) break;
@@ -228,6 +234,40 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
   }
 }
 
+export interface Settle {
+  step: string;
+  waitedMs: number;
+  /** Reference probes taken, the first included. */
+  probes: number;
+  /** Whether the reference came back within the threshold before the wait's bound. */
+  settled: boolean;
+  lastReferenceP50Ns: number;
+}
+
+/** The longest wait for the lab to settle after a change: the default run stays within 5 minutes. */
+export const SETTLE_MAX_MS = 10_000;
+
+/**
+ * Waits until the reference is back within `thresholdPercent` above `baseNs`, or `maxMs` has
+ * passed. Booting guests for the next experiment keeps the lab's CPU busy for a while after
+ * they answer (the first reference after 8 guests booted was 2.6-3.9x the run's median), and a
+ * block measured in that tail is measured on a machine that is not the one of the others.
+ */
+export async function settle(reference: () => Promise<number>, baseNs: number, thresholdPercent: number, maxMs: number, signal?: AbortSignal): Promise<Omit<Settle, 'step'>> {
+  const t0 = Date.now();
+  for (let probes = 1; ; probes++) {
+    signal?.throwIfAborted();
+    const r = await reference();
+    const settled = r <= baseNs * (1 + thresholdPercent / 100);
+    if (settled || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, probes, settled, lastReferenceP50Ns: r };
+    await delay(250, undefined, { signal });
+  }
+}
+
+const groupLabel = (what: { experiment: Experiment; conditions: Condition[] }) =>
+  what.experiment === 2 ? `experiment 2: servers ${what.conditions.map((c) => c.servers).join('/')}`
+  : what.experiment === 3 ? `experiment 3: ${what.conditions.map((c) => c.guests).join('/')} guests` : `experiment ${what.experiment}`;
+
 /** Runs the chosen experiments; throws only after `out` holds everything measured so far. */
 export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
   const rnd = prng(o.seed ?? 1);
@@ -235,11 +275,22 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
   const clock = o.progress ? new RunClock(groups.length, o.runs, o.progress) : undefined;
   for (const [i, group] of groups.entries()) {
     // One lab per experiment, provisioned for all its conditions (when the stage can switch).
-    await stage.prepare?.({
-      experiment: group.experiment,
-      servers: group.conditions.map((c) => c.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'),
-      guests: Math.max(...group.conditions.map((c) => c.guests)),
-    });
+    if (stage.prepare) {
+      await stage.prepare({
+        experiment: group.experiment,
+        servers: group.conditions.map((c) => c.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'),
+        guests: Math.max(...group.conditions.map((c) => c.guests)),
+      });
+      if (o.reference && out.references.length) {
+        const threshold = o.driftThresholdPercent ?? 25;
+        const base = quantile(sorted(out.references.map((r) => r.referenceP50Ns)), 0.5);
+        const s = await settle(o.reference, base, threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
+        if (s.probes > 1) {
+          (out.settles ??= []).push({ step: groupLabel(group), ...s });
+          o.progress?.(`${groupLabel(group)}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the lab to settle` : `the lab did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
+        }
+      }
+    }
     const sides: Side[] = group.experiment === 3 ? ['host'] : ['host', 'guest'];
     // One A/A control per experiment (its baseline condition) keeps the default run within 5 minutes.
     await measure(stage, o, { ...group, sides }, out, { rnd, clock, step: i });

@@ -38,6 +38,8 @@ export interface PaperOptions {
   reference?: (() => Promise<number>) | false;
   /** A block whose reference strays beyond this from the run's median is flagged (default 25%). */
   driftThresholdPercent?: number;
+  /** After the lab changes between experiments, wait at most this long for the reference to come back within the threshold (default 10 000). */
+  settleMaxMs?: number;
 }
 
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
@@ -85,12 +87,12 @@ function median(xs: number[]): number {
 }
 
 /** The drift watch from the reference series: blocks whose reference strayed, by how much. */
-export function driftWatch(series: Collected['references'], thresholdPercent: number, reference?: string): DriftWatch {
+export function driftWatch(series: Collected['references'], thresholdPercent: number, reference?: string, settles?: Collected['settles']): DriftWatch {
   const med = series.length ? median(series.map((x) => x.referenceP50Ns)) : 0;
   const flagged = series
     .map((x) => ({ step: x.step, block: x.block, deviationPercent: med > 0 ? (x.referenceP50Ns / med - 1) * 100 : 0 }))
     .filter((x) => Math.abs(x.deviationPercent) > thresholdPercent);
-  return { ...(reference ? { reference } : {}), series, medianReferenceP50Ns: med, thresholdPercent, flagged };
+  return { ...(reference ? { reference } : {}), series, medianReferenceP50Ns: med, thresholdPercent, flagged, ...(settles?.length ? { settles } : {}) };
 }
 
 /** Short probes per reference figure: their median, so one probe caught by a burst of load does not flag a block. */
@@ -133,7 +135,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
       ref = await loopbackReference(probeCpu, labCpus ?? String(probeCpu), o.signal);
     }
     const reference = o.reference === false ? undefined : o.reference ?? ref?.probe;
-    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes, reference }, collected);
+    await runExperiments(stage, { ...cfg, signal: o.signal, progress: o.progress, probes: o.probes, reference, driftThresholdPercent: o.driftThresholdPercent, settleMaxMs: o.settleMaxMs }, collected);
   } catch (e) {
     error = (e as { name?: string }).name === 'AbortError' ? 'interrupted' : ((e as Error).message ?? String(e)).split('\n')[0];
   } finally {
@@ -154,7 +156,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
-    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25, ref?.what) } : {}),
+    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25, ref?.what, collected.settles) } : {}),
     tables: buildTables(collected.measurements),
     openQuestions: openQuestions(collected.measurements, collected.rateSearches),
     ...(collected.rrul?.length ? { rrul: collected.rrul } : {}),

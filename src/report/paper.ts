@@ -27,10 +27,14 @@ export function driftLines(r: PaperResult): string[] {
   const d = r.drift;
   if (!d || !d.series?.length) return [];
   const ref = `reference ${(d.medianReferenceP50Ns / 1e3).toPrecision(3)} µs (${d.reference ? `${d.reference}; ` : ''}median of ${d.series.length} blocks)`;
-  if (!d.flagged.length) return [`drift watch: ${ref}; no block strayed beyond ±${d.thresholdPercent}%`];
+  const settles = (d.settles ?? []).map((x) => x.settled
+    ? `drift watch: ${x.step} waited ${(x.waitedMs / 1000).toFixed(1)} s for the lab to settle after it changed (${x.probes} reference probes)`
+    : `warning: ${x.step}: the lab did not settle within ${(x.waitedMs / 1000).toFixed(1)} s after it changed (reference ${(x.lastReferenceP50Ns / 1e3).toPrecision(3)} µs); measured anyway`);
+  if (!d.flagged.length) return [`drift watch: ${ref}; no block strayed beyond ±${d.thresholdPercent}%`, ...settles];
   return [
     `warning: the machine drifted: ${d.flagged.length} of ${d.series.length} blocks had the ${ref} off by more than ±${d.thresholdPercent}%; figures measured then are suspect:`,
     ...d.flagged.map((f) => `  ${f.step}, block ${f.block + 1}: reference ${f.deviationPercent >= 0 ? '+' : ''}${f.deviationPercent.toFixed(0)}%`),
+    ...settles,
   ];
 }
 

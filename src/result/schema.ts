@@ -424,6 +424,8 @@ export const DriftWatchSchema = Obj({
   medianReferenceP50Ns: Num(),
   thresholdPercent: Num(),
   flagged: Type.Array(Obj({ step: Str(), block: Int(), deviationPercent: Num() })),
+  /** After the lab changed for an experiment: how long its first block waited for the reference to settle. */
+  settles: Opt(Type.Array(Obj({ step: Str(), waitedMs: Num(), probes: Int(), settled: Type.Boolean(), lastReferenceP50Ns: Num() }))),
 });
 
 // ---------------------------------------------------------------------------------------------
