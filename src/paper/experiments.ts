@@ -287,7 +287,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
         const s = await settle(o.reference, base, threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
         if (s.probes > 1) {
           (out.settles ??= []).push({ step: groupLabel(group), ...s });
-          o.progress?.(`${groupLabel(group)}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the lab to settle` : `the lab did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
+          o.progress?.(`${groupLabel(group)}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the reference to settle` : `the reference did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
         }
       }
     }

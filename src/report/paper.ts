@@ -28,8 +28,8 @@ export function driftLines(r: PaperResult): string[] {
   if (!d || !d.series?.length) return [];
   const ref = `reference ${(d.medianReferenceP50Ns / 1e3).toPrecision(3)} µs (${d.reference ? `${d.reference}; ` : ''}median of ${d.series.length} blocks)`;
   const settles = (d.settles ?? []).map((x) => x.settled
-    ? `drift watch: ${x.step} waited ${(x.waitedMs / 1000).toFixed(1)} s for the lab to settle after it changed (${x.probes} reference probes)`
-    : `warning: ${x.step}: the lab did not settle within ${(x.waitedMs / 1000).toFixed(1)} s after it changed (reference ${(x.lastReferenceP50Ns / 1e3).toPrecision(3)} µs); measured anyway`);
+    ? `drift watch: ${x.step} waited ${(x.waitedMs / 1000).toFixed(1)} s after the lab changed for the reference to come back within +${d.thresholdPercent}% (${x.probes} reference probes)`
+    : `warning: ${x.step}: the reference was not back within +${d.thresholdPercent}% ${(x.waitedMs / 1000).toFixed(1)} s after the lab changed (${(x.lastReferenceP50Ns / 1e3).toPrecision(3)} µs); measured anyway`);
   if (!d.flagged.length) return [`drift watch: ${ref}; no block strayed beyond ±${d.thresholdPercent}%`, ...settles];
   return [
     `warning: the machine drifted: ${d.flagged.length} of ${d.series.length} blocks had the ${ref} off by more than ±${d.thresholdPercent}%; figures measured then are suspect:`,
