@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { clockInfo, connectionRate, responseTime, spawnEndpoint, throughput, type EndpointProcess } from '../src/index.js';
-import { pairedMedianRatio, quantile, sorted } from '../src/stats.js';
+import { median, pairedMedianRatio } from '../src/stats.js';
 
 const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -81,7 +81,6 @@ function run(cmd: string[], timeoutS: number): string {
   const r = spawnSync('taskset', ['-c', String(CLIENT_CPU), ...cmd], { encoding: 'utf8', timeout: timeoutS * 1000 });
   return (r.stdout ?? '') + (r.stderr ?? '');
 }
-const median = (xs: number[]) => quantile(sorted(xs), 0.5);
 
 
 /** iperf3 -J, tried up to 3 times when it reports an error (a server still busy with the last test). */

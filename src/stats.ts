@@ -22,6 +22,11 @@ export function sorted(xs: ArrayLike<number>): Float64Array {
   return Float64Array.from(xs).sort();
 }
 
+/** The median: the middle value, or the mean of the two middle ones; NaN when empty. */
+export function median(xs: ArrayLike<number>): number {
+  return quantile(sorted(xs), 0.5);
+}
+
 /** Quantile q in [0,1] of ascending data, linear between closest ranks. */
 export function quantile(asc: ArrayLike<number>, q: number): number {
   const n = asc.length;
@@ -204,7 +209,6 @@ export function prng(seed: number): () => number {
  */
 export function pairedMedianRatio(a: ArrayLike<number>, b: ArrayLike<number>, reps = 4000, seed = 1): { ratio: number; low: number; high: number } {
   const n = Math.min(a.length, b.length);
-  const med = (xs: ArrayLike<number>) => quantile(sorted(xs), 0.5);
   if (n === 0) return { ratio: NaN, low: NaN, high: NaN };
   const rnd = prng(seed);
   const ra = new Float64Array(n);
@@ -216,9 +220,9 @@ export function pairedMedianRatio(a: ArrayLike<number>, b: ArrayLike<number>, re
       ra[i] = a[k];
       rb[i] = b[k];
     }
-    rs[r] = med(ra) / med(rb);
+    rs[r] = median(ra) / median(rb);
   }
   rs.sort();
-  const ratio = med(Float64Array.from(a).subarray(0, n)) / med(Float64Array.from(b).subarray(0, n));
+  const ratio = median(Float64Array.from(a).subarray(0, n)) / median(Float64Array.from(b).subarray(0, n));
   return { ratio, low: rs[Math.floor(0.025 * reps)], high: rs[Math.ceil(0.975 * reps) - 1] };
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ci95, mad, mannWhitney, mean, meanCi, medianCi, normalCdf, pairedMedianRatio, quantile, runSummary, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
+import { ci95, mad, mannWhitney, mean, meanCi, median, medianCi, normalCdf, pairedMedianRatio, quantile, runSummary, sorted, stddev, summarize, tCritical95 } from '../src/stats.js';
 
 test('quantile interpolates between closest ranks', () => {
   const asc = sorted([4, 1, 3, 2]);
@@ -47,6 +47,14 @@ test('mad ignores a stall', () => {
 
 test('empty input summarises to zeros', () => {
   assert.is(summarize([]).count, 0);
+});
+
+test('median: the middle value, the mean of the two middle ones, NaN when empty; the input is not reordered', () => {
+  const xs = [9, 1, 5];
+  assert.is(median(xs), 5);
+  assert.equal(xs, [9, 1, 5]);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });
 
 test('median CI: order statistics x(2)..x(9) of ten, min..max below six', () => {

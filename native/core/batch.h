@@ -30,7 +30,6 @@ class DatagramBatch {
     for (unsigned i = 0; i < N; i++) {
       msgs_[i].msg_hdr.msg_name = &from_[i];
       msgs_[i].msg_hdr.msg_namelen = sizeof from_[i];
-      msgs_[i].msg_hdr.msg_flags = 0;
     }
     return recvmmsg(fd, msgs_, N, flags, nullptr);
   }

@@ -1,7 +1,7 @@
 // Experiment 4's judgement, as pure functions over neighbour rounds: the phase of each round,
 // the baseline's noise, a verdict per metric (isolated: within the noise; degraded by x%;
 // broken: its probes failed), the neighbour's worst, and its recovery time.
-import { quantile, sorted } from '../stats.js';
+import { median } from '../stats.js';
 import type { FaultName } from './faults.js';
 import { higherIsBetter, METRICS, VERDICT_METRICS, type ContainmentRow, type FaultRun, type Metric, type MetricRow, type NeighbourRow, type Phase, type Round, type Verdict } from './model.js';
 
@@ -32,7 +32,6 @@ export function phaseOf(r: Pick<Round, 'startMs' | 'endMs'>, startMs: number, en
   return 'after';
 }
 
-const median = (xs: number[]): number => quantile(sorted(xs), 0.5);
 
 /** `xs` (in time order) cut into `n` consecutive slices of near-equal size (fewer when there are fewer values). */
 export function slicesOf<T>(xs: readonly T[], n: number): T[][] {

@@ -5,6 +5,7 @@
 // interval is of the ratio of geometric means. ("Each run's value lies in the other's CI" holds
 // only ~83% of the time for honest intervals, so it is not the criterion.) Verdicts agree when
 // the two runs print the same verdict for the same comparison.
+import { median } from '../stats.js';
 import { unpairedRatio } from './paired.js';
 import type { Measurement, PaperResult, PaperTable } from './model.js';
 
@@ -55,12 +56,6 @@ export interface RunComparison {
   rows: (FigureRow | RatioRow | VerdictRow)[];
   /** Figures or verdicts only one of the runs has. */
   unmatched: string[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /** The ratio B/A of two runs' per-run figures with its 95% CI (Welch's t on logs). */

@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
 import { latencyUnderLoad } from '../rrul.js';
-import { prng, quantile, runSummary, sorted, summarize } from '../stats.js';
+import { median, prng, runSummary, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
 import type { Experiment, Measurement, RateSearch, RrulRow, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
@@ -283,7 +283,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
       });
       if (o.reference && out.references.length) {
         const threshold = o.driftThresholdPercent ?? 25;
-        const base = quantile(sorted(out.references.map((r) => r.referenceP50Ns)), 0.5);
+        const base = median(out.references.map((r) => r.referenceP50Ns));
         const s = await settle(o.reference, base, threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
         if (s.probes > 1) {
           (out.settles ??= []).push({ step: groupLabel(group), ...s });

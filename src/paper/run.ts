@@ -10,6 +10,7 @@ import { responseTime } from '../probes.js';
 import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
 import { envelope } from '../result/envelope.js';
+import { median } from '../stats.js';
 
 export interface PaperOptions {
   experiments?: Experiment[];
@@ -78,12 +79,6 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     maxRuns: o.ciTargetPercent !== undefined ? o.maxRuns ?? 3 * runs : runs,
     ...(o.rrul ? { rrul: { streams: (o.rrul === true ? undefined : o.rrul.streams) ?? 4, durationS: (o.rrul === true ? undefined : o.rrul.durationS) ?? 4 } } : {}),
   };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const n = sorted.length;
-  return n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 /** The drift watch from the reference series: blocks whose reference strayed, by how much. */
