@@ -286,7 +286,9 @@ test('thread creation failure (RLIMIT_NPROC as an unprivileged user) refuses con
   // RLIMIT_NPROC counts every task of the user and root ignores it: run the endpoint as an
   // unprivileged uid of its own (no other process counts against its limit).
   const uid = 200_000 + Math.floor(Math.random() * 100_000);
-  const nproc = 5 + 2; // main + 4 service threads + 2 connection threads
+  // The endpoint's 7 threads (main, 3 TCP accept workers, the idle watcher, UDP echo and discard)
+  // and room for 1 more: one connection is served, the rest are refused.
+  const nproc = 7 + 1;
   const { child, echo } = await startBinary(['--port', '0', '--no-udp-source'], [
     'prlimit', `--nproc=${nproc}:${nproc}`, '--', 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
   ]);

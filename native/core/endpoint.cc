@@ -186,6 +186,7 @@ void Endpoint::startThreads() {
                                                  {tcpChargenFd_.get(), Chargen}, {udpSourceFd_.get(), UdpSource}};
     for (auto [lfd, service] : listeners)
       if (lfd >= 0 && !spawnWorker(lfd, service)) throw std::system_error(EAGAIN, std::generic_category(), "worker");
+    services_.emplace_back([this] { nameThread("umlperf-idle"); idleWatch(); });
   }
   if (o_.udp) {
     services_.emplace_back([this] { nameThread("umlperf-udpecho"); udpEcho(); });
@@ -195,6 +196,10 @@ void Endpoint::startThreads() {
 
 void Endpoint::stop() {
   if (!started_ || stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(idleMutex_);  // the watcher is waiting, or sees stopping_
+  }
+  idleWake_.notify_all();
   for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_})
     if (*fd) shutdown(fd->get(), SHUT_RDWR);
   for (auto& t : services_) t.join();
@@ -362,6 +367,26 @@ void Endpoint::serve(Conn* c) {
   finish(c);
 }
 
+// Every recvWakeNs_: shuts down the echo and discard connections silent for the idle timeout.
+// Their blocked recv() then reads end of stream, and the worker finishes the connection. Under
+// connsMutex_ a registered fd is open: finish() unregisters it before closing it.
+void Endpoint::idleWatch() {
+  std::unique_lock<std::mutex> wait(idleMutex_);
+  while (!stopping_.load()) {
+    idleWake_.wait_for(wait, std::chrono::nanoseconds(recvWakeNs_));
+    if (stopping_.load()) break;
+    uint64_t now = monoNs();
+    std::lock_guard<std::mutex> lock(connsMutex_);
+    for (auto& c : conns_) {
+      if ((c->service != Echo && c->service != Discard) || c->fd < 0 || c->evicted) continue;
+      if (now - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) continue;
+      c->evicted = true;
+      shutdown(c->fd, SHUT_RDWR);
+      stats_.tcpIdleClosed++;
+    }
+  }
+}
+
 bool Endpoint::idleTooLong(Conn* c, uint64_t nowNs) {
   if (nowNs - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) return false;
   stats_.tcpIdleClosed++;
@@ -385,8 +410,8 @@ void Endpoint::finish(Conn* c) {
 
 void Endpoint::tcpEcho(Conn* c) {
   auto buf = buffer(kBuf);  // TCP_NODELAY: set on the listener, inherited
-  const bool spin = o_.wait == Wait::Spin;
-  if (spin) setNonBlocking(c->fd, true);
+  if (o_.wait == Wait::Spin) setNonBlocking(c->fd, true);
+  else clearRecvTimeout(c->fd);  // the listener's wake-up slice is inherited; idleWatch() closes idle ones
   while (!stopping_.load(std::memory_order_relaxed)) {
     ssize_t n = recv(c->fd, buf.get(), kBuf, 0);
     if (n > 0) {
@@ -395,9 +420,7 @@ void Endpoint::tcpEcho(Conn* c) {
       if (!sendAll(c->fd, buf.get(), size_t(n), stopping_, o_.idleTimeoutNs)) break;
       stats_.echoedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
     } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      break;
-    } else if (idleTooLong(c, monoNs())) {
-      break;
+      break;  // end of stream: the peer's, or idleWatch()'s or stop()'s shutdown
     }
   }
 }
@@ -405,14 +428,13 @@ void Endpoint::tcpEcho(Conn* c) {
 void Endpoint::tcpDiscard(Conn* c) {
   constexpr size_t kDiscardBuf = 128 * 1024;
   auto buf = buffer(kDiscardBuf);
+  clearRecvTimeout(c->fd);  // as the echo's: idleWatch() closes idle ones
   while (!stopping_.load(std::memory_order_relaxed)) {
     ssize_t n = recv(c->fd, buf.get(), kDiscardBuf, 0);
     if (n > 0) {
       c->activeNs.store(monoNs(), std::memory_order_relaxed);
       stats_.discardedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
     } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      break;
-    } else if (idleTooLong(c, monoNs())) {
       break;
     }
   }

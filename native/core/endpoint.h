@@ -9,6 +9,7 @@
 // udpSourceMaxMbps and for at most sourceMaxNs (wire.h: SourceRequest).
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -96,6 +97,7 @@ class Endpoint {
   void reapWorkers();
   bool admit(const std::string& source, Service service);  // with connsMutex_ held
   bool idleTooLong(Conn* c, uint64_t nowNs);
+  void idleWatch();
   void tcpEcho(Conn* c);
   void tcpDiscard(Conn* c);
   void tcpChargen(Conn* c);
@@ -115,6 +117,10 @@ class Endpoint {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> services_;
+  // The echo and discard connections block in recv() with no timeout (a timer armed and
+  // cancelled on every wait lengthens each round trip); one thread closes the idle ones.
+  std::mutex idleMutex_;
+  std::condition_variable idleWake_;  // stop() wakes the watcher
   std::mutex connsMutex_;
   std::list<std::unique_ptr<Conn>> conns_;
   std::mutex poolMutex_;  // never held together with connsMutex_

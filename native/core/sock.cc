@@ -105,6 +105,11 @@ void setRecvTimeout(int fd, uint64_t ns) {
     throwErrno("setsockopt", "cannot set SO_RCVTIMEO");
 }
 
+void clearRecvTimeout(int fd) {
+  timeval none{0, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+}
+
 void setSendTimeout(int fd, uint64_t ns) {
   timeval tv{time_t(ns / 1000000000ull), suseconds_t((ns % 1000000000ull) / 1000)};
   if (tv.tv_sec == 0 && tv.tv_usec == 0) tv.tv_usec = 1;

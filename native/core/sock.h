@@ -55,6 +55,9 @@ Fd connectTo(const Address& a, Proto p, Wait w, uint32_t busyPollUs, uint64_t ti
 
 void setNonBlocking(int fd, bool on);
 void setRecvTimeout(int fd, uint64_t ns);
+// Blocking receives wait without a timer again (best effort: a socket that keeps its timeout
+// only wakes more often).
+void clearRecvTimeout(int fd);
 void setSendTimeout(int fd, uint64_t ns);
 void setBusyPoll(int fd, uint32_t us);
 void setBuffers(int fd, int bytes);

@@ -100,6 +100,8 @@ native/core/endpoint.cc	  if (nowNs - c->activeNs.load(std::memory_order_relaxed
 native/core/endpoint.cc	return std::unique_ptr<char[]>(new char[n]);	return std::unique_ptr<char[]>(new char[n]());
 == send-stall: the echo waits forever on a client that never reads
 native/core/endpoint.cc	!stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {	!stopping.load(std::memory_order_relaxed)) {
+== idle-watch: the idle watcher never closes a silent echo or discard connection
+native/core/endpoint.cc	      c->evicted = true;\n      shutdown(c->fd, SHUT_RDWR);\n      stats_.tcpIdleClosed++;	      c->evicted = true;
 == udp-stop-wake: stop() does not wake the UDP services' blocked receives (they have no timeout)
 native/core/endpoint.cc	  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpEchoFd_, &udpDiscardFd_, &udpSourceFd_})\n    if (*fd) shutdown	  for (Fd* fd : {&tcpEchoFd_, &tcpDiscardFd_, &tcpChargenFd_, &udpSourceFd_})\n    if (*fd) shutdown
 == thread-failure: a failed thread creation ends the endpoint
