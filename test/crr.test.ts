@@ -70,6 +70,16 @@ test('an echo that never answers: ETIMEDOUT after the per-transaction timeout', 
     assert.ok(Date.now() - t0 < 10_000);
   }));
 
+test('a silent echo with a timeout shorter than the receive slice: the failure comes at the timeout, not a slice later', () =>
+  withPeer(() => silentTcp(), async (p) => {
+    const t0 = Date.now();
+    const e = await connectionRate({ host, port: p.port, service: 'echo', transactions: 10, warmup: 0, timeoutMs: 30 }).catch((x) => x);
+    const ms = Date.now() - t0;
+    assert.is(e.code, 'ETIMEDOUT', String(e));
+    // The receive waits in slices of 100 ms; the last one is cut to the deadline.
+    assert.ok(ms >= 30 && ms < 95, `failed after ${ms} ms`);
+  }));
+
 test('bad options, and the CLI', async () => {
   for (const [o, re] of [
     [{ transactions: 0 }, /transactions/],

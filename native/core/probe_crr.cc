@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "probe_util.h"
@@ -37,7 +38,8 @@ void sendBy(Control& c, int fd, const char* p, size_t n, uint64_t deadlineNs, co
 }
 
 // One receive by the deadline (the socket's receive timeout bounds each wait): the bytes read,
-// or 0 for the peer's close.
+// or 0 for the peer's close. A wait that would end past the deadline is cut to it, so a silent
+// peer's failure comes at the deadline, not up to a slice after it.
 template <class Late>
 ssize_t recvBy(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const std::string& peer, Late late) {
   for (;;) {
@@ -45,7 +47,9 @@ ssize_t recvBy(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const
     if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
     if (rc >= 0) return rc;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
-    if (monoNs() > deadlineNs) throwErrno("recv", late(), ETIMEDOUT);
+    uint64_t now = monoNs();
+    if (now > deadlineNs) throwErrno("recv", late(), ETIMEDOUT);
+    if (deadlineNs - now < kSliceNs) setRecvTimeout(fd, deadlineNs - now);
   }
 }
 
@@ -85,7 +89,7 @@ Address openSession(const CrrOptions& o, Control& c, const Address& control, Fd&
   const uint64_t deadlineNs = monoNs() + o.timeoutNs;
   ctl = connectTo(control, Proto::TCP, Wait::Block, 0, o.timeoutNs, true, cancelledFn(c), kSendSliceNs);
   Attached att(c, ctl.get());
-  setRecvTimeout(ctl.get(), kSliceNs);
+  setRecvTimeout(ctl.get(), std::min(kSliceNs, o.timeoutNs));
   uint64_t session = 0;
   while (getrandom(&session, sizeof session, 0) != sizeof session) {}
   TransactionRequest rq{};
@@ -146,7 +150,7 @@ void runCrr(const CrrOptions& o, Control& c, CrrResult& r) {
         Fd fd = connectTo(a, Proto::TCP, o.wait, o.busyPollUs, o.timeoutNs, req.size() > kOneSegment, cancelledFn(c),
                           spin ? 0 : kSendSliceNs);
         Attached att(c, fd.get());
-        if (!spin) setRecvTimeout(fd.get(), kSliceNs);
+        if (!spin) setRecvTimeout(fd.get(), std::min(kSliceNs, o.timeoutNs));
         exchange(c, fd.get(), req, got, o.session, deadlineNs, peer);
       }  // closed here: the close is part of the transaction
       uint64_t t1 = clk.now();
