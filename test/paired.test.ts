@@ -36,15 +36,25 @@ test('Holm: step-down, monotone, in input order', () => {
   assert.equal(holm([0.2, 0.9]), [0.4, 0.9]);
 });
 
-test('verdicts: significant and beyond the A/A floor, or not', () => {
+test('verdicts: significant and the whole CI beyond the A/A floor, or not', () => {
   const big = { ratio: 1.3, ci95Low: 1.25, ci95High: 1.35, n: 10, p: 1e-6 };
   const floor = noiseFloor({ ci95Low: 0.97, ci95High: 1.04 });
   close(floor, Math.log(1.04), 1e-12, 'floor');
   assert.is(pairedVerdict(big, 1e-5, floor), 'differs');
-  assert.is(pairedVerdict({ ...big, ratio: 1.02 }, 1e-5, floor), 'no effect beyond noise');
+  assert.is(pairedVerdict({ ...big, ratio: 1.02, ci95Low: 1.01, ci95High: 1.03 }, 1e-5, floor), 'no effect beyond noise');
   assert.is(pairedVerdict(big, 0.2, floor), 'no effect beyond noise');
   assert.is(pairedVerdict({ ...big, n: 2 }, 1e-5, floor), 'too few runs');
-  assert.is(pairedVerdict({ ...big, ratio: 1 / 1.3 }, 1e-5, floor), 'differs');
+  assert.is(pairedVerdict({ ...big, ratio: 1 / 1.3, ci95Low: 1 / 1.35, ci95High: 1 / 1.25 }, 1e-5, floor), 'differs');
+  // Past the floor (+7%), but the CI reaches back into it (+3% < +4%): not shown beyond noise,
+  // either way: above or below 1.
+  const edge = { ratio: 1.07, ci95Low: 1.03, ci95High: 1.11, n: 10, p: 1e-4 };
+  assert.is(pairedVerdict(edge, 1e-3, floor), 'no effect beyond noise');
+  assert.is(pairedVerdict({ ...edge, ratio: 1 / 1.07, ci95Low: 1 / 1.11, ci95High: 1 / 1.03 }, 1e-3, floor), 'no effect beyond noise');
+  // The same estimate with a CI clear of the floor (+5%..+9%) differs.
+  assert.is(pairedVerdict({ ...edge, ci95Low: 1.05, ci95High: 1.09 }, 1e-3, floor), 'differs');
+  // A/A rows (floor 0): a CI that excludes 1 and p below α.
+  assert.is(pairedVerdict(edge, 1e-3, 0), 'differs');
+  assert.is(pairedVerdict({ ...edge, ci95Low: 0.99 }, 0.04, 0), 'no effect beyond noise');
 });
 
 test('incomplete beta and t at the edges: both branches of the continued fraction, infinities', () => {
@@ -107,8 +117,8 @@ test('noise floor of a broken A/A, and the verdict at its boundaries', () => {
   const r = { ratio: 1.1, ci95Low: 1.05, ci95High: 1.15, n: 5, p: 0.001 };
   assert.is(pairedVerdict(r, 0.05, 0), 'no effect beyond noise', 'p exactly α is not below it');
   assert.is(pairedVerdict(r, 0.0499, 0), 'differs');
-  assert.is(pairedVerdict(r, 0.01, Math.log(1.1)), 'no effect beyond noise', 'an effect equal to the floor is not beyond it');
-  assert.is(pairedVerdict(r, 0.01, Math.log(1.0999)), 'differs');
+  assert.is(pairedVerdict(r, 0.01, Math.log(1.05)), 'no effect beyond noise', 'a CI reaching the floor is not beyond it');
+  assert.is(pairedVerdict(r, 0.01, Math.log(1.0499)), 'differs');
   assert.is(pairedVerdict(r, 0.01, Infinity), 'no effect beyond noise');
   assert.is(pairedVerdict(r, NaN, 0), 'too few runs');
   assert.is(pairedVerdict({ ...r, n: 3 }, 0.01, 0), 'differs');

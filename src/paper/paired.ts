@@ -131,11 +131,15 @@ export type PairedVerdict = 'differs' | 'no effect beyond noise' | 'too few runs
 export const ALPHA = 0.05;
 
 /**
- * "differs" needs both: Holm-adjusted p below α, and an effect (|log ratio|) larger than the
- * A/A floor. A/A rows themselves are judged by p alone (floor 0).
+ * "differs" needs both: Holm-adjusted p below α, and an effect shown to be larger than the A/A
+ * floor: the whole 95% CI of the ratio lies beyond it, on one side of 1 (a minimum-effect test
+ * with the floor as its margin). An estimate just past the floor whose CI reaches back into it
+ * is an effect of the noise's size, and two runs would call it each way. A/A rows themselves
+ * are judged by p alone (floor 0: a CI that excludes 1, implied by p below α).
  */
 export function pairedVerdict(r: PairedRatio, pHolm: number, floor: number): PairedVerdict {
   if (r.n < 3 || !Number.isFinite(pHolm)) return 'too few runs';
-  if (pHolm >= ALPHA || !(Math.abs(Math.log(r.ratio)) > floor)) return 'no effect beyond noise';
-  return 'differs';
+  if (pHolm >= ALPHA) return 'no effect beyond noise';
+  const low = Math.log(r.ci95Low), high = Math.log(r.ci95High);
+  return low > floor || high < -floor ? 'differs' : 'no effect beyond noise';
 }
