@@ -45,7 +45,7 @@ export interface PaperRunOptions {
   maxRuns?: number;
   /** The drift watch's reference probe (a loopback p50 in ns), run before every block. */
   reference?: () => Promise<number>;
-  /** A reference beyond this percent above the run's median so far is drift (default 25). */
+  /** A reference beyond this percent above the run's median so far is drift (default DRIFT_THRESHOLD_PERCENT). */
   driftThresholdPercent?: number;
   /** After the lab changes (guests booted for the next experiment), wait at most this long for the reference to settle (default SETTLE_MAX_MS). */
   settleMaxMs?: number;
@@ -244,6 +244,9 @@ export interface Settle {
   lastReferenceP50Ns: number;
 }
 
+/** A block whose reference is beyond this percent from the run's median is drift (the default). */
+export const DRIFT_THRESHOLD_PERCENT = 25;
+
 /** The longest wait for the lab to settle after a change: the default run stays within 5 minutes. */
 export const SETTLE_MAX_MS = 10_000;
 
@@ -282,7 +285,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
         guests: Math.max(...group.conditions.map((c) => c.guests)),
       });
       if (o.reference && out.references.length) {
-        const threshold = o.driftThresholdPercent ?? 25;
+        const threshold = o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT;
         const base = median(out.references.map((r) => r.referenceP50Ns));
         const s = await settle(o.reference, base, threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
         if (s.probes > 1) {

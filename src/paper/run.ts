@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { native } from '../native.js';
 import { UsageError } from '../errors.js';
-import { runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
+import { DRIFT_THRESHOLD_PERCENT, runExperiments, type Collected, type PaperRunOptions, type Probes } from './experiments.js';
 import type { DriftWatch, Experiment, PaperResult, ServerRole } from './model.js';
 import { spawnEndpoint } from '../endpoint.js';
 import { responseTime } from '../probes.js';
@@ -151,7 +151,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     config: { ...cfg, probeCpu: cfg.probeCpu ?? null, ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
-    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? 25, ref?.what, collected.settles) } : {}),
+    ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT, ref?.what, collected.settles) } : {}),
     tables: buildTables(collected.measurements),
     openQuestions: openQuestions(collected.measurements, collected.rateSearches),
     ...(collected.rrul?.length ? { rrul: collected.rrul } : {}),
