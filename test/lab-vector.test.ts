@@ -72,6 +72,23 @@ function pidsOfUid(uid: number): number[] {
   return out;
 }
 
+test('guests run without address-space randomisation (ADDR_NO_RANDOMIZE: steady figures from boot to boot)', () => {
+  const ADDR_NO_RANDOMIZE = 0x0040000;
+  for (const g of labStatus(LAB).guests) {
+    // The kernel's main process, and its helpers (same uid): the personality is inherited.
+    const uid = readState(LAB)!.guests.find((x) => x.id === g.id)!.uid!;
+    // All but the supervisor (a shell, the kernel's parent).
+    const stat = fs.readFileSync(`/proc/${g.pid}/stat`, 'utf8');
+    const supervisor = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const pids = pidsOfUid(uid).filter((p) => p !== supervisor);
+    assert.ok(pids.includes(g.pid), `${g.id}: kernel ${g.pid} among ${pids.join(' ')}`);
+    for (const p of pids) {
+      const persona = parseInt(fs.readFileSync(`/proc/${p}/personality`, 'utf8'), 16);
+      assert.ok(persona & ADDR_NO_RANDOMIZE, `${g.id} pid ${p}: personality ${persona.toString(16)}`);
+    }
+  }
+});
+
 test('a guest killed with SIGKILL mid-probe: the probe fails, the lab says the guest is gone, and none of its helpers linger', async () => {
   const st = labStatus(LAB);
   const g4 = st.guests[3];

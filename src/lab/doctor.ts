@@ -6,6 +6,7 @@ import { endpointBinary, BUSYBOX_CANDIDATES } from '../images/minimal.js';
 import { native } from '../native.js';
 import { fpuAdapterPath, type FpuState } from './fpu.js';
 import { DEFAULT_KERNEL, kernelCaps } from './kernel.js';
+import { SETARCH } from './guest.js';
 import { labDown, labUp } from './lab.js';
 import { run } from './run.js';
 
@@ -128,6 +129,7 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const mke2fs = await which('mke2fs');
   add({ name: 'mke2fs', ok: !!mke2fs, detail: mke2fs ?? 'not found', package: 'e2fsprogs' });
   add({ name: 'file', ok: !!(await which('file')), detail: 'used to check that busybox is static', package: 'file' });
+  add({ name: 'setarch', ok: !!SETARCH, detail: SETARCH ? `${SETARCH}: guests boot without address-space randomisation (steady figures from boot to boot)` : 'not found: guests boot randomised, and their throughput may differ from boot to boot', package: 'util-linux' });
   add({ name: '/dev/shm allows exec', ok: shmExec(), detail: 'UML backs guest RAM with a file in $TMPDIR=/dev/shm', fix: 'mount -o remount,exec /dev/shm' });
   let ep: string | undefined;
   try {

@@ -140,19 +140,38 @@ const SUPERVISE = '"$@" & uml=$!; trap "" INT TERM HUP; wait "$uml"; st=$?; kill
 const SHELL = fs.realpathSync('/bin/sh');
 
 /**
+ * `setarch` (util-linux), which runs the kernel with address-space randomisation off
+ * (personality ADDR_NO_RANDOMIZE, inherited by UML's helpers). With it on, a guest's TCP
+ * throughput was bimodal from boot to boot: 7 of 11 boots took 8.4-9.2 Gbit/s and the rest
+ * ~10.0, steady within each boot, while 13 of 13 boots without it took 9.9-10.4 (AMD EPYC,
+ * `paper --experiment 1`): a figure that depends on where the host happened to place a
+ * process cannot be repeated. What it gives away is small: the kernel is a non-PIE executable,
+ * its code is at a fixed address in every boot anyway. Undefined where it is missing (the
+ * guest then boots randomised; `umlperf doctor` says so).
+ */
+export const SETARCH: string | undefined = ['/usr/bin/setarch', '/bin/setarch'].map((p) => {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}).find((p) => p !== undefined);
+
+/**
  * How the guest is run, outermost first: cgroup, netns (+CPUs), its own root and uid,
- * supervisor, kernel. `env` is the kernel's environment: a preload library in it is put in
+ * supervisor, setarch (no address-space randomisation), kernel. `env` is the kernel's environment: a preload library in it is put in
  * the guest's root too.
  */
 export function guestCommand(s: GuestSpec, g: GuestRecord, env: NodeJS.ProcessEnv = {}): string[] {
   const preload = (env.LD_PRELOAD ?? '').split(/[: ]/).filter((p) => p.startsWith('/'));
-  const files = [...new Set([s.kernel, SHELL, ...preload].flatMap(programFiles))];
+  const noAslr = SETARCH ? [SETARCH, '--addr-no-randomize'] : [];
+  const files = [...new Set([s.kernel, SHELL, ...noAslr.slice(0, 1), ...preload].flatMap(programFiles))];
   // The image the guest boots from: read-only, like everything else it did not make.
   files.push(g.cow ? s.image.base : s.image.root);
   return inCgroupArgs(s.cgroupProcs ?? [], [
     'ip', ...netnsExecArgs(hostNetns(s.lab), s.cpus),
     ...jailArgs({ root: g.jail ?? path.join(s.dir, `${g.id}.root`), dataDir: path.dirname(g.dir ?? s.dir), files, uid: g.uid ?? s.ids.base + s.n, gid: s.ids.base }),
-    SHELL, '-c', SUPERVISE, 'umlperf-guest', s.kernel, ...guestArgs(s, g),
+    SHELL, '-c', SUPERVISE, 'umlperf-guest', ...noAslr, s.kernel, ...guestArgs(s, g),
   ]);
 }
 
