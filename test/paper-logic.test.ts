@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Probes } from '../src/paper/experiments.js';
+import { blockOrder, type Probes } from '../src/paper/experiments.js';
 import type { Experiment, Measurement, PaperResult, ServerRole, Side } from '../src/paper/model.js';
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
@@ -16,7 +16,7 @@ import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/ta
 import { paperText } from '../src/report/paper.js';
 import { packageRoot } from '../src/native.js';
 import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
-import { mean } from '../src/stats.js';
+import { mean, prng } from '../src/stats.js';
 
 const HOST = '198.18.0.1';
 const GUEST = '198.18.0.11';
@@ -532,6 +532,35 @@ test('after the lab changes, the next experiment waits for the reference to sett
   assert.is(c.error, 'interrupted');
   assert.ok(Date.now() - c0 < 5000, `${Date.now() - c0} ms`);
   assert.ok(c.measurements.some((m) => m.experiment === 1) && !c.measurements.some((m) => m.experiment === 3));
+});
+
+test('blocks are counterbalanced in pairs (ABBA): every other block mirrors the one before, so each side comes first once per pair', async () => {
+  // Pure: a random order, then its mirror; over the pair every item precedes every other once.
+  const rnd = prng(11);
+  const items = ['host', 'guest', 'host A/A', 'x', 'y'];
+  let prev: string[] | undefined;
+  const orders: string[][] = [];
+  for (let block = 0; block < 8; block++) orders.push((prev = blockOrder(items, block, rnd, prev)));
+  for (let b = 0; b < 8; b += 2) {
+    assert.equal([...orders[b]].sort(), [...items].sort());
+    assert.equal(orders[b + 1], [...orders[b]].reverse());
+    for (const x of items) for (const y of items) if (x !== y) {
+      const before = (o: string[]) => o.indexOf(x) < o.indexOf(y);
+      assert.is.not(before(orders[b]), before(orders[b + 1]), `${x} before ${y} in both blocks ${b} and ${b + 1}`);
+    }
+  }
+  assert.ok(new Set(orders.filter((_, i) => i % 2 === 0).map((o) => o.join())).size > 1, 'the even blocks are drawn anew');
+  // In a run: the conditions of experiments 2 and 3, and the sides measured in experiment 1.
+  const key = (s: Step) => `${s.servers}/${s.guests}`;
+  for (const [experiment, n] of [[2, 4], [3, SWEEP.length]] as const) {
+    const steps = stage.steps.filter((s) => s.experiment === experiment).map(key);
+    for (let b = 0; b + 1 < RUNS; b += 2) assert.equal(steps.slice((b + 1) * n, (b + 2) * n), steps.slice(b * n, (b + 1) * n).reverse(), `experiment ${experiment} blocks ${b}, ${b + 1}`);
+  }
+  const s = new RecordingStage();
+  await runPaper(s, { runs: 6, experiments: [1], probes: syntheticProbes(s, []), reference: false, seed: 5 });
+  // Three slots (host, guest, host A/A) of two cells (TCP, UDP) each: six targets a block.
+  const blocks = Array.from({ length: 6 }, (_, b) => s.asked.slice(b * 6, b * 6 + 6));
+  for (let b = 0; b < 6; b += 2) assert.equal(blocks[b + 1], [...blocks[b]].reverse(), `experiment 1 blocks ${b}, ${b + 1}`);
 });
 
 test('the block order is drawn per block from the seed: reproducible, and both orders occur', async () => {

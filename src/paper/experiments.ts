@@ -74,6 +74,19 @@ function shuffle<T>(xs: T[], rnd: () => number): T[] {
   return a;
 }
 
+/**
+ * A block's order, counterbalanced in pairs (ABBA): drawn at random in even blocks, the
+ * previous block's order reversed in odd ones, so that over every two blocks each item comes
+ * before each other item once. A pure shuffle leaves that to chance: the host's second
+ * measurement in a block was ~2-5% slower than its first (aa/base p50 0.954 in the 30 of 50
+ * blocks where the A/A replica came first, 1.008 in the other 20), and an imbalance of that
+ * kind made an A/A control print "differs".
+ */
+export function blockOrder<T>(items: T[], block: number, rnd: () => number, previous?: T[]): T[] {
+  if (block % 2 === 1 && previous && previous.length === items.length) return [...previous].reverse();
+  return shuffle(items, rnd);
+}
+
 /** One condition of an experiment: which server runs, how many guests run. */
 export interface Condition {
   servers: ServerRole;
@@ -175,8 +188,9 @@ export function widestCiPercent(cells: Pick<Cell, 'cond' | 'side' | 'aa' | 'prot
 /**
  * Measures an experiment in blocks: in every block each condition (the stage switches to it)
  * and in it each side once, and the baseline's host a second time (the A/A control), in an order
- * drawn anew for every block, so that drift over time falls on every side alike and each block
- * yields a paired ratio for every comparison.
+ * drawn anew for every other block and mirrored in the next (ABBA), so that drift over time and
+ * the position in a block fall on every side alike and each block yields a paired ratio for
+ * every comparison.
  */
 async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; conditions: Condition[]; sides: Side[] }, out: Collected, ctx: { rnd: () => number; clock?: RunClock; step: number }): Promise<void> {
   const slots: Slot[] = what.conditions.flatMap((_, cond) => what.sides.map((side) => ({ cond, side, aa: false })));
@@ -188,14 +202,20 @@ async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Exp
   const probes = o.probes ?? REAL_PROBES;
   const label = groupLabel(what);
   const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
+  // The previous block's orders, for its mirror (blockOrder).
+  let condOrder: number[] | undefined;
+  const slotOrder = new Map<number, Slot[]>();
   for (let run = 0; run < maxRuns; run++) {
     if (run >= o.runs && (!o.ciTargetPercent || widestCiPercent(cells) <= o.ciTargetPercent)) break;
     if (ctx.clock) ctx.clock.block(ctx.step, label, run, Math.max(o.runs, run + 1));
     else o.progress?.(`${label}, block ${run + 1}/${o.runs}`);
     if (o.reference) out.references.push({ atMs: Date.now(), step: label, block: run, referenceP50Ns: await o.reference() });
-    for (const cond of shuffle(what.conditions.map((_, i) => i), ctx.rnd)) {
+    condOrder = blockOrder(what.conditions.map((_, i) => i), run, ctx.rnd, condOrder);
+    for (const cond of condOrder) {
       await stage.arrange({ experiment: what.experiment, ...what.conditions[cond] });
-      for (const slot of shuffle(slots.filter((x) => x.cond === cond), ctx.rnd)) {
+      const order = blockOrder(slots.filter((x) => x.cond === cond), run, ctx.rnd, slotOrder.get(cond));
+      slotOrder.set(cond, order);
+      for (const slot of order) {
         for (const c of cells.filter((x) => x.cond === cond && x.side === slot.side && x.aa === slot.aa)) {
           const t = stage.target(c.side);
           const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
