@@ -77,10 +77,10 @@ function shuffle<T>(xs: T[], rnd: () => number): T[] {
 /**
  * A block's order, counterbalanced in pairs (ABBA): drawn at random in even blocks, the
  * previous block's order reversed in odd ones, so that over every two blocks each item comes
- * before each other item once. A pure shuffle leaves that to chance: the host's second
- * measurement in a block was ~2-5% slower than its first (aa/base p50 0.954 in the 30 of 50
- * blocks where the A/A replica came first, 1.008 in the other 20), and an imbalance of that
- * kind made an A/A control print "differs".
+ * before each other item once. A pure shuffle leaves that to chance, and position matters: of
+ * the host's two measurements in a block, the second had the higher p50 (A/A over base 0.954
+ * in the 30 of 50 blocks where the A/A replica came first, 1.008 in the other 20), and an
+ * imbalance of that kind is how an A/A control can print "differs".
  */
 export function blockOrder<T>(items: T[], block: number, rnd: () => number, previous?: T[]): T[] {
   if (block % 2 === 1 && previous && previous.length === items.length) return [...previous].reverse();
