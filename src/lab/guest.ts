@@ -145,8 +145,9 @@ const SHELL = fs.realpathSync('/bin/sh');
  * throughput was bimodal from boot to boot: 7 of 11 boots took 8.4-9.2 Gbit/s and the rest
  * ~10.0, steady within each boot, while 13 of 13 boots without it took 9.9-10.4 (AMD EPYC,
  * `paper --experiment 1`): a figure that depends on where the host happened to place a
- * process cannot be repeated. What it gives away is small: the kernel is a non-PIE executable,
- * its code is at a fixed address in every boot anyway. Undefined where it is missing (the
+ * process cannot be repeated. What it gives away is small for Debian's kernel, a non-PIE
+ * executable whose code is at a fixed address in every boot anyway (a PIE kernel given with
+ * --kernel loses more: its code stops moving too). Undefined where setarch is missing (the
  * guest then boots randomised; `umlperf doctor` says so).
  */
 export const SETARCH: string | undefined = ['/usr/bin/setarch', '/bin/setarch'].map((p) => {
@@ -159,8 +160,8 @@ export const SETARCH: string | undefined = ['/usr/bin/setarch', '/bin/setarch'].
 
 /**
  * How the guest is run, outermost first: cgroup, netns (+CPUs), its own root and uid,
- * supervisor, setarch (no address-space randomisation), kernel. `env` is the kernel's environment: a preload library in it is put in
- * the guest's root too.
+ * supervisor, setarch (no address-space randomisation), kernel. `env` is the kernel's
+ * environment: a preload library in it is put in the guest's root too.
  */
 export function guestCommand(s: GuestSpec, g: GuestRecord, env: NodeJS.ProcessEnv = {}): string[] {
   const preload = (env.LD_PRELOAD ?? '').split(/[: ]/).filter((p) => p.startsWith('/'));
