@@ -700,7 +700,7 @@ test('the result records what ran: tool, version, config with the stage, clock, 
   assert.equal({ ...result.config }, {
     experiments: [1, 2, 3], runs: RUNS, guestsSweep: SWEEP, servers: ['www', 'dns', 'mail'], responseSizeBytes: 333, responseIterations: 77,
     throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null,
-    seed: 7, maxRuns: RUNS,
+    seed: 7, maxRuns: RUNS, blockOrder: 'abba',
   });
   assert.ok(['tsc', 'clock_monotonic_raw'].includes(result.clock.source));
   assert.ok(result.startedAt <= result.finishedAt && /^\d{4}-\d\d-\d\dT/.test(result.startedAt));

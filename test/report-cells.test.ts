@@ -193,6 +193,9 @@ test('text report: the grid laid out, the preamble and the open questions', () =
   const t = paperText(result);
   assert.match(t, /^umlperf paper: the study's experiments on \/usr\/bin\/linux\.uml 6\.1, transport vector, image minimal-x\n/);
   assert.match(t, /\n10 blocks per figure, sides in random order per block \(seed -\), an A\/A control per experiment; response 100 B × 1000; throughput 0\.5 s per block \(UDP 1472 B datagrams, unpaced\)\n/);
+  // A result of this version says its blocks were counterbalanced; one of an earlier version (no blockOrder) does not.
+  const abba = paperText({ ...result, config: { ...result.config, blockOrder: 'abba', seed: 9 } });
+  assert.match(abba, /\n10 blocks per figure, sides in random order, mirrored in the next block \(ABBA\) \(seed 9\), an A\/A control/);
   assert.match(t, /clock tsc: resolution 0\.385 ns, 12\.5 ns per timestamp/);
   assert.match(t, /\nTable 1\. Experiment 1, TCP: host OS vs UML guest, no servers running \(10 blocks each\)\nservers  figure\s{2,}hostOS TCP  guestOS TCP  ratio  ratio 95% CI  n \(blocks\)  p \(Holm\)  verdict\n/);
   const line = t.split('\n').find((l) => l.includes('p50 (ms)') && l.includes('1.23'))!;
