@@ -39,9 +39,11 @@ void sendBy(Control& c, int fd, const char* p, size_t n, uint64_t deadlineNs, co
 
 // One receive by the deadline (the socket's receive timeout bounds each wait): the bytes read,
 // or 0 for the peer's close. A wait that would end past the deadline is cut to it, so a silent
-// peer's failure comes at the deadline, not up to a slice after it.
+// peer's failure comes at the deadline, not up to a slice after it. Cut once: a spinning
+// (non-blocking) socket would otherwise pay a setsockopt per spin in the last slice.
 template <class Late>
 ssize_t recvBy(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const std::string& peer, Late late) {
+  bool cut = false;
   for (;;) {
     ssize_t rc = recv(fd, p, n, 0);
     if (c.cancelled()) throwCancelled();  // cancel's shutdown reads as a close
@@ -49,7 +51,10 @@ ssize_t recvBy(Control& c, int fd, char* p, size_t n, uint64_t deadlineNs, const
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) throwErrno("recv", "cannot receive from " + peer);
     uint64_t now = monoNs();
     if (now > deadlineNs) throwErrno("recv", late(), ETIMEDOUT);
-    if (deadlineNs - now < kSliceNs) setRecvTimeout(fd, deadlineNs - now);
+    if (!cut && deadlineNs - now < kSliceNs) {
+      setRecvTimeout(fd, deadlineNs - now);
+      cut = true;
+    }
   }
 }
 

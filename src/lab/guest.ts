@@ -165,14 +165,14 @@ export const SETARCH: string | undefined = ['/usr/bin/setarch', '/bin/setarch'].
  */
 export function guestCommand(s: GuestSpec, g: GuestRecord, env: NodeJS.ProcessEnv = {}): string[] {
   const preload = (env.LD_PRELOAD ?? '').split(/[: ]/).filter((p) => p.startsWith('/'));
-  const noAslr = SETARCH ? [SETARCH, '--addr-no-randomize'] : [];
-  const files = [...new Set([s.kernel, SHELL, ...noAslr.slice(0, 1), ...preload].flatMap(programFiles))];
+  const setarch = SETARCH ? [SETARCH] : [];
+  const files = [...new Set([s.kernel, SHELL, ...setarch, ...preload].flatMap(programFiles))];
   // The image the guest boots from: read-only, like everything else it did not make.
   files.push(g.cow ? s.image.base : s.image.root);
   return inCgroupArgs(s.cgroupProcs ?? [], [
     'ip', ...netnsExecArgs(hostNetns(s.lab), s.cpus),
     ...jailArgs({ root: g.jail ?? path.join(s.dir, `${g.id}.root`), dataDir: path.dirname(g.dir ?? s.dir), files, uid: g.uid ?? s.ids.base + s.n, gid: s.ids.base }),
-    SHELL, '-c', SUPERVISE, 'umlperf-guest', ...noAslr, s.kernel, ...guestArgs(s, g),
+    SHELL, '-c', SUPERVISE, 'umlperf-guest', ...setarch.flatMap((p) => [p, '--addr-no-randomize']), s.kernel, ...guestArgs(s, g),
   ]);
 }
 

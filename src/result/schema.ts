@@ -528,7 +528,7 @@ export const PaperResultSchema = Obj({
     throughputSeconds: Num(),
     udpDatagramBytes: Int(),
     seed: Opt(Int()),
-    blockOrder: Opt(Type.Union([Type.Literal('abba'), Type.Literal('random')], { description: 'abba: each block\'s order drawn at random every other block and mirrored in the next; random (or absent, in results of earlier versions): drawn anew every block' })),
+    blockOrder: Opt(Type.Literal('abba', { description: 'each block\'s order drawn at random every other block and mirrored in the next; absent in results of earlier versions, which drew it anew every block' })),
     ciTargetPercent: Opt(Nullable(Num())),
     maxRuns: Opt(Int()),
     probeCpu: Nullable(Int()),
