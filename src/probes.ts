@@ -1,6 +1,6 @@
 // The measurement API: response time, throughput and streaming. Each validates its options,
 // runs the native probe on a thread of its own, and returns a plain JSON-serialisable result.
-import { UsageError, abortError } from './errors.js';
+import { UmlperfError, UsageError, abortError } from './errors.js';
 import {
   native,
   type NativeClock,
@@ -148,6 +148,17 @@ export interface ThroughputOptions extends CommonOptions {
    * the event loop; the probe's threads only take a snapshot of their counters.
    */
   onInterval?: (e: ThroughputIntervalEvent) => void;
+  /**
+   * UDP, one stream to a discard service that reports its count (umlperf's endpoint): search
+   * for the highest rate whose loss, as the receiver counted it, stays under
+   * lossThresholdPercent (RFC 2544 throughput, one way). The first trial goes at `rateMbps`
+   * (default 0: unpaced); the result is the best passing trial's, with `search`.
+   */
+  findMaxRate?: boolean;
+  /** With findMaxRate. Default 0.1 %. */
+  lossThresholdPercent?: number;
+  /** With findMaxRate: most trials the search may run. Default 10. */
+  maxTrials?: number;
 }
 
 /** A live interval report of one stream. */
@@ -353,7 +364,63 @@ function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
  * Bulk transfer by byte count or for a duration: into a discard service (default), from a
  * chargen source (reverse), or both at once (bidir); with `parallel` streams per direction.
  */
+/**
+ * RFC 2544's search: a first trial at the ceiling (0: as fast as the sender goes), then
+ * bisection below what it sent, until the bracket is within 2% or the trials run out.
+ */
+async function searchMaxRate<R>(
+  ceilingMbps: number,
+  maxTrials: number,
+  trial: (rateMbps: number) => Promise<{ r: R; pass: boolean; sentMbps: number }>,
+): Promise<{ best: R | undefined; first: R; count: number }> {
+  const first = await trial(ceilingMbps);
+  let best = first.pass ? first.r : undefined;
+  let count = 1;
+  let lo = 0;
+  let hi = ceilingMbps > 0 ? ceilingMbps : first.sentMbps;
+  while (!first.pass && count < maxTrials && hi - lo > 0.02 * hi) {
+    const mid = (lo + hi) / 2;
+    const t = await trial(mid);
+    count++;
+    if (t.pass) {
+      lo = mid;
+      best = t.r;
+    } else {
+      hi = mid;
+    }
+  }
+  return { best, first: first.r, count };
+}
+
 export async function throughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  if (o === null || typeof o !== 'object' || o.findMaxRate === undefined || !bool('findMaxRate', o.findMaxRate)) {
+    if (o !== null && typeof o === 'object' && (o.lossThresholdPercent !== undefined || o.maxTrials !== undefined))
+      throw new UsageError('lossThresholdPercent and maxTrials go with findMaxRate');
+    return throughputOnce(o);
+  }
+  if (o.protocol !== 'udp') throw new UsageError('findMaxRate is UDP only: TCP goes as fast as the path allows');
+  if (o.reverse || o.bidir) throw new UsageError('findMaxRate searches the rate we send: not with reverse or bidir');
+  if (o.parallel !== undefined && o.parallel !== 1) throw new UsageError('findMaxRate runs one stream (parallel 1)');
+  if (o.bytes !== undefined) throw new UsageError('findMaxRate trials run for durationS, not bytes');
+  if (o.intervalMs !== undefined || o.onInterval !== undefined) throw new UsageError('findMaxRate takes no interval reports');
+  if (o.size !== undefined && typeof o.size === 'number' && o.size < WIRE_HEADER) throw new UsageError(`size must be at least ${WIRE_HEADER} bytes for a counted UDP stream (got ${o.size})`);
+  const threshold = num('lossThresholdPercent', o.lossThresholdPercent ?? 0.1, 0, 100);
+  const maxTrials = int('maxTrials', o.maxTrials ?? 10, 2, 50);
+  const { findMaxRate: _f, lossThresholdPercent: _l, maxTrials: _m, ...one } = o;
+  const trials: StreamTrial[] = [];
+  const { best, first } = await searchMaxRate(num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000), maxTrials, async (rateMbps) => {
+    const r = await throughputOnce({ ...one, rateMbps });
+    // Loss is known only from the receiver's count: a standard discard (or a blackhole) cannot say.
+    if (!r.receiverConfirmed || r.lossPercent === null)
+      throw new UmlperfError('ERR_UMLPERF_UNCONFIRMED', `the receiver at ${r.config.peer} did not report its count, so no loss is known: a rate search needs umlperf's endpoint's discard service`);
+    const pass = r.lossPercent <= threshold;
+    trials.push({ targetRateMbps: rateMbps, sentMbps: r.sentMbps, receivedMbps: r.Mbps, lossPercent: r.lossPercent, pass });
+    return { r, pass, sentMbps: r.sentMbps };
+  });
+  return { ...(best ?? first), search: { lossThresholdPercent: threshold, maxRateMbps: best ? best.Mbps : 0, trials } };
+}
+
+async function throughputOnce(o: ThroughputOptions): Promise<ThroughputResult> {
   if (o !== null && typeof o === 'object' && o.reverse === true && o.bidir === true) throw new UsageError('give reverse or bidir, not both');
   const reverse = o !== null && typeof o === 'object' && o.reverse !== undefined ? bool('reverse', o.reverse) : false;
   const udpAsked = o !== null && typeof o === 'object' && o.protocol === 'udp';
@@ -647,21 +714,10 @@ export async function streaming(o: StreamingOptions): Promise<StreamingResult> {
     trials.push({ targetRateMbps: target, sentMbps: r.sentMbps, receivedMbps: r.receivedMbps, lossPercent: r.lossPercent, pass });
     return { r, pass };
   };
-  // First as fast as the sender can go (or the given ceiling); then bisect below it.
-  const first = await trial(rateMbps);
-  let best = first.pass ? first.r : undefined;
-  let lo = 0;
-  let hi = rateMbps > 0 ? rateMbps : first.r.sentMbps;
-  while (!first.pass && trials.length < maxTrials && hi - lo > 0.02 * hi) {
-    const mid = (lo + hi) / 2;
-    const t = await trial(mid);
-    if (t.pass) {
-      lo = mid;
-      best = t.r;
-    } else {
-      hi = mid;
-    }
-  }
-  const final = best ?? first.r;
+  const { best, first } = await searchMaxRate(rateMbps, maxTrials, async (target) => {
+    const t = await trial(target);
+    return { ...t, sentMbps: t.r.sentMbps };
+  });
+  const final = best ?? first;
   return { ...final, search: { lossThresholdPercent: threshold, maxRateMbps: best ? best.receivedMbps : 0, trials } };
 }

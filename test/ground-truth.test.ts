@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { responseTime, startEndpoint, streaming, throughput } from '../src/index.js';
-import { countingReceiver, delayedEcho, dropEveryNth, honestCounter, rateLimitedEcho, withPeer, type Peer } from './fixtures/peers.js';
+import { countingReceiver, delayedEcho, dropEveryNth, honestCounter, rateLimitedEcho, silentUdp, withPeer, type Peer } from './fixtures/peers.js';
 
 const host = '127.0.0.1';
 
@@ -96,6 +96,49 @@ test('streaming search: against an echo limited to 500 datagrams/s (2 Mbit/s at 
     }
     assert.ok(s.maxRateMbps >= 1.4 && s.maxRateMbps <= 2.6, `found ${s.maxRateMbps} Mbit/s for a 2 Mbit/s limit`);
   }));
+
+test('one-way UDP search: against a receiver taking 500 datagrams/s (2 Mbit/s at 500 B), the search bisects on its count and lands near it', () =>
+  withPeer(() => honestCounter({ pps: 500 }), async (p) => {
+    const r = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.6, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7 });
+    const s = r.search!;
+    assert.ok(s.trials.length >= 4, `${s.trials.length} trials: the bisection ran`);
+    assert.is(s.trials[0].targetRateMbps, 8);
+    assert.is(s.trials[0].pass, false, 'the ceiling (8 Mbit/s) is over the limit');
+    for (const t of s.trials) assert.is(t.pass, t.lossPercent <= 2);
+    for (const t of s.trials) {
+      if (t.targetRateMbps > 2.6) assert.is(t.pass, false, `${t.targetRateMbps} Mbit/s passed`);
+      if (t.targetRateMbps < 1.4) assert.is(t.pass, true, `${t.targetRateMbps} Mbit/s failed`);
+    }
+    assert.ok(s.maxRateMbps >= 1.4 && s.maxRateMbps <= 2.6, `found ${s.maxRateMbps} Mbit/s for a 2 Mbit/s limit`);
+    // The result is the best passing trial's: its rate is the one the search reports.
+    assert.ok(r.receiverConfirmed);
+    assert.is(r.Mbps, s.maxRateMbps);
+    assert.ok(r.lossPercent! <= 2);
+  }));
+
+test('one-way UDP search: a receiver that reports no count (a blackhole, a standard discard) fails the search, never passes a trial', () =>
+  withPeer(() => silentUdp(), async (p) => {
+    const e = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 2, durationS: 0.1, findMaxRate: true }).then(() => null, (x) => x);
+    assert.ok(e, 'the search failed');
+    assert.is(e.code, 'ERR_UMLPERF_UNCONFIRMED');
+    assert.match(e.message, /did not report its count/);
+  }));
+
+test('one-way UDP search: what it cannot do is a usage error, before anything is sent', async () => {
+  for (const [o, re] of [
+    [{ findMaxRate: true }, /findMaxRate is UDP only/],
+    [{ protocol: 'udp', findMaxRate: true, reverse: true }, /not with reverse or bidir/],
+    [{ protocol: 'udp', findMaxRate: true, parallel: 2 }, /one stream/],
+    [{ protocol: 'udp', findMaxRate: true, bytes: 1000 }, /durationS, not bytes/],
+    [{ protocol: 'udp', lossThresholdPercent: 1 }, /go with findMaxRate/],
+    [{ protocol: 'udp', findMaxRate: 'yes' }, /findMaxRate must be true or false/],
+  ] as const) {
+    const e = await throughput({ host, port: 9, durationS: 0.1, ...o } as never).then(() => null, (x) => x);
+    assert.ok(e, JSON.stringify(o));
+    assert.is(e.name, 'UsageError', `${JSON.stringify(o)}: ${e.message}`);
+    assert.match(e.message, re);
+  }
+});
 
 test('the endpoint echoes exactly the bytes sent, never more (TCP stream, UDP datagrams)', async () => {
   const ep = await startEndpoint({ port: 0 });

@@ -15,7 +15,7 @@ import { defaultPlacement, placementFor } from '../src/paper/placement.js';
 import { buildTables, judge, measureRatio, openQuestions } from '../src/paper/tables.js';
 import { paperText } from '../src/report/paper.js';
 import { packageRoot } from '../src/native.js';
-import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
+import type { ResponseTimeResult, ThroughputResult } from '../src/probes.js';
 import { mean, prng } from '../src/stats.js';
 
 const HOST = '198.18.0.1';
@@ -96,7 +96,7 @@ function expectedRunMbps(s: Step, side: Side, protocol: 'tcp' | 'udp', run: numb
 }
 
 interface Call {
-  kind: 'response' | 'throughput' | 'stream';
+  kind: 'response' | 'throughput' | 'search';
   side: Side;
   options: Record<string, unknown>;
   step: Step;
@@ -128,14 +128,14 @@ function syntheticProbes(stage: RecordingStage, calls: Call[]): Probes {
       return { latency: { p50Ns: p50 }, samplesNs, sent: samplesNs.length + 1, lost: 1 } as unknown as ResponseTimeResult;
     },
     async throughput(o) {
+      if (o.findMaxRate) {
+        const side = record('search', o as unknown as Record<string, unknown>);
+        return { search: { maxRateMbps: SEARCH[side], trials: [{ targetRateMbps: 0, sentMbps: 1, receivedMbps: SEARCH[side], lossPercent: 0, pass: true }] } } as unknown as ThroughputResult;
+      }
       const side = record('throughput', o as unknown as Record<string, unknown>);
       const protocol = o.protocol as 'tcp' | 'udp';
       const mbps = expectedRunMbps(stage.step!, side, protocol, runOf('throughput', side, protocol));
       return { Mbps: mbps, sentMbps: protocol === 'udp' ? SEND_MBPS[side] : mbps, lossPercent: protocol === 'udp' ? LOSS[side] : null } as unknown as ThroughputResult;
-    },
-    async streaming(o) {
-      const side = record('stream', o as unknown as Record<string, unknown>);
-      return { search: { maxRateMbps: SEARCH[side], trials: [{ targetRateMbps: 0, sentMbps: 1, receivedMbps: SEARCH[side], lossPercent: 0, pass: true }] } } as unknown as StreamingResult;
     },
   };
 }
@@ -210,7 +210,7 @@ test('every cell probes the side it is labelled with: each "guest" figure came f
   assert.ok(result.measurements.filter((m) => m.experiment === 3).every((m) => m.side === 'host'));
   assert.ok(calls.filter((c) => c.step.experiment === 3).every((c) => c.side === 'host'));
   // Each block measures both sides alike, plus the host again in each experiment's first step (A/A).
-  const e12 = calls.filter((c) => c.step.experiment !== 3 && c.kind !== 'stream');
+  const e12 = calls.filter((c) => c.step.experiment !== 3 && c.kind !== 'search');
   const aaCalls = 2 * RUNS * 2 * 2; // experiment 1 and experiment 2's no-server step
   assert.is(e12.filter((c) => c.side === 'guest').length, e12.filter((c) => c.side === 'host').length - aaCalls);
   assert.is(e12.length, 5 * RUNS * 2 * 2 * 2 + aaCalls, '5 steps × blocks × 2 sides × 2 protocols × (response + throughput), + A/A');
@@ -238,13 +238,16 @@ test('probes get the configured sizes, ports, namespace and CPU', () => {
       assert.is(c.options.durationS, 0.123);
       assert.is(c.options.size, c.options.protocol === 'udp' ? 1111 : undefined);
     } else {
-      assert.is(c.options.port, ECHO);
+      // The loss-free search: one way into the discard service, beside the unpaced UDP figure.
+      assert.is(c.options.port, DISCARD);
+      assert.is(c.options.protocol, 'udp');
       assert.is(c.options.size, 1111);
       assert.is(c.options.findMaxRate, true);
       assert.is(c.options.lossThresholdPercent, 0.1);
     }
   }
-  assert.equal(calls.filter((c) => c.kind === 'stream').map((c) => c.side), ['host', 'guest']);
+  assert.equal(calls.filter((c) => c.kind === 'search').map((c) => c.side), ['host', 'guest']);
+  assert.equal(result.openQuestions.rateSearches.map((s) => s.method), ['one-way', 'one-way']);
 });
 
 test('a cell pools every run: min, mean, max over all samples; sent and lost summed', () => {

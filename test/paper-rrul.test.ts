@@ -2,7 +2,7 @@
 // measured against that side's target (two endpoints on loopback stand in for host and guest).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { latencyUnderLoad, responseTime, startEndpoint, streaming, throughput, type Endpoint } from '../src/index.js';
+import { latencyUnderLoad, responseTime, startEndpoint, throughput, type Endpoint } from '../src/index.js';
 import type { Probes } from '../src/paper/experiments.js';
 import { checkPaperOptions, runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
@@ -30,8 +30,7 @@ async function study(rrul: boolean) {
   const calls: { echoPort: number; sourcePort: number; streams: number }[] = [];
   const probes: Probes = {
     responseTime,
-    throughput,
-    streaming: (o) => streaming({ ...o, durationS: 0.05, maxTrials: 2 }),
+    throughput: (o) => throughput(o.findMaxRate ? { ...o, durationS: 0.05, maxTrials: 2 } : o),
     latencyUnderLoad: (o) => {
       calls.push({ echoPort: o.echoPort!, sourcePort: o.sourcePort!, streams: o.streams! });
       return latencyUnderLoad(o);

@@ -201,7 +201,10 @@ test('text report: the grid laid out, the preamble and the open questions', () =
   const line = t.split('\n').find((l) => l.includes('p50 (ms)') && l.includes('1.23'))!;
   assert.match(line, /^\s+p50 \(ms\)\s{2,}1\.23\s{2,}7\.65\s{2,}6\.22\s{2,}-\s{2,}10\s{2,}1\.8e-5\s{2,}differs$/);
   assert.not.match(t, /0\.00\d ms|\(ms\)[^\n]*\b0\.0/, 'no fraction of a millisecond in an ms row');
-  assert.match(t, /\n {2}host: TCP 942 Mbps; UDP sent unpaced at 1000 Mbps, 2\.50% lost, 654 Mbps arrived; highest rate with < 0\.1% loss: 512 Mbps\n/);
+  // A result with no record of the search (before one-way searches) says it went through the echo.
+  assert.match(t, /\n {2}host: TCP 942 Mbps; UDP sent unpaced at 1000 Mbps, 2\.50% lost, 654 Mbps arrived; highest rate with < 0\.1% loss \(through the echo\): 512 Mbps\n/);
+  const oneWay = paperText({ ...result, openQuestions: { ...result.openQuestions, rateSearches: [{ side: 'host', lossThresholdPercent: 0.1, maxRateMbps: 512, trials: [], method: 'one-way' }] } });
+  assert.match(oneWay, /654 Mbps arrived; highest rate with < 0\.1% loss \(one way, as the receiver counted\): 512 Mbps\n/);
   assert.match(t, /\n {2}guest: TCP 123 Mbps; UDP sent unpaced at 800 Mbps, 86\.1% lost, 98\.8 Mbps arrived\n/);
   assert.match(t, /\n {2}guest TCP: 280 → 196 Mbps \(-30\.0% \[-33\.5%, -26\.3%\]; differs, p \(Holm\) 0\.0007\)\n/);
   assert.match(t, /\n {2}TCP with 4 guest\(s\): p50 1\.61 ms, 700 Mbps\n$/);

@@ -10,7 +10,7 @@ import type { Probes } from '../src/paper/experiments.js';
 import type { PaperResult, Side } from '../src/paper/model.js';
 import { runPaper } from '../src/paper/run.js';
 import type { Stage } from '../src/paper/stage.js';
-import type { ResponseTimeResult, StreamingResult, ThroughputResult } from '../src/probes.js';
+import type { ResponseTimeResult, ThroughputResult } from '../src/probes.js';
 import { renderPaper } from '../src/report/render.js';
 import { runCli, tempDir } from './helpers.js';
 
@@ -32,11 +32,9 @@ const probes: Probes = {
     return { latency: { p50Ns: p50 }, samplesNs: [p50 * 0.9, p50, p50 * 1.5], sent: 3, lost: 0 } as unknown as ResponseTimeResult;
   },
   async throughput(o) {
+    if (o.findMaxRate) return { search: { maxRateMbps: 100, trials: [] } } as unknown as ThroughputResult;
     const mbps = (side === 'host' ? 9000 : 3000) * wobble();
     return { Mbps: mbps, sentMbps: mbps * 1.2, lossPercent: o.protocol === 'udp' ? 10 : null } as unknown as ThroughputResult;
-  },
-  async streaming() {
-    return { search: { maxRateMbps: 100, trials: [] } } as unknown as StreamingResult;
   },
 };
 

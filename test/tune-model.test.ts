@@ -93,6 +93,12 @@ test('reports: the table names the winner line and the knob; the HTML page has b
   assert.ok(resultProblems({ ...r, rows: [{ ...rows[0], figures: { forwardMbps: '1' } }] }).length > 0, 'the schema checks the rows');
   const t = tuneText(r);
   assert.match(t, /Use: umlperf lab up --net mtu=9000/);
+  // How the loss-free rate was measured: one way since the result says so, else through the echo.
+  assert.match(t, /UDP loss-free: .* through the guest's echo service/);
+  const oneWay = { ...r, config: { ...r.config, udpLossFree: 'one-way' as const } };
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(oneWay))), []);
+  assert.match(tuneText(oneWay), /UDP loss-free: .* into the guest's discard service .* as the receiver counted it/);
+  assert.ok(resultProblems({ ...r, config: { ...r.config, udpLossFree: 'echo' } }).length > 0, 'only one-way is a value');
   assert.match(t, /knob that mattered most: mtu/);
   assert.match(t, /2\*\s+mtu\s+mtu=9000\s+3\.00G/);
   assert.match(t, /failed: guest <g1> failed/);

@@ -98,8 +98,8 @@ function builder(y: Argv): Argv<Args> {
     .option('parallel', n(`throughput: streams per direction (1..${MAX_PARALLEL_STREAMS}, default 1)`, intFlag('parallel', 1, MAX_PARALLEL_STREAMS)))
     .option('interval', n('throughput: report bytes, Mbps and TCP retransmits per interval (e.g. 1s, 100ms)', durationFlag('interval', 10, 3_600_000)))
     .option('omit', n('throughput (TCP, with --duration): leave out the first part of the run, e.g. 1s (slow start)', durationFlag('omit', 10, 3_600_000)))
-    .option('find-max-rate', { type: 'boolean', describe: 'stream: search the highest rate with loss under --loss-threshold' })
-    .option('loss-threshold', n('stream: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
+    .option('find-max-rate', { type: 'boolean', describe: 'stream, throughput --protocol udp (one way, the receiver counts): search the highest rate with loss under --loss-threshold' })
+    .option('loss-threshold', n('stream, throughput --find-max-rate: percent (default 0.1)', numFlag('loss-threshold', 0, 100, { unit: '%' })))
     .option('wait', { choices: ['block', 'spin', 'busy-poll'] as const, default: 'block' as const, requiresArg: true })
     .option('cpu', n('run the probe thread on this CPU, e.g. 1', cpuListFlag('cpu', { one: true })))
     .option('netns', { type: 'string', requiresArg: true, coerce: textFlag('netns'), describe: 'run the probe inside this network namespace' })
@@ -168,6 +168,7 @@ function probeOnce(a: Args, target: Target, common: Partial<CommonOptions>): Pro
         omitMs: a.omit,
         onInterval: liveIntervals(a),
         ...(a.rate !== undefined ? { rateMbps: a.rate } : {}),
+        ...(a['find-max-rate'] ? { findMaxRate: true, lossThresholdPercent: a['loss-threshold'] } : {}),
       });
     case 'rrul':
       return latencyUnderLoad({
@@ -241,8 +242,8 @@ const KIND_FLAGS: Partial<Record<keyof Args, Kind[]>> = {
   omit: ['throughput'],
   duration: ['throughput', 'stream', 'rrul'],
   rate: ['stream', 'throughput'],
-  'find-max-rate': ['stream'],
-  'loss-threshold': ['stream'],
+  'find-max-rate': ['stream', 'throughput'],
+  'loss-threshold': ['stream', 'throughput'],
 };
 
 function checkKindFlags(a: Args): void {
@@ -254,6 +255,12 @@ function checkKindFlags(a: Args): void {
   if (a.bytes !== undefined && a.duration !== undefined) throw new UsageError('give --bytes or --duration, not both');
   if (a.reverse && a.bidir) throw new UsageError('give --reverse or --bidir, not both');
   if (a.kind === 'throughput' && a.rate !== undefined && a.protocol !== 'udp') throw new UsageError('--rate applies to UDP throughput only');
+  if (a.kind === 'throughput' && a['find-max-rate'] && a.protocol !== 'udp') throw new UsageError('--find-max-rate applies to UDP throughput only (TCP goes as fast as the path allows)');
+  if (a['loss-threshold'] !== undefined && !a['find-max-rate']) throw new UsageError('--loss-threshold goes with --find-max-rate');
+  if (a.kind === 'throughput' && a['find-max-rate']) {
+    const not = [a.reverse && '--reverse', a.bidir && '--bidir', a.parallel !== undefined && a.parallel !== 1 && '--parallel', a.bytes !== undefined && '--bytes', a.interval !== undefined && '--interval'].filter(Boolean);
+    if (not.length) throw new UsageError(`--find-max-rate searches the rate of one stream we send, for --duration: not with ${not.join(', ')}`);
+  }
   if (a['source-port'] !== undefined && !a.bidir) throw new UsageError('--source-port goes with --bidir (with --reverse, --port is the source)');
   const udp = a.kind === 'stream' || a.protocol === 'udp';
   if (a.size !== undefined && udp && a.size > MAX_UDP_PAYLOAD) throw new UsageError(`--size: a UDP datagram carries at most ${MAX_UDP_PAYLOAD} bytes (got ${a.size})`);

@@ -1,7 +1,7 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
 import { setTimeout as delay } from 'node:timers/promises';
-import { responseTime, streaming, throughput, type Protocol } from '../probes.js';
+import { responseTime, throughput, type Protocol } from '../probes.js';
 import { latencyUnderLoad } from '../rrul.js';
 import { median, prng, runSummary, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
@@ -12,12 +12,11 @@ import type { Stage } from './stage.js';
 export interface Probes {
   responseTime: typeof responseTime;
   throughput: typeof throughput;
-  streaming: typeof streaming;
   /** The opt-in latency-under-load row (default the real one). */
   latencyUnderLoad?: typeof latencyUnderLoad;
 }
 
-export const REAL_PROBES: Probes = { responseTime, throughput, streaming };
+export const REAL_PROBES: Probes = { responseTime, throughput };
 
 export interface PaperRunOptions {
   experiments: Experiment[];
@@ -318,12 +317,14 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
     // One A/A control per experiment (its baseline condition) keeps the default run within 5 minutes.
     await measure(stage, o, { ...group, sides }, out, { rnd, clock, step: i });
     if (group.experiment === 1) {
-      // The UDP puzzle: the highest rate each side takes with loss under 0.1%.
+      // The UDP puzzle: the highest rate each side takes with loss under 0.1%, on the path of
+      // the unpaced UDP figure it is set beside: one way into the discard service, loss as the
+      // receiver counted it.
       for (const side of ['host', 'guest'] as const) {
         o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
         const t = stage.target(side);
-        const s = await (o.probes ?? REAL_PROBES).streaming({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.echoPort, size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
-        out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials });
+        const s = await (o.probes ?? REAL_PROBES).throughput({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.discardPort, protocol: 'udp', size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+        out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials, method: 'one-way' });
       }
       if (o.rrul) await rrulRows(stage, o, out);
     }

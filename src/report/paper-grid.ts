@@ -142,7 +142,8 @@ export function openQuestions(r: PaperResult): OpenQuestion[] {
     out.push({
       title: 'UDP vs TCP ("TCP faster but unstable, UDP slower but stable"):',
       points: q.udpVsTcp.map((u) => {
-        const free = finite(u.lossFreeRateMbps) ? `; highest rate with < 0.1% loss: ${mbps(u.lossFreeRateMbps)}` : '';
+        const oneWay = q.rateSearches.find((s) => s.side === u.side)?.method === 'one-way';
+        const free = finite(u.lossFreeRateMbps) ? `; highest rate with < 0.1% loss${oneWay ? ' (one way, as the receiver counted)' : ' (through the echo)'}: ${mbps(u.lossFreeRateMbps)}` : '';
         return `${u.side}: TCP ${mbps(u.tcpMbps)}; UDP sent unpaced at ${mbps(u.udpSentMbps)}, ${sig3(u.udpLossPercent)}% lost, ${mbps(u.udpReceivedMbps)} arrived${free}`;
       }),
       note: 'An unpaced UDP sender outruns the receiver and what arrives is capped by loss, not by the link: the "stable" UDP figure is the receiver\'s ceiling. Compare the loss-free rate.',

@@ -55,7 +55,10 @@ export function throughputReport(runs: ThroughputResult[]): string {
     ...(c.protocol === 'udp' ? [r.reordered === null || r.reordered === undefined ? '-' : `${r.reordered}`] : []),
   ]);
   const udpCols = c.protocol === 'udp' ? ['reordered'] : [];
-  const lines = [head, clockLine(f), table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed', ...udpCols], rows)];
+  const lines = [head, clockLine(f)];
+  for (const [i, r] of runs.entries()) if (r.search) lines.push(...searchLines(i, r.search, 'one way, loss as the receiver counted it'));
+  if (runs.some((r) => r.search)) lines.push('the best passing trial of each run:');
+  lines.push(table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed', ...udpCols], rows));
   for (const [i, r] of runs.entries()) {
     const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
     if (dirs.length > 1 || dirs.some(([, d]) => d.streams.length > 1)) {
@@ -88,6 +91,16 @@ export function throughputReport(runs: ThroughputResult[]): string {
   return lines.join('\n');
 }
 
+/** A rate search's trials and its outcome. */
+function searchLines(i: number, s: NonNullable<StreamingResult['search']>, how?: string): string[] {
+  return [
+    `run ${i + 1}: search for the highest rate with loss ≤ ${s.lossThresholdPercent}%${how ? ` (${how})` : ''}`,
+    table(['trial', 'target Mbps', 'sent Mbps', 'received Mbps', 'loss', 'pass'],
+      s.trials.map((t, j) => [`${j + 1}`, t.targetRateMbps ? mbps(t.targetRateMbps) : 'unpaced', mbps(t.sentMbps), mbps(t.receivedMbps), pct(t.lossPercent), t.pass ? 'yes' : 'no'])),
+    `highest rate under the threshold: ${mbps(s.maxRateMbps)} Mbps`,
+  ];
+}
+
 export function streamReport(runs: StreamingResult[]): string {
   const f = runs[0];
   const c = f.config;
@@ -95,12 +108,7 @@ export function streamReport(runs: StreamingResult[]): string {
   const head = `streaming: UDP ${c.size} B through echo at ${c.peer}${c.netns ? ` (netns ${c.netns})` : ''}, ${rate}, ${c.durationS} s, wait ${c.wait}`;
   const lines = [head, clockLine(f)];
   for (const [i, r] of runs.entries()) {
-    if (r.search) {
-      lines.push(`run ${i + 1}: search for the highest rate with loss ≤ ${r.search.lossThresholdPercent}%`);
-      lines.push(table(['trial', 'target Mbps', 'sent Mbps', 'received Mbps', 'loss', 'pass'],
-        r.search.trials.map((t, j) => [`${j + 1}`, t.targetRateMbps ? mbps(t.targetRateMbps) : 'unpaced', mbps(t.sentMbps), mbps(t.receivedMbps), pct(t.lossPercent), t.pass ? 'yes' : 'no'])));
-      lines.push(`highest rate under the threshold: ${mbps(r.search.maxRateMbps)} Mbps`);
-    }
+    if (r.search) lines.push(...searchLines(i, r.search));
   }
   const t = timeCols(['jitter', 'rtt p50', 'rtt p99'], runs.map((r) => [r.jitterNs, r.latency.p50Ns, r.latency.p99Ns]));
   const rows = runs.map((r, i) => [

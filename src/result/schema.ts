@@ -140,6 +140,17 @@ export const ThroughputDirectionSchema = Obj({
   streams: Type.Array(ThroughputStreamSchema),
 });
 
+export const StreamTrialSchema = Obj({
+  targetRateMbps: Num(),
+  sentMbps: Num(),
+  receivedMbps: Num(),
+  lossPercent: Num(),
+  pass: Bool(),
+});
+
+/** RFC 2544's search for the highest rate whose loss stays under the threshold. */
+export const RateSearchResultSchema = Obj({ lossThresholdPercent: Num(), maxRateMbps: Num('what the best passing trial delivered; 0 when none passed'), trials: Type.Array(StreamTrialSchema) });
+
 export const ThroughputResultSchema = Obj({
   ...envelope('throughput'),
   config: Obj({
@@ -172,14 +183,7 @@ export const ThroughputResultSchema = Obj({
   sent: Nullable(ThroughputDirectionSchema),
   received: Nullable(ThroughputDirectionSchema),
   intervals: Opt(Type.Array(ThroughputIntervalSchema)),
-});
-
-export const StreamTrialSchema = Obj({
-  targetRateMbps: Num(),
-  sentMbps: Num(),
-  receivedMbps: Num(),
-  lossPercent: Num(),
-  pass: Bool(),
+  search: Opt(RateSearchResultSchema),
 });
 
 export const StreamingResultSchema = Obj({
@@ -197,7 +201,7 @@ export const StreamingResultSchema = Obj({
   receivedMbps: Num(),
   lossPercent: Num(),
   latency: LatencySchema,
-  search: Opt(Obj({ lossThresholdPercent: Num(), maxRateMbps: Num(), trials: Type.Array(StreamTrialSchema) })),
+  search: Opt(RateSearchResultSchema),
 });
 
 export const ConnectionRateResultSchema = Obj({
@@ -396,6 +400,7 @@ export const RateSearchSchema = Obj({
   lossThresholdPercent: Num(),
   maxRateMbps: Num(),
   trials: Type.Array(StreamTrialSchema),
+  method: Opt(Type.Literal('one-way', { description: 'one way into the discard service, loss as the receiver counted it (absent: through the echo service, as earlier versions measured)' })),
 });
 
 export const OpenQuestionsSchema = Obj({
@@ -591,7 +596,7 @@ const TuneFiguresSchema = Obj({
   tcpP99Ns: Num(),
   udpP50Ns: Num(),
   udpP99Ns: Num(),
-  udpLossFreeMbps: Num('highest UDP rate with loss under 0.1% (RFC 2544 search)'),
+  udpLossFreeMbps: Num('highest UDP rate with loss under 0.1% (RFC 2544 search; config.udpLossFree says how)'),
   guestCpu: Opt(Num('guest CPU during the throughput tests, in CPUs')),
 });
 
@@ -599,7 +604,8 @@ const HostFiguresSchema = Obj({ forwardMbps: Num(), reverseMbps: Num(), tcpP50Ns
 
 export const TuneResultSchema = Obj({
   ...envelope('tune'),
-  config: Obj({ quick: Bool(), transports: Type.Array(Lit('tap', 'raw', 'hybrid', 'tuntap')), reference: Str(), loadAverage: Type.Array(Num()), cpus: Int() }),
+  config: Obj({ quick: Bool(), transports: Type.Array(Lit('tap', 'raw', 'hybrid', 'tuntap')), reference: Str(), loadAverage: Type.Array(Num()), cpus: Int(),
+    udpLossFree: Opt(Type.Literal('one-way', { description: 'how udpLossFreeMbps was measured: one way into the discard service, loss as it counted (absent: through the echo service, as earlier versions did)' })) }),
   clock: ClockSchema,
   rows: Type.Array(Obj({
     knob: Str('the knob changed from the best so far; baseline, again (the best so far measured again) or confirm'),
