@@ -148,7 +148,7 @@ async function latency(protocol: 'tcp' | 'udp', wait: 'block' | 'spin', size: nu
   }
 }
 
-// TCP rows run each tool with its own default write size (umlperf 1 MiB, iperf3 128 KiB),
+// TCP rows run each tool with its own default write size (umlperf 256 KiB, iperf3 128 KiB),
 // as a user would; 'tcp 128k' gives both 128 KiB writes, to show what the write size is worth.
 type Bulk = 'tcp' | 'tcp 128k' | 'parallel 4' | 'reverse' | 'udp';
 

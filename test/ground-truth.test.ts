@@ -124,6 +124,24 @@ test('one-way UDP search: a receiver that reports no count (a blackhole, a stand
     assert.match(e.message, /did not report its count/);
   }));
 
+test('one-way UDP search: cancelled mid-search, it rejects with the trials done so far as partial', () =>
+  withPeer(() => honestCounter({ pps: 500 }), async (p) => {
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), 1000);
+    const e = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal: ac.signal }).then(() => null, (x) => x);
+    clearTimeout(t);
+    assert.ok(e, 'the search was cancelled');
+    assert.is(e.name, 'AbortError');
+    const s = e.partial?.search;
+    assert.ok(s && s.trials.length >= 1 && s.trials.length < 7, `partial trials: ${JSON.stringify(s?.trials)}`);
+    assert.is(s.trials[0].targetRateMbps, 8);
+    assert.is(s.trials[0].pass, false);
+    // What it hands back is a trial's own result: the best passing one, else the first.
+    const passed = s.trials.filter((x: { pass: boolean }) => x.pass);
+    assert.is(e.partial.config.rateMbps, passed.length ? passed.at(-1).targetRateMbps : 8);
+    assert.is(s.maxRateMbps, passed.length ? e.partial.Mbps : 0);
+  }));
+
 test('one-way UDP search: what it cannot do is a usage error, before anything is sent', async () => {
   for (const [o, re] of [
     [{ findMaxRate: true }, /findMaxRate is UDP only/],

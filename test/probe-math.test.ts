@@ -47,7 +47,10 @@ test('TCP throughput: bytes the endpoint discarded, Mbit/s = bytes × 8 / µs', 
   assert.ok(close(r.Mbps, (r.bytes * 8) / (r.durationNs / 1e3)), `${r.Mbps} Mbps`);
   assert.ok(close(r.sentMbps, (r.bytesSent * 8) / (r.sendDurationNs / 1e3)));
   assert.equal([r.lost, r.lossPercent, r.datagramsSent, r.datagramsReceived], [null, null, null, null]);
-  assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 1048576, 3_000_000, null, ep.discardPort]);
+  // Default sizes: 256 KiB per write, and 1 MiB per read when we only receive.
+  assert.equal([r.kind, r.config.protocol, r.config.size, r.config.bytes, r.config.durationS, r.config.port], ['throughput', 'tcp', 262144, 3_000_000, null, ep.discardPort]);
+  const rev = await throughput({ host: '127.0.0.1', port: ep.chargenPort, reverse: true, durationS: 0.05 });
+  assert.equal([rev.config.direction, rev.config.size], ['receive', 1048576]);
 });
 
 test('UDP throughput: what the receiver counted, and loss from datagram counts', async () => {
