@@ -43,6 +43,13 @@ test('probe --json gives the documented result fields', () => {
   const s = jsonResult(runCli(['probe', 'stream', '--rate', '10', '--duration', '0.2s', '--json']).stdout, 'probe').runs[0];
   for (const k of ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'jitterNs']) assert.type(s[k], 'number', k);
   assert.ok(s.clock);
+
+  // One-way rate search: the best trial's figures, with the search beside them (schema-checked).
+  const f = jsonResult(runCli(['probe', 'throughput', '--protocol', 'udp', '--find-max-rate', '--rate', '50', '--duration', '0.1s', '--json']).stdout, 'probe').runs[0];
+  assert.is(f.search.lossThresholdPercent, 0.1);
+  assert.is(f.search.trials[0].targetRateMbps, 50);
+  assert.ok(f.search.trials.length >= 1);
+  assert.is(f.search.maxRateMbps, f.search.trials.some((x: { pass: boolean }) => x.pass) ? f.Mbps : 0);
 });
 
 test('--runs gives every run and a summary of those runs; Mbit/s is bytes × 8 over the time in µs', () => {

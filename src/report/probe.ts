@@ -57,7 +57,7 @@ export function throughputReport(runs: ThroughputResult[]): string {
   const udpCols = c.protocol === 'udp' ? ['reordered'] : [];
   const lines = [head, clockLine(f)];
   for (const [i, r] of runs.entries()) if (r.search) lines.push(...searchLines(i, r.search, 'one way, loss as the receiver counted it'));
-  if (runs.some((r) => r.search)) lines.push('the best passing trial of each run:');
+  if (runs.some((r) => r.search)) lines.push('each run\'s best passing trial (its first when none passed):');
   lines.push(table(['', 'Mbps', 'sent Mbps', 'bytes', 'seconds', 'loss', 'receiver confirmed', ...udpCols], rows));
   for (const [i, r] of runs.entries()) {
     const dirs = [r.sent && (['sent', r.sent] as const), r.received && (['received', r.received] as const)].filter((x) => !!x);
