@@ -81,35 +81,32 @@ test('udp throughput: the receiver’s own count is what is reported, losses inc
     assert.ok(Math.abs(r.Mbps - expected) < 1e-9 * Math.max(expected, 1), `${r.Mbps} vs ${expected}`);
   }));
 
+/** A search from an 8 Mbit/s ceiling (2% loss allowed) against a 2 Mbit/s limit: it bisected and landed near it. */
+function searchedNear2Mbps(s: { maxRateMbps: number; trials: { targetRateMbps: number; lossPercent: number; pass: boolean }[] }): void {
+  assert.ok(s.trials.length >= 4, `${s.trials.length} trials: the bisection ran`);
+  assert.is(s.trials[0].targetRateMbps, 8);
+  assert.is(s.trials[0].pass, false, 'the ceiling (8 Mbit/s) is over the limit');
+  for (const t of s.trials) assert.is(t.pass, t.lossPercent <= 2);
+  // Every trial well above the limit failed, every one well below passed.
+  for (const t of s.trials) {
+    if (t.targetRateMbps > 2.6) assert.is(t.pass, false, `${t.targetRateMbps} Mbit/s passed`);
+    if (t.targetRateMbps < 1.4) assert.is(t.pass, true, `${t.targetRateMbps} Mbit/s failed`);
+  }
+  assert.ok(s.maxRateMbps >= 1.4 && s.maxRateMbps <= 2.6, `found ${s.maxRateMbps} Mbit/s for a 2 Mbit/s limit`);
+}
+
 test('streaming search: against an echo limited to 500 datagrams/s (2 Mbit/s at 500 B), the search bisects and lands near it', () =>
   withPeer(() => rateLimitedEcho(500), async (p) => {
     // 0.6 s trials: the peer's 100 ms burst adds at most 1/6 to what a trial can pass.
     const r = await streaming({ host, port: p.port, size: 500, rateMbps: 8, durationS: 0.6, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7 });
-    const s = r.search!;
-    assert.ok(s.trials.length >= 4, `${s.trials.length} trials: the bisection ran`);
-    assert.is(s.trials[0].pass, false, 'the ceiling (8 Mbit/s) is over the limit');
-    for (const t of s.trials) assert.is(t.pass, t.lossPercent <= 2);
-    // Every trial well above the limit failed, every one well below passed.
-    for (const t of s.trials) {
-      if (t.targetRateMbps > 2.6) assert.is(t.pass, false, `${t.targetRateMbps} Mbit/s passed`);
-      if (t.targetRateMbps < 1.4) assert.is(t.pass, true, `${t.targetRateMbps} Mbit/s failed`);
-    }
-    assert.ok(s.maxRateMbps >= 1.4 && s.maxRateMbps <= 2.6, `found ${s.maxRateMbps} Mbit/s for a 2 Mbit/s limit`);
+    searchedNear2Mbps(r.search!);
   }));
 
 test('one-way UDP search: against a receiver taking 500 datagrams/s (2 Mbit/s at 500 B), the search bisects on its count and lands near it', () =>
   withPeer(() => honestCounter({ pps: 500 }), async (p) => {
     const r = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.6, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7 });
     const s = r.search!;
-    assert.ok(s.trials.length >= 4, `${s.trials.length} trials: the bisection ran`);
-    assert.is(s.trials[0].targetRateMbps, 8);
-    assert.is(s.trials[0].pass, false, 'the ceiling (8 Mbit/s) is over the limit');
-    for (const t of s.trials) assert.is(t.pass, t.lossPercent <= 2);
-    for (const t of s.trials) {
-      if (t.targetRateMbps > 2.6) assert.is(t.pass, false, `${t.targetRateMbps} Mbit/s passed`);
-      if (t.targetRateMbps < 1.4) assert.is(t.pass, true, `${t.targetRateMbps} Mbit/s failed`);
-    }
-    assert.ok(s.maxRateMbps >= 1.4 && s.maxRateMbps <= 2.6, `found ${s.maxRateMbps} Mbit/s for a 2 Mbit/s limit`);
+    searchedNear2Mbps(s);
     // The result is the best passing trial's: its rate is the one the search reports.
     assert.ok(r.receiverConfirmed);
     assert.is(r.Mbps, s.maxRateMbps);
