@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  BUILTIN_NET, formatNet, guestKernelArgs, guestNetScript, hostOffloadArgs, netUnsupported, parseNetLine, readNetPresets, resolveNet,
+  BUILTIN_NET, formatNet, guestKernelArgs, guestNetScript, hostOffloadArgs, netUnsupported, parseNetLine, readNetPresets, resolveNet, rpsMask,
   saveNetPreset, umlNetArg, validatePresets,
 } from '../src/lab/net-config.js';
 import { guestArgs, guestRecord, type GuestSpec } from '../src/lab/guest.js';
@@ -202,3 +202,21 @@ test('CLI: a bad --net is a one-line usage error with exit status 2, before anyt
 });
 
 test.run();
+
+test('rps: parsed, formatted, and its mask is the CPUs the guests are not pinned to', () => {
+  const c = parseNetLine('rps=1,cpus=1');
+  assert.is(c.rps, true);
+  assert.is(formatNet(c), 'cpus=1,rps=1');
+  assert.is(rpsMask(c, 2), '1');
+  assert.is(rpsMask({ ...parseNetLine('rps=1'), cpus: '0,2' }, 4), 'a');
+  assert.is(rpsMask(parseNetLine('rps=1,cpus=2-3'), 4), '3');
+  // Unpinned, or pinned to every CPU: all of them; one CPU or rps off: left alone.
+  assert.is(rpsMask(parseNetLine('rps=1'), 4), 'f');
+  assert.is(rpsMask(parseNetLine('rps=1,cpus=0-1'), 2), '3');
+  assert.is(rpsMask(parseNetLine('rps=1'), 1), undefined);
+  assert.is(rpsMask(BUILTIN_NET, 4), undefined);
+  // A configuration saved before the key (no rps) formats as the built-in one.
+  const { rps: _r, ...old } = BUILTIN_NET;
+  assert.is(formatNet(old as never), '');
+  assert.throws(() => parseNetLine('rps=2'), /rps=.*0 or 1/);
+});

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 
 import { responseTime, throughput } from '../src/probes.js';
 import { labGuestExec, labStatus, labUp } from '../src/lab/lab.js';
@@ -17,7 +18,7 @@ import { runCli } from './helpers.js';
 import { resultProblems } from '../src/result/envelope.js';
 
 const LAB = `tu${(process.pid % 100000).toString(36)}n`.slice(0, 10);
-const NET = 'depth=128,mtu=9000,qdisc=noqueue,txqlen=2000,sockbuf=4MiB';
+const NET = 'depth=128,mtu=9000,qdisc=noqueue,txqlen=2000,sockbuf=4MiB,rps=1';
 
 test.after(async () => {
   await teardownLab(LAB, { graceful: false });
@@ -33,6 +34,10 @@ test('lab up --net: host side, guest side, state and status all carry the config
   assert.is(s.net?.config.sockbuf, 4 << 20);
   assert.equal(labStatus(LAB).net?.config, s.net?.config);
   for (const [ns, dev] of [[s.host.netns, `${LAB}g1`], [s.host.netns, 'br0'], [s.host.netns, 'veth0'], [s.client.netns, 'veth0']]) assert.is(linkMtu(ns, dev), 9000, `${ns} ${dev}`);
+  // rps=1, guests unpinned: the TAP's received packets may go to every CPU (one CPU: left alone).
+  const rps = execFileSync('ip', ['netns', 'exec', s.host.netns, 'cat', `/sys/class/net/${LAB}g1/queues/rx-0/rps_cpus`], { encoding: 'utf8' }).replace(/[,\s]/g, '');
+  const cpus = Math.min(os.availableParallelism(), 64);
+  assert.is(BigInt(`0x${rps}`), cpus >= 2 ? (1n << BigInt(cpus)) - 1n : 0n, `rps_cpus ${rps}`);
   const r = await labGuestExec(LAB, 'g1', ['sh', '-c', 'ip link show vec0; cat /proc/sys/net/core/rmem_max /proc/sys/net/ipv4/tcp_wmem; cat /proc/cmdline']);
   const out = r.stdout.toString();
   assert.is(r.status, 0, r.stderr.toString());

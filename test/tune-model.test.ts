@@ -25,6 +25,8 @@ test('the plan: quick has fewer knobs; transport after the vector knobs; CPU pla
   assert.ok(q.indexOf('transport') > q.indexOf('mtu'));
   assert.ok(q.includes('cpus'));
   assert.not.ok(tunePlan({ quick: true, cpuCount: 1 }).some((s) => s.knob === 'cpus'));
+  assert.ok(tunePlan({ quick: true, cpuCount: 2 }).some((s) => s.knob === 'rps'), 'rps with two CPUs or more');
+  assert.not.ok(tunePlan({ quick: true, cpuCount: 1 }).some((s) => s.knob === 'rps'));
   assert.not.ok(tunePlan({ cpuCount: 2, ethtool: false }).some((s) => s.knob === 'hostOffload'));
   assert.ok(f.includes('hostOffload'));
   assert.not.ok(tunePlan({ transports: ['tap'] }).some((s) => s.knob === 'transport'));

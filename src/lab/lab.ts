@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { abortError, UmlperfError, UsageError } from '../errors.js';
@@ -28,7 +29,7 @@ import {
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
-import { guestNetScript, haveEthtool, hostOffloadArgs, netUnsupported, resolveNet, type NetConfig, type ResolvedNet } from './net-config.js';
+import { guestNetScript, haveEthtool, hostOffloadArgs, netUnsupported, resolveNet, rpsMask, type NetConfig, type ResolvedNet } from './net-config.js';
 import { ip, run } from './run.js';
 import { teardownLab } from './teardown.js';
 
@@ -399,6 +400,9 @@ async function prepareGuest(rec: StateRecorder, base: Omit<GuestSpec, 'extraArgs
   if (net && net.mtu !== 1500) await ip(['-n', hns, 'link', 'set', g.tap, 'mtu', String(net.mtu)]);
   const offload = net && hostOffloadArgs(net, g.tap);
   if (offload) await run('ip', ['netns', 'exec', hns, 'ethtool', ...offload]);
+  // The TAP's name is the lab's (validated) and the mask is hex: nothing in the line is input.
+  const rps = net && rpsMask(net, os.availableParallelism());
+  if (rps) await run('ip', ['netns', 'exec', hns, 'sh', '-c', `echo ${rps} > /sys/class/net/${g.tap}/queues/rx-0/rps_cpus`]);
   native().linkSetUp({ name: g.tap, netns: hns });
   await neighPermanent(cns, VETH, g.address, g.mac);
   await neighPermanent(hns, BRIDGE, g.address, g.mac);

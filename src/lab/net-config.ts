@@ -40,11 +40,17 @@ export interface NetConfig {
   sockbuf: number;
   /** CPUs (taskset list) for guests, host endpoint and host-side servers; 'any': unpinned. */
   cpus: string;
+  /**
+   * Host side: the TAP's received packets (what a guest sends) are processed on the CPUs the
+   * guests are not pinned to (receive packet steering), not in the guest's own write to its TAP,
+   * on its own CPU. Results saved before this key have none (off).
+   */
+  rps: boolean;
 }
 
 /** Today's lab, and what every key is when a line does not name it. */
 export const BUILTIN_NET: Readonly<NetConfig> = Object.freeze({
-  transport: 'tap', gro: true, vec: true, depth: 0, mtu: 1500, hostOffload: 'default', qdisc: 'default', txqlen: 0, sockbuf: 0, cpus: 'any',
+  transport: 'tap', gro: true, vec: true, depth: 0, mtu: 1500, hostOffload: 'default', qdisc: 'default', txqlen: 0, sockbuf: 0, cpus: 'any', rps: false,
 });
 
 export const NET_KEYS = Object.keys(BUILTIN_NET) as (keyof NetConfig)[];
@@ -101,6 +107,7 @@ function setKey(c: NetConfig, key: string, v: string): void {
     case 'qdisc': c.qdisc = oneOf(key, v, NET_QDISCS); return;
     case 'txqlen': c.txqlen = intValue(key, v, 16, 100_000, true); return;
     case 'sockbuf': c.sockbuf = netSizeBytes(key, v); return;
+    case 'rps': c.rps = boolValue(key, v); return;
     case 'cpus':
       if (v !== 'any' && !/^[0-9]{1,4}([-,][0-9]{1,4}){0,15}$/.test(v)) throw bad(`cpus=${JSON.stringify(v)}: any, or a CPU list such as 0 or 0-1`);
       c.cpus = v;
@@ -144,7 +151,7 @@ export function parseNetLine(line: string, base: Readonly<NetConfig> = BUILTIN_N
 export function formatNet(c: NetConfig): string {
   const out: string[] = [];
   for (const k of NET_KEYS) {
-    if (c[k] === BUILTIN_NET[k]) continue;
+    if ((c[k] ?? BUILTIN_NET[k]) === BUILTIN_NET[k]) continue;
     const v = c[k];
     out.push(`${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : k === 'sockbuf' ? sizeText(v as number) : v}`);
   }
@@ -356,6 +363,26 @@ export function hostOffloadArgs(c: NetConfig, tap: string): string[] | undefined
   if (c.hostOffload === 'default') return undefined;
   const v = c.hostOffload;
   return ['-K', tap, 'tso', v, 'gso', v, 'gro', v, 'tx', v, 'rx', v];
+}
+
+/**
+ * With rps: the TAP's rps_cpus mask (hex) — the CPUs of this machine the guests are not pinned
+ * to, or all of them when the guests are unpinned or pinned to every CPU; undefined when rps is
+ * off or there is only one CPU.
+ */
+export function rpsMask(c: NetConfig, cpuCount: number): string | undefined {
+  if (!c.rps || cpuCount < 2) return undefined;
+  const n = Math.min(cpuCount, 64);
+  const guest = new Set<number>();
+  if (c.cpus !== 'any')
+    for (const part of c.cpus.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      for (let i = a; i <= (b ?? a); i++) guest.add(i);
+    }
+  let mask = 0n;
+  for (let i = 0; i < n; i++) if (!guest.has(i)) mask |= 1n << BigInt(i);
+  if (mask === 0n) mask = (1n << BigInt(n)) - 1n;
+  return mask.toString(16);
 }
 
 /** Why a configuration cannot run here (the guest runs unprivileged; tools the host lacks). */

@@ -581,6 +581,7 @@ export const NetConfigSchema = Obj({
   txqlen: Int('guest transmit queue, packets (0: the driver\'s)'),
   sockbuf: Int('guest socket buffers, bytes (0: the kernel\'s)'),
   cpus: Str('CPU list of the lab\'s processes, or any'),
+  rps: Opt(Bool('host side: the TAP\'s received packets processed on the CPUs the guests are not pinned to (absent: off)')),
 }, 'a lab\'s network configuration');
 
 export const ResolvedNetSchema = Obj({

@@ -71,7 +71,11 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
   }
   // After the vector driver's own knobs: the best tap configuration against the legacy driver.
   if (transports.length > 1) steps.push({ knob: 'transport', values: transports });
-  if ((o.cpuCount ?? 1) >= 2) steps.push({ knob: 'cpus', values: ['any', '1'] });
+  if ((o.cpuCount ?? 1) >= 2) {
+    steps.push({ knob: 'cpus', values: ['any', '1'] });
+    // After placement: steering the TAP's packets away from the guest's CPU.
+    steps.push({ knob: 'rps', values: [false, true] });
+  }
   return steps;
 }
 
