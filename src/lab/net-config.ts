@@ -366,9 +366,10 @@ export function hostOffloadArgs(c: NetConfig, tap: string): string[] | undefined
 }
 
 /**
- * With rps: the TAP's rps_cpus mask (hex) — the CPUs of this machine the guests are not pinned
- * to, or all of them when the guests are unpinned or pinned to every CPU; undefined when rps is
- * off or there is only one CPU.
+ * With rps: the TAP's rps_cpus mask — the CPUs of this machine the guests are not pinned to, or
+ * all of them when the guests are unpinned or pinned to every CPU (at most the first 64);
+ * undefined when rps is off or there is only one CPU. Hex in 32-bit words separated by commas,
+ * as the kernel reads a CPU mask.
  */
 export function rpsMask(c: NetConfig, cpuCount: number): string | undefined {
   if (!c.rps || cpuCount < 2) return undefined;
@@ -382,7 +383,9 @@ export function rpsMask(c: NetConfig, cpuCount: number): string | undefined {
   let mask = 0n;
   for (let i = 0; i < n; i++) if (!guest.has(i)) mask |= 1n << BigInt(i);
   if (mask === 0n) mask = (1n << BigInt(n)) - 1n;
-  return mask.toString(16);
+  const words: string[] = [];
+  for (; mask > 0n; mask >>= 32n) words.unshift((mask & 0xffffffffn).toString(16));
+  return words.map((w, i) => (i ? w.padStart(8, '0') : w)).join(',');
 }
 
 /** Why a configuration cannot run here (the guest runs unprivileged; tools the host lacks). */
