@@ -63,8 +63,8 @@ export const MIN_UDP_REQUEST = 8;
 /** A counted UDP datagram carries a 24-byte header (magic, kind, session, sequence number). */
 const WIRE_HEADER = 24;
 /**
- * TCP bytes per write and per read by default. 256 KiB writes: on a machine with 1 MiB of L2 per
- * core, 1 MiB writes ran at half their rate (loopback); reads of 1 MiB did ~10% better.
+ * TCP bytes per write and per read by default. 256 KiB writes: where L2 is 512 KiB per core,
+ * 1 MiB writes ran at half their rate (loopback); reads of 1 MiB did ~10% better.
  */
 const TCP_WRITE_DEFAULT = 256 * 1024;
 const TCP_READ_DEFAULT = 1024 * 1024;

@@ -90,9 +90,9 @@ class Intervals {
 };
 
 // Bytes per TCP write and read when the caller gives none. On a fast path the sender's CPU is
-// what limits. Writes of 256 KiB: fewer system calls per byte than iperf3's 128 KiB, and on a
-// machine with 1 MiB of L2 per core, 1 MiB writes ran at half the rate of 256 KiB ones
-// (loopback, interleaved rounds). Reads of 1 MiB: ~10% more than 256 KiB from a fast source.
+// what limits. Writes of 256 KiB: fewer system calls per byte than iperf3's 128 KiB, and where
+// L2 is 512 KiB per core, 1 MiB writes ran at half the rate of 256 KiB ones (loopback,
+// interleaved rounds). Reads of 1 MiB: ~10% more than 256 KiB from a fast source.
 constexpr size_t kTcpWriteChunk = 256 * 1024;
 constexpr size_t kTcpReadChunk = 1024 * 1024;
 
