@@ -206,7 +206,13 @@ test('rps: parsed, formatted, and its mask is the CPUs the guests are not pinned
   assert.is(c.rps, true);
   assert.is(formatNet(c), 'cpus=1,rps=1');
   assert.is(rpsMask(c, 2), '1');
-  assert.is(rpsMask({ ...parseNetLine('rps=1'), cpus: '0,2' }, 4), 'a');
+  assert.is(rpsMask(parseNetLine('rps=1,cpus=0,2'), 4), 'a');
+  // A CPU list's own commas: the list goes on until the next key.
+  const list = parseNetLine('cpus=0,2-3,rps=1');
+  assert.equal([list.cpus, list.rps], ['0,2-3', true]);
+  assert.equal(parseNetLine(formatNet(list)), list);
+  assert.throws(() => parseNetLine('cpus=0,x'), /"x" is not key=value/);
+  assert.throws(() => parseNetLine('rps=1,2'), /"2" is not key=value/);
   assert.is(rpsMask(parseNetLine('rps=1,cpus=2-3'), 4), '3');
   // Unpinned, or pinned to every CPU: all of them; one CPU or rps off: left alone.
   assert.is(rpsMask(parseNetLine('rps=1'), 4), 'f');

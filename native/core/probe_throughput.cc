@@ -96,7 +96,7 @@ class Intervals {
 constexpr size_t kTcpWriteChunk = 256 * 1024;
 constexpr size_t kTcpReadChunk = 1024 * 1024;
 
-// payload: tcpChunk(o) bytes, shared read-only by every stream of the run.
+// payload: the write size's bytes (o.size or kTcpWriteChunk), shared read-only by every stream of the run.
 void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id,
          const char* payload) {
   const bool lead = id == 0;

@@ -135,7 +135,13 @@ export function parseNetLine(line: string, base: Readonly<NetConfig> = BUILTIN_N
   if (typeof line !== 'string' || line.length > 1024) throw bad('a preset name or key=value,… of at most 1024 characters');
   const c: NetConfig = { ...base };
   const seen = new Set<string>();
-  for (const item of line.split(',')) {
+  // A CPU list has commas of its own: `cpus=0,2,rps=1` is cpus=0,2 and rps=1.
+  const items: string[] = [];
+  for (const part of line.split(',')) {
+    if (items.length && items[items.length - 1].startsWith('cpus=') && /^[0-9]{1,4}(-[0-9]{1,4})?$/.test(part)) items[items.length - 1] += `,${part}`;
+    else items.push(part);
+  }
+  for (const item of items) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw bad(`${JSON.stringify(item)} is not key=value`);
     const key = item.slice(0, eq), v = item.slice(eq + 1);
