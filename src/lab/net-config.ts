@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { parseCpuList } from '../cpus.js';
 import { UmlperfError, UsageError } from '../errors.js';
 import { DATA_ROOT } from './names.js';
 
@@ -380,12 +381,7 @@ export function hostOffloadArgs(c: NetConfig, tap: string): string[] | undefined
 export function rpsMask(c: NetConfig, cpuCount: number): string | undefined {
   if (!c.rps || cpuCount < 2) return undefined;
   const n = Math.min(cpuCount, 64);
-  const guest = new Set<number>();
-  if (c.cpus !== 'any')
-    for (const part of c.cpus.split(',')) {
-      const [a, b] = part.split('-').map(Number);
-      for (let i = a; i <= (b ?? a); i++) guest.add(i);
-    }
+  const guest = new Set(c.cpus === 'any' ? [] : (parseCpuList(c.cpus) ?? []));
   let mask = 0n;
   for (let i = 0; i < n; i++) if (!guest.has(i)) mask |= 1n << BigInt(i);
   if (mask === 0n) mask = (1n << BigInt(n)) - 1n;
