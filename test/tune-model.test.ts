@@ -57,14 +57,41 @@ test('the score: 1 against itself, up with throughput, down with latency, bounde
   assert.ok(Number.isFinite(tuneScore(fig({ udpLossFreeMbps: 0 }), fig({ udpLossFreeMbps: 0 }))));
 });
 
+test('the score: a p99 beyond twice the reference divides it by the excess, at most 4× per protocol', () => {
+  const ref = fig();
+  const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
+  // Within twice the reference: no effect (a p99 varies ~1.4× between runs of one configuration).
+  near(tuneScore(fig({ udpP99Ns: 290_000, tcpP99Ns: 390_000 }), ref), 1);
+  // Three times: 2/3; forty times (rps=1's UDP tail): the floor of 1/4.
+  near(tuneScore(fig({ udpP99Ns: 450_000 }), ref), 2 / 3);
+  near(tuneScore(fig({ udpP99Ns: 6_000_000 }), ref), 0.25);
+  // Both protocols' tails count.
+  near(tuneScore(fig({ udpP99Ns: 6_000_000, tcpP99Ns: 8_000_000 }), ref), 1 / 16);
+  // Throughput 1.3× both ways does not buy a UDP tail 40× the reference's.
+  assert.ok(tuneScore(fig({ forwardMbps: 1300, reverseMbps: 1300, udpP99Ns: 6_000_000 }), ref) < 1);
+  // A better tail earns nothing: only throughput and p50 raise a score.
+  near(tuneScore(fig({ udpP99Ns: 10_000, tcpP99Ns: 10_000 }), ref), 1);
+});
+
+test('the Pareto front counts the worse of TCP and UDP p99', () => {
+  const rows = [
+    row('a', fig({ forwardMbps: 1000, reverseMbps: 1000, tcpP99Ns: 100, udpP99Ns: 100 })),
+    // More throughput and a better TCP p99, but a UDP tail far worse than a's: both stay.
+    row('b', fig({ forwardMbps: 1300, reverseMbps: 1300, tcpP99Ns: 90, udpP99Ns: 9000 })),
+    // Beaten by a: its UDP p99 is worse, though its TCP p99 is better than a's.
+    row('c', fig({ forwardMbps: 900, reverseMbps: 900, tcpP99Ns: 50, udpP99Ns: 200 })),
+  ];
+  assert.equal(paretoFront(rows), [0, 1]);
+});
+
 const row = (knob: string, f: TuneFigures, score?: number): TuneRow => ({ knob, line: knob, config: BUILTIN_NET, figures: f, score });
 
-test('the Pareto front: rows no other beats on both throughput and TCP p99', () => {
+test('the Pareto front: rows no other beats on both throughput and p99', () => {
   const rows = [
-    row('a', fig({ forwardMbps: 1000, reverseMbps: 1000, tcpP99Ns: 100 })),
-    row('b', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 200 })),
-    row('c', fig({ forwardMbps: 900, reverseMbps: 900, tcpP99Ns: 300 })),  // beaten by a and b
-    row('d', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 250 })), // beaten by b
+    row('a', fig({ forwardMbps: 1000, reverseMbps: 1000, tcpP99Ns: 100, udpP99Ns: 10 })),
+    row('b', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 200, udpP99Ns: 10 })),
+    row('c', fig({ forwardMbps: 900, reverseMbps: 900, tcpP99Ns: 300, udpP99Ns: 10 })),  // beaten by a and b
+    row('d', fig({ forwardMbps: 2000, reverseMbps: 2000, tcpP99Ns: 250, udpP99Ns: 10 })), // beaten by b
     { knob: 'e', line: 'e', config: BUILTIN_NET, error: 'failed' },
   ];
   assert.equal(paretoFront(rows), [0, 1]);

@@ -34,7 +34,7 @@ export interface TuneRow {
    * step (close in time, so a shared machine's load drifts less between the two): what decides.
    */
   stepScore?: number;
-  /** Whether this row is on the Pareto front (throughput vs TCP p99). */
+  /** Whether this row is on the Pareto front (throughput vs the worse of TCP and UDP p99). */
   pareto?: boolean;
 }
 
@@ -91,21 +91,28 @@ const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) /
 /**
  * One number per configuration, relative to a reference: the geometric mean of throughput
  * both ways, the loss-free UDP rate, and the inverse of TCP and UDP p50 (a stall-robust
- * latency). 1 is as good as the reference; 1.2 is 20% better overall.
+ * latency). 1 is as good as the reference; 1.2 is 20% better overall. A tail (TCP or UDP p99)
+ * more than TAIL_TOLERANCE times the reference's divides the score by its excess, at most
+ * MAX_RATIO per protocol: a knob that buys throughput with a tail of milliseconds (rps=1 with
+ * a blocking receiver on the host: UDP p99 ~9.5 ms against ~0.25) is not a gain.
  */
 export function tuneScore(f: TuneFigures, ref: TuneFigures): number {
   // A loss-free rate of 0 (no trial passed) counts as 1 Mbit/s; each ratio counts at most 4×
   // either way, so one figure (a stall, a failed search) cannot decide alone.
   const safe = (x: number, floor: number) => (Number.isFinite(x) && x > floor ? x : floor);
   const clamp = (r: number) => Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, r));
+  const tail = (x: number, r: number) => Math.min(1, Math.max(1 / MAX_RATIO, (TAIL_TOLERANCE * safe(r, 1)) / safe(x, 1)));
   return geo([
     safe(f.forwardMbps, 1e-3) / safe(ref.forwardMbps, 1e-3),
     safe(f.reverseMbps, 1e-3) / safe(ref.reverseMbps, 1e-3),
     safe(f.udpLossFreeMbps, 1) / safe(ref.udpLossFreeMbps, 1),
     safe(ref.tcpP50Ns, 1) / safe(f.tcpP50Ns, 1),
     safe(ref.udpP50Ns, 1) / safe(f.udpP50Ns, 1),
-  ].map(clamp));
+  ].map(clamp)) * tail(f.tcpP99Ns, ref.tcpP99Ns) * tail(f.udpP99Ns, ref.udpP99Ns);
 }
+
+/** How much worse than the reference's a p99 may be before it counts against a score (p99s of one configuration vary ~1.4× from run to run). */
+export const TAIL_TOLERANCE = 2;
 
 /** The most one figure's ratio counts in a score, either way. */
 export const MAX_RATIO = 4;
@@ -115,13 +122,17 @@ export const ADOPT_MARGIN = 1.1;
 /** Throughput for the Pareto front: the geometric mean of both directions. */
 export const bothWaysMbps = (f: TuneFigures): number => Math.sqrt(Math.max(f.forwardMbps, 0) * Math.max(f.reverseMbps, 0));
 
-/** Indexes of the rows no other row beats on both throughput (higher) and TCP p99 (lower). */
+/** The tail for the Pareto front: the worse of TCP and UDP p99. */
+export const worstP99Ns = (f: TuneFigures): number => Math.max(f.tcpP99Ns, f.udpP99Ns);
+
+/** Indexes of the rows no other row beats on both throughput (higher) and the worse p99 (lower). */
 export function paretoFront(rows: TuneRow[]): number[] {
   const ok = rows.map((r, i) => ({ r, i })).filter((x) => x.r.figures);
   return ok.filter(({ r }) => !ok.some(({ r: o }) => {
     const a = r.figures!, b = o.figures!;
     const ta = bothWaysMbps(a), tb = bothWaysMbps(b);
-    return tb >= ta && b.tcpP99Ns <= a.tcpP99Ns && (tb > ta || b.tcpP99Ns < a.tcpP99Ns);
+    const pa = worstP99Ns(a), pb = worstP99Ns(b);
+    return tb >= ta && pb <= pa && (tb > ta || pb < pa);
   })).map(({ i }) => i);
 }
 
