@@ -94,7 +94,7 @@ const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) /
  * latency). 1 is as good as the reference; 1.2 is 20% better overall. A tail (TCP or UDP p99)
  * more than TAIL_TOLERANCE times the reference's divides the score by its excess, at most
  * MAX_RATIO per protocol: a knob that buys throughput with a tail of milliseconds (rps=1 with
- * a blocking receiver on the host: UDP p99 ~9.5 ms against ~0.25) is not a gain.
+ * a blocking receiver on the host: UDP p99 ~9.5 ms against ~0.25 ms) is not a gain.
  */
 export function tuneScore(f: TuneFigures, ref: TuneFigures): number {
   // A loss-free rate of 0 (no trial passed) counts as 1 Mbit/s; each ratio counts at most 4×
@@ -123,7 +123,7 @@ export const ADOPT_MARGIN = 1.1;
 export const bothWaysMbps = (f: TuneFigures): number => Math.sqrt(Math.max(f.forwardMbps, 0) * Math.max(f.reverseMbps, 0));
 
 /** The tail for the Pareto front: the worse of TCP and UDP p99. */
-export const worstP99Ns = (f: TuneFigures): number => Math.max(f.tcpP99Ns, f.udpP99Ns);
+const worstP99Ns = (f: TuneFigures): number => Math.max(f.tcpP99Ns, f.udpP99Ns);
 
 /** Indexes of the rows no other row beats on both throughput (higher) and the worse p99 (lower). */
 export function paretoFront(rows: TuneRow[]): number[] {
