@@ -369,17 +369,26 @@ function sumIntervals(all: ThroughputInterval[][]): ThroughputInterval[] {
   return out;
 }
 
+/** What a rate search has found: its first trial's result and its best passing one. */
+interface SearchFound<R> {
+  first?: R;
+  best?: R;
+}
+
 /**
  * RFC 2544's search: a first trial at the ceiling (0: as fast as the sender goes), then
  * bisection below what it sent, until the bracket is within 2% or the trials run out.
+ * `found` is kept up to date as trials end, so a caller still has it when a trial throws.
  */
 async function searchMaxRate<R>(
   ceilingMbps: number,
   maxTrials: number,
   trial: (rateMbps: number) => Promise<{ r: R; pass: boolean; sentMbps: number }>,
-): Promise<{ best: R | undefined; first: R }> {
+  found: SearchFound<R> = {},
+): Promise<SearchFound<R> & { first: R }> {
   const first = await trial(ceilingMbps);
-  let best = first.pass ? first.r : undefined;
+  found.first = first.r;
+  if (first.pass) found.best = first.r;
   let count = 1;
   let lo = 0;
   let hi = ceilingMbps > 0 ? ceilingMbps : first.sentMbps;
@@ -389,12 +398,12 @@ async function searchMaxRate<R>(
     count++;
     if (t.pass) {
       lo = mid;
-      best = t.r;
+      found.best = t.r;
     } else {
       hi = mid;
     }
   }
-  return { best, first: first.r };
+  return { ...found, first: first.r };
 }
 
 /**
@@ -417,9 +426,9 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   const maxTrials = int('maxTrials', o.maxTrials ?? 10, 2, 50);
   const { findMaxRate: _f, lossThresholdPercent: _l, maxTrials: _m, ...one } = o;
   const trials: StreamTrial[] = [];
-  // The best passing trial so far (else the first): what a failure mid-search hands back as `partial`.
-  let kept: { r: ThroughputResult; pass: boolean } | undefined;
-  const withSearch = (k: { r: ThroughputResult; pass: boolean }): ThroughputResult => ({ ...k.r, search: { lossThresholdPercent: threshold, maxRateMbps: k.pass ? k.r.Mbps : 0, trials } });
+  // The best passing trial so far (else the first): also what a failure mid-search hands back as `partial`.
+  const found: SearchFound<ThroughputResult> = {};
+  const withSearch = (r: ThroughputResult): ThroughputResult => ({ ...r, search: { lossThresholdPercent: threshold, maxRateMbps: found.best ? found.best.Mbps : 0, trials } });
   try {
     await searchMaxRate(num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000), maxTrials, async (rateMbps) => {
       const r = await throughputOnce({ ...one, rateMbps });
@@ -428,15 +437,15 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
         throw new UmlperfError('ERR_UMLPERF_UNCONFIRMED', `the receiver at ${r.config.peer} did not report its count, so no loss is known: a rate search needs umlperf's endpoint's discard service`);
       const pass = r.lossPercent <= threshold;
       trials.push({ targetRateMbps: rateMbps, sentMbps: r.sentMbps, receivedMbps: r.Mbps, lossPercent: r.lossPercent, pass });
-      if (!kept || pass) kept = { r, pass };
       return { r, pass, sentMbps: r.sentMbps };
-    });
+    }, found);
   } catch (e) {
     const err = e as { partial?: unknown };
-    if (kept && err && typeof err === 'object' && err.partial === undefined) err.partial = withSearch(kept);
+    const sofar = found.best ?? found.first;
+    if (sofar && err && typeof err === 'object' && err.partial === undefined) err.partial = withSearch(sofar);
     throw e;
   }
-  return withSearch(kept!);
+  return withSearch(found.best ?? found.first!);
 }
 
 async function throughputOnce(o: ThroughputOptions): Promise<ThroughputResult> {

@@ -68,7 +68,7 @@ struct ResponseResult {
 enum class Direction { Send, Receive, Both };
 
 struct ThroughputOptions : CommonOptions {
-  uint32_t size = 0;         // write size (TCP) / datagram size (UDP); 0: 1 MiB / 1472 B
+  uint32_t size = 0;         // write size (TCP) / datagram size (UDP); 0: TCP 256 KiB per write, 1 MiB per read / UDP 1472 B
   uint64_t bytes = 0;        // stop after this many bytes (per stream) ...
   uint64_t durationNs = 0;   // ... or after this long (one of the two; default 2 s)
   uint64_t drainTimeoutNs = 5000000000ull;

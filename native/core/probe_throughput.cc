@@ -95,12 +95,13 @@ class Intervals {
 // interleaved rounds). Reads of 1 MiB: ~10% more than 256 KiB from a fast source.
 constexpr size_t kTcpWriteChunk = 256 * 1024;
 constexpr size_t kTcpReadChunk = 1024 * 1024;
+inline size_t tcpWriteSize(const ThroughputOptions& o) { return o.size ? o.size : kTcpWriteChunk; }
 
-// payload: the write size's bytes (o.size or kTcpWriteChunk), shared read-only by every stream of the run.
+// payload: tcpWriteSize(o) bytes, shared read-only by every stream of the run.
 void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id,
          const char* payload) {
   const bool lead = id == 0;
-  const size_t size = o.size ? o.size : kTcpWriteChunk;
+  const size_t size = tcpWriteSize(o);
   r.size = uint32_t(size);
   const bool spin = o.wait == Wait::Spin;
   if (!spin) setSendTimeout(fd, kSliceNs);
@@ -538,7 +539,7 @@ void runThroughput(const ThroughputOptions& o, Control& c, ThroughputRun& run) {
 
   const size_t k = run.streams.size();
   std::vector<std::exception_ptr> errs(k);
-  std::vector<char> payload(send && o.proto == Proto::TCP ? (o.size ? o.size : kTcpWriteChunk) : 0, 'x');
+  std::vector<char> payload(send && o.proto == Proto::TCP ? tcpWriteSize(o) : 0, 'x');
   const uint64_t t0 = clk.now();
   auto body = [&](size_t i) {
     try {
