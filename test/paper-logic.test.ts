@@ -154,43 +154,69 @@ test.before(async () => {
 const find = (experiment: number, side: Side, protocol: string, servers: ServerRole = 'none', guests = 1) =>
   result.measurements.find((m) => m.experiment === experiment && m.side === side && m.protocol === protocol && m.servers === servers && m.guests === guests)!;
 
-test('the run completes, closes the stage, and arranges every condition of an experiment once per block, in an order drawn per block', () => {
+test('the run completes, closes the stage, and interleaves the experiments: each round one block of each, every condition once per block, orders drawn per block', () => {
   assert.ok(result.complete, result.error);
   assert.ok(stage.closed);
-  const conditions: Step[][] = [
-    [{ experiment: 1, servers: 'none', guests: 1 }],
-    (['none', 'www', 'dns', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
-    SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
-  ];
+  const conditions: Record<number, Step[]> = {
+    1: [{ experiment: 1, servers: 'none', guests: 1 }],
+    2: (['none', 'www', 'dns', 'mail'] as const).map((servers) => ({ experiment: 2, servers, guests: 1 })),
+    3: SWEEP.map((guests) => ({ experiment: 3, servers: 'none', guests })),
+  };
   const key = (s: Step) => `${s.experiment}/${s.servers}/${s.guests}`;
+  // The blocks' measurements, then the loss-free rate search on experiment 1's lab.
+  assert.equal(stage.steps.at(-1), conditions[1][0]);
+  const steps = stage.steps.slice(0, -1);
   let at = 0;
+  const blocks: number[] = [];
   const orders = new Set<string>();
-  for (const group of conditions) {
-    for (let block = 0; block < RUNS; block++) {
-      const got = stage.steps.slice(at, at + group.length);
-      at += group.length;
-      // Each block holds every condition exactly once: both sides of every comparison alternate.
-      assert.equal(got.map(key).sort(), group.map(key).sort(), `experiment ${group[0].experiment} block ${block}`);
-      orders.add(got.map(key).join());
-    }
+  while (at < steps.length) {
+    const group = conditions[steps[at].experiment];
+    const got = steps.slice(at, at + group.length);
+    at += group.length;
+    // Each block holds every condition exactly once: both sides of every comparison alternate.
+    assert.equal(got.map(key).sort(), group.map(key).sort(), `block ${blocks.length}`);
+    blocks.push(group[0].experiment);
+    orders.add(got.map(key).join());
   }
-  assert.is(at, stage.steps.length);
+  assert.is(blocks.length, 3 * RUNS);
+  const rounds = Array.from({ length: RUNS }, (_, r) => blocks.slice(3 * r, 3 * r + 3));
+  // Every round one block of each experiment, so that each figure's blocks spread over the run.
+  for (const round of rounds) assert.equal([...round].sort(), [1, 2, 3], JSON.stringify(blocks));
+  // Counterbalanced in pairs: odd rounds mirror the even ones before them.
+  for (let r = 1; r < RUNS; r += 2) assert.equal(rounds[r], [...rounds[r - 1]].reverse());
+  assert.ok(new Set(rounds.map(String)).size > 1, 'the order of the experiments differs between rounds');
   assert.ok(orders.size > 5, 'the order differs between blocks');
 });
 
-test('a stage that can switch is prepared once per experiment with every server and the most guests', async () => {
-  const s = new RecordingStage();
-  const prepared: unknown[] = [];
-  (s as Stage).prepare = async (g) => {
-    prepared.push(g);
-  };
-  const r = await runPaper(s, { runs: 2, guestsSweep: [0, 2, 8], probes: syntheticProbes(s, []), reference: false, seed: 3 });
-  assert.ok(r.complete, r.error);
-  assert.equal(prepared, [
-    { experiment: 1, servers: [], guests: 1 },
-    { experiment: 2, servers: ['www', 'dns', 'mail'], guests: 1 },
-    { experiment: 3, servers: [], guests: 8 },
-  ]);
+test('a stage that can switch is prepared once per experiment with every server and the most guests; one that can park gets them all first, interleaved', async () => {
+  for (const park of [true, false]) {
+    const s = new RecordingStage();
+    const events: string[] = [];
+    const prepared: unknown[] = [];
+    (s as Stage).prepare = async (g) => {
+      prepared.push(g);
+      events.push(`prepare ${g.experiment}`);
+    };
+    if (park) (s as Stage).canPark = () => true;
+    const arrange = s.arrange.bind(s);
+    s.arrange = async (step) => {
+      events.push(`arrange ${step.experiment}`);
+      return arrange(step);
+    };
+    const r = await runPaper(s, { runs: 2, guestsSweep: [0, 2, 8], probes: syntheticProbes(s, []), reference: false, seed: 3 });
+    assert.ok(r.complete, r.error);
+    assert.equal(prepared, [
+      { experiment: 1, servers: [], guests: 1 },
+      { experiment: 2, servers: ['www', 'dns', 'mail'], guests: 1 },
+      { experiment: 3, servers: [], guests: 8 },
+    ]);
+    // Experiment by experiment: [prepare e, arrange e...] ×3, then experiment 1 for the rate search.
+    const runsOf = events.map((e) => e.replace('arrange', 'x')).filter((e, i, a) => e !== a[i - 1]);
+    if (park) {
+      assert.equal(events.slice(0, 3), ['prepare 1', 'prepare 2', 'prepare 3']);
+      assert.ok(runsOf.length > 7, `interleaved: ${runsOf.join()}`);
+    } else assert.equal(runsOf, ['prepare 1', 'x 1', 'prepare 2', 'x 2', 'prepare 3', 'x 3', 'x 1']);
+  }
 });
 
 test('every cell probes the side it is labelled with: each "guest" figure came from the guest address', () => {
@@ -518,6 +544,15 @@ test('after the lab changes, the next experiment waits for the reference to sett
   assert.equal([w.settled, w.lastReferenceP50Ns], [false, 80_000]);
   assert.ok(w.waitedMs >= 600 && Date.now() - t0 < 5000, `${w.waitedMs} ms`);
   assert.match(paperText(n), /\nwarning: experiment 3: 0\/1 guests: the reference was not back within \+25% \d+\.\d s after the lab changed \(80\.0 µs\); measured anyway\n/);
+  // A stage that parks: every lab first, then one wait, against the reference taken before the first lab.
+  const parked = new PreparingStage();
+  (parked as Stage).canPark = () => true;
+  parked.onPrepare = () => { busy = 3; };
+  busy = 0;
+  const p = await runPaper(parked, { runs: 2, experiments: [1, 3], guestsSweep: [0, 1], probes: syntheticProbes(parked, []), reference, seed: 1 });
+  assert.ok(p.complete, p.error);
+  assert.equal(p.drift!.settles!.map((x) => [x.step, x.probes, x.settled]), [['experiment 1; experiment 3: 0/1 guests', 4, true]]);
+  assert.is(p.drift!.series.length, 4, 'a reference before each block; the one before the labs is not a block\'s');
   assert.is(n.measurements.filter((m) => m.experiment === 3).length, 4);
   // Cancelled while waiting: the run ends at once as interrupted, keeping experiment 1.
   const ac = new AbortController();
@@ -621,17 +656,21 @@ test('a probe failing part-way: the run keeps what it measured and names the err
   assert.is(r.complete, false);
   assert.is(r.error, 'peer went away');
   assert.ok(s.closed);
-  assert.is(r.measurements.length, 0, 'experiment 1 did not finish its cells');
-  assert.equal(r.tables, []);
+  // Kept: the blocks finished before the failure, whole (every cell of a kept experiment has
+  // the same blocks); the block it broke off is not.
+  const kept = new Set(r.measurements.map((m) => m.experiment));
+  assert.is(kept.size, 1, 'one block of one experiment finished before the 7th throughput probe');
+  for (const m of r.measurements) assert.equal([m.latencyRunP50Ns.length, m.throughputRunsMbps.length, m.aa?.throughputRunsMbps.length ?? 1], [1, 1, 1]);
 });
 
 test('progress names the step and the run; samples beyond 2000 are thinned evenly', () => {
-  // Step k of n (one per experiment), the block, elapsed time, and an estimate once one block is done.
-  assert.match(progress[0], /^step 1\/3 \(experiment 1\): block 1\/10; 0:\d\d elapsed$/);
-  assert.ok(progress.some((l) => /^step 1\/3 \(experiment 1\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
+  // Step k of n (one block of one experiment each), the block, elapsed time, and an estimate once a step is done.
+  assert.match(progress[0], /^step 1\/30 \(experiment [123][^)]*\): block 1\/10; 0:\d\d elapsed$/);
+  assert.ok(progress.some((l) => /^step 30\/30 \(experiment [123][^)]*\): block 10\/10; 0:\d\d elapsed, about \d+:\d\d left$/.test(l)), progress.join('\n'));
   assert.ok(progress.includes('experiment 1: loss-free UDP rate, guest'));
-  assert.ok(progress.some((l) => l.startsWith('step 2/3 (experiment 2: servers none/www/dns/mail): block 3/10;')));
-  assert.ok(progress.some((l) => l.startsWith('step 3/3 (experiment 3: 0/1/2/4/8/16 guests): block 1/10;')));
+  assert.ok(progress.some((l) => /^step \d+\/30 \(experiment 2: servers none\/www\/dns\/mail\): block 3\/10;/.test(l)));
+  assert.ok(progress.some((l) => /^step \d+\/30 \(experiment 3: 0\/1\/2\/4\/8\/16 guests\): block 1\/10;/.test(l)));
+  assert.equal(progress.filter((l) => l.startsWith('step ')).map((l) => Number(l.split(/[ /]/)[1])), Array.from({ length: 30 }, (_, i) => i + 1));
   const m = find(3, 'host', 'tcp', 'none', 16);
   assert.is(m.latencySamplesNs!.length, 2000);
   const all = m.latencyRunP50Ns.flatMap((p50) => Array.from({ length: 250 }, (_, i) => p50 + i));

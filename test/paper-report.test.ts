@@ -54,12 +54,13 @@ test.after(async () => {
   await guest.close();
 });
 
-test('runs all three experiments in order and closes the stage', () => {
+test('runs all three experiments and closes the stage', () => {
   assert.ok(result.complete, result.error);
   assert.ok(stage.closed);
-  // Every condition of an experiment once per block (3 blocks), experiments in order.
+  // Every condition of an experiment once per block (3 blocks), then experiment 1 again for the rate search.
   const seen = (e: number) => [...new Set(stage.arranged.filter((x) => x.experiment === e).map((x) => `${x.servers}/${x.guests}`))].sort();
-  assert.equal(stage.arranged.map((x) => x.experiment), [1, 1, 1, ...Array(12).fill(2), ...Array(6).fill(3)]);
+  assert.equal(stage.arranged.map((x) => x.experiment).sort(), [1, 1, 1, 1, ...Array(12).fill(2), ...Array(6).fill(3)]);
+  assert.is(stage.arranged.at(-1)!.experiment, 1);
   assert.equal(seen(2), ['dns/1', 'mail/1', 'none/1', 'www/1']);
   assert.equal(seen(3), ['none/0', 'none/2']);
 });
@@ -159,12 +160,16 @@ test('Markdown: a table per study table', () => {
 test('an interrupted run keeps what it measured and says so', async () => {
   const ac = new AbortController();
   const s = new LoopbackStage(host, guest);
-  const p = runPaper(s, { runs: 5, responseIterations: 200, throughputSeconds: 0.05, experiments: [1, 2], signal: ac.signal, progress: (l) => l.includes('experiment 2') && ac.abort() });
+  // Interrupted as the third round begins: two blocks of each experiment done, a third of neither.
+  const p = runPaper(s, { runs: 5, responseIterations: 200, throughputSeconds: 0.05, experiments: [1, 2], signal: ac.signal, progress: (l) => l.startsWith('step 5/') && ac.abort() });
   const r = await p;
   assert.is(r.complete, false);
   assert.is(r.error, 'interrupted');
   assert.ok(s.closed);
   assert.ok(r.tables.some((t) => t.id === 'table1'), 'experiment 1 was kept');
+  assert.ok(r.tables.some((t) => t.id === 'table3'), 'experiment 2 was kept');
+  assert.is(r.measurements.length, 2 * 2 + 4 * 2 * 2);
+  for (const m of r.measurements) assert.equal([m.latencyRunP50Ns.length, m.throughputRunsMbps.length], [2, 2], `${m.experiment} ${m.side} ${m.servers}`);
 });
 
 test('HTML of a measured result: self-contained, every chart laid out in headless Chromium', () => {

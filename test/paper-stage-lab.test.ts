@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { cgroupDirs, cgroupPids } from '../src/lab/cgroup.js';
 import { labGuestExec } from '../src/lab/lab.js';
 import { LabStage } from '../src/paper/lab-stage.js';
+import { responseTime } from '../src/probes.js';
 import { readProcTable, serverRoots } from '../src/paper/pause.js';
 import { SERVER_PID_DIR, type ServerName } from '../src/servers/start.js';
 import { cliPath, runCli as spawnSyncCli, tempDir } from './helpers.js';
@@ -84,27 +85,48 @@ test('experiment 2: all servers provisioned, each condition runs one alone (host
   assert.equal(leftovers(lab, snap), []);
 });
 
-test('experiment 3: the most guests booted once; guests beyond the condition frozen, thawed again; close leaves nothing', async () => {
+test('experiment 3: the most guests booted once; guests beyond the condition frozen, thawed again; another experiment\'s lab parked whole and back; close leaves nothing', async () => {
   const stage = await LabStage.create({ servers: false, labPrefix: `${prefix}g` });
-  let lab = '';
-  let snap;
+  assert.ok(stage.canPark(), 'this host has a cgroup freezer');
+  let lab = '', one = '';
+  const snaps: ReturnType<typeof labSnapshot>[] = [];
+  const states = (l: string, leaves: string[]) => leaves.map((x) => freezer(l, x));
   try {
+    await stage.prepare({ experiment: 1, servers: [], guests: 1 });
+    one = labOf(stage);
+    snaps.push(labSnapshot(one));
     await stage.prepare({ experiment: 3, servers: [], guests: 2 });
     lab = labOf(stage);
-    snap = labSnapshot(lab);
+    assert.is.not(lab, one);
+    snaps.push(labSnapshot(lab));
+    // Experiment 1's lab is parked: its host side (endpoint) and its guest frozen.
+    assert.equal(states(one, ['host', 'g1']), ['FROZEN', 'FROZEN']);
     await stage.arrange({ experiment: 3, servers: 'none', guests: 1 });
-    assert.equal([freezer(lab, 'g1'), freezer(lab, 'g2')], ['THAWED', 'FROZEN']);
+    assert.equal(states(lab, ['host', 'g1', 'g2']), ['THAWED', 'THAWED', 'FROZEN']);
     await stage.arrange({ experiment: 3, servers: 'none', guests: 0 });
-    assert.equal([freezer(lab, 'g1'), freezer(lab, 'g2')], ['FROZEN', 'FROZEN']);
+    assert.equal(states(lab, ['g1', 'g2']), ['FROZEN', 'FROZEN']);
     await stage.arrange({ experiment: 3, servers: 'none', guests: 2 });
-    assert.equal([freezer(lab, 'g1'), freezer(lab, 'g2')], ['THAWED', 'THAWED']);
-    await stage.arrange({ experiment: 3, servers: 'none', guests: 0 });
+    assert.equal(states(lab, ['g1', 'g2']), ['THAWED', 'THAWED']);
     assert.is(labOf(stage), lab);
+    // Back to experiment 1: its lab thawed and answering, experiment 3's parked whole.
+    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
+    assert.is(labOf(stage), one);
+    assert.equal(states(one, ['host', 'g1']), ['THAWED', 'THAWED']);
+    assert.equal(states(lab, ['host', 'g1', 'g2']), ['FROZEN', 'FROZEN', 'FROZEN']);
+    for (const side of ['host', 'guest'] as const) {
+      const t = stage.target(side);
+      const r = await responseTime({ host: t.host, netns: t.netns, port: t.echoPort, protocol: 'tcp', size: 64, iterations: 20, timeoutMs: 10_000 });
+      assert.is(r.received, 20, side);
+    }
+    await stage.arrange({ experiment: 3, servers: 'none', guests: 0 });
+    assert.equal(states(lab, ['host', 'g1', 'g2']), ['THAWED', 'FROZEN', 'FROZEN']);
+    assert.equal(states(one, ['host', 'g1']), ['FROZEN', 'FROZEN']);
   } finally {
-    await stage.close(); // with both guests frozen
+    await stage.close(); // with guests of both labs frozen
   }
   assert.equal(stage.describe().warnings, []);
-  assert.equal(leftovers(lab, snap), []);
+  assert.equal(leftovers(lab, snaps[1]), []);
+  assert.equal(leftovers(one, snaps[0]), []);
 });
 
 /** Anything named after a lab prefix: namespaces, run and data directories, cgroups. */

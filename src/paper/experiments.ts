@@ -105,18 +105,16 @@ export function planGroups(o: Pick<PaperRunOptions, 'experiments' | 'servers' | 
   return groups;
 }
 
-/** Where the run is: step k of n, block b, elapsed and an estimate of what is left. */
+/** Where the run is: step k of n (a step is one block of one experiment), elapsed and an estimate of what is left. */
 export class RunClock {
   private t0 = performance.now();
-  private blocksDone = 0;
-  constructor(private totalSteps: number, private blocksPerStep: number, private say?: (line: string) => void) {}
-  block(step: number, label: string, block: number, blocks: number): void {
+  constructor(private totalSteps: number, private say?: (line: string) => void) {}
+  /** `done` steps are finished; the next is block `block` of `blocks` of the experiment `label`. */
+  step(done: number, label: string, block: number, blocks: number): void {
     const elapsed = performance.now() - this.t0;
-    const done = step * this.blocksPerStep + block;
-    const total = this.totalSteps * this.blocksPerStep;
-    const eta = this.blocksDone > 0 ? (elapsed / done) * (total - done) : NaN;
-    this.blocksDone = done;
-    this.say?.(`step ${step + 1}/${this.totalSteps} (${label}): block ${block + 1}/${blocks}; ${mmss(elapsed)} elapsed${Number.isFinite(eta) ? `, about ${mmss(eta)} left` : ''}`);
+    this.totalSteps = Math.max(this.totalSteps, done + 1);
+    const eta = done > 0 ? (elapsed / done) * (this.totalSteps - done) : NaN;
+    this.say?.(`step ${done + 1}/${this.totalSteps} (${label}): block ${block + 1}/${blocks}; ${mmss(elapsed)} elapsed${Number.isFinite(eta) ? `, about ${mmss(eta)} left` : ''}`);
   }
 }
 
@@ -185,70 +183,99 @@ export function widestCiPercent(cells: Pick<Cell, 'cond' | 'side' | 'aa' | 'prot
 }
 
 /**
- * Measures an experiment in blocks: in every block each condition (the stage switches to it)
+ * One experiment measured in blocks: in every block each condition (the stage switches to it)
  * and in it each side once, and the baseline's host a second time (the A/A control), in an order
  * drawn anew for every other block and mirrored in the next (ABBA), so that drift over time and
  * the position in a block fall on every side alike and each block yields a paired ratio for
- * every comparison.
+ * every comparison. The run interleaves the experiments' blocks (runExperiments).
  */
-async function measure(stage: Stage, o: PaperRunOptions, what: { experiment: Experiment; conditions: Condition[]; sides: Side[] }, out: Collected, ctx: { rnd: () => number; clock?: RunClock; step: number }): Promise<void> {
-  const slots: Slot[] = what.conditions.flatMap((_, cond) => what.sides.map((side) => ({ cond, side, aa: false })));
-  if (o.aa ?? true) slots.push({ cond: 0, side: 'host', aa: true });
-  const cells: Cell[] = [];
-  for (const slot of slots)
-    for (const protocol of ['tcp', 'udp'] as const)
-      cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sentMbps: [], loss: [] });
-  const probes = o.probes ?? REAL_PROBES;
-  const label = groupLabel(what);
-  const maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
+class GroupRun {
+  readonly label: string;
+  private done = 0;
+  private slots: Slot[];
+  private cells: Cell[] = [];
   // The previous block's orders, for its mirror (blockOrder).
-  let condOrder: number[] | undefined;
-  const slotOrder = new Map<number, Slot[]>();
-  for (let run = 0; run < maxRuns; run++) {
-    if (run >= o.runs && (!o.ciTargetPercent || widestCiPercent(cells) <= o.ciTargetPercent)) break;
-    if (ctx.clock) ctx.clock.block(ctx.step, label, run, Math.max(o.runs, run + 1));
-    else o.progress?.(`${label}, block ${run + 1}/${o.runs}`);
-    if (o.reference) out.references.push({ atMs: Date.now(), step: label, block: run, referenceP50Ns: await o.reference() });
-    condOrder = blockOrder(what.conditions.map((_, i) => i), run, ctx.rnd, condOrder);
-    for (const cond of condOrder) {
+  private condOrder?: number[];
+  private slotOrder = new Map<number, Slot[]>();
+  private maxRuns: number;
+
+  constructor(private stage: Stage, private o: PaperRunOptions, readonly what: { experiment: Experiment; conditions: Condition[]; sides: Side[] }) {
+    this.label = groupLabel(what);
+    this.slots = what.conditions.flatMap((_, cond) => what.sides.map((side) => ({ cond, side, aa: false })));
+    if (o.aa ?? true) this.slots.push({ cond: 0, side: 'host', aa: true });
+    for (const slot of this.slots)
+      for (const protocol of ['tcp', 'udp'] as const)
+        this.cells.push({ ...slot, protocol, samples: [], p50s: [], sent: 0, lost: 0, mbps: [], sentMbps: [], loss: [] });
+    this.maxRuns = o.ciTargetPercent ? o.maxRuns ?? 3 * o.runs : o.runs;
+  }
+
+  /** Blocks finished: a block's figures count only once all its cells are measured. */
+  get blocks(): number {
+    return this.done;
+  }
+
+  /** Whether it takes another block: the runs asked for, then (adaptive) until its widest CI is within the target. */
+  wantsBlock(): boolean {
+    if (this.done >= this.maxRuns) return false;
+    return this.done < this.o.runs || (!!this.o.ciTargetPercent && widestCiPercent(this.cells) > this.o.ciTargetPercent);
+  }
+
+  async block(rnd: () => number): Promise<void> {
+    const { stage, o, what } = this;
+    const run = this.done;
+    const probes = o.probes ?? REAL_PROBES;
+    // Kept aside until the block is whole, so that a failure part-way leaves every cell with the same blocks.
+    const got: { c: Cell; rt: Awaited<ReturnType<Probes['responseTime']>>; tp: Awaited<ReturnType<Probes['throughput']>> }[] = [];
+    this.condOrder = blockOrder(what.conditions.map((_, i) => i), run, rnd, this.condOrder);
+    for (const cond of this.condOrder) {
       await stage.arrange({ experiment: what.experiment, ...what.conditions[cond] });
-      const order = blockOrder(slots.filter((x) => x.cond === cond), run, ctx.rnd, slotOrder.get(cond));
-      slotOrder.set(cond, order);
+      const order = blockOrder(this.slots.filter((x) => x.cond === cond), run, rnd, this.slotOrder.get(cond));
+      this.slotOrder.set(cond, order);
       for (const slot of order) {
-        for (const c of cells.filter((x) => x.cond === cond && x.side === slot.side && x.aa === slot.aa)) {
+        for (const c of this.cells.filter((x) => x.cond === cond && x.side === slot.side && x.aa === slot.aa)) {
           const t = stage.target(c.side);
           const common = { host: t.host, netns: t.netns, protocol: c.protocol, cpu: o.probeCpu, signal: o.signal };
           const rt = await probes.responseTime({ ...common, port: t.echoPort, size: o.responseSizeBytes, iterations: o.responseIterations, warmup: Math.min(50, o.responseIterations) });
-          c.samples.push(...(rt.samplesNs ?? []));
-          c.p50s.push(rt.latency.p50Ns);
-          c.sent += rt.sent;
-          c.lost += rt.lost;
           const tp = await probes.throughput({ ...common, port: t.discardPort, durationS: o.throughputSeconds, ...(c.protocol === 'udp' ? { size: o.udpDatagramBytes } : {}) });
-          c.mbps.push(tp.Mbps);
-          c.sentMbps.push(tp.sentMbps);
-          c.loss.push(tp.lossPercent ?? 0);
+          got.push({ c, rt, tp });
         }
       }
     }
+    for (const { c, rt, tp } of got) {
+      c.samples.push(...(rt.samplesNs ?? []));
+      c.p50s.push(rt.latency.p50Ns);
+      c.sent += rt.sent;
+      c.lost += rt.lost;
+      c.mbps.push(tp.Mbps);
+      c.sentMbps.push(tp.sentMbps);
+      c.loss.push(tp.lossPercent ?? 0);
+    }
+    this.done++;
   }
-  for (const c of cells.filter((x) => !x.aa)) {
-    // Over every run's samples, with the one quantile definition of stats.ts.
-    const s = summarize(c.samples);
-    const aa = cells.find((x) => x.aa && x.cond === c.cond && x.side === c.side && x.protocol === c.protocol);
-    out.measurements.push({
-      experiment: what.experiment,
-      side: c.side,
-      protocol: c.protocol,
-      ...what.conditions[c.cond],
-      blockGroup: `experiment ${what.experiment}`,
-      latency: { count: s.count, minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p90Ns: s.p90Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
-      latencyRunP50Ns: c.p50s,
-      latencyP50Ns: runSummary(c.p50s),
-      latencySamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
-      throughputRunsMbps: c.mbps,
-      throughputMbps: runSummary(c.mbps),
-      ...(c.protocol === 'udp' ? { udp: { sentMbps: runSummary(c.sentMbps), lossPercent: runSummary(c.loss) } } : {}),
-      ...(aa ? { aa: { latencyRunP50Ns: aa.p50s, throughputRunsMbps: aa.mbps } } : {}),
+
+  /** The experiment's measurements, once its blocks are done (none if not one block finished). */
+  measurements(): Measurement[] {
+    if (this.done === 0) return [];
+    const what = this.what;
+    return this.cells.filter((x) => !x.aa).map((c) => {
+      // Over every run's samples, with the one quantile definition of stats.ts.
+      const s = summarize(c.samples);
+      const aa = this.cells.find((x) => x.aa && x.cond === c.cond && x.side === c.side && x.protocol === c.protocol);
+      return {
+        experiment: what.experiment,
+        side: c.side,
+        protocol: c.protocol,
+        ...what.conditions[c.cond],
+        blockGroup: `experiment ${what.experiment}`,
+        latency: { count: s.count, minNs: s.minNs, meanNs: s.meanNs, maxNs: s.maxNs, p50Ns: s.p50Ns, p90Ns: s.p90Ns, p99Ns: s.p99Ns, p999Ns: s.p999Ns, sent: c.sent, lost: c.lost },
+        latencyRunP50Ns: c.p50s,
+        latencyP50Ns: runSummary(c.p50s),
+        latencySamplesNs: thin(c.samples, MAX_KEPT_SAMPLES),
+        throughputRunsMbps: c.mbps,
+        throughputMbps: runSummary(c.mbps),
+        ...(c.protocol === 'udp' ? { udp: { sentMbps: runSummary(c.sentMbps), lossPercent: runSummary(c.loss) } } : {}),
+        ...(aa ? { aa: { latencyRunP50Ns: aa.p50s, throughputRunsMbps: aa.mbps } } : {}),
+      };
     });
   }
 }
@@ -290,47 +317,76 @@ const groupLabel = (what: { experiment: Experiment; conditions: Condition[] }) =
   what.experiment === 2 ? `experiment 2: servers ${what.conditions.map((c) => c.servers).join('/')}`
   : what.experiment === 3 ? `experiment 3: ${what.conditions.map((c) => c.guests).join('/')} guests` : `experiment ${what.experiment}`;
 
-/** Runs the chosen experiments; throws only after `out` holds everything measured so far. */
+/**
+ * Runs the chosen experiments; throws only after `out` holds everything measured so far.
+ *
+ * The experiments' blocks are interleaved: every round measures one block of each experiment,
+ * in an order drawn anew every other round and mirrored in the next, so that each figure's
+ * blocks spread over the whole run. Measured one after another, a stretch of minutes in which
+ * the machine ran slower (seen: a guest 13-25% slower in one of two runs, all of its
+ * experiment 2 figures with it) fell on one experiment alone and moved its figures between
+ * runs by more than their CIs; spread out, such a stretch falls on every experiment in part and
+ * shows in each figure's spread. A stage that can park a lab (LabStage with a cgroup freezer)
+ * keeps one lab per experiment; one that cannot runs the experiments one after another.
+ */
 export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
   const rnd = prng(o.seed ?? 1);
   const groups = planGroups(o);
-  const clock = o.progress ? new RunClock(groups.length, o.runs, o.progress) : undefined;
-  for (const [i, group] of groups.entries()) {
-    // One lab per experiment, provisioned for all its conditions (when the stage can switch).
-    if (stage.prepare) {
-      await stage.prepare({
-        experiment: group.experiment,
-        servers: group.conditions.map((c) => c.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'),
-        guests: Math.max(...group.conditions.map((c) => c.guests)),
-      });
-      if (o.reference && out.references.length) {
-        const threshold = o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT;
-        const base = median(out.references.map((r) => r.referenceP50Ns));
-        const s = await settle(o.reference, base, threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
-        if (s.probes > 1) {
-          (out.settles ??= []).push({ step: groupLabel(group), ...s });
-          o.progress?.(`${groupLabel(group)}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the reference to settle` : `the reference did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
+  const runs = groups.map((g) => new GroupRun(stage, o, { ...g, sides: g.experiment === 3 ? ['host'] : ['host', 'guest'] }));
+  const clock = o.progress ? new RunClock(groups.length * o.runs, o.progress) : undefined;
+  const phases = stage.prepare && !stage.canPark?.() ? runs.map((r) => [r]) : [runs];
+  let steps = 0;
+  try {
+    for (const phase of phases) {
+      if (stage.prepare) {
+        // Before the first lab: the reference of the machine as it is, for the settle below.
+        const base = o.reference && !out.references.length ? await o.reference() : undefined;
+        for (const r of phase) {
+          // One lab per experiment, provisioned for all its conditions.
+          const c = r.what.conditions;
+          await stage.prepare({ experiment: r.what.experiment, servers: c.map((x) => x.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'), guests: Math.max(...c.map((x) => x.guests)) });
+        }
+        if (o.reference) {
+          const threshold = o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT;
+          const s = await settle(o.reference, base ?? median(out.references.map((r) => r.referenceP50Ns)), threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
+          if (s.probes > 1) {
+            const what = phase.map((r) => r.label).join('; ');
+            (out.settles ??= []).push({ step: what, ...s });
+            o.progress?.(`${what}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the reference to settle` : `the reference did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
+          }
+        }
+      }
+      let order: GroupRun[] | undefined;
+      for (let round = 0; ; round++) {
+        const next = phase.filter((r) => r.wantsBlock());
+        if (!next.length) break;
+        const same = order && order.length === next.length && next.every((r) => order!.includes(r));
+        order = blockOrder(next, round, rnd, same ? order : undefined);
+        for (const r of order) {
+          clock?.step(steps++, r.label, r.blocks, Math.max(o.runs, r.blocks + 1));
+          if (o.reference) out.references.push({ atMs: Date.now(), step: r.label, block: r.blocks, referenceP50Ns: await o.reference() });
+          await r.block(rnd);
         }
       }
     }
-    const sides: Side[] = group.experiment === 3 ? ['host'] : ['host', 'guest'];
-    // One A/A control per experiment (its baseline condition) keeps the default run within 5 minutes.
-    await measure(stage, o, { ...group, sides }, out, { rnd, clock, step: i });
-    if (group.experiment === 1) {
-      // The UDP puzzle: the highest rate each side takes with loss under 0.1%, on the path of
-      // the unpaced UDP figure it is set beside: one way into the discard service, loss as the
-      // receiver counted it.
-      for (const side of ['host', 'guest'] as const) {
-        o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
-        const t = stage.target(side);
-        const s = await (o.probes ?? REAL_PROBES).throughput({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.discardPort, protocol: 'udp', size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
-        out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials, method: 'one-way' });
-      }
-      if (o.rrul) await rrulRows(stage, o, out);
-    }
+  } finally {
+    for (const r of runs) out.measurements.push(...r.measurements());
   }
-  if (o.rrul && !groups.some((g) => g.experiment === 1)) {
+  if (groups.some((g) => g.experiment === 1)) {
+    // The UDP puzzle: the highest rate each side takes with loss under 0.1%, on the path of
+    // the unpaced UDP figure it is set beside: one way into the discard service, loss as the
+    // receiver counted it.
+    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
+    for (const side of ['host', 'guest'] as const) {
+      o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
+      const t = stage.target(side);
+      const s = await (o.probes ?? REAL_PROBES).throughput({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.discardPort, protocol: 'udp', size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+      out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials, method: 'one-way' });
+    }
+  } else if (o.rrul) {
     await stage.prepare?.({ experiment: 1, servers: [], guests: 1 });
+  }
+  if (o.rrul) {
     await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
     await rrulRows(stage, o, out);
   }

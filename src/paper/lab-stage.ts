@@ -13,7 +13,8 @@ import type { ServerName } from '../servers/spec.js';
 import type { Experiment, ServerRole, Side } from './model.js';
 import { signalGuestServers, signalHostServers } from './pause.js';
 import type { ProbeTarget, Stage, StageGroup } from './stage.js';
-import { cgroupFreeze } from '../lab/cgroup.js';
+import { cgroupFreeze, cgroupMode } from '../lab/cgroup.js';
+import path from 'node:path';
 
 const ROLE_SERVER: Record<Exclude<ServerRole, 'none'>, ServerName> = { www: 'www', dns: 'dns', mail: 'mail' };
 
@@ -42,15 +43,27 @@ export function checkLabPrefix(p: string): string {
   return p;
 }
 
+/** One lab of the stage: the paired experiment it was prepared for (if any), and what is paused in it now. */
+interface StageLab {
+  name: string;
+  group?: StageGroup;
+  /** Servers stopped on both sides (a parked lab's host side is frozen instead). */
+  stopped: ServerName[];
+  /** Frozen cgroup leaves: guests beyond the condition, and every leaf of a parked lab. */
+  frozen: string[];
+  /** The condition it is switched to; undefined while unknown or parked. */
+  condition?: string;
+  /** The server last left running on both sides ('none': all stopped); undefined while unknown. */
+  servers?: ServerRole;
+}
+
 export class LabStage implements Stage {
-  private lab?: string;
+  /** Every lab standing: one per prepared experiment, and at most one arranged without preparation. */
+  private labs: StageLab[] = [];
+  /** The lab the probes target. */
+  private current?: StageLab;
   private warnings: string[] = [];
   private step = 0;
-  /** The paired experiment the current lab was prepared for, and what is paused in it now. */
-  private group?: StageGroup;
-  private stopped: ServerName[] = [];
-  private frozen: string[] = [];
-  private condition?: string;
   private kernelVersion = '';
   private fpuState?: FpuState;
   /** The network configuration of the labs (lab up --net line). */
@@ -79,74 +92,106 @@ export class LabStage implements Stage {
     return s;
   }
 
+  /** A lab can be parked (every process of it frozen) where the host has a cgroup freezer. */
+  canPark(): boolean {
+    const m = cgroupMode();
+    return m.version === 2 || (m.version === 1 && m.roots.some((r) => path.basename(r) === 'freezer'));
+  }
+
   /**
    * One lab for a whole paired experiment: every server of the group running on both sides and
    * the most guests it needs; arrange() then switches between its conditions by stopping
-   * servers (SIGSTOP) and freezing guests, and close() always resumes them.
+   * servers (SIGSTOP) and freezing guests, and close() always resumes them. The labs of other
+   * experiments stay, parked (frozen whole) while this one is measured, where the host can
+   * freeze (canPark); elsewhere they are torn down first.
    */
   async prepare(group: StageGroup): Promise<void> {
-    await this.boot({ experiment: group.experiment, servers: group.servers, guests: group.guests });
-    this.group = group;
-    this.stopped = [];
-    this.frozen = [];
-    this.condition = undefined;
+    for (const l of this.labs.filter((x) => !this.canPark() || !x.group || x.group.experiment === group.experiment)) await this.teardown(l);
+    if (this.current) await this.park(this.current);
+    const lab = await this.boot({ experiment: group.experiment, servers: group.servers, guests: group.guests });
+    lab.group = group;
   }
 
   async arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void> {
-    const g = this.group;
-    if (this.lab && g && g.experiment === step.experiment && (step.servers === 'none' || g.servers.includes(step.servers)) && step.guests <= g.guests)
-      return this.switchTo(step);
-    this.group = undefined;
+    const fits = this.labs.find(({ group: g }) => g && g.experiment === step.experiment && (step.servers === 'none' || g.servers.includes(step.servers)) && step.guests <= g.guests);
+    if (fits) {
+      if (this.current !== fits && this.current) await this.park(this.current);
+      this.current = fits;
+      return this.switchTo(fits, step);
+    }
+    // Not prepared for: a lab of its own, in place of the last one made this way.
+    for (const l of this.labs.filter((x) => !x.group)) await this.teardown(l);
+    if (this.current) await this.park(this.current);
     await this.boot({ experiment: step.experiment, servers: step.servers === 'none' ? [] : [step.servers], guests: step.guests });
   }
 
-  /** Makes the prepared lab look like `step`: its server alone running, its guests alone thawed. */
-  private async switchTo(step: { servers: ServerRole; guests: number }): Promise<void> {
-    const key = `${step.servers}/${step.guests}`;
-    if (this.condition === key) return;
-    this.condition = undefined; // unknown until every switch below is done
-    const lab = this.lab!;
-    const all = this.group!.servers.map((r) => ROLE_SERVER[r]);
-    const run = step.servers === 'none' ? [] : [ROLE_SERVER[step.servers]];
-    const stop = all.filter((s) => !run.includes(s));
-    // Recorded before signalling: whatever happens next, close() continues them.
-    this.stopped = [...new Set([...this.stopped, ...stop])];
-    signalHostServers(lab, stop, 'SIGSTOP');
-    signalHostServers(lab, run, 'SIGCONT');
-    if (all.length) await signalGuestServers(lab, 'g1', { stop, cont: run });
-    this.stopped = stop;
-    for (let n = 1; n <= this.group!.guests; n++) {
-      const leaf = `g${n}`;
-      const freeze = n > step.guests;
-      if (freeze === this.frozen.includes(leaf)) continue;
-      if (freeze) this.frozen.push(leaf);
-      if (!(await cgroupFreeze(lab, leaf, freeze))) throw new Error(`cannot ${freeze ? 'freeze' : 'thaw'} guest ${leaf} of lab ${lab} (no cgroup freezer here)`);
-      if (!freeze) this.frozen = this.frozen.filter((x) => x !== leaf);
-    }
-    this.condition = key;
+  /** The leaves of a lab: its host side, then its guests. */
+  private leaves(lab: StageLab): string[] {
+    return ['host', ...Array.from({ length: lab.group?.guests ?? 0 }, (_, i) => `g${i + 1}`)];
   }
 
-  /** Continues every stopped server and thaws every frozen guest; on every path, errors included. */
-  private async resume(): Promise<void> {
-    const lab = this.lab;
-    if (!lab || (!this.stopped.length && !this.frozen.length)) return;
-    const stopped = this.stopped, frozen = this.frozen;
-    this.stopped = [];
-    this.frozen = [];
-    this.condition = undefined;
+  /** Freezes every process of a prepared lab (its host side, servers and endpoint, and its guests) while another is measured. */
+  private async park(lab: StageLab): Promise<void> {
+    if (!lab.group) return;
+    lab.condition = undefined; // unknown until switchTo has run again
+    for (const leaf of this.leaves(lab)) {
+      if (lab.frozen.includes(leaf)) continue;
+      lab.frozen.push(leaf); // recorded first: whatever happens next, teardown thaws it
+      if (!(await cgroupFreeze(lab.name, leaf, true))) throw new Error(`cannot freeze ${leaf} of lab ${lab.name} to park it (no cgroup freezer here)`);
+    }
+  }
+
+  /** Makes a prepared lab look like `step`: its server alone running, its guests alone thawed. */
+  private async switchTo(lab: StageLab, step: { servers: ServerRole; guests: number }): Promise<void> {
+    const key = `${step.servers}/${step.guests}`;
+    if (lab.condition === key) return;
+    lab.condition = undefined; // unknown until every switch below is done
+    const g = lab.group!;
+    for (const leaf of this.leaves(lab)) {
+      const freeze = leaf !== 'host' && Number(leaf.slice(1)) > step.guests;
+      if (freeze === lab.frozen.includes(leaf)) continue;
+      if (freeze) lab.frozen.push(leaf);
+      if (!(await cgroupFreeze(lab.name, leaf, freeze))) throw new Error(`cannot ${freeze ? 'freeze' : 'thaw'} ${leaf} of lab ${lab.name} (no cgroup freezer here)`);
+      if (!freeze) lab.frozen = lab.frozen.filter((x) => x !== leaf);
+    }
+    // Parking froze the servers as they were: signalled only when the server changes.
+    if (lab.servers !== step.servers) {
+      lab.servers = undefined;
+      const all = g.servers.map((r) => ROLE_SERVER[r]);
+      const run = step.servers === 'none' ? [] : [ROLE_SERVER[step.servers]];
+      const stop = all.filter((s) => !run.includes(s));
+      // Recorded before signalling: whatever happens next, teardown continues them.
+      lab.stopped = [...new Set([...lab.stopped, ...stop])];
+      signalHostServers(lab.name, stop, 'SIGSTOP');
+      signalHostServers(lab.name, run, 'SIGCONT');
+      if (all.length) await signalGuestServers(lab.name, 'g1', { stop, cont: run });
+      lab.stopped = stop;
+      lab.servers = step.servers;
+    }
+    lab.condition = key;
+  }
+
+  /** Continues every stopped server and thaws every frozen leaf of a lab; on every path, errors included. */
+  private async resume(lab: StageLab): Promise<void> {
+    if (!lab.stopped.length && !lab.frozen.length) return;
+    const stopped = lab.stopped, frozen = lab.frozen;
+    lab.stopped = [];
+    lab.frozen = [];
+    lab.condition = undefined;
+    lab.servers = undefined;
     const errors: string[] = [];
-    for (const leaf of frozen) if (!(await cgroupFreeze(lab, leaf, false))) errors.push(`thaw ${leaf}`);
+    for (const leaf of frozen) if (!(await cgroupFreeze(lab.name, leaf, false))) errors.push(`thaw ${leaf}`);
     try {
-      signalHostServers(lab, stopped, 'SIGCONT');
+      signalHostServers(lab.name, stopped, 'SIGCONT');
     } catch (e) {
       errors.push((e as Error).message);
     }
-    if (stopped.length) await signalGuestServers(lab, 'g1', { cont: stopped }).catch((e: Error) => errors.push(e.message));
-    if (errors.length) this.warnings.push(`lab ${lab}: could not resume everything before teardown (${errors.join('; ')}); teardown ends it regardless`);
+    if (stopped.length) await signalGuestServers(lab.name, 'g1', { cont: stopped }).catch((e: Error) => errors.push(e.message));
+    if (errors.length) this.warnings.push(`lab ${lab.name}: could not resume everything before teardown (${errors.join('; ')}); teardown ends it regardless`);
   }
 
-  private async boot(step: { experiment: Experiment; servers: ServerRole[]; guests: number }): Promise<void> {
-    await this.teardown();
+  /** Brings up a new lab and makes it the current one (the others stay as they are). */
+  private async boot(step: { experiment: Experiment; servers: ServerRole[]; guests: number }): Promise<StageLab> {
     let name = this.nextLabName();
     const servers = step.servers.filter((s) => s !== 'none').map((s) => ROLE_SERVER[s as Exclude<ServerRole, 'none'>]);
     const debian = step.experiment === 2 || servers.length > 0;
@@ -156,7 +201,10 @@ export class LabStage implements Stage {
     // the result says so.
     for (let attempt = 1; ; attempt++) {
       this.o.progress?.(`lab ${name}: ${step.guests} guest(s)${servers.length ? `, ${step.servers.join(', ')}` : ''}`);
-      this.lab = name;
+      // Recorded first: whatever happens next, close() takes it down.
+      const lab: StageLab = { name, stopped: [], frozen: [] };
+      this.labs.push(lab);
+      this.current = lab;
       try {
         // With servers, lab up runs the same server from the same image on the host side too,
         // and returns once both sides pass their health checks.
@@ -173,9 +221,11 @@ export class LabStage implements Stage {
         });
         this.fpuState ??= up.guests.find((g) => g.fpuState)?.fpuState;
         this.net ??= up.net?.line || 'builtin';
-        return;
+        return lab;
       } catch (e) {
-        this.lab = undefined; // a failed lab up has removed what it made
+        // A failed lab up has removed what it made.
+        this.labs = this.labs.filter((x) => x !== lab);
+        this.current = undefined;
         const code = (e as { code?: string }).code;
         if (attempt > 1 || (code !== 'ERR_UMLPERF_GUEST_EXIT' && code !== 'ERR_UMLPERF_GUEST_BOOT')) throw e;
         this.warnings.push(`experiment ${step.experiment}, ${step.guests} guest(s), ${step.servers.join(', ') || 'none'}: ${(e as Error).message.split('\n')[0]}; retried with a fresh lab`);
@@ -190,8 +240,8 @@ export class LabStage implements Stage {
   }
 
   target(side: Side): ProbeTarget {
-    if (!this.lab) throw new Error('no lab arranged');
-    return { netns: clientNetns(this.lab), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
+    if (!this.current) throw new Error('no lab arranged');
+    return { netns: clientNetns(this.current.name), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
   }
 
   describe(): { transport: string; net?: string; kernel: string; image: string; labCpus: string | null; warnings: string[]; fpuState?: FpuState } {
@@ -206,18 +256,20 @@ export class LabStage implements Stage {
     };
   }
 
-  private async teardown(): Promise<void> {
+  private async teardown(lab: StageLab): Promise<void> {
     try {
-      await this.resume();
+      await this.resume(lab);
     } finally {
-      const lab = this.lab;
-      this.lab = undefined;
-      this.group = undefined;
-      if (lab) await labDown(lab);
+      this.labs = this.labs.filter((x) => x !== lab);
+      if (this.current === lab) this.current = undefined;
+      await labDown(lab.name);
     }
   }
 
+  /** Takes every lab down (each resumed first); the first failure is thrown once all were tried. */
   async close(): Promise<void> {
-    await this.teardown();
+    let failed: unknown;
+    for (const lab of [...this.labs]) await this.teardown(lab).catch((e) => (failed ??= e));
+    if (failed) throw failed;
   }
 }

@@ -28,6 +28,12 @@ export interface Stage {
    */
   prepare?(group: StageGroup): Promise<void>;
   /**
+   * Optional, with prepare: whether the stage keeps every prepared experiment's lab, parked
+   * while another is measured, so that the run can interleave the experiments' blocks. Without
+   * it, preparing one experiment may end the last, and they run one after another.
+   */
+  canPark?(): boolean;
+  /**
    * Run `servers` on both sides and `guests` guests; the measured guest is g1. Every step of
    * experiment 2 (its no-server baseline too) uses the image that carries the servers.
    */
