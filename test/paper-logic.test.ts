@@ -212,6 +212,8 @@ test('a stage that can switch is prepared once per experiment with every server 
     ]);
     // Experiment by experiment: [prepare e, arrange e...] ×3, then experiment 1 for the rate search.
     const runsOf = events.map((e) => e.replace('arrange', 'x')).filter((e, i, a) => e !== a[i - 1]);
+    assert.is(r.config.experimentOrder, park ? 'interleaved' : 'sequential');
+    assert.match(paperText(r), park ? /\(seed 3\), the experiments' blocks interleaved \(one of each per round\), an A\/A control/ : /\(seed 3\), an A\/A control/);
     if (park) {
       assert.equal(events.slice(0, 3), ['prepare 1', 'prepare 2', 'prepare 3']);
       assert.ok(runsOf.length > 7, `interleaved: ${runsOf.join()}`);
@@ -742,7 +744,7 @@ test('the result records what ran: tool, version, config with the stage, clock, 
   assert.equal({ ...result.config }, {
     experiments: [1, 2, 3], runs: RUNS, guestsSweep: SWEEP, servers: ['www', 'dns', 'mail'], responseSizeBytes: 333, responseIterations: 77,
     throughputSeconds: 0.123, udpDatagramBytes: 1111, probeCpu: 1, transport: 'synthetic', kernel: 'none', image: 'none', labCpus: null,
-    seed: 7, maxRuns: RUNS, blockOrder: 'abba',
+    seed: 7, maxRuns: RUNS, blockOrder: 'abba', experimentOrder: 'interleaved',
   });
   assert.ok(['tsc', 'clock_monotonic_raw'].includes(result.clock.source));
   assert.ok(result.startedAt <= result.finishedAt && /^\d{4}-\d\d-\d\dT/.test(result.startedAt));

@@ -53,6 +53,8 @@ export interface PaperRunOptions {
 }
 
 export interface Collected {
+  /** Whether the experiments' blocks were interleaved, set once the run knows. */
+  experimentOrder?: 'interleaved' | 'sequential';
   measurements: Measurement[];
   rateSearches: RateSearch[];
   /** The drift watch's reference figure before each block. */
@@ -335,6 +337,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
   const runs = groups.map((g) => new GroupRun(stage, o, { ...g, sides: g.experiment === 3 ? ['host'] : ['host', 'guest'] }));
   const clock = o.progress ? new RunClock(groups.length * o.runs, o.progress) : undefined;
   const phases = stage.prepare && !stage.canPark?.() ? runs.map((r) => [r]) : [runs];
+  out.experimentOrder = phases.length === 1 && runs.length > 1 ? 'interleaved' : 'sequential';
   let steps = 0;
   try {
     for (const phase of phases) {

@@ -1,5 +1,6 @@
-// The real stage: UML guests in a lab, servers on both sides from the Debian image. Each step
-// of the study gets a fresh lab (a new unique name), so no state carries from one to the next.
+// The real stage: UML guests in labs, servers on both sides from the Debian image. Each
+// experiment gets a lab of its own (a new unique name), so no state carries from one to the
+// next; the labs stand side by side, all but the one measured parked (frozen whole).
 import { debianImage, type DebianImage } from '../images/debian.js';
 import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { UsageError } from '../errors.js';

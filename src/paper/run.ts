@@ -148,7 +148,7 @@ export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<Pape
     complete: error === undefined,
     ...(error !== undefined ? { error } : {}),
     warnings,
-    config: { ...cfg, probeCpu: cfg.probeCpu ?? null, blockOrder: 'abba', ...d },
+    config: { ...cfg, probeCpu: cfg.probeCpu ?? null, blockOrder: 'abba', ...(collected.experimentOrder ? { experimentOrder: collected.experimentOrder } : {}), ...d },
     clock: native().clockInfo(),
     measurements: collected.measurements,
     ...(collected.references.length ? { drift: driftWatch(collected.references, o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT, ref?.what, collected.settles) } : {}),

@@ -9,7 +9,7 @@ function preamble(r: PaperResult): string[] {
   const c = r.config;
   return [
     `umlperf paper: the study's experiments on ${c.kernel}, transport ${c.transport}, image ${c.image}`,
-    `${c.runs} blocks per figure${c.ciTargetPercent ? ` (adaptive: up to ${c.maxRuns}, until every ratio's CI is within ±${c.ciTargetPercent}%)` : ''}, ${c.blockOrder === 'abba' ? 'sides in random order, mirrored in the next block (ABBA)' : 'sides in random order per block'} (seed ${c.seed ?? '-'}), an A/A control per experiment; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per block (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
+    `${c.runs} blocks per figure${c.ciTargetPercent ? ` (adaptive: up to ${c.maxRuns}, until every ratio's CI is within ±${c.ciTargetPercent}%)` : ''}, ${c.blockOrder === 'abba' ? 'sides in random order, mirrored in the next block (ABBA)' : 'sides in random order per block'} (seed ${c.seed ?? '-'})${c.experimentOrder === 'interleaved' ? ", the experiments' blocks interleaved (one of each per round)" : ''}, an A/A control per experiment; response ${c.responseSizeBytes} B × ${c.responseIterations}; throughput ${c.throughputSeconds} s per block (UDP ${c.udpDatagramBytes} B datagrams, unpaced)`,
     `probes on CPU ${c.probeCpu ?? 'any'}, guests and servers on CPU ${c.labCpus ?? 'any'}`,
     `clock ${r.clock.source}: resolution ${r.clock.resolutionNs.toFixed(3)} ns, ${r.clock.overheadNs.toFixed(1)} ns per timestamp (Qcheck: 1 ms)`,
     ...(c.experiments.includes(2) ? ['mail is Postfix in the role qmail had in the study (qmail is not packaged for current Debian)', r.measurements.some((m) => m.experiment === 2 && m.blockGroup)

@@ -534,6 +534,7 @@ export const PaperResultSchema = Obj({
     udpDatagramBytes: Int(),
     seed: Opt(Int()),
     blockOrder: Opt(Type.Literal('abba', { description: 'each block\'s order drawn at random every other block and mirrored in the next; absent in results of earlier versions, which drew it anew every block' })),
+    experimentOrder: Opt(Type.Union([Type.Literal('interleaved'), Type.Literal('sequential')], { description: 'interleaved: one block of each experiment per round, their order mirrored every other round, each lab parked (frozen) while another is measured; sequential: one experiment after another (a host without a cgroup freezer, and results of earlier versions, where it is absent)' })),
     ciTargetPercent: Opt(Nullable(Num())),
     maxRuns: Opt(Int()),
     probeCpu: Nullable(Int()),
