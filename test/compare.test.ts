@@ -160,6 +160,44 @@ test('paired ratio rows: not A/A or unpaired rows, blocks with a zero left out',
   assert.ok(rows[0].kind === 'ratio' && Math.abs(rows[0].ratioOfRatios - 1) < 0.02 && rows[0].agree, JSON.stringify(rows[0]));
 });
 
+test('the machine\'s own move: a run on a 20% slower machine disagrees on its figures, which agree once the reference\'s move is allowed for; text and JSON say so', () => {
+  const withDrift = (r: PaperResult, refs: number[], reference = 'TCP 64 B loopback') => ({
+    ...r,
+    drift: { reference, series: refs.map((x, i) => ({ atMs: i, step: 'experiment 1', block: i, referenceP50Ns: x })), medianReferenceP50Ns: 0, thresholdPercent: 25, flagged: [] },
+  });
+  const lat = jitter(20_000, 0.02), mbps = jitter(10_000, 0.02), ref = jitter(25_000, 0.03);
+  const a = withDrift(result([measurement('host', lat, mbps)], 'differs'), ref);
+  const slower = withDrift(result([measurement('host', lat.map((x) => x * 1.2), mbps.map((x) => x / 1.2))], 'differs'), ref.map((x) => x * 1.2));
+  const c = compareResults(a, slower);
+  assert.equal(c.figures, { total: 2, agree: 0 });
+  assert.ok(c.machine && !c.machine.agree && Math.abs(c.machine.ratio - 1.2) < 1e-6 && c.machine.ci95Low > 1.1, JSON.stringify(c.machine));
+  assert.is(c.machine!.figuresAgree, 2);
+  assert.equal(c.rows.filter((r) => r.kind === 'figure').map((r) => r.kind === 'figure' && r.agreeAllowingMachine), [true, true]);
+  // Throughput up 20% on a machine 20% slower: that is no move of the machine's.
+  const faster = withDrift(result([measurement('host', lat.map((x) => x * 1.2), mbps.map((x) => x * 1.2))], 'differs'), ref.map((x) => x * 1.2));
+  assert.equal(compareResults(a, faster).rows.filter((r) => r.kind === 'figure').map((r) => r.kind === 'figure' && [r.metric, r.agreeAllowingMachine]), [['latency p50', true], ['throughput', false]]);
+  // The same machine: it held, and the figures' agreement is unchanged by it.
+  const same = compareResults(a, withDrift(result([measurement('host', lat, mbps)], 'differs'), ref));
+  assert.ok(same.machine?.agree && same.machine.figuresAgree === 2 && same.figures.agree === 2);
+  // No common reference: nothing said of the machine.
+  const other = compareResults(a, withDrift(slower, ref, 'TCP 64 B loopback, another placement'));
+  assert.is(other.machine, undefined);
+  assert.ok(other.rows.every((r) => r.kind !== 'figure' || r.agreeAllowingMachine === undefined));
+  const dir = tempDir(path.join(os.tmpdir(), 'umlperf-compare-'));
+  try {
+    const fa = path.join(dir, 'a.json'), fb = path.join(dir, 'b.json');
+    fs.writeFileSync(fa, JSON.stringify(a));
+    fs.writeFileSync(fb, JSON.stringify(slower));
+    const text = runCli(['compare', fa, fb]);
+    assert.is(text.status, 0, text.stderr);
+    assert.match(text.stdout, /\nthe machine itself moved between the runs: its reference \(TCP 64 B loopback\) B\/A 1\.200 \[1\.\d+, 1\.\d+\], 25\.\d → 30\.\d µs; allowing for its move, 2 of 2 figures agree\n/);
+    assert.match(text.stdout, /DIFFER, as the machine moved/);
+    assert.equal(jsonResult(runCli(['compare', fa, fb, '--json']).stdout, 'compare').machine.figuresAgree, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('umlperf compare: text and JSON; unreadable or foreign files are usage errors', () => {
   const dir = tempDir(path.join(os.tmpdir(), 'umlperf-compare-'));
   try {

@@ -5,7 +5,7 @@
 // interval is of the ratio of geometric means. ("Each run's value lies in the other's CI" holds
 // only ~83% of the time for honest intervals, so it is not the criterion.) Verdicts agree when
 // the two runs print the same verdict for the same comparison.
-import { median } from '../stats.js';
+import { mean, median, tCritical95 } from '../stats.js';
 import { unpairedRatio } from './paired.js';
 import type { Measurement, PaperResult, PaperTable } from './model.js';
 
@@ -23,6 +23,33 @@ export interface FigureRow {
   ci95Low: number;
   ci95High: number;
   agree: boolean;
+  /**
+   * Whether they agree once the machine's own move between the runs (the drift watch's
+   * reference, see RunComparison.machine) is allowed for; absent when the runs have no
+   * common reference.
+   */
+  agreeAllowingMachine?: boolean;
+}
+
+/**
+ * How far the machine itself moved between the runs, as the drift watch's reference saw it:
+ * the ratio B/A of the reference figures (a latency: above 1, B's machine was slower) with its
+ * 95% CI. A whole run can sit on a slower machine (seen: every figure of a run ~20% off,
+ * host and guest, its reference +21%); no design within a run can take that out, so the
+ * comparison says it instead of leaving it to read as a change of the software.
+ */
+export interface MachineMove {
+  reference: string;
+  /** Median reference of each run, ns. */
+  a: number;
+  b: number;
+  ratio: number;
+  ci95Low: number;
+  ci95High: number;
+  /** The reference did not move: its ratio's CI contains 1. */
+  agree: boolean;
+  /** Figures that agree once each is divided by the reference's move (throughput: multiplied). */
+  figuresAgree: number;
 }
 
 /** A paired comparison's ratio (guest/host) in each run, and whether the runs agree on it. */
@@ -56,6 +83,31 @@ export interface RunComparison {
   rows: (FigureRow | RatioRow | VerdictRow)[];
   /** Figures or verdicts only one of the runs has. */
   unmatched: string[];
+  /** The machine's own move between the runs, when both carry the same drift reference. */
+  machine?: MachineMove;
+}
+
+/** Mean and variance of the mean of the logs of the positive values. */
+function logMoments(xs: number[]): { m: number; v: number; n: number } {
+  const ls = xs.filter((x) => x > 0).map(Math.log);
+  const m = mean(ls);
+  return { m, v: ls.length > 1 ? ls.reduce((acc, x) => acc + (x - m) ** 2, 0) / (ls.length - 1) / ls.length : NaN, n: ls.length };
+}
+
+/**
+ * Does a figure's move B/A agree with the machine's? The log of the figure's ratio less (for a
+ * latency; plus, for a throughput) the log of the reference's ratio, with the four samples'
+ * variances pooled by Welch-Satterthwaite: its 95% CI contains 0.
+ */
+export function agreesAllowingMachine(fa: number[], fb: number[], ra: number[], rb: number[], metric: FigureRow['metric']): boolean {
+  const parts = [logMoments(fa), logMoments(fb), logMoments(ra), logMoments(rb)];
+  if (parts.some((x) => !(x.n >= 2) || !Number.isFinite(x.v))) return true; // too few to tell: no evidence they differ
+  const sign = metric === 'throughput' ? 1 : -1;
+  const d = parts[1].m - parts[0].m + sign * (parts[3].m - parts[2].m);
+  const se2 = parts.reduce((acc, x) => acc + x.v, 0);
+  if (se2 === 0) return d === 0;
+  const df = se2 ** 2 / parts.reduce((acc, x) => acc + x.v ** 2 / (x.n - 1), 0);
+  return Math.abs(d) <= tCritical95(Math.max(1, df)) * Math.sqrt(se2);
 }
 
 /** The ratio B/A of two runs' per-run figures with its 95% CI (Welch's t on logs). */
@@ -73,6 +125,9 @@ function comparisonKey(t: PaperTable, c: PaperTable['comparisons'][number]): str
 
 export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
   const rows: (FigureRow | RatioRow | VerdictRow)[] = [];
+  // The machine: both runs' drift references, when they measured the same thing.
+  const refA = a.drift?.series.map((x) => x.referenceP50Ns) ?? [], refB = b.drift?.series.map((x) => x.referenceP50Ns) ?? [];
+  const sameReference = refA.length >= 2 && refB.length >= 2 && a.drift?.reference !== undefined && a.drift.reference === b.drift?.reference;
   const unmatched: string[] = [];
   const bm = new Map(b.measurements.map((m) => [measurementKey(m), m]));
   const seen = new Set<string>();
@@ -91,7 +146,10 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
     for (const [metric, unit, xa, xb] of pairs) {
       if (!xa.length || !xb.length) continue;
       const r = ratioCi(xa, xb);
-      rows.push({ kind: 'figure', key, metric, unit, a: median(xa), b: median(xb), ratio: r.ratio, ci95Low: r.low, ci95High: r.high, agree: r.low <= 1 && 1 <= r.high });
+      rows.push({
+        kind: 'figure', key, metric, unit, a: median(xa), b: median(xb), ratio: r.ratio, ci95Low: r.low, ci95High: r.high, agree: r.low <= 1 && 1 <= r.high,
+        ...(sameReference ? { agreeAllowingMachine: agreesAllowingMachine(xa, xb, refA, refB, metric) } : {}),
+      });
     }
   }
   for (const m of b.measurements) if (!seen.has(measurementKey(m))) unmatched.push(`figure ${measurementKey(m)} (only in B)`);
@@ -143,7 +201,13 @@ export function compareResults(a: PaperResult, b: PaperResult): RunComparison {
   const figures = rows.filter((r): r is FigureRow => r.kind === 'figure');
   const verdicts = rows.filter((r): r is VerdictRow => r.kind === 'verdict');
   const ratios = rows.filter((r): r is RatioRow => r.kind === 'ratio');
+  let machine: MachineMove | undefined;
+  if (sameReference) {
+    const r = unpairedRatio(refA, refB);
+    machine = { reference: a.drift!.reference!, a: median(refA), b: median(refB), ratio: r.ratio, ci95Low: r.ci95Low, ci95High: r.ci95High, agree: r.ci95Low <= 1 && 1 <= r.ci95High, figuresAgree: figures.filter((f) => f.agreeAllowingMachine).length };
+  }
   return {
+    ...(machine ? { machine } : {}),
     ratios: { total: ratios.length, agree: ratios.filter((r) => r.agree).length },
     figures: { total: figures.length, agree: figures.filter((r) => r.agree).length },
     verdicts: { total: verdicts.length, agree: verdicts.filter((r) => r.agree).length },

@@ -561,11 +561,21 @@ export const CompareResultSchema = Obj({
   verdicts: Obj({ total: Int(), agree: Int() }),
   ratios: Obj({ total: Int(), agree: Int() }),
   rows: Type.Array(Type.Union([
-    Obj({ kind: Type.Literal('figure'), key: Str(), metric: Lit('latency p50', 'throughput'), unit: Lit('ns', 'Mbps'), a: Num(), b: Num(), ratio: Num(), ci95Low: Num(), ci95High: Num(), agree: Bool() }),
+    Obj({ kind: Type.Literal('figure'), key: Str(), metric: Lit('latency p50', 'throughput'), unit: Lit('ns', 'Mbps'), a: Num(), b: Num(), ratio: Num(), ci95Low: Num(), ci95High: Num(), agree: Bool(), agreeAllowingMachine: Opt(Bool('agree once the machine\'s own move (machine.ratio) is allowed for')) }),
     Obj({ kind: Type.Literal('ratio'), key: Str(), metric: Str(), a: Num(), b: Num(), ratioOfRatios: Num(), ci95Low: Num(), ci95High: Num(), agree: Bool() }),
     Obj({ kind: Type.Literal('verdict'), key: Str(), metric: Str(), a: Str(), b: Str(), agree: Bool() }),
   ])),
   unmatched: Type.Array(Str()),
+  machine: Opt(Obj({
+    reference: Str('what the drift watch\'s reference measured (the same in both runs)'),
+    a: Num('median reference of A, ns'),
+    b: Num(),
+    ratio: Num('B/A of the references (above 1: B\'s machine was slower)'),
+    ci95Low: Num(),
+    ci95High: Num(),
+    agree: Bool('the reference did not move: the CI of its ratio contains 1'),
+    figuresAgree: Int('figures that agree once the machine\'s move is allowed for'),
+  }, 'how far the machine itself moved between the runs, as the drift watch\'s reference saw it')),
 });
 
 // ---------------------------------------------------------------------------------------------
