@@ -5,8 +5,8 @@
 // interval is of the ratio of geometric means. ("Each run's value lies in the other's CI" holds
 // only ~83% of the time for honest intervals, so it is not the criterion.) Verdicts agree when
 // the two runs print the same verdict for the same comparison.
-import { mean, median, tCritical95 } from '../stats.js';
-import { unpairedRatio } from './paired.js';
+import { median, tCritical95 } from '../stats.js';
+import { logMoments, unpairedRatio } from './paired.js';
 import type { Measurement, PaperResult, PaperTable } from './model.js';
 
 export interface FigureRow {
@@ -85,13 +85,6 @@ export interface RunComparison {
   unmatched: string[];
   /** The machine's own move between the runs, when both carry the same drift reference. */
   machine?: MachineMove;
-}
-
-/** Mean and variance of the mean of the logs of the positive values. */
-function logMoments(xs: number[]): { m: number; v: number; n: number } {
-  const ls = xs.filter((x) => x > 0).map(Math.log);
-  const m = mean(ls);
-  return { m, v: ls.length > 1 ? ls.reduce((acc, x) => acc + (x - m) ** 2, 0) / (ls.length - 1) / ls.length : NaN, n: ls.length };
 }
 
 /**

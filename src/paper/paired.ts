@@ -85,25 +85,26 @@ export function pairedRatio(a: number[], b: number[]): PairedRatio {
   return { ratio: Math.exp(m), ci95Low: Math.exp(m - half), ci95High: Math.exp(m + half), n, p: tTwoSidedP(m / se, n - 1) };
 }
 
+/** The mean of the logs of the positive values, and the variance of that mean (NaN under two values). */
+export function logMoments(xs: number[]): { m: number; v: number; n: number } {
+  const ls = xs.filter((x) => x > 0).map(Math.log);
+  const m = ls.length ? mean(ls) : NaN;
+  return { m, v: ls.length > 1 ? ls.reduce((acc, x) => acc + (x - m) ** 2, 0) / (ls.length - 1) / ls.length : NaN, n: ls.length };
+}
+
 /**
  * The ratio b/a of two independent samples (runs measured at different times): ratio of
  * geometric means with Welch's t on the logs. Fewer than two values on a side: unbounded.
  */
 export function unpairedRatio(a: number[], b: number[]): PairedRatio {
-  const la = a.filter((x) => x > 0).map(Math.log);
-  const lb = b.filter((x) => x > 0).map(Math.log);
-  const n = Math.min(la.length, lb.length);
+  const la = logMoments(a), lb = logMoments(b);
+  const n = Math.min(la.n, lb.n);
   if (n === 0) return { ratio: NaN, ci95Low: NaN, ci95High: NaN, n, p: NaN };
-  const d = mean(lb) - mean(la);
-  if (la.length < 2 || lb.length < 2) return { ratio: Math.exp(d), ci95Low: 0, ci95High: Infinity, n, p: NaN };
-  const v = (xs: number[]) => {
-    const m = mean(xs);
-    return xs.reduce((acc, x) => acc + (x - m) ** 2, 0) / (xs.length - 1);
-  };
-  const va = v(la) / la.length, vb = v(lb) / lb.length;
-  const se = Math.sqrt(va + vb);
+  const d = lb.m - la.m;
+  if (la.n < 2 || lb.n < 2) return { ratio: Math.exp(d), ci95Low: 0, ci95High: Infinity, n, p: NaN };
+  const se = Math.sqrt(la.v + lb.v);
   if (se === 0) return { ratio: Math.exp(d), ci95Low: Math.exp(d), ci95High: Math.exp(d), n, p: d === 0 ? 1 : 0 };
-  const df = Math.max(1, (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1)));
+  const df = Math.max(1, (la.v + lb.v) ** 2 / (la.v ** 2 / (la.n - 1) + lb.v ** 2 / (lb.n - 1)));
   const half = tCritical95(df) * se;
   return { ratio: Math.exp(d), ci95Low: Math.exp(d - half), ci95High: Math.exp(d + half), n, p: tTwoSidedP(d / se, df) };
 }
