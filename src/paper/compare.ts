@@ -9,20 +9,23 @@ import { median, tCritical95 } from '../stats.js';
 import { logMoments, unpairedRatio } from './paired.js';
 import type { Measurement, PaperResult, PaperTable } from './model.js';
 
-export interface FigureRow {
+/** One quantity in two runs: a value of each, B/A with its 95% CI, and whether the CI contains 1. */
+interface BetweenRuns {
+  a: number;
+  b: number;
+  ratio: number;
+  ci95Low: number;
+  ci95High: number;
+  agree: boolean;
+}
+
+/** a, b: the median of the per-run figures of each run; ratio: of their geometric means. */
+export interface FigureRow extends BetweenRuns {
   kind: 'figure';
   /** experiment, side, protocol, servers, guests */
   key: string;
   metric: 'latency p50' | 'throughput';
   unit: 'ns' | 'Mbps';
-  /** Median of the per-run figures of each run. */
-  a: number;
-  b: number;
-  /** B / A (ratio of geometric means of the per-run figures) and its 95% CI. */
-  ratio: number;
-  ci95Low: number;
-  ci95High: number;
-  agree: boolean;
   /**
    * Whether they agree once the machine's own move between the runs (the drift watch's
    * reference, see RunComparison.machine) is allowed for; absent when the runs have no
@@ -38,16 +41,9 @@ export interface FigureRow {
  * host and guest, its reference +21%); no design within a run can take that out, so the
  * comparison says it instead of leaving it to read as a change of the software.
  */
-export interface MachineMove {
+export interface MachineMove extends BetweenRuns {
+  /** What the reference measured; a, b: its median in each run, ns; agree: it did not move. */
   reference: string;
-  /** Median reference of each run, ns. */
-  a: number;
-  b: number;
-  ratio: number;
-  ci95Low: number;
-  ci95High: number;
-  /** The reference did not move: its ratio's CI contains 1. */
-  agree: boolean;
   /** Figures that agree once each is divided by the reference's move (throughput: multiplied). */
   figuresAgree: number;
 }
