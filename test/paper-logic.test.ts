@@ -210,14 +210,17 @@ test('a stage that can switch is prepared once per experiment with every server 
       { experiment: 2, servers: ['www', 'dns', 'mail'], guests: 1 },
       { experiment: 3, servers: [], guests: 8 },
     ]);
-    // Experiment by experiment: [prepare e, arrange e...] ×3, then experiment 1 for the rate search.
+    // Interleaved: every lab first, and experiment 1 again at the end for the rate search.
+    // Sequential: [prepare e, arrange e...] ×3, the rate search on experiment 1's lab before the next.
     const runsOf = events.map((e) => e.replace('arrange', 'x')).filter((e, i, a) => e !== a[i - 1]);
     assert.is(r.config.experimentOrder, park ? 'interleaved' : 'sequential');
     assert.match(paperText(r), park ? /\(seed 3\), the experiments' blocks interleaved \(one of each per round\), an A\/A control/ : /\(seed 3\), an A\/A control/);
     if (park) {
       assert.equal(events.slice(0, 3), ['prepare 1', 'prepare 2', 'prepare 3']);
       assert.ok(runsOf.length > 7, `interleaved: ${runsOf.join()}`);
-    } else assert.equal(runsOf, ['prepare 1', 'x 1', 'prepare 2', 'x 2', 'prepare 3', 'x 3', 'x 1']);
+      assert.is(runsOf.at(-1), 'x 1');
+    } else assert.equal(runsOf, ['prepare 1', 'x 1', 'prepare 2', 'x 2', 'prepare 3', 'x 3']);
+    assert.equal(r.openQuestions.rateSearches.map((x) => x.side), ['host', 'guest']);
   }
 });
 

@@ -371,28 +371,32 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
           await r.block(rnd);
         }
       }
+      // Still on experiment 1's lab (it is torn down with the phase where labs cannot be parked).
+      if (phase.some((r) => r.what.experiment === 1)) await experimentOneRows(stage, o, out);
     }
   } finally {
     for (const r of runs) out.measurements.push(...r.measurements());
   }
-  if (groups.some((g) => g.experiment === 1)) {
-    // The UDP puzzle: the highest rate each side takes with loss under 0.1%, on the path of
-    // the unpaced UDP figure it is set beside: one way into the discard service, loss as the
-    // receiver counted it.
-    await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
-    for (const side of ['host', 'guest'] as const) {
-      o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
-      const t = stage.target(side);
-      const s = await (o.probes ?? REAL_PROBES).throughput({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.discardPort, protocol: 'udp', size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
-      out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials, method: 'one-way' });
-    }
-  } else if (o.rrul) {
+  if (o.rrul && !groups.some((g) => g.experiment === 1)) {
     await stage.prepare?.({ experiment: 1, servers: [], guests: 1 });
-  }
-  if (o.rrul) {
     await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
     await rrulRows(stage, o, out);
   }
+}
+
+/** After experiment 1's blocks, on its lab: the loss-free UDP rate of each side, and the opt-in RRUL rows. */
+async function experimentOneRows(stage: Stage, o: PaperRunOptions, out: Collected): Promise<void> {
+  // The UDP puzzle: the highest rate each side takes with loss under 0.1%, on the path of the
+  // unpaced UDP figure it is set beside: one way into the discard service, loss as the
+  // receiver counted it.
+  await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
+  for (const side of ['host', 'guest'] as const) {
+    o.progress?.(`experiment 1: loss-free UDP rate, ${side}`);
+    const t = stage.target(side);
+    const s = await (o.probes ?? REAL_PROBES).throughput({ host: t.host, netns: t.netns, cpu: o.probeCpu, port: t.discardPort, protocol: 'udp', size: o.udpDatagramBytes, durationS: 0.25, findMaxRate: true, lossThresholdPercent: 0.1, maxTrials: 8, signal: o.signal });
+    out.rateSearches.push({ side, lossThresholdPercent: 0.1, maxRateMbps: s.search!.maxRateMbps, trials: s.search!.trials, method: 'one-way' });
+  }
+  if (o.rrul) await rrulRows(stage, o, out);
 }
 
 /** The opt-in RRUL row of each side: idle vs loaded response time, and the bulk throughput. */
