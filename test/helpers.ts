@@ -54,10 +54,19 @@ export async function socat(kind: 'echo' | 'discard', proto: 'tcp' | 'udp', port
   throw new Error(`socat did not start on ${proto}/${port}`);
 }
 
-export function stop(child: ChildProcess): Promise<void> {
+/**
+ * Ends a child: SIGTERM, then SIGKILL if it is still there after `graceMs`. socat 1.7.4 in
+ * UDP fork mode once stayed in poll() after a SIGTERM (a second one ended it), and a test
+ * waiting on its exit hung the whole suite.
+ */
+export function stop(child: ChildProcess, graceMs = 2000): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
