@@ -341,24 +341,7 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
   let steps = 0;
   try {
     for (const phase of phases) {
-      if (stage.prepare) {
-        // Before the first lab: the reference of the machine as it is, for the settle below.
-        const base = o.reference && !out.references.length ? await o.reference() : undefined;
-        for (const r of phase) {
-          // One lab per experiment, provisioned for all its conditions.
-          const c = r.what.conditions;
-          await stage.prepare({ experiment: r.what.experiment, servers: c.map((x) => x.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'), guests: Math.max(...c.map((x) => x.guests)) });
-        }
-        if (o.reference) {
-          const threshold = o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT;
-          const s = await settle(o.reference, base ?? median(out.references.map((r) => r.referenceP50Ns)), threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
-          if (s.probes > 1) {
-            const what = phase.map((r) => r.label).join('; ');
-            (out.settles ??= []).push({ step: what, ...s });
-            o.progress?.(`${what}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the reference to settle` : `the reference did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
-          }
-        }
-      }
+      if (stage.prepare) await prepareLabs(stage, o, phase, out);
       let order: GroupRun[] | undefined;
       for (let round = 0; ; round++) {
         const next = phase.filter((r) => r.wantsBlock());
@@ -381,6 +364,27 @@ export async function runExperiments(stage: Stage, o: PaperRunOptions, out: Coll
     await stage.prepare?.({ experiment: 1, servers: [], guests: 1 });
     await stage.arrange({ experiment: 1, servers: 'none', guests: 1 });
     await rrulRows(stage, o, out);
+  }
+}
+
+/**
+ * One lab per experiment of the phase, provisioned for all its conditions; then the wait for
+ * the machine to settle, against the reference taken before the first lab (or, in a later
+ * phase, the references so far).
+ */
+async function prepareLabs(stage: Stage, o: PaperRunOptions, phase: GroupRun[], out: Collected): Promise<void> {
+  const base = o.reference && !out.references.length ? await o.reference() : undefined;
+  for (const r of phase) {
+    const c = r.what.conditions;
+    await stage.prepare!({ experiment: r.what.experiment, servers: c.map((x) => x.servers).filter((s): s is Exclude<ServerRole, 'none'> => s !== 'none'), guests: Math.max(...c.map((x) => x.guests)) });
+  }
+  if (!o.reference) return;
+  const threshold = o.driftThresholdPercent ?? DRIFT_THRESHOLD_PERCENT;
+  const s = await settle(o.reference, base ?? median(out.references.map((r) => r.referenceP50Ns)), threshold, o.settleMaxMs ?? SETTLE_MAX_MS, o.signal);
+  if (s.probes > 1) {
+    const what = phase.map((r) => r.label).join('; ');
+    (out.settles ??= []).push({ step: what, ...s });
+    o.progress?.(`${what}: ${s.settled ? `waited ${(s.waitedMs / 1000).toFixed(1)} s for the reference to settle` : `the reference did not settle within ${(s.waitedMs / 1000).toFixed(1)} s; measuring anyway`}`);
   }
 }
 

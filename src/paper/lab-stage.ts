@@ -135,11 +135,15 @@ export class LabStage implements Stage {
   private async park(lab: StageLab): Promise<void> {
     if (!lab.group) return;
     lab.condition = undefined; // unknown until switchTo has run again
-    for (const leaf of this.leaves(lab)) {
-      if (lab.frozen.includes(leaf)) continue;
-      lab.frozen.push(leaf); // recorded first: whatever happens next, teardown thaws it
-      if (!(await cgroupFreeze(lab.name, leaf, true))) throw new Error(`cannot freeze ${leaf} of lab ${lab.name} to park it (no cgroup freezer here)`);
-    }
+    for (const leaf of this.leaves(lab)) await this.setFrozen(lab, leaf, true);
+  }
+
+  /** Freezes or thaws one leaf of a lab, recording it first when freezing: whatever happens next, teardown thaws it. */
+  private async setFrozen(lab: StageLab, leaf: string, freeze: boolean): Promise<void> {
+    if (freeze === lab.frozen.includes(leaf)) return;
+    if (freeze) lab.frozen.push(leaf);
+    if (!(await cgroupFreeze(lab.name, leaf, freeze))) throw new Error(`cannot ${freeze ? 'freeze' : 'thaw'} ${leaf} of lab ${lab.name} (no cgroup freezer here)`);
+    if (!freeze) lab.frozen = lab.frozen.filter((x) => x !== leaf);
   }
 
   /** Makes a prepared lab look like `step`: its server alone running, its guests alone thawed. */
@@ -148,13 +152,7 @@ export class LabStage implements Stage {
     if (lab.condition === key) return;
     lab.condition = undefined; // unknown until every switch below is done
     const g = lab.group!;
-    for (const leaf of this.leaves(lab)) {
-      const freeze = leaf !== 'host' && Number(leaf.slice(1)) > step.guests;
-      if (freeze === lab.frozen.includes(leaf)) continue;
-      if (freeze) lab.frozen.push(leaf);
-      if (!(await cgroupFreeze(lab.name, leaf, freeze))) throw new Error(`cannot ${freeze ? 'freeze' : 'thaw'} ${leaf} of lab ${lab.name} (no cgroup freezer here)`);
-      if (!freeze) lab.frozen = lab.frozen.filter((x) => x !== leaf);
-    }
+    for (const leaf of this.leaves(lab)) await this.setFrozen(lab, leaf, leaf !== 'host' && Number(leaf.slice(1)) > step.guests);
     // Parking froze the servers as they were: signalled only when the server changes.
     if (lab.servers !== step.servers) {
       lab.servers = undefined;
