@@ -280,7 +280,7 @@ bool Endpoint::admit(const std::string& source, Service kind) {
   }
   if (fromSource >= o_.maxConnectionsPerSource) return false;
   if (service < o_.maxConnections) return true;
-  if (!idlest || monoNs() - idlest->activeNs.load() < kEvictableNs) return false;
+  if (!idlest || idlest->silentNs(monoNs()) < kEvictableNs) return false;
   idlest->evicted = true;
   shutdown(idlest->fd, SHUT_RDWR);
   stats_.tcpIdleClosed++;
@@ -379,7 +379,7 @@ void Endpoint::idleWatch() {
     std::lock_guard<std::mutex> lock(connsMutex_);
     for (auto& c : conns_) {
       if ((c->service != Echo && c->service != Discard) || c->fd < 0 || c->evicted) continue;
-      if (now - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) continue;
+      if (c->silentNs(now) < o_.idleTimeoutNs) continue;
       c->evicted = true;
       shutdown(c->fd, SHUT_RDWR);
       stats_.tcpIdleClosed++;
@@ -388,7 +388,7 @@ void Endpoint::idleWatch() {
 }
 
 bool Endpoint::idleTooLong(Conn* c, uint64_t nowNs) {
-  if (nowNs - c->activeNs.load(std::memory_order_relaxed) < o_.idleTimeoutNs) return false;
+  if (c->silentNs(nowNs) < o_.idleTimeoutNs) return false;
   stats_.tcpIdleClosed++;
   return true;
 }

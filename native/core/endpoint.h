@@ -78,6 +78,13 @@ class Endpoint {
     std::atomic<uint64_t> activeNs{0};  // last time it sent anything
     std::atomic<bool> done{false};
     bool evicted = false;
+    // How long it has been silent at `nowNs`. Its worker stores activeNs at any moment, so a
+    // time read before that store is earlier than activeNs: that is no silence at all (an
+    // unsigned difference would wrap and close a busy connection as idle).
+    uint64_t silentNs(uint64_t nowNs) const {
+      uint64_t a = activeNs.load(std::memory_order_relaxed);
+      return nowNs > a ? nowNs - a : 0;
+    }
   };
   void startThreads();
   // Each TCP service is served by a pool of workers that all wait in accept() on its socket;
