@@ -30,7 +30,7 @@ export function progressSink(prefix: string, everyMs = 10_000): { line(text: str
         process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 100) - 1)}`);
         return;
       }
-      const now = Date.now();
+      const now = performance.now();
       if (now - lastAt < everyMs) return;
       lastAt = now;
       process.stderr.write(`${prefix}: ${text}\n`);

@@ -67,9 +67,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** Waits until `ok()` or the deadline (then an error naming `what`), checking every 50 ms. */
 async function until(ok: () => boolean, ms: number, what: string, signal?: AbortSignal): Promise<void> {
-  const end = Date.now() + ms;
+  const end = performance.now() + ms;
   while (!ok()) {
-    if (Date.now() > end) throw new UmlperfError('ETIMEDOUT', `isolate: ${what} not done in ${Math.round(ms / 1000)} s`);
+    if (performance.now() > end) throw new UmlperfError('ETIMEDOUT', `isolate: ${what} not done in ${Math.round(ms / 1000)} s`);
     await sleep(50, signal);
   }
 }

@@ -149,8 +149,8 @@ export async function cgroupKill(lab: string, leaf?: string, timeoutMs = 5000): 
   const dirs = cgroupDirs(lab, leaf);
   if (!dirs.length || !fs.existsSync(dirs[0])) return true;
   const m = cgroupMode();
-  const end = Date.now() + timeoutMs;
-  for (let round = 0; round < 1000 && Date.now() < end; round++) {
+  const end = performance.now() + timeoutMs;
+  for (let round = 0; round < 1000 && performance.now() < end; round++) {
     if (!cgroupPids(lab, leaf).length) return true;
     // v2 (5.14+): cgroup.kill ends the whole subtree at once, forks in flight included.
     if (m.version === 2 && writeQuiet(path.join(dirs[0], 'cgroup.kill'), '1')) {
@@ -201,11 +201,11 @@ export function cgroupRemove(lab: string): boolean {
  * never runs). True when the tree is gone.
  */
 export async function cgroupEnd(lab: string, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
+  const end = performance.now() + timeoutMs;
   for (let i = 0; i < 200; i++) {
-    await cgroupKill(lab, undefined, Math.max(100, end - Date.now()));
+    await cgroupKill(lab, undefined, Math.max(100, end - performance.now()));
     if (cgroupRemove(lab)) return true;
-    if (Date.now() > end) break;
+    if (performance.now() > end) break;
     await sleep(25);
   }
   return false;
@@ -253,9 +253,9 @@ export async function cgroupFreeze(lab: string, leaf: string, frozen: boolean, t
       return false;
     }
   };
-  const end = Date.now() + timeoutMs;
+  const end = performance.now() + timeoutMs;
   while (!reached()) {
-    if (Date.now() > end) return false;
+    if (performance.now() > end) return false;
     // v1: FREEZING until every task stopped; writing again retries the ones that were busy.
     if (!v2) writeQuiet(path.join(d, file), value);
     await sleep(5);

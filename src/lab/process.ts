@@ -63,8 +63,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the group is gone; false on timeout. Polls every 20 ms (no pidfd in Node). */
 export async function waitGone(p: ProcessRecord, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < end; i++) {
+  const end = performance.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && performance.now() < end; i++) {
     if (!groupAlive(p)) return true;
     await sleep(20);
   }

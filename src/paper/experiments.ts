@@ -305,12 +305,12 @@ export const SETTLE_MAX_MS = 10_000;
  * block measured in that tail is measured on a machine that is not the one of the others.
  */
 export async function settle(reference: () => Promise<number>, baseNs: number, thresholdPercent: number, maxMs: number, signal?: AbortSignal): Promise<Omit<Settle, 'step'>> {
-  const t0 = Date.now();
+  const t0 = performance.now();
   for (let probes = 1; ; probes++) {
     signal?.throwIfAborted();
     const r = await reference();
     const settled = r <= baseNs * (1 + thresholdPercent / 100);
-    if (settled || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, probes, settled, lastReferenceP50Ns: r };
+    if (settled || performance.now() - t0 >= maxMs) return { waitedMs: Math.round(performance.now() - t0), probes, settled, lastReferenceP50Ns: r };
     await delay(250, undefined, { signal });
   }
 }

@@ -88,8 +88,8 @@ async function checkOnce(server: ServerName, job: HealthJob, dnsClient: () => Dn
       const r = await smtpSend({ addr: job.addr, from: `health@client.${ZONE}`, to: `postmaster@${ZONE}`, subject,
         body: `health check ${job.token}\n`, timeoutMs: budget * 2 });
       if (!job.maildir) return `accepted (${r.reply}); delivery not visible from here`;
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
+      const deadline = performance.now() + 5000;
+      while (performance.now() < deadline) {
         if (await maildirHas(job.maildir, subject)) return `accepted and delivered to the Maildir (${r.reply})`;
         await sleep(20);
       }
@@ -127,14 +127,14 @@ async function maildirHas(maildir: string, needle: string): Promise<boolean> {
 }
 
 export async function runHealth(job: HealthJob): Promise<ServerHealth[]> {
-  const end = Date.now() + job.deadlineMs;
+  const end = performance.now() + job.deadlineMs;
   let dns: DnsClient | undefined;
   const dnsClient = () => (dns ??= new DnsClient(job.addr));
   try {
     return await Promise.all(job.servers.map(async (server): Promise<ServerHealth> => {
       let attempts = 0;
       let detail = 'not tried';
-      while (Date.now() < end) {
+      while (performance.now() < end) {
         attempts++;
         try {
           detail = await checkOnce(server, job, dnsClient);
