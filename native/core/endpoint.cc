@@ -282,8 +282,8 @@ bool Endpoint::admit(const std::string& source, Service kind) {
   if (service < o_.maxConnections) return true;
   if (!idlest || idlest->silentNs(monoNs()) < kEvictableNs) return false;
   idlest->evicted = true;
+  stats_.tcpIdleClosed++;  // counted first: the client may see the close before this thread runs on
   shutdown(idlest->fd, SHUT_RDWR);
-  stats_.tcpIdleClosed++;
   return true;
 }
 
@@ -381,8 +381,8 @@ void Endpoint::idleWatch() {
       if ((c->service != Echo && c->service != Discard) || c->fd < 0 || c->evicted) continue;
       if (c->silentNs(now) < o_.idleTimeoutNs) continue;
       c->evicted = true;
+      stats_.tcpIdleClosed++;  // counted first: the client may see the close before this thread runs on
       shutdown(c->fd, SHUT_RDWR);
-      stats_.tcpIdleClosed++;
     }
   }
 }
