@@ -23,7 +23,7 @@ export function progressLine(label: string): { update(fraction: number): void; d
  */
 export function progressSink(prefix: string, everyMs = 10_000): { line(text: string): void; done(): void } {
   const tty = process.stderr.isTTY;
-  let lastAt = 0;
+  let lastAt = -Infinity; // the first line is always written
   return {
     line(text) {
       if (tty) {
