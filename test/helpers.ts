@@ -59,16 +59,8 @@ export async function socat(kind: 'echo' | 'discard', proto: 'tcp' | 'udp', port
  * UDP fork mode once stayed in poll() after a SIGTERM (a second one ended it), and a test
  * waiting on its exit hung the whole suite.
  */
-export function stop(child: ChildProcess, graceMs = 2000): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+export async function stop(child: ChildProcess, graceMs = 2000): Promise<void> {
+  await stopBinary(child, graceMs);
 }
 
 /**
@@ -160,12 +152,12 @@ export function startBinary(args: string[], prefix: string[] = []): Promise<Star
   });
 }
 
-/** SIGTERM, then SIGKILL after 3 s; its exit status. Returns at once for a child already gone. */
-export async function stopBinary(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+/** SIGTERM, then SIGKILL after `graceMs`; its exit status. Returns at once for a child already gone. */
+export async function stopBinary(child: ChildProcess, graceMs = 3000): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
   const done = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
   const r = await done;
   clearTimeout(t);
   return r;
