@@ -1,5 +1,6 @@
 // The static umlperf-endpoint: no shared libraries, serves standard echo/discard, stops on SIGTERM.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, responseTime, throughput } from '../src/index.js';
@@ -42,6 +43,43 @@ test('serves echo and discard, never answers with more than it got, exits 0 on S
   }
   assert.is(code, 0, `exit status; stderr: ${stderr()}`);
 });
+
+// The endpoint keeps its per-request time (activity, stalls, UDP rate limits) on the TSC where
+// it is invariant, because a UML guest has no vDSO and each clock_gettime is a trap; elsewhere
+// on CLOCK_MONOTONIC_RAW. UMLPERF_CLOCK=monotonic takes the second path on any CPU, so both are
+// checked here on one machine: the idle timeout is kept to its scale, and echo is untouched.
+for (const clock of ['tsc where invariant', 'monotonic']) {
+  test(`on its ${clock} clock: a silent connection is closed after the idle timeout, an echoing one stays`, async () => {
+    const prefix = clock === 'monotonic' ? ['env', 'UMLPERF_CLOCK=monotonic'] : [];
+    const { child, echo } = await startBinary(['--port', '0', '--idle-timeout-ms', '400'], prefix);
+    const silent = net.connect(echo, '127.0.0.1');
+    const active = net.connect(echo, '127.0.0.1');
+    silent.on('error', () => {});
+    active.on('error', () => {});
+    let echoed = 0, written = 0;
+    active.on('data', (d: Buffer) => (echoed += d.length));
+    const timer = setInterval(() => {
+      active.write('0123456789');
+      written += 10;
+    }, 100);
+    try {
+      const closedAfter = await new Promise<number>((res) => {
+        const t0 = performance.now();
+        silent.once('close', () => res(performance.now() - t0));
+        setTimeout(() => res(-1), 4000);
+      });
+      assert.ok(closedAfter >= 300 && closedAfter < 2500, `silent connection closed after ${closedAfter.toFixed(0)} ms (timeout 400 ms)`);
+      await new Promise((res) => setTimeout(res, 300));
+      assert.ok(!active.destroyed && active.readyState === 'open', 'the echoing connection is still open');
+      assert.ok(echoed > 0 && echoed <= written, `echoed ${echoed} of ${written} bytes`);
+    } finally {
+      clearInterval(timer);
+      silent.destroy();
+      active.destroy();
+      await stopBinary(child);
+    }
+  });
+}
 
 test('bad arguments exit 2 with a message', () => {
   const r = spawnSync(endpointBinary(), ['--port', '99999'], { encoding: 'utf8' });

@@ -41,25 +41,64 @@ static void pair(uint64_t& tsc, uint64_t& ns) {
 }
 #endif
 
-Clock::Clock() {
-  const char* force = getenv("UMLPERF_CLOCK");
-  bool allowTsc = !(force && strcmp(force, "monotonic") == 0);
+namespace {
+
+// The TSC's rate against CLOCK_MONOTONIC_RAW, measured once per process over 20 ms, where the
+// TSC is invariant and UMLPERF_CLOCK=monotonic does not forbid it.
+struct TscScale {
+  bool ok = false;
+  uint64_t tsc0 = 0, ns0 = 0;  // one bracketed pair: the anchor of fastNs()
+  double nsPerTick = 1.0;
+};
+
+const TscScale& tscScale() {
+  static const TscScale scale = [] {
+    TscScale s;
+    const char* force = getenv("UMLPERF_CLOCK");
+    if (force && strcmp(force, "monotonic") == 0) return s;
 #if defined(__x86_64__)
-  if (allowTsc && invariantTsc()) {
+    if (!invariantTsc()) return s;
     uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
     pair(t0, n0);
     timespec sl{0, 20 * 1000 * 1000};
     nanosleep(&sl, nullptr);
     pair(t1, n1);
     if (t1 > t0 && n1 > n0) {
-      tsc_ = true;
-      nsPerTick_ = double(n1 - n0) / double(t1 - t0);
-      info_.source = "tsc";
-      info_.tscHz = 1e9 / nsPerTick_;
-      info_.resolutionNs = nsPerTick_;
+      s.ok = true;
+      s.tsc0 = t0;
+      s.ns0 = n0;
+      s.nsPerTick = double(n1 - n0) / double(t1 - t0);
     }
+#endif
+    return s;
+  }();
+  return scale;
+}
+
+}  // namespace
+
+uint64_t fastNs() {
+#if defined(__x86_64__)
+  const TscScale& s = tscScale();
+  if (s.ok) {
+    unsigned aux;
+    // Signed: a read on another CPU may be a few ticks behind the anchor.
+    int64_t ticks = int64_t(__rdtscp(&aux) - s.tsc0);
+    return s.ns0 + uint64_t(int64_t(double(ticks) * s.nsPerTick));
   }
 #endif
+  return monoNs();
+}
+
+Clock::Clock() {
+  const TscScale& s = tscScale();
+  if (s.ok) {
+    tsc_ = true;
+    nsPerTick_ = s.nsPerTick;
+    info_.source = "tsc";
+    info_.tscHz = 1e9 / nsPerTick_;
+    info_.resolutionNs = nsPerTick_;
+  }
   if (!tsc_) {
     info_.source = "clock_monotonic_raw";
     info_.tscHz = 0;

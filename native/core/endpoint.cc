@@ -72,18 +72,24 @@ Fd bindSocket(const std::string& host, uint16_t port, Proto p, const char* what,
 }
 
 // Sends all of p; false when the peer is gone, stop() was called, or the peer has taken
-// nothing for stallNs (a client that writes but never reads must not hold a thread forever).
+// nothing for stallNs, give or take one send slice (a client that writes but never reads must
+// not hold a thread forever).
 bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping, uint64_t stallNs) {
-  uint64_t progressNs = monoNs();
+  // The clock is read only once a send has come back with nothing sent: an echo's reply nearly
+  // always goes in one call, and then costs no clock read at all.
+  uint64_t stalledSince = 0;
   while (n) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w > 0) {
       p += w;
       n -= size_t(w);
-      progressNs = monoNs();
+      stalledSince = 0;
     } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
-               !stopping.load(std::memory_order_relaxed) && monoNs() - progressNs < stallNs) {
-      continue;
+               !stopping.load(std::memory_order_relaxed)) {
+      const uint64_t now = fastNs();
+      if (!stalledSince) stalledSince = now;
+      // The send that timed out had already waited its slice (kWakeNs) before this first read.
+      if (now - stalledSince >= stallNs) return false;
     } else {
       return false;
     }
@@ -95,7 +101,7 @@ bool sendAll(int fd, const char* p, size_t n, const std::atomic<bool>& stopping,
 // deadline passed (the receive timeout, the endpoint's receive slice, bounds each call).
 bool recvAll(int fd, char* p, size_t n, const std::atomic<bool>& stopping, uint64_t deadlineNs) {
   while (n) {
-    if (stopping.load(std::memory_order_relaxed) || monoNs() >= deadlineNs) return false;
+    if (stopping.load(std::memory_order_relaxed) || fastNs() >= deadlineNs) return false;
     ssize_t r = recv(fd, p, n, 0);
     if (r > 0) {
       p += r;
@@ -133,6 +139,7 @@ void Endpoint::start() {
   if (!o_.maxConnectionsPerSource) o_.maxConnectionsPerSource = o_.maxConnections > 1 ? o_.maxConnections / 2 : 1;
   // Idleness is noticed within half the idle timeout past it.
   recvWakeNs_ = std::max<uint64_t>(10000000, std::min(kRecvWakeMaxNs, o_.idleTimeoutNs / 2));
+  (void)fastNs();  // its one-time calibration, here rather than in the first request
   try {
     startThreads();
   } catch (const std::system_error& e) {
@@ -280,7 +287,7 @@ bool Endpoint::admit(const std::string& source, Service kind) {
   }
   if (fromSource >= o_.maxConnectionsPerSource) return false;
   if (service < o_.maxConnections) return true;
-  if (!idlest || idlest->silentNs(monoNs()) < kEvictableNs) return false;
+  if (!idlest || idlest->silentNs(fastNs()) < kEvictableNs) return false;
   idlest->evicted = true;
   stats_.tcpIdleClosed++;  // counted first: the client may see the close before this thread runs on
   shutdown(idlest->fd, SHUT_RDWR);
@@ -293,7 +300,7 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
              : service == Discard ? "umlperf-discard"
              : service == Chargen ? "umlperf-chargen"
                                   : "umlperf-udpsrc-c");
-  uint64_t idleSince = monoNs();
+  uint64_t idleSince = fastNs();
   while (!stopping_.load()) {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
@@ -302,7 +309,7 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
       // Out of descriptors or memory: the connection stays queued and accept() would fail at
       // once again; wait a little instead of spinning.
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) sleepNs(10000000);
-      if (monoNs() - idleSince < kWorkerIdleNs) continue;
+      if (fastNs() - idleSince < kWorkerIdleNs) continue;
       // Idle long enough: this worker ends if another waits (never leaving none).
       int n = accepting_[service].load();
       while (n > 1 && !accepting_[service].compare_exchange_weak(n, n - 1)) {
@@ -311,7 +318,7 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
         endWorker(w);
         return;
       }
-      idleSince = monoNs();
+      idleSince = fastNs();
       continue;
     }
     // Someone must go on waiting while this worker serves. With no thread to be had
@@ -328,7 +335,7 @@ void Endpoint::workerLoop(Worker* w, int lfd, Service service) {
     if (Conn* c = admitConn(fd, from, service)) serve(c);
     reapWorkers();
     accepting_[service]++;
-    idleSince = monoNs();
+    idleSince = fastNs();
   }
   accepting_[service]--;
   endWorker(w);
@@ -353,7 +360,7 @@ Endpoint::Conn* Endpoint::admitConn(int fd, const sockaddr_storage& from, Servic
   c->fd = fd;
   c->service = service;
   c->source = std::move(source);
-  c->activeNs = monoNs();
+  c->activeNs = fastNs();
   conns_.push_back(std::move(c));
   stats_.tcpConnections++;
   return conns_.back().get();
@@ -375,7 +382,7 @@ void Endpoint::idleWatch() {
   while (!stopping_.load()) {
     idleWake_.wait_for(wait, std::chrono::nanoseconds(recvWakeNs_));
     if (stopping_.load()) break;
-    uint64_t now = monoNs();
+    uint64_t now = fastNs();
     std::lock_guard<std::mutex> lock(connsMutex_);
     for (auto& c : conns_) {
       if ((c->service != Echo && c->service != Discard) || c->fd < 0 || c->evicted) continue;
@@ -415,7 +422,7 @@ void Endpoint::tcpEcho(Conn* c) {
   while (!stopping_.load(std::memory_order_relaxed)) {
     ssize_t n = recv(c->fd, buf.get(), kBuf, 0);
     if (n > 0) {
-      c->activeNs.store(monoNs(), std::memory_order_relaxed);
+      c->activeNs.store(fastNs(), std::memory_order_relaxed);
       // Exactly the bytes read, never more.
       if (!sendAll(c->fd, buf.get(), size_t(n), stopping_, o_.idleTimeoutNs)) break;
       stats_.echoedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
@@ -432,7 +439,7 @@ void Endpoint::tcpDiscard(Conn* c) {
   while (!stopping_.load(std::memory_order_relaxed)) {
     ssize_t n = recv(c->fd, buf.get(), kDiscardBuf, 0);
     if (n > 0) {
-      c->activeNs.store(monoNs(), std::memory_order_relaxed);
+      c->activeNs.store(fastNs(), std::memory_order_relaxed);
       stats_.discardedBytes.fetch_add(uint64_t(n), std::memory_order_relaxed);
     } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       break;
@@ -464,12 +471,12 @@ const char* chargenPattern() {
 void Endpoint::tcpChargen(Conn* c) {
   constexpr size_t kPeriod = kChargenPeriod, kChunk = kChargenChunk;
   const char* pattern = chargenPattern();
-  const uint64_t start = monoNs();
+  const uint64_t start = fastNs();
   size_t off = 0;
   // The send timeout (kWakeNs) bounds each call: stop(), the cap and a peer that stopped reading
   // are all noticed within it.
   while (!stopping_.load(std::memory_order_relaxed)) {
-    uint64_t now = monoNs();
+    uint64_t now = fastNs();
     if (now - start >= o_.sourceMaxNs) {
       stats_.chargenCapped++;
       break;
@@ -477,10 +484,10 @@ void Endpoint::tcpChargen(Conn* c) {
     ssize_t w = send(c->fd, pattern + off, kChunk, MSG_NOSIGNAL);
     if (w > 0) {
       off = (off + size_t(w)) % kPeriod;
-      c->activeNs.store(monoNs(), std::memory_order_relaxed);
+      c->activeNs.store(fastNs(), std::memory_order_relaxed);
       stats_.chargenBytes.fetch_add(uint64_t(w), std::memory_order_relaxed);
     } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      if (idleTooLong(c, monoNs())) break;  // the peer has taken nothing for the idle timeout
+      if (idleTooLong(c, fastNs())) break;  // the peer has taken nothing for the idle timeout
     } else {
       break;  // the peer closed (EPIPE, ECONNRESET)
     }
@@ -499,7 +506,7 @@ void Endpoint::udpEcho() {
     socklen_t len = sizeof from;
     ssize_t n = recvfrom(fd, buf.get(), kBuf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0 || stopping_.load(std::memory_order_relaxed)) continue;  // stop()'s shutdown reads as 0 bytes
-    uint64_t now = monoNs();
+    uint64_t now = fastNs();
     if (guard.check(from, buf.get(), size_t(n), now) != UdpGuard::Answer) {
       stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -547,7 +554,7 @@ void Endpoint::udpDiscard() {
         if (h.seq < s->next) s->reordered++;
         else s->next = h.seq + 1;
       } else if (h.kind == kWireQuery && len >= kWireQuerySize) {
-        if (guard.check(batch.from(unsigned(i)), batch.data(unsigned(i)), len, monoNs()) != UdpGuard::Answer) {
+        if (guard.check(batch.from(unsigned(i)), batch.data(unsigned(i)), len, fastNs()) != UdpGuard::Answer) {
           stats_.udpIgnored.fetch_add(1, std::memory_order_relaxed);
           continue;
         }
@@ -567,11 +574,11 @@ namespace umlperf {
 void Endpoint::control(Conn* c) {
   constexpr uint64_t kRequestNs = 5000000000ull;  // a client that asks nothing in time is dropped
   char msg[kSourceMsgSize] = {};
-  if (!recvAll(c->fd, msg, sizeof msg, stopping_, monoNs() + kRequestNs)) {
+  if (!recvAll(c->fd, msg, sizeof msg, stopping_, fastNs() + kRequestNs)) {
     stats_.udpSourceRefused++;
     return;
   }
-  c->activeNs.store(monoNs(), std::memory_order_relaxed);
+  c->activeNs.store(fastNs(), std::memory_order_relaxed);
   WireHeader h;
   memcpy(&h, msg, sizeof h);
   if (h.magic == kWireMagic && h.kind == kWireSourceRequest) return udpSource(c, msg);
@@ -635,10 +642,10 @@ void Endpoint::udpSource(Conn* c, const char* msg) {
   // An anchored schedule: datagram k is due at start + k * gap, so a late wake-up is made up
   // in the next batch and the average rate never exceeds the one asked for.
   const double gapNs = double(size) * 8e9 / double(rq.bitsPerSecond);
-  const uint64_t start = monoNs();
+  const uint64_t start = fastNs();
   uint64_t sent = 0, nextCheck = start;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    uint64_t now = monoNs();
+    uint64_t now = fastNs();
     if (now - start >= rq.durationNs || (rq.maxDatagrams && sent >= rq.maxDatagrams)) break;
     if (now >= nextCheck) {
       // The client's close ends the stream; anything it sends meanwhile is ignored.
@@ -725,9 +732,9 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
   registerListener(l.get());
 
   std::vector<char> req(rq.requestSize), resp(rq.responseSize);
-  uint64_t served = 0, lastNs = monoNs(), nextCheck = 0;
+  uint64_t served = 0, lastNs = fastNs(), nextCheck = 0;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const uint64_t now = monoNs();
+    const uint64_t now = fastNs();
     if (now >= nextCheck) {
       // The client's close of the control connection ends the session.
       char sink[kSourceMsgSize];
@@ -753,7 +760,7 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
       stats_.tcpRefused++;
       continue;
     }
-    if (!recvAll(conn.get(), req.data(), req.size(), stopping_, monoNs() + o_.idleTimeoutNs)) continue;
+    if (!recvAll(conn.get(), req.data(), req.size(), stopping_, fastNs() + o_.idleTimeoutNs)) continue;
     // The response: the request's bytes, repeated.
     size_t filled = std::min(resp.size(), req.size());
     memcpy(resp.data(), req.data(), filled);
@@ -765,7 +772,7 @@ void Endpoint::transactionSession(Conn* c, const char* msg) {
     if (!sendAll(conn.get(), resp.data(), resp.size(), stopping_, o_.idleTimeoutNs)) continue;
     served++;
     stats_.transactions.fetch_add(1, std::memory_order_relaxed);
-    lastNs = monoNs();
+    lastNs = fastNs();
   }  // each connection is closed by its Fd as the iteration ends: the server closes first
   registerListener(-1);
   rep.transactions = served;
