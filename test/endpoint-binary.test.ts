@@ -81,12 +81,33 @@ for (const clock of ['tsc where invariant', 'monotonic']) {
   });
 }
 
+// Guests run the endpoint with 1 MiB discard reads; the smallest size must work as well.
+for (const kib of ['16', '1024']) {
+  test(`--discard-read-kib ${kib}: TCP discard takes a whole stream to its end, one connection after another`, async () => {
+    const { child, discard } = await startBinary(['--port', '0', '--discard-read-kib', kib]);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const t = await throughput({ host: '127.0.0.1', port: discard, bytes: 8_000_000 });
+        assert.is(t.bytes, 8_000_000);
+        assert.ok(t.Mbps > 0);
+      }
+    } finally {
+      await stopBinary(child);
+    }
+  });
+}
+
 test('bad arguments exit 2 with a message', () => {
   const r = spawnSync(endpointBinary(), ['--port', '99999'], { encoding: 'utf8' });
   assert.is(r.status, 2);
   assert.match(r.stderr, /bad value for --port/);
   const b = spawnSync(endpointBinary(), ['--bind', 'example.org'], { encoding: 'utf8' });
   assert.is(b.status, 2);
+  for (const kib of ['8', '4097', '1M']) {
+    const d = spawnSync(endpointBinary(), ['--discard-read-kib', kib], { encoding: 'utf8' });
+    assert.is(d.status, 2, `--discard-read-kib ${kib}`);
+    assert.match(d.stderr, /--discard-read-kib/);
+  }
 });
 
 test.run();

@@ -40,6 +40,8 @@ struct EndpointOptions {
   unsigned maxConnectionsPerSource = 0;   // per TCP service and source address; 0: maxConnections / 2
   uint64_t idleTimeoutNs = 60000000000ull;  // a TCP connection silent this long is closed
   uint32_t udpRepliesPerSecond = 1000000;  // per source address; 0: no limit (see udp_guard.h)
+  // TCP discard's read size, a buffer per connection (16 KiB to 4 MiB): see tcpDiscard().
+  size_t discardReadBytes = 128 * 1024;
 };
 
 struct EndpointStats {

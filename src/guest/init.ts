@@ -37,6 +37,8 @@ import { DEFAULT_ECHO_PORT } from '../probes.js';
 export const GUEST_INIT_PATH = '/sbin/umlperf-init';
 export const SERVER_HOOK_DIR = '/etc/umlperf/servers.d';
 export const ENDPOINT_GUEST_PATH = '/usr/bin/umlperf-endpoint';
+/** The guest endpoint's TCP discard read size (the static program's --discard-read-kib). */
+export const GUEST_DISCARD_READ_KIB = 1024;
 /** The UML console line of the exec channel (a guest's /dev/tty1). */
 export const EXEC_CONSOLE = 'con1';
 export const EXEC_MAX_OUTPUT = 1 << 20;
@@ -92,7 +94,8 @@ fi
 
 fifo=/run/umlperf-endpoint.out
 mkfifo "$fifo" || fail "endpoint: cannot make $fifo"
-${ENDPOINT_GUEST_PATH} --bind 0.0.0.0 --port ${DEFAULT_ECHO_PORT} --wait block > "$fifo" 2>&1 &
+# Discard reads of 1 MiB: each system call is a trap in a guest (see tcpDiscard in native/core/endpoint.cc).
+${ENDPOINT_GUEST_PATH} --bind 0.0.0.0 --port ${DEFAULT_ECHO_PORT} --wait block --discard-read-kib ${GUEST_DISCARD_READ_KIB} > "$fifo" 2>&1 &
 ep=$!
 exec 3< "$fifo"
 IFS= read -r line <&3
