@@ -7,14 +7,15 @@
 // Each tool runs against its own server; servers are pinned to CPU 0 and clients (for umlperf:
 // the whole bench process) to CPU 1, so that placement is the same for both. Rounds alternate
 // which tool goes first; a figure is the ratio of the medians over the rounds, with a paired
-// bootstrap 95% CI. "≥ 1.00 ×" a peer holds when the CI's lower bound is ≥ 0.98 (for response
-// time, lower is better: the upper bound ≤ 1.02); the interval row's cost is met when the whole
-// CI lies within 0.99-1.01.
+// bootstrap 95% CI. "≥ 1.00 ×" a peer holds when that ratio is ≥ 1.00 and the CI's lower bound
+// is ≥ 0.98 (for response time, lower is better: ≤ 1.00 and the upper bound ≤ 1.02); the
+// interval row's cost is met when the whole CI lies within 0.99-1.01 (verdict.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { clockInfo, connectionRate, responseTime, spawnEndpoint, throughput, type EndpointProcess } from '../src/index.js';
-import { median, pairedMedianRatio } from '../src/stats.js';
+import { median } from '../src/stats.js';
+import { benchVerdict, type Better } from './verdict.js';
 
 const ROUNDS = Math.max(10, Number(process.env.BENCH_ROUNDS ?? 10));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -108,7 +109,7 @@ interface Row {
   peer: number[];
   peerName: string;
   /** 'same': a cost that should not show (the interval row), met when the CI lies within 0.99-1.01. */
-  better: 'lower' | 'higher' | 'same';
+  better: Better;
 }
 
 /** Alternates the two measurements over the rounds (ours first in even rounds, the peer first in odd ones). */
@@ -284,12 +285,10 @@ async function main(): Promise<void> {
   const loaded = load0[0] > cpus / 2;
   console.log('');
   const head = ['', 'umlperf', 'peer', 'ratio', '95% CI', 'target', 'peer tool'];
-  const body = rows.map((r) => {
-    const q = pairedMedianRatio(r.ours, r.peer);
-    // Throughput: ratio ≥ 1.00 with the CI's low end ≥ 0.98; response time: ≤ 1.00, high end
-    // ≤ 1.02; the interval row's cost: the whole CI within 1% of none.
-    const met = r.better === 'higher' ? q.low >= 0.98 : r.better === 'lower' ? q.high <= 1.02 : q.low >= 0.99 && q.high <= 1.01;
-    const target = r.better === 'higher' ? '≥ 1.00' : r.better === 'lower' ? '≤ 1.00' : 'within 1%';
+  const verdicts = rows.map((r) => benchVerdict(r.better, r.ours, r.peer));
+  const body = rows.map((r, i) => {
+    const q = verdicts[i];
+    const { met, target } = q;
     return [`${r.what} (${r.unit})`, median(r.ours).toFixed(3), median(r.peer).toFixed(3), q.ratio.toFixed(3), `${q.low.toFixed(3)}-${q.high.toFixed(3)}`, `${target}: ${met ? 'met' : 'not shown'}`, r.peerName];
   });
   const w = head.map((_, i) => Math.max(...[head, ...body].map((x) => x[i].length)));
@@ -298,7 +297,7 @@ async function main(): Promise<void> {
   for (const n of notes) console.log(n);
   console.log(`load average at end ${load1.map((x) => x.toFixed(2)).join(' ')} on ${cpus} CPUs (the bench's own work included)`);
   if (loaded) console.log(`LOADED MACHINE: the load average was ${load0[0].toFixed(2)} on ${cpus} CPUs before the bench began; the figures are not those of a quiet one`);
-  if (process.env.BENCH_JSON) console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, load: [load0, load1], rows }));
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, load: [load0, load1], rows: rows.map((r, i) => ({ ...r, verdict: verdicts[i] })) }));
 }
 
 await main();
