@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-connections-per-source") o.maxConnectionsPerSource = unsigned(number(a.c_str(), value(), 65536));
     else if (a == "--idle-timeout-ms") o.idleTimeoutNs = uint64_t(number(a.c_str(), value(), 86400000)) * 1000000ull;
     else if (a == "--udp-rate") o.udpRepliesPerSecond = uint32_t(number(a.c_str(), value(), 100000000));
-    else if (a == "--discard-read-kib") o.discardReadBytes = size_t(number(a.c_str(), value(), 4096)) * 1024;
+    else if (a == "--discard-read-kib") o.discardReadBytes = size_t(number(a.c_str(), value(), kMaxDiscardRead / 1024)) * 1024;
     else if (a == "--wait") {
       std::string w = value();
       if (w == "block") o.wait = Wait::Block;
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   if (!numericAddress(o.bind)) usage("--bind takes a numeric IPv4 or IPv6 address, not " + o.bind);
   if (o.maxConnections == 0) usage("--max-connections must be at least 1");
   if (o.idleTimeoutNs == 0) usage("--idle-timeout-ms must be at least 1");
-  if (o.discardReadBytes < 16 * 1024) usage("--discard-read-kib must be at least 16");
+  if (o.discardReadBytes < kMinDiscardRead) usage("--discard-read-kib must be at least " + std::to_string(kMinDiscardRead / 1024));
   if (!discardSet && o.echoPort == 65535) usage("--port 65535 leaves no room for the discard port (port + 1); give --discard-port");
   if (!discardSet) o.discardPort = o.echoPort ? uint16_t(o.echoPort + 1) : 0;
   if (o.echoPort && o.echoPort == o.discardPort) usage("the echo and discard ports must differ");

@@ -98,8 +98,7 @@ Clock::Clock() {
     info_.source = "tsc";
     info_.tscHz = 1e9 / nsPerTick_;
     info_.resolutionNs = nsPerTick_;
-  }
-  if (!tsc_) {
+  } else {
     info_.source = "clock_monotonic_raw";
     info_.tscHz = 0;
     // Resolution: the smallest step the clock actually shows, at least clock_getres.

@@ -29,7 +29,6 @@ constexpr uint64_t kWakeNs = 200000000;  // blocked sends wake this often to not
 // 200 ms against 1 s and 2 s).
 constexpr uint64_t kRecvWakeMaxNs = 1000000000;
 constexpr uint64_t kEvictableNs = 1000000000;  // at the limit, a connection idle this long makes room
-constexpr size_t kMinDiscardRead = 16 * 1024, kMaxDiscardRead = 4 * 1024 * 1024;
 
 std::string addressOf(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = "?";

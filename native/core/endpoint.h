@@ -23,6 +23,8 @@
 
 namespace umlperf {
 
+constexpr size_t kMinDiscardRead = 16 * 1024, kMaxDiscardRead = 4 * 1024 * 1024;
+
 struct EndpointOptions {
   std::string bind = "127.0.0.1";
   uint16_t echoPort = 7007;     // 0: any free port
@@ -40,7 +42,7 @@ struct EndpointOptions {
   unsigned maxConnectionsPerSource = 0;   // per TCP service and source address; 0: maxConnections / 2
   uint64_t idleTimeoutNs = 60000000000ull;  // a TCP connection silent this long is closed
   uint32_t udpRepliesPerSecond = 1000000;  // per source address; 0: no limit (see udp_guard.h)
-  // TCP discard's read size, a buffer per connection (16 KiB to 4 MiB): see tcpDiscard().
+  // TCP discard's read size, a buffer per connection (kMinDiscardRead..kMaxDiscardRead): see tcpDiscard().
   size_t discardReadBytes = 128 * 1024;
 };
 

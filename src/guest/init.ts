@@ -38,7 +38,7 @@ export const GUEST_INIT_PATH = '/sbin/umlperf-init';
 export const SERVER_HOOK_DIR = '/etc/umlperf/servers.d';
 export const ENDPOINT_GUEST_PATH = '/usr/bin/umlperf-endpoint';
 /** The guest endpoint's TCP discard read size (the static program's --discard-read-kib). */
-export const GUEST_DISCARD_READ_KIB = 1024;
+const GUEST_DISCARD_READ_KIB = 1024;
 /** The UML console line of the exec channel (a guest's /dev/tty1). */
 export const EXEC_CONSOLE = 'con1';
 export const EXEC_MAX_OUTPUT = 1 << 20;
