@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
@@ -37,7 +40,12 @@ static const char* kUsage =
     "--udp-rate caps UDP replies per second to one client address (default 1000000; 0: none).\n"
     "--discard-read-kib: TCP discard's read size, 16 to 4096 KiB (default 128; larger reads\n"
     "are fewer system calls, which pays where each is costly, as in a UML guest).\n"
-    "UDP datagrams from ports below 1024 or from echo/discard ports get no answer.\n";
+    "UDP datagrams from ports below 1024 or from echo/discard ports get no answer.\n"
+    "\n"
+    "usage: umlperf-endpoint --respawn PROGRAM\n"
+    "Runs PROGRAM (an absolute path, no arguments) and runs it again a second after it ends\n"
+    "with a non-zero status or by a signal; a refused fork is tried again a second later.\n"
+    "Ends when PROGRAM exits 0, or on SIGINT or SIGTERM (passed on to PROGRAM).\n";
 
 // Bad usage: one line on stderr, exit status 2.
 [[noreturn]] static void usage(const std::string& why) {
@@ -58,7 +66,60 @@ static bool numericAddress(const std::string& a) {
   return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
 }
 
+// The guest's exec agent is a shell script, and a shell ends at a fork the system refuses: a
+// fork bomb in the guest (or the pids limit of its cgroup on the host) would end the exec
+// channel for good. Under --respawn it comes back once forks succeed again.
+static int respawn(const char* program) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  auto stop = [](pid_t child) {
+    if (child <= 0) return 0;
+    kill(child, SIGTERM);
+    for (int i = 0; i < 20; i++) {
+      if (waitpid(child, nullptr, WNOHANG) == child) return 0;
+      usleep(100000);
+    }
+    kill(child, SIGKILL);
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+  };
+  for (;;) {
+    pid_t child = fork();
+    if (child == 0) {
+      sigprocmask(SIG_UNBLOCK, &set, nullptr);
+      execl(program, program, static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    while (child > 0) {
+      int sig = sigwaitinfo(&set, nullptr);
+      if (sig == SIGINT || sig == SIGTERM) return stop(child);
+      int status = 0;
+      if (sig != SIGCHLD || waitpid(child, &status, WNOHANG) != child) continue;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+      child = 0;
+    }
+    // A pause before the next run (or the next try at a fork); a stop signal ends it.
+    timespec second{1, 0};
+    for (;;) {
+      int sig = sigtimedwait(&set, nullptr, &second);
+      if (sig == SIGINT || sig == SIGTERM) return 0;
+      if (sig < 0 && errno == EINTR) continue;
+      if (sig < 0) break;  // the second is up (a SIGCHLD meanwhile, of no child of ours, starts it over)
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--respawn")) {
+    if (argc != 3) usage("--respawn takes one program and nothing else");
+    if (argv[2][0] != '/') usage(std::string("--respawn takes an absolute path, not ") + argv[2]);
+    return respawn(argv[2]);
+  }
   EndpointOptions o;
   bool discardSet = false, chargenSet = false, udpSourceSet = false;
   pid_t parent = 0;

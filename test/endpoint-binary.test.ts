@@ -1,10 +1,14 @@
 // The static umlperf-endpoint: no shared libraries, serves standard echo/discard, stops on SIGTERM.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, responseTime, throughput } from '../src/index.js';
 import { startBinary, stopBinary } from './helpers.js';
+import { until } from './lab-helpers.js';
 
 test('is a static executable', () => {
   const r = spawnSync('file', ['-L', endpointBinary()], { encoding: 'utf8' });
@@ -107,6 +111,44 @@ test('bad arguments exit 2 with a message', () => {
     const d = spawnSync(endpointBinary(), ['--discard-read-kib', kib], { encoding: 'utf8' });
     assert.is(d.status, 2, `--discard-read-kib ${kib}`);
     assert.match(d.stderr, /--discard-read-kib/);
+  }
+});
+
+// --respawn keeps the guest's exec agent (a shell script) going: see src/guest/init.ts.
+test('--respawn runs a program again a second after it fails, ends when it exits 0, passes SIGTERM on', async () => {
+  for (const args of [['--respawn'], ['--respawn', 'sh'], ['--respawn', '/bin/true', 'x']]) {
+    const r = spawnSync(endpointBinary(), args, { encoding: 'utf8' });
+    assert.is(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /--respawn/);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umlperf-respawn-'));
+  try {
+    const log = path.join(dir, 'log');
+    const status = path.join(dir, 'status');
+    const prog = path.join(dir, 'prog');
+    fs.writeFileSync(status, '3\n');
+    // Each run logs its time and pid, then exits with the status in the file (or, for 's', sleeps).
+    fs.writeFileSync(prog, `#!/bin/sh\necho "$(date +%s%N) $$" >> ${log}\nread s < ${status}\n[ "$s" = s ] && exec sleep 30\nexit "$s"\n`, { mode: 0o700 });
+    const runs = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)) : []);
+    const child = spawn(endpointBinary(), ['--respawn', prog], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    assert.ok(await until(() => runs().length >= 3, 10_000), `runs: ${runs().length}`);
+    const r = runs();
+    for (let i = 1; i < r.length; i++) assert.ok(r[i][0] - r[i - 1][0] >= 0.9e9, `a second between runs: ${r[i][0] - r[i - 1][0]} ns`);
+    fs.writeFileSync(status, '0\n');
+    assert.is(await exited, 0, 'ends when the program exits 0');
+
+    fs.rmSync(log);
+    fs.writeFileSync(status, 's\n');
+    const again = spawn(endpointBinary(), ['--respawn', prog], { stdio: 'ignore' });
+    const ended = new Promise<number | null>((resolve) => again.on('exit', (code) => resolve(code)));
+    assert.ok(await until(() => runs().length === 1, 10_000));
+    const pid = runs()[0][1];
+    again.kill('SIGTERM');
+    assert.is(await ended, 0);
+    assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the program ended with it');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

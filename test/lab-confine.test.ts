@@ -18,6 +18,7 @@ import { teardownLab } from '../src/lab/teardown.js';
 import { runCli } from './helpers.js';
 import { labSnapshot, leftovers, uniqueLab, until } from './lab-helpers.js';
 import { cgroupDirs } from '../src/lab/cgroup.js';
+import { EXEC_LOST_STATUS } from '../src/guest/init.js';
 
 const LAB = uniqueLab('hlc');
 /** Low enough for a quick fork bomb, high enough for the guest's init, endpoint and exec agent. */
@@ -150,7 +151,7 @@ test('lab exec --side gN on the CLI: output and status; bad sides exit 2', () =>
   }
 });
 
-test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processes); the guest recovers', async () => {
+test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processes); the guest and its exec channel recover', async () => {
   const g2 = readState(LAB)!.guests[1];
   assert.is(g2.pidsMax, PIDS_MAX);
   const dir = cgroupDirs(LAB, 'g2').find((d) => fs.existsSync(`${d}/pids.max`))!;
@@ -158,17 +159,29 @@ test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processe
   const before = events();
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, Number(fs.readFileSync(`${dir}/pids.current`, 'utf8')))), 20);
+  let bomb;
   try {
-    // The agent itself may be starved of processes meanwhile: its reply is not the point.
-    await sh('g2', 'for i in $(seq 200); do sleep 3 & done 2>/dev/null; true', 20_000).catch(() => undefined);
+    // The sleeps outlive the command, so the agent's own forks for its reply are refused too:
+    // it still answers, with the command's result or with EXEC_LOST_STATUS and why.
+    bomb = await sh('g2', 'for i in $(seq 200); do sleep 4 & done 2>/dev/null; true', 20_000);
   } finally {
     clearInterval(timer);
   }
+  if (bomb.status === EXEC_LOST_STATUS) assert.match(bomb.err, /could not start a program/);
   assert.ok(events() > before, 'forks were refused at the limit');
   assert.ok(peak <= PIDS_MAX, `peak ${peak} host processes`);
   assert.ok(await until(() => Number(fs.readFileSync(`${dir}/pids.current`, 'utf8')) < PIDS_MAX / 2, 15_000), 'the sleeps end');
   const r = await sh('g2', 'echo alive');
   assert.is(r.out, 'alive\n');
+});
+
+test('the exec agent, killed, is running again a second later (its request has no reply)', async () => {
+  // The agent is the respawner's child (the pattern keeps grep from finding this very command).
+  const kill = 'R=$(grep -l -- "-[-]respawn" /proc/[0-9]*/cmdline | cut -d/ -f3); '
+    + 'for s in /proc/[0-9]*/stat; do read -r p c st pp x < $s; [ "$pp" = "$R" ] && kill -9 $p; done; sleep 5';
+  const lost = await sh('g1', kill, 1000).then(() => 'a reply', (e: Error) => e.message);
+  assert.match(lost, /no exec reply/);
+  assert.is((await sh('g1', 'echo back')).out, 'back\n');
 });
 
 test('lab down leaves nothing of the confined guests', async () => {
