@@ -166,6 +166,7 @@ export interface NativeEndpointOptions {
   maxConnectionsPerSource?: number;
   idleTimeoutMs?: number;
   udpRepliesPerSecond?: number;
+  discardReadBytes?: number;
 }
 export interface NativeEndpointStats {
   tcpConnections: number;

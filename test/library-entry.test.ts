@@ -69,6 +69,21 @@ test('startEndpoint: bad calls are usage errors', async () => {
   assert.match(bind.message, /numeric/);
   const last = await usage(() => startEndpoint({ port: 65535 }), 'port 65535');
   assert.match(last.message, /discard/);
+  for (const kib of [8, 4097, 1.5]) await usage(() => startEndpoint({ port: 0, discardReadKiB: kib }), `discardReadKiB ${kib}`);
+});
+
+// The lab's guests read TCP discard 1 MiB at a time; the library's endpoint takes the size too.
+test('startEndpoint: discardReadKiB at both ends of its range takes whole streams', async () => {
+  for (const kib of [16, 4096]) {
+    const ep = await startEndpoint({ port: 0, discardReadKiB: kib });
+    try {
+      const t = await throughput({ host: '127.0.0.1', port: ep.discardPort, bytes: 6_000_000 });
+      assert.is(t.bytes, 6_000_000, `${kib} KiB`);
+      assert.is(ep.stats().discardedBytes, 6_000_000, `${kib} KiB: counted by the endpoint`);
+    } finally {
+      await ep.close();
+    }
+  }
 });
 
 test('a throwing onProgress is called once, reported once, and the probe completes', async () => {

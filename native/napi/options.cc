@@ -127,6 +127,7 @@ void readEndpoint(const Napi::Object& o, EndpointOptions& e) {
   num(o, "maxConnectionsPerSource", e.maxConnectionsPerSource);
   millis(o, "idleTimeoutMs", e.idleTimeoutNs);
   num(o, "udpRepliesPerSecond", e.udpRepliesPerSecond);
+  num(o, "discardReadBytes", e.discardReadBytes);
 }
 
 Napi::Value nsArray(Napi::Env env, const std::vector<int64_t>& v) {
