@@ -71,6 +71,16 @@ test('lab status --json and a probe result show the configuration; a bad --net e
   assert.equal(resultProblems(prj), [], 'the probe result with its lab fields conforms');
   assert.equal((prj.runs?.[0] ?? prj).config.net, NET);
   assert.is((prj.runs?.[0] ?? prj).config.target, 'g1');
+  // UDP data against a lab: datagrams of its MTU (here 9000) less the IPv4 and UDP headers,
+  // received whole (not fragments reassembled: a lost fragment would lose them all).
+  const udp = runCli(['probe', 'throughput', '--lab', LAB, '--target', 'g1', '--protocol', 'udp', '--rate', '200', '--duration', '0.5s', '--json']);
+  assert.is(udp.status, 0, udp.stderr);
+  const u = JSON.parse(udp.stdout).runs?.[0] ?? JSON.parse(udp.stdout);
+  assert.is(u.config.size, 8972);
+  assert.ok(u.receiverConfirmed && u.datagramsReceived > 0, JSON.stringify(u).slice(0, 300));
+  const given = runCli(['probe', 'stream', '--lab', LAB, '--target', 'g1', '--size', '1000', '--rate', '10', '--duration', '0.3s', '--json']);
+  assert.is(given.status, 0, given.stderr);
+  assert.is((JSON.parse(given.stdout).runs?.[0] ?? JSON.parse(given.stdout)).config.size, 1000, '--size still decides');
   const bad = runCli(['lab', 'up', '--lab', LAB, '--net', 'depth=9999']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /depth=9999/);
@@ -91,6 +101,7 @@ test('tune: a smoke sweep (baseline only) measures every figure and leaves no la
   assert.is(r.winner.line, r.rows[0].line);
   assert.is(r.confirmation, undefined);
   assert.ok(r.truncated);
+  assert.is(r.config.udpDatagram, 'mtu');
   assert.equal(resultProblems(JSON.parse(JSON.stringify(r))), [], 'the tune result conforms to the published schema');
   assert.equal(ours(prefix), []);
 });

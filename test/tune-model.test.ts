@@ -126,7 +126,11 @@ test('reports: the table names the winner line and the knob; the HTML page has b
   assert.match(t, /UDP loss-free: .* through the guest's echo service/);
   const oneWay = { ...r, config: { ...r.config, udpLossFree: 'one-way' as const } };
   assert.equal(resultProblems(JSON.parse(JSON.stringify(oneWay))), []);
-  assert.match(tuneText(oneWay), /UDP loss-free: .* into the guest's discard service .* as the receiver counted it/);
+  assert.match(tuneText(oneWay), /UDP loss-free: .* of 1472-byte datagrams into the guest's discard service .* as the receiver counted it/);
+  // Since datagrams follow the configuration's MTU, the result says so, and the text too.
+  const mtuSized = { ...oneWay, config: { ...oneWay.config, udpDatagram: 'mtu' as const } };
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(mtuSized))), []);
+  assert.match(tuneText(mtuSized), /UDP loss-free: the highest rate of datagrams of the configuration's MTU - 28 bytes \(1472 at 1500\) into/);
   assert.ok(resultProblems({ ...r, config: { ...r.config, udpLossFree: 'echo' } }).length > 0, 'only one-way is a value');
   assert.match(t, /knob that mattered most: mtu/);
   assert.match(t, /2\*\s+mtu\s+mtu=9000\s+3\.00G/);

@@ -4,6 +4,8 @@ import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { isUsageError, UsageError } from '../../src/errors.js';
 import { labResultConfig, resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
+import { BUILTIN_NET, labUdpPayload } from '../../src/lab/net-config.js';
+import { readState } from '../../src/lab/state.js';
 import {
   connectionRate,
   type ConnectionRateOptions,
@@ -81,7 +83,7 @@ function builder(y: Argv): Argv<Args> {
     .option('host', { type: 'string', requiresArg: true, coerce: textFlag('host'), describe: 'target host (default: a umlperf-endpoint started on 127.0.0.1 for this run)' })
     .option('port', n(`echo port (response, stream, crr --service echo; default ${DEFAULT_ECHO_PORT}), discard port (throughput; default ${DEFAULT_DISCARD_PORT}), chargen port (throughput --reverse; default ${DEFAULT_CHARGEN_PORT}) or control port (crr; default ${DEFAULT_CONTROL_PORT})`, intFlag('port', 1, 65535)))
     .option('protocol', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, requiresArg: true })
-    .option('size', n('request / write / datagram size, e.g. 64, 1KiB, 64KiB', sizeFlag('size', 1, 16 * MIB)))
+    .option('size', n('request / write / datagram size, e.g. 64, 1KiB, 64KiB (UDP datagrams against a lab: its MTU - 28)', sizeFlag('size', 1, 16 * MIB)))
     .option('iterations', n('response: requests per run (default 1000)', intFlag('iterations', 1, 100_000_000)))
     .option('transactions', n('crr: connect-request-response-close transactions per run (default 1000)', intFlag('transactions', 1, 10_000_000)))
     .option('service', { choices: ['transaction', 'echo'] as const, requiresArg: true, describe: 'crr: transaction (default): a session of the umlperf endpoint, which closes each connection first, as netperf\'s TCP_CRR server; echo: any TCP echo, and we close first' })
@@ -310,6 +312,8 @@ async function handler(a: Args): Promise<void> {
       if (a.host !== undefined || a.netns !== undefined) throw new UsageError('--lab/--target replace --host and --netns');
       target = resolveLabTarget(a.lab, a.target);
       labResolved = true;
+      const udpData = (a.kind === 'throughput' && a.protocol === 'udp') || a.kind === 'stream';
+      if (udpData && a.size === undefined) a.size = labUdpPayload(readState(a.lab)?.net?.config.mtu ?? BUILTIN_NET.mtu);
     } else if (a.host === undefined) {
       if (a.port !== undefined || a.netns !== undefined) throw new UsageError('--port and --netns need --host');
       // A separate process, as a real target would be (an endpoint thread inside this process

@@ -11,6 +11,7 @@ import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
 import { envelope } from '../result/envelope.js';
 import { median } from '../stats.js';
+import { labUdpPayload, resolveNet } from '../lab/net-config.js';
 
 export interface PaperOptions {
   experiments?: Experiment[];
@@ -20,6 +21,7 @@ export interface PaperOptions {
   responseSizeBytes?: number;
   responseIterations?: number;
   throughputSeconds?: number;
+  /** UDP datagram size of the throughput rows and rate searches. Default: the lab network's MTU - 28 (1472 at 1500). */
   udpDatagramBytes?: number;
   /** Pin the probes to this CPU; the stage should keep the lab on others (see LabStage cpus). */
   probeCpu?: number;
@@ -72,7 +74,7 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     responseSizeBytes: o.responseSizeBytes ?? 100,
     responseIterations: o.responseIterations ?? 1000,
     throughputSeconds: o.throughputSeconds ?? 0.5,
-    udpDatagramBytes: o.udpDatagramBytes ?? 1472,
+    udpDatagramBytes: o.udpDatagramBytes ?? labUdpPayload(resolveNet().config.mtu),
     ...(o.probeCpu !== undefined ? { probeCpu: o.probeCpu } : {}),
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
     ...(o.ciTargetPercent !== undefined ? { ciTargetPercent: o.ciTargetPercent } : {}),

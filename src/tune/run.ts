@@ -15,7 +15,7 @@ import { responseTime, throughput } from '../probes.js';
 import { cgroupDirs, cgroupMode } from '../lab/cgroup.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { labTarget, validateLabName } from '../lab/names.js';
-import { BUILTIN_NET, NET_TRANSPORTS, checkNet, formatNet, haveEthtool, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
+import { BUILTIN_NET, NET_TRANSPORTS, checkNet, formatNet, haveEthtool, labUdpPayload, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
 import { ADOPT_MARGIN, clearGain, knobApplies, knobThatMattered, netLine, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from './model.js';
 
 export interface TuneOptions {
@@ -58,7 +58,7 @@ export interface TuneResult {
   kind: 'tune';
   startedAt: string;
   clock: ReturnType<ReturnType<typeof native>['clockInfo']>;
-  config: { quick: boolean; transports: NetTransport[]; reference: string; loadAverage: number[]; cpus: number; udpLossFree?: 'one-way' };
+  config: { quick: boolean; transports: NetTransport[]; reference: string; loadAverage: number[]; cpus: number; udpLossFree?: 'one-way'; udpDatagram?: 'mtu' };
   rows: TuneRow[];
   pareto: number[];
   winner: { line: string; config: NetConfig; score: number };
@@ -126,7 +126,7 @@ export async function measureNet(name: string, net: NetConfig, shape: Shape, wit
     const udp = await responseTime({ ...common, host: g.host, protocol: 'udp', iterations: shape.iterations, keepSamples: false, timeoutMs: 200 });
     // One way into the guest's discard service, loss as it counted: through an echo the guest
     // would carry every datagram twice, and a loss could be of either leg.
-    const st = await throughput({ ...common, host: g.host, protocol: 'udp', findMaxRate: true, durationS: shape.streamS, maxTrials: shape.trials });
+    const st = await throughput({ ...common, host: g.host, protocol: 'udp', size: labUdpPayload(net.mtu), findMaxRate: true, durationS: shape.streamS, maxTrials: shape.trials });
     const figures: TuneFigures = {
       forwardMbps: fwd.Mbps, reverseMbps: rev.Mbps,
       tcpP50Ns: tcp.latency.p50Ns, tcpP99Ns: tcp.latency.p99Ns, udpP50Ns: udp.latency.p50Ns, udpP99Ns: udp.latency.p99Ns,
@@ -287,7 +287,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const mattered = knobThatMattered(rows);
   return {
     ...envelope('tune', startedAt), clock: native().clockInfo(),
-    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.availableParallelism(), udpLossFree: 'one-way' },
+    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.availableParallelism(), udpLossFree: 'one-way', udpDatagram: 'mtu' },
     rows, pareto, winner: { line: netLine(best), config: best, score: bestScore },
     ...(mattered ? { mattered } : {}),
     ...(formatNet(best) !== formatNet(ref.config) ? { confirmation: conf } : {}),
