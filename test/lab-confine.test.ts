@@ -53,6 +53,11 @@ test('guest exec returns stdout, stderr and the exit status; binary output intac
   const big = await labGuestExec(LAB, 'g1', ['sh', '-c', 'head -c 300000 /dev/urandom > /tmp/r; md5sum /tmp/r >&2; cat /tmp/r']);
   assert.is(big.stdout.length, 300_000);
   assert.is(createHash('md5').update(big.stdout).digest('hex'), big.stderr.toString().split(' ')[0]);
+  // The command has stdin, stdout and stderr, and not the exec line: a command could otherwise
+  // write fake replies on it, or keep it open.
+  const fds = await sh('g1', 'ls /proc/$$/fd');
+  const open = fds.out.trim().split(/\s+/);
+  assert.ok(['0', '1', '2'].every((f) => open.includes(f)) && !open.includes('5'), fds.out);
 });
 
 test('guest exec: the deadline kills the command; the channel serves the next request', async () => {
@@ -175,13 +180,16 @@ test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processe
   assert.is(r.out, 'alive\n');
 });
 
-test('the exec agent, killed, is running again a second later (its request has no reply)', async () => {
+test('the exec agent, killed, runs again; a request sent while none runs waits for the next one', async () => {
   // The agent is the respawner's child (the pattern keeps grep from finding this very command).
+  // The respawner is stopped for 12 s, so the next request (after this one's 6 s deadline)
+  // comes while no agent reads the line.
   const kill = 'R=$(grep -l -- "-[-]respawn" /proc/[0-9]*/cmdline | cut -d/ -f3); '
+    + 'setsid sh -c "sleep 12; kill -CONT $R" < /dev/null > /dev/null 2>&1 & kill -STOP $R; '
     + 'for s in /proc/[0-9]*/stat; do read -r p c st pp x < $s; [ "$pp" = "$R" ] && kill -9 $p; done; sleep 5';
   const lost = await sh('g1', kill, 1000).then(() => 'a reply', (e: Error) => e.message);
   assert.match(lost, /no exec reply/);
-  assert.is((await sh('g1', 'echo back')).out, 'back\n');
+  assert.is((await sh('g1', 'echo back', 20_000)).out, 'back\n');
 });
 
 test('lab down leaves nothing of the confined guests', async () => {

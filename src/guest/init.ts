@@ -70,7 +70,7 @@ exec_agent() {
     printf '%s\\n' "$b64" > $x/req
     base64 -d $x/req > $x/cmd 2>/dev/null
     case $? in
-      0) timeout -s KILL "$secs" sh $x/cmd < /dev/null > $x/out 2> $x/err; st=$? ;;
+      0) timeout -s KILL "$secs" sh $x/cmd < /dev/null > $x/out 2> $x/err 5<&-; st=$? ;;
       1) st=126; : > $x/out; echo "umlperf-init: bad exec request" > $x/err ;;
       *) exec_agent_lost; nonce=; continue ;;
     esac
@@ -168,7 +168,11 @@ for s in $server_list; do
   fi
 done
 
-[ -n "$exec_tty" ] && UMLPERF_EXEC_AGENT=$exec_tty ${ENDPOINT_GUEST_PATH} --respawn ${GUEST_INIT_PATH} &
+# The respawner holds the line open (fd 5), so a request that comes while no agent runs waits
+# in the line's input for the next one rather than being dropped with a closed tty's input.
+if [ -n "$exec_tty" ] && { [ -c "$exec_tty" ] || mknod "$exec_tty" c 4 1; }; then
+  UMLPERF_EXEC_AGENT=$exec_tty ${ENDPOINT_GUEST_PATH} --respawn ${GUEST_INIT_PATH} 5<>"$exec_tty" &
+fi
 
 report "ready id=$id ip=$ip dev=$dev servers=$servers"
 echo "umlperf-init: ready"
