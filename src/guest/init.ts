@@ -56,7 +56,6 @@ export PATH
 # every fork, the agent's own too: its EXIT trap answers the request in hand with builtins only,
 # and the respawner runs the agent again once forks succeed. The channel outlives a fork bomb.
 exec_agent() {
-  [ -c "$exec_tty" ] || mknod "$exec_tty" c 4 1 || return
   exec 5<>"$exec_tty" || return
   stty raw -echo <&5 2>/dev/null
   x=/run/umlperf-exec nonce=

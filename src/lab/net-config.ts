@@ -61,6 +61,7 @@ export const MAX_MTU = 9000;
 /** The legacy driver's frames are 1500 bytes at most. */
 export const MAX_TUNTAP_MTU = 1500;
 export const MIN_SOCKBUF = 64 * 1024;
+export const MAX_SOCKBUF = 64 * 1024 * 1024;
 /**
  * A lab's default UDP datagram: the largest payload one frame of its MTU carries (IPv4: 20 + 8
  * bytes of headers), so 1472 at 1500. As iperf3 sizes its datagrams to the path, a jumbo-frame
@@ -68,7 +69,6 @@ export const MIN_SOCKBUF = 64 * 1024;
  * socket buffer six times sooner (its accounting is by buffer), and a larger one is fragmented.
  */
 export const labUdpPayload = (mtu: number): number => mtu - 28;
-export const MAX_SOCKBUF = 64 * 1024 * 1024;
 
 const bad = (msg: string) => new UsageError(msg);
 
