@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import {
   BUILTIN_NET, formatNet, guestKernelArgs, guestNetScript, hostOffloadArgs, netUnsupported, parseNetLine, readNetPresets, resolveNet, rpsMask,
-  saveNetPreset, umlNetArg, validatePresets,
+  saveNetPreset, umlNetArg, validatePresets, type NetConfig,
 } from '../src/lab/net-config.js';
 import { guestArgs, guestRecord, type GuestSpec } from '../src/lab/guest.js';
 import { runCli, tempDir } from './helpers.js';
@@ -64,18 +64,31 @@ test('formatNet gives the canonical line: only what differs from builtin, and it
   const c = parseNetLine('sockbuf=4194304,mtu=9000,gro=1');
   assert.is(formatNet(c), 'mtu=9000,sockbuf=4MiB');
   assert.equal(parseNetLine(formatNet(c)), c);
+  assert.is(formatNet(parseNetLine('tcpRmem=0,sockbuf=1MiB')), 'sockbuf=1MiB,tcpRmem=0');
+  assert.is(parseNetLine('tcpRmem=8m').tcpRmem, 8 << 20);
+  usage(() => parseNetLine('tcpRmem=1k'), /tcpRmem=1k: 0 .* or 64KiB to 64MiB/);
+  // A configuration saved before tcpRmem existed meant the kernel's ceiling: so it reads.
+  const { tcpRmem: _, ...old } = BUILTIN_NET;
+  assert.is(formatNet(old as NetConfig), 'tcpRmem=0');
+  const { rps: __, ...older } = parseNetLine('rps=0');
+  assert.is(formatNet(older as NetConfig), '');
 });
 
 test('UML arguments: the vector driver with its options, the legacy driver; the qdisc on the kernel command line', () => {
   assert.is(umlNetArg(BUILTIN_NET, 'lg1', '02:00:c6:12:00:0b'), 'vec0:transport=tap,ifname=lg1,gro=1,mac=02:00:c6:12:00:0b');
   assert.is(umlNetArg(parseNetLine('mtu=9000,depth=128,vec=0'), 'lg1', 'm'), 'vec0:transport=tap,ifname=lg1,gro=1,vec=0,depth=128,mtu=9000,mac=m');
   assert.is(umlNetArg(parseNetLine('transport=tuntap'), 'lg1', 'm'), 'eth0=tuntap,lg1,m');
-  assert.equal(guestKernelArgs(parseNetLine('qdisc=noqueue')), ['sysctl.net.core.default_qdisc=noqueue']);
+  assert.equal(guestKernelArgs(parseNetLine('qdisc=noqueue,tcpRmem=0')), ['sysctl.net.core.default_qdisc=noqueue']);
   assert.equal(guestKernelArgs(parseNetLine('sockbuf=1MiB')), [
     'sysctl.net.core.rmem_max=1048576', 'sysctl.net.core.wmem_max=1048576', 'sysctl.net.core.rmem_default=1048576', 'sysctl.net.core.wmem_default=1048576',
-    'sysctl.net.ipv4.tcp_rmem="4096 131072 1048576"', 'sysctl.net.ipv4.tcp_wmem="4096 16384 1048576"',
-  ]);
-  assert.equal(guestKernelArgs(BUILTIN_NET), []);
+    'sysctl.net.ipv4.tcp_rmem="4096 131072 4194304"', 'sysctl.net.ipv4.tcp_wmem="4096 16384 1048576"',
+  ], 'the TCP receive ceiling is the larger of sockbuf and tcpRmem');
+  assert.match(guestKernelArgs(parseNetLine('sockbuf=1MiB,tcpRmem=0')).join(' '), /tcp_rmem="4096 131072 1048576"/);
+  assert.match(guestKernelArgs(parseNetLine('sockbuf=16MiB')).join(' '), /tcp_rmem="4096 131072 16777216"/);
+  assert.equal(guestKernelArgs(parseNetLine('tcpRmem=8MiB')), ['sysctl.net.ipv4.tcp_rmem="4096 131072 8388608"']);
+  // Builtin: the guest's TCP receive window may grow to 4 MiB (its kernel scales it to its memory).
+  assert.equal(guestKernelArgs(BUILTIN_NET), ['sysctl.net.ipv4.tcp_rmem="4096 131072 4194304"']);
+  assert.equal(guestKernelArgs(parseNetLine('tcpRmem=0')), []);
   // The guest's command line carries them (and the device name follows the driver).
   const spec: GuestSpec = {
     lab: 'x', n: 1, transport: 'tuntap', net: parseNetLine('transport=tuntap,qdisc=pfifo'), kernel: '/k', image: { base: '/b', root: '/r' }, mem: '64M',
@@ -84,6 +97,7 @@ test('UML arguments: the vector driver with its options, the legacy driver; the 
   const args = guestArgs(spec, guestRecord(spec));
   assert.ok(args.includes('eth0=tuntap,xg1,02:00:c6:12:00:0b'), args.join(' '));
   assert.ok(args.includes('sysctl.net.core.default_qdisc=pfifo'));
+  assert.ok(args.includes('sysctl.net.ipv4.tcp_rmem="4096 131072 4194304"'), 'builtin: the TCP receive ceiling');
   assert.ok(args.includes('umlperf.dev=eth0'));
   // Without a configuration: the builtin one (gro=1 on the vector driver).
   const v = guestArgs({ ...spec, transport: 'vector', net: undefined }, guestRecord(spec));

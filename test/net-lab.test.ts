@@ -18,7 +18,7 @@ import { runCli } from './helpers.js';
 import { resultProblems } from '../src/result/envelope.js';
 
 const LAB = `tu${(process.pid % 100000).toString(36)}n`.slice(0, 10);
-const NET = 'depth=128,mtu=9000,qdisc=noqueue,txqlen=2000,sockbuf=4MiB,rps=1';
+const NET = 'depth=128,mtu=9000,qdisc=noqueue,txqlen=2000,sockbuf=4MiB,tcpRmem=8MiB,rps=1';
 
 test.after(async () => {
   await teardownLab(LAB, { graceful: false });
@@ -38,12 +38,12 @@ test('lab up --net: host side, guest side, state and status all carry the config
   const rps = execFileSync('ip', ['netns', 'exec', s.host.netns, 'cat', `/sys/class/net/${LAB}g1/queues/rx-0/rps_cpus`], { encoding: 'utf8' }).replace(/[,\s]/g, '');
   const cpus = Math.min(os.availableParallelism(), 64);
   assert.is(BigInt(`0x${rps}`), cpus >= 2 ? (1n << BigInt(cpus)) - 1n : 0n, `rps_cpus ${rps}`);
-  const r = await labGuestExec(LAB, 'g1', ['sh', '-c', 'ip link show vec0; cat /proc/sys/net/core/rmem_max /proc/sys/net/ipv4/tcp_wmem; cat /proc/cmdline']);
+  const r = await labGuestExec(LAB, 'g1', ['sh', '-c', 'ip link show vec0; cat /proc/sys/net/core/rmem_max /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_rmem; cat /proc/cmdline']);
   const out = r.stdout.toString();
   assert.is(r.status, 0, r.stderr.toString());
   assert.match(out, /mtu 9000 qdisc noqueue/);
   assert.match(out, /qlen 2000/);
-  assert.match(out, /\n4194304\n4096\s+16384\s+4194304\n/);
+  assert.match(out, /\n4194304\n4096\s+16384\s+4194304\n4096\s+131072\s+8388608\n/, 'the TCP receive ceiling is the larger of sockbuf and tcpRmem');
   assert.match(out, /vec0:transport=tap,ifname=\w+,gro=1,depth=128,mtu=9000,/);
 });
 

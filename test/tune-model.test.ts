@@ -29,6 +29,7 @@ test('the plan: quick has fewer knobs; transport after the vector knobs; CPU pla
   assert.not.ok(tunePlan({ quick: true, cpuCount: 1 }).some((s) => s.knob === 'rps'));
   assert.not.ok(tunePlan({ cpuCount: 2, ethtool: false }).some((s) => s.knob === 'hostOffload'));
   assert.ok(f.includes('hostOffload'));
+  assert.ok(f.indexOf('tcpRmem') > f.indexOf('sockbuf') && !q.includes('tcpRmem'), 'the full sweep tries the kernel\'s TCP receive ceiling');
   assert.not.ok(tunePlan({ transports: ['tap'] }).some((s) => s.knob === 'transport'));
   assert.not.ok(f.includes('gro'), 'gro=0 is known to collapse TCP into the guest');
 });

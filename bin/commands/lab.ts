@@ -63,7 +63,7 @@ export function upOptions(y: Argv): Argv<UpArgs> {
     .option('image', { choices: ['minimal', 'debian'] as const, default: 'minimal' as const, requiresArg: true, describe: 'guest image' })
     .option('servers', { type: 'string', requiresArg: true, coerce: serverListFlag('servers'), describe: 'servers on every guest and the host side: dns, www, mail or a list (needs --image debian)' })
     .option('transport', { choices: ['vector', 'tuntap'] as const, requiresArg: true, describe: 'UML network driver (default vector; --net transport= says more)' })
-    .option('net', { type: 'string', requiresArg: true, coerce: textWith('net', resolveNet), describe: 'network configuration: a preset (builtin, default, saved by tune --save) or key=value,… (transport, gro, vec, depth, mtu, hostOffload, qdisc, txqlen, sockbuf, cpus, rps)' })
+    .option('net', { type: 'string', requiresArg: true, coerce: textWith('net', resolveNet), describe: 'network configuration: a preset (builtin, default, saved by tune --save) or key=value,… (transport, gro, vec, depth, mtu, hostOffload, qdisc, txqlen, sockbuf, tcpRmem, cpus, rps)' })
     .option('mem', { type: 'string', requiresArg: true, coerce: memFlag('mem'), describe: `guest memory, e.g. 128M (default ${DEFAULT_MEM}, ${SERVERS_MEM} with --servers)` })
     .option('kernel', { type: 'string', default: DEFAULT_KERNEL, requiresArg: true, coerce: textFlag('kernel', 4096), describe: 'UML kernel' })
     .option('cpu', { type: 'string', requiresArg: true, coerce: cpuListFlag('cpu'), describe: 'run guests, host endpoint and host-side servers on these CPUs, e.g. 0 or 0-1 or 0,2' })

@@ -39,6 +39,13 @@ export interface NetConfig {
   txqlen: number;
   /** The guest's socket buffer maximum and default in bytes, TCP's too (0: the kernel's). */
   sockbuf: number;
+  /**
+   * The ceiling of the guest's TCP receive buffer (the maximum of tcp_rmem, up to which the
+   * kernel grows a connection's window), bytes; 0: the kernel's, which it scales down with the
+   * guest's memory (416 KiB at 64M, where a host has 6 MiB or more). A larger sockbuf raises it.
+   * Results saved before this key have none (0).
+   */
+  tcpRmem: number;
   /** CPUs (taskset list) for guests, host endpoint and host-side servers; 'any': unpinned. */
   cpus: string;
   /**
@@ -51,8 +58,10 @@ export interface NetConfig {
 
 /** Today's lab, and what every key is when a line does not name it. */
 export const BUILTIN_NET: Readonly<NetConfig> = Object.freeze({
-  transport: 'tap', gro: true, vec: true, depth: 0, mtu: 1500, hostOffload: 'default', qdisc: 'default', txqlen: 0, sockbuf: 0, cpus: 'any', rps: false,
+  transport: 'tap', gro: true, vec: true, depth: 0, mtu: 1500, hostOffload: 'default', qdisc: 'default', txqlen: 0, sockbuf: 0, tcpRmem: 4 << 20, cpus: 'any', rps: false,
 });
+/** What a key absent from a saved configuration meant when it was saved (keys added later). */
+const ABSENT_NET: Readonly<Partial<NetConfig>> = Object.freeze({ tcpRmem: 0, rps: false });
 
 export const NET_KEYS = Object.keys(BUILTIN_NET) as (keyof NetConfig)[];
 export const MIN_MTU = 576;
@@ -115,6 +124,7 @@ function setKey(c: NetConfig, key: string, v: string): void {
     case 'qdisc': c.qdisc = oneOf(key, v, NET_QDISCS); return;
     case 'txqlen': c.txqlen = intValue(key, v, 16, 100_000, true); return;
     case 'sockbuf': c.sockbuf = netSizeBytes(key, v); return;
+    case 'tcpRmem': c.tcpRmem = netSizeBytes(key, v); return;
     case 'rps': c.rps = boolValue(key, v); return;
     case 'cpus':
       if (v !== 'any' && !/^[0-9]{1,4}([-,][0-9]{1,4}){0,15}$/.test(v)) throw bad(`cpus=${JSON.stringify(v)}: any, or a CPU list such as 0 or 0-1`);
@@ -165,9 +175,9 @@ export function parseNetLine(line: string, base: Readonly<NetConfig> = BUILTIN_N
 export function formatNet(c: NetConfig): string {
   const out: string[] = [];
   for (const k of NET_KEYS) {
-    if ((c[k] ?? BUILTIN_NET[k]) === BUILTIN_NET[k]) continue;
-    const v = c[k];
-    out.push(`${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : k === 'sockbuf' ? sizeText(v as number) : v}`);
+    const v = c[k] ?? ABSENT_NET[k] ?? BUILTIN_NET[k];
+    if (v === BUILTIN_NET[k]) continue;
+    out.push(`${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : k === 'sockbuf' || k === 'tcpRmem' ? sizeText(v as number) : v}`);
   }
   return out.join(',');
 }
@@ -346,15 +356,21 @@ export function guestKernelArgs(c: NetConfig): string[] {
   return guestSysctls(c).map(([k, v]) => `sysctl.${k.replace(/\//g, '.')}=${v.includes(' ') ? `"${v}"` : v}`);
 }
 
-/** The guest kernel's sysctls: qdisc and socket buffers. */
+/**
+ * The guest kernel's sysctls: qdisc and socket buffers. The TCP receive ceiling is the larger
+ * of sockbuf and tcpRmem; the kernel's total for TCP (tcp_mem, scaled to the guest's memory)
+ * still bounds what all connections hold together.
+ */
 export function guestSysctls(c: NetConfig): [string, string][] {
   const out: [string, string][] = [];
   if (c.qdisc !== 'default') out.push(['net/core/default_qdisc', c.qdisc]);
   if (c.sockbuf) {
     const b = String(c.sockbuf);
-    out.push(['net/core/rmem_max', b], ['net/core/wmem_max', b], ['net/core/rmem_default', b], ['net/core/wmem_default', b],
-      ['net/ipv4/tcp_rmem', `4096 131072 ${b}`], ['net/ipv4/tcp_wmem', `4096 16384 ${b}`]);
+    out.push(['net/core/rmem_max', b], ['net/core/wmem_max', b], ['net/core/rmem_default', b], ['net/core/wmem_default', b]);
   }
+  const rmem = Math.max(c.sockbuf, c.tcpRmem ?? 0);
+  if (rmem) out.push(['net/ipv4/tcp_rmem', `4096 131072 ${rmem}`]);
+  if (c.sockbuf) out.push(['net/ipv4/tcp_wmem', `4096 16384 ${c.sockbuf}`]);
   return out;
 }
 

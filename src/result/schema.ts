@@ -591,6 +591,7 @@ export const NetConfigSchema = Obj({
   qdisc: Lit('default', 'pfifo_fast', 'pfifo', 'noqueue'),
   txqlen: Int('guest transmit queue, packets (0: the driver\'s)'),
   sockbuf: Int('guest socket buffers, bytes (0: the kernel\'s)'),
+  tcpRmem: Opt(Int('ceiling of the guest\'s TCP receive buffer (tcp_rmem max), bytes; the larger of it and sockbuf applies (0 or absent: the kernel\'s)')),
   cpus: Str('CPU list of the lab\'s processes, or any'),
   rps: Opt(Bool('host side: the TAP\'s received packets processed on the CPUs the guests are not pinned to (absent: off)')),
 }, 'a lab\'s network configuration');

@@ -64,6 +64,7 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
   steps.push({ knob: 'sockbuf', values: o.quick ? [0, 4 << 20] : [0, 1 << 20, 4 << 20] });
   steps.push({ knob: 'depth', values: o.quick ? [0, 256] : [0, 128, 256, 512] });
   if (!o.quick) {
+    steps.push({ knob: 'tcpRmem', values: [0, 4 << 20] });
     steps.push({ knob: 'vec', values: [true, false] });
     steps.push({ knob: 'qdisc', values: ['default', 'noqueue'] });
     steps.push({ knob: 'txqlen', values: [0, 5000] });
