@@ -88,7 +88,7 @@ exec_agent() {
 }
 exec_agent_lost() {
   [ -n "$nonce" ] && { echo "UMLPERF-OUT $nonce"; echo "UMLPERF-ERR $nonce"; echo '${EXEC_LOST_B64}'
-    echo "UMLPERF-END $nonce ${EXEC_LOST_STATUS}"; } >&5
+    echo "UMLPERF-END $nonce ${EXEC_LOST_STATUS} lost"; } >&5
 }
 if [ -n "$UMLPERF_EXEC_AGENT" ]; then
   exec_tty=$UMLPERF_EXEC_AGENT

@@ -22,6 +22,13 @@ export interface GuestExecResult {
   status: number;
   stdout: Buffer;
   stderr: Buffer;
+  /**
+   * True when the guest's agent could not start a program for the request (a guest out of
+   * processes or memory): status is then EXEC_LOST_STATUS (125), stderr says why, and the
+   * command's own result, if it ran, is lost. Absent otherwise, so a command that itself exits
+   * 125 is told apart.
+   */
+  lost?: true;
 }
 
 /** The tty's input buffer holds 4 KiB: a request (base64 + header) must fit in one line. */
@@ -47,8 +54,11 @@ export function parseExecReply(text: string, nonce: string): GuestExecResult | u
   const endAt = lines.findIndex((l, i) => i > errAt && l.startsWith(`UMLPERF-END ${nonce} `));
   if (errAt < 0 || endAt < 0) return undefined;
   const b64 = (a: number, b: number) => Buffer.from(lines.slice(a + 1, b).join(''), 'base64');
-  const status = Number(lines[endAt].split(' ')[2]);
-  return { status: Number.isInteger(status) ? status : 255, stdout: b64(start, errAt), stderr: b64(errAt, endAt) };
+  const [, , word, flag] = lines[endAt].split(' ');
+  const status = Number(word);
+  const r: GuestExecResult = { status: Number.isInteger(status) ? status : 255, stdout: b64(start, errAt), stderr: b64(errAt, endAt) };
+  if (flag === 'lost') r.lost = true;
+  return r;
 }
 
 function takeLock(file: string): () => void {
