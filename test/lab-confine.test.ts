@@ -183,6 +183,19 @@ test('a fork bomb in a guest is bounded by its cgroup\'s pids.max (host processe
   assert.is(r.out, 'alive\n');
 });
 
+test('a reply the agent cannot make is marked lost (status 125, lost: true); the next request is served', async () => {
+  // The command puts a directory where the agent writes its reply: it cannot encode it.
+  const r = await labGuestExec(LAB, 'g1', ['mkdir', '/run/umlperf-exec/cut']);
+  assert.is(r.status, EXEC_LOST_STATUS);
+  assert.is(r.lost, true);
+  assert.match(r.stderr.toString(), /could not start a program/);
+  // A command that exits 125 itself is no lost reply.
+  const own = await sh('g1', 'exit 125');
+  assert.is(own.status, 125);
+  assert.is(own.lost, undefined);
+  assert.is((await sh('g1', 'echo next')).out, 'next\n');
+});
+
 test('the exec agent, killed, runs again; a request sent while none runs waits for the next one', async () => {
   // The agent is the respawner's child (the pattern keeps grep from finding this very command).
   // The respawner is stopped for 12 s, so the next request (after this one's 6 s deadline)

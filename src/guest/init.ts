@@ -59,11 +59,13 @@ exec_agent() {
   exec 5<>"$exec_tty" || return
   stty raw -echo <&5 2>/dev/null
   x=/run/umlperf-exec nonce=
-  mkdir -p -m 0700 $x
   trap exec_agent_lost EXIT
   while IFS=' ' read -r word nonce secs b64 <&5; do
     [ "$word" = UMLPERF-EXEC ] || { nonce=; continue; }
     case "$secs" in ''|*[!0-9]*) secs=60 ;; esac
+    # Scratch made anew for every request: what a command left there (or took away) does not
+    # break the next one.
+    rm -rf $x && mkdir -m 0700 $x || { exec_agent_lost; nonce=; continue; }
     # Every program's status is checked: one the guest could not start (no process, no memory)
     # must not pass for a command with no output. base64 -d says 1 for bad input.
     printf '%s\\n' "$b64" > $x/req
@@ -81,7 +83,6 @@ exec_agent() {
       # The host reads the last reply begun for a nonce: a lost one follows a broken one.
       if [ -z "$lost" ]; then echo "UMLPERF-END $nonce $st"; else exec_agent_lost; fi; } >&5
     nonce=
-    rm -f $x/req $x/cmd $x/out $x/err $x/cut
   done
   # The line is gone (end of file or an error): nothing more to serve.
   trap - EXIT
