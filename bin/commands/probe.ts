@@ -2,10 +2,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { spawnEndpoint, type EndpointProcess } from '../../src/endpoint.js';
 import { isUsageError, UsageError } from '../../src/errors.js';
-import { labResultConfig, resolveLabTarget, targetDownError } from '../../src/lab/lab.js';
+import { labProbeTarget, targetDownError, type LabResultConfig } from '../../src/lab/lab.js';
 import { guestNumber, validateLabName } from '../../src/lab/names.js';
-import { BUILTIN_NET, labUdpPayload } from '../../src/lab/net-config.js';
-import { readState } from '../../src/lab/state.js';
+import { labUdpPayload } from '../../src/lab/net-config.js';
 import {
   connectionRate,
   type ConnectionRateOptions,
@@ -304,16 +303,17 @@ async function handler(a: Args): Promise<void> {
   let local: EndpointProcess | undefined;
   const runs: Result[] = [];
   let failure: unknown;
-  let labResolved = false;
+  let labConfig: LabResultConfig | undefined;
   try {
     let target: Target;
     if (a.lab !== undefined || a.target !== undefined) {
       if (a.lab === undefined || a.target === undefined) throw new UsageError('--lab and --target go together');
       if (a.host !== undefined || a.netns !== undefined) throw new UsageError('--lab/--target replace --host and --netns');
-      target = resolveLabTarget(a.lab, a.target);
-      labResolved = true;
+      const lt = labProbeTarget(a.lab, a.target);
+      target = lt.target;
+      labConfig = lt.config;
       const udpData = (a.kind === 'throughput' && a.protocol === 'udp') || a.kind === 'stream';
-      if (udpData && a.size === undefined) a.size = labUdpPayload(readState(a.lab)?.net?.config.mtu ?? BUILTIN_NET.mtu);
+      if (udpData && a.size === undefined) a.size = labUdpPayload(lt.mtu);
     } else if (a.host === undefined) {
       if (a.port !== undefined || a.netns !== undefined) throw new UsageError('--port and --netns need --host');
       // A separate process, as a real target would be (an endpoint thread inside this process
@@ -344,13 +344,13 @@ async function handler(a: Args): Promise<void> {
     });
   } catch (e) {
     // A probe of a lab guest that died says so, with its log, rather than "connection refused".
-    failure = (labResolved && exitCodeFor(e) === 1 && targetDownError(a.lab!, a.target!)) || inFlagWords(e);
+    failure = (labConfig && exitCodeFor(e) === 1 && targetDownError(a.lab!, a.target!)) || inFlagWords(e);
   } finally {
     await local?.close();
   }
   // What was measured before a failure or an interrupt is still printed.
   // Against a lab: the lab, target and network configuration go in every result's config.
-  if (labResolved) for (const r of runs) Object.assign(r.config, labResultConfig(a.lab!, a.target!));
+  if (labConfig) for (const r of runs) Object.assign(r.config, labConfig);
   if (runs.length > 0) print(a, runs);
   if (failure !== undefined) {
     if (exitCodeFor(failure) === 130 && runs.length > 0) process.stderr.write(`umlperf: interrupted after ${runs.length} of ${a.runs} runs\n`);

@@ -29,7 +29,7 @@ import {
 import { addrAdd, bridgeAdd, linkMaster, linkUp, neighPermanent, netnsAdd, netnsExists, vethAdd } from './netns.js';
 import { endGroup, isAlive, startTimeOf } from './process.js';
 import { listLabs, readState, StateRecorder, type LabState, type ProcessRecord, type Transport } from './state.js';
-import { guestNetScript, haveEthtool, hostOffloadArgs, netUnsupported, resolveNet, rpsMask, type NetConfig, type ResolvedNet } from './net-config.js';
+import { BUILTIN_NET, guestNetScript, haveEthtool, hostOffloadArgs, netUnsupported, resolveNet, rpsMask, type NetConfig, type ResolvedNet } from './net-config.js';
 import { ip, run } from './run.js';
 import { teardownLab } from './teardown.js';
 
@@ -467,22 +467,28 @@ export async function labGuestExec(name: string, guest: string, cmd: string[], o
 }
 
 /** What a result measured against a lab target records in its config: the lab, the target, its network configuration. */
-export function labResultConfig(lab: string, target: string): { lab: string; target: string; net: string } {
-  const s = readState(lab);
-  return { lab, target, net: s?.net?.line || 'builtin' };
+export interface LabResultConfig {
+  lab: string;
+  target: string;
+  net: string;
 }
 
 /**
- * `--lab L --target host|gN` for the probes: the namespace to probe from and the address, after
- * checking that the lab and the guest exist.
+ * `--lab L --target host|gN` for the probes, from one read of the lab's state: the namespace to
+ * probe from and the address (after checking that the lab and the guest exist), the lab's MTU,
+ * and what each result records of it (read before the probe: a lab changed during it does not
+ * relabel what was measured).
  */
-export function resolveLabTarget(lab: string, target: string): LabTarget {
+export function labProbeTarget(lab: string, target: string): { target: LabTarget; mtu: number; config: LabResultConfig } {
   const t = labTarget(lab, target);
   const s = requireState(lab);
   if (target !== 'host' && !s.guests.some((g) => g.n === guestNumber(target)))
     throw new UsageError(`lab ${lab} has no guest ${target} (it has ${s.guests.map((g) => g.id).join(', ') || 'none'})`);
-  return t;
+  return { target: t, mtu: s.net?.config.mtu ?? BUILTIN_NET.mtu, config: { lab, target, net: s.net?.line || 'builtin' } };
 }
+
+/** The namespace and address of a lab target, after checking that the lab and the guest exist. */
+export const resolveLabTarget = (lab: string, target: string): LabTarget => labProbeTarget(lab, target).target;
 
 /**
  * After a probe of a lab target failed: an error that says the guest is gone, if it is
