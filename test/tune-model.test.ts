@@ -38,6 +38,10 @@ test('knobs of the vector driver do not apply to tuntap; switching to tuntap dro
   const t = parseNetLine('transport=tuntap');
   assert.not.ok(knobApplies('depth', t));
   assert.ok(knobApplies('sockbuf', t));
+  // tcpRmem: the larger of it and sockbuf applies, so with sockbuf=4MiB the step would change nothing.
+  assert.not.ok(knobApplies('tcpRmem', parseNetLine('sockbuf=4MiB'), [0, 4 << 20]));
+  assert.ok(knobApplies('tcpRmem', parseNetLine('sockbuf=1MiB'), [0, 4 << 20]));
+  assert.ok(knobApplies('tcpRmem', BUILTIN_NET, [0, 4 << 20]));
   assert.ok(knobApplies('depth', BUILTIN_NET));
   const c = withKnob(parseNetLine('mtu=9000,depth=256,sockbuf=4MiB'), 'transport', 'tuntap');
   assert.is(c.mtu, 1500);

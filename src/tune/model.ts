@@ -80,10 +80,15 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
   return steps;
 }
 
-/** Whether a knob applies to a configuration (the vector driver's options do not apply to tuntap). */
-export function knobApplies(knob: keyof NetConfig, c: NetConfig): boolean {
+/**
+ * Whether a knob applies to a configuration: the vector driver's options do not apply to
+ * tuntap, and tcpRmem does not where sockbuf already sets the TCP receive ceiling at least as
+ * high as every value to try (the larger of the two applies).
+ */
+export function knobApplies(knob: keyof NetConfig, c: NetConfig, values?: readonly NetConfig[keyof NetConfig][]): boolean {
   if (c.transport === 'tuntap' && (knob === 'gro' || knob === 'vec' || knob === 'depth')) return false;
   if (c.transport === 'tuntap' && knob === 'mtu') return false;
+  if (knob === 'tcpRmem' && values && values.every((v) => c.sockbuf >= (v as number))) return false;
   return true;
 }
 

@@ -211,7 +211,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   let stepRef: TuneFigures = baseFig;
   let fresh = true;
   for (const step of plan) {
-    if (!knobApplies(step.knob, best)) continue;
+    if (!knobApplies(step.knob, best, step.values)) continue;
     const candidates = step.values.map((v) => withKnob(best, step.knob, v)).filter((c) => !tried.has(formatNet(c)));
     if (!candidates.length) continue;
     if (performance.now() - t0 >= budgetMs) {
