@@ -37,7 +37,7 @@ export interface NetConfig {
   qdisc: NetQdisc;
   /** The guest's transmit queue length in packets (0: the driver's). */
   txqlen: number;
-  /** The guest's socket buffer maximum and default in bytes, TCP's too (0: the kernel's). */
+  /** The guest's socket buffer maximum and default in bytes, TCP's too (0: the kernel's; TCP's receive ceiling is the larger of this and tcpRmem). */
   sockbuf: number;
   /**
    * The ceiling of the guest's TCP receive buffer (the maximum of tcp_rmem, up to which the
