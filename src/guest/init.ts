@@ -42,7 +42,7 @@ const GUEST_DISCARD_READ_KIB = 1024;
 /** The UML console line of the exec channel (a guest's /dev/tty1). */
 export const EXEC_CONSOLE = 'con1';
 export const EXEC_MAX_OUTPUT = 1 << 20;
-/** The exit status of an exec request whose agent could not start a program (its result is lost). */
+/** The exit status of an exec request whose agent could not start a program or write its reply (its result is lost). */
 export const EXEC_LOST_STATUS = 125;
 const EXEC_LOST_B64 = Buffer.from('umlperf-init: the exec agent could not start a program or write its reply (is the guest out of processes or memory?); the command\'s result, if it ran, is lost\n').toString('base64');
 

@@ -23,8 +23,8 @@ export interface GuestExecResult {
   stdout: Buffer;
   stderr: Buffer;
   /**
-   * True when the guest's agent could not start a program for the request (a guest out of
-   * processes or memory): status is then EXEC_LOST_STATUS (125), stderr says why, and the
+   * True when the guest's agent could not start a program for the request or write its reply
+   * (a guest out of processes or memory): status is then EXEC_LOST_STATUS (125), stderr says why, and the
    * command's own result, if it ran, is lost. Absent otherwise, so a command that itself exits
    * 125 is told apart.
    */
