@@ -636,6 +636,24 @@ test('adaptive runs: blocks are added until the CIs are narrow enough, up to the
   assert.is(r2.config.ciTargetPercent, 50);
 });
 
+test("the default UDP datagram fills one frame of the stage's MTU; the stage is asked, no presets file", async () => {
+  assert.is(checkPaperOptions({}, 9000).udpDatagramBytes, 8972);
+  assert.is(checkPaperOptions({ udpDatagramBytes: 1000 }, 9000).udpDatagramBytes, 1000, 'an asked size wins');
+  class JumboStage extends RecordingStage {
+    netMtu() {
+      return 4000;
+    }
+  }
+  const stage = new JumboStage();
+  const got: Call[] = [];
+  const r = await runPaper(stage, { experiments: [1], runs: 2, responseIterations: 10, throughputSeconds: 0.1, probes: syntheticProbes(stage, got), reference: false, seed: 1 });
+  assert.is(r.complete, true, r.error);
+  assert.is(r.config.udpDatagramBytes, 3972);
+  const udp = got.filter((c) => c.kind !== 'response' && c.options.protocol === 'udp');
+  assert.ok(udp.length > 0);
+  for (const c of udp) assert.is(c.options.size, 3972);
+});
+
 test('the default run count is 10 (enough for Mann-Whitney to find a difference)', () => {
   const cfg = checkPaperOptions({});
   assert.is(cfg.runs, 10);

@@ -146,7 +146,12 @@ function takenIds(): Set<number> {
 }
 
 /** The lab's network configuration from `net` and the legacy `transport`; checks it can run here. */
-function labNet(o: LabUpOptions): ResolvedNet {
+/**
+ * The network configuration a lab up with these options gets: `net` resolved (a preset, the
+ * `default` one when absent), with the legacy `transport` applied, and refused where this host
+ * cannot run it. A caller that makes several labs resolves it once and passes the config on.
+ */
+export function resolveLabNet(o: Pick<LabUpOptions, 'net' | 'transport'>): ResolvedNet {
   let net: ResolvedNet;
   try {
     net = resolveNet(o.net);
@@ -196,7 +201,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabInfo> {
   const name = validateLabName(o.name ?? DEFAULT_LAB);
   const count = validateGuestCount(o.guests ?? 1);
   if (o.transport !== undefined && o.transport !== 'vector' && o.transport !== 'tuntap') throw new UsageError(`bad transport ${JSON.stringify(o.transport)}: vector or tuntap`);
-  const net = labNet(o);
+  const net = resolveLabNet(o);
   const transport: Transport = net.config.transport === 'tuntap' ? 'tuntap' : 'vector';
   const plan = planLabServers(dataDir(name), o.servers);
   // Before anything is made (the minimal image included): only the Debian image has servers.

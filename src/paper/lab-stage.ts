@@ -6,7 +6,8 @@ import { minimalImage, type GuestImage } from '../images/minimal.js';
 import { UsageError } from '../errors.js';
 import type { FpuState } from '../lab/fpu.js';
 import { kernelCaps, DEFAULT_KERNEL } from '../lab/kernel.js';
-import { labDown, labUp } from '../lab/lab.js';
+import { labDown, labUp, resolveLabNet } from '../lab/lab.js';
+import type { NetConfig } from '../lab/net-config.js';
 import { clientNetns, guestAddress, HOST_ADDRESS } from '../lab/names.js';
 import type { Transport } from '../lab/state.js';
 import { DEFAULT_DISCARD_PORT, DEFAULT_ECHO_PORT } from '../probes.js';
@@ -74,11 +75,15 @@ export class LabStage implements Stage {
     private o: LabStageOptions,
     private minimal: GuestImage,
     private debian: DebianImage | undefined,
+    /** Resolved once, before the first lab: every lab of the run gets this one configuration. */
+    private netConfig: NetConfig,
   ) {}
 
   /** Builds (or finds cached) the images the study needs. */
   static async create(o: LabStageOptions): Promise<LabStage> {
     if (o.labPrefix !== undefined) checkLabPrefix(o.labPrefix);
+    // The `default` preset as it is now: a presets file saved during the run changes none of its labs.
+    const net = resolveLabNet({ transport: o.transport });
     const say = o.progress ?? (() => undefined);
     const caps = await kernelCaps(o.kernel ?? DEFAULT_KERNEL);
     say('image minimal');
@@ -88,7 +93,7 @@ export class LabStage implements Stage {
       say('image debian (mmdebstrap: about a minute the first time, cached after)');
       debian = await debianImage({ progress: say });
     }
-    const s = new LabStage(o, minimal, debian);
+    const s = new LabStage(o, minimal, debian, net.config);
     s.kernelVersion = caps.version;
     return s;
   }
@@ -212,6 +217,7 @@ export class LabStage implements Stage {
           guests: step.guests,
           image: debian ? this.debian : this.minimal,
           transport: this.o.transport,
+          net: this.netConfig,
           kernel: this.o.kernel,
           mem: this.o.mem,
           servers: servers.length ? servers : undefined,
@@ -241,6 +247,10 @@ export class LabStage implements Stage {
   target(side: Side): ProbeTarget {
     if (!this.current) throw new Error('no lab arranged');
     return { netns: clientNetns(this.current.name), host: side === 'host' ? HOST_ADDRESS : guestAddress(1), echoPort: DEFAULT_ECHO_PORT, discardPort: DEFAULT_DISCARD_PORT };
+  }
+
+  netMtu(): number {
+    return this.netConfig.mtu;
   }
 
   describe(): { transport: string; net?: string; kernel: string; image: string; labCpus: string | null; warnings: string[]; fpuState?: FpuState } {

@@ -11,7 +11,7 @@ import type { Stage } from './stage.js';
 import { buildTables, openQuestions } from './tables.js';
 import { envelope } from '../result/envelope.js';
 import { median } from '../stats.js';
-import { labUdpPayload, resolveNet } from '../lab/net-config.js';
+import { BUILTIN_NET, labUdpPayload } from '../lab/net-config.js';
 
 export interface PaperOptions {
   experiments?: Experiment[];
@@ -48,7 +48,11 @@ export interface PaperOptions {
 export const DEFAULT_SWEEP = [0, 1, 2, 4, 8];
 
 
-export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signal' | 'progress' | 'probes'> {
+/**
+ * The run's configuration from its options, or a UsageError. `mtu` is the stage's (its
+ * netMtu()): the default UDP datagram fills one frame of it.
+ */
+export function checkPaperOptions(o: PaperOptions, mtu: number = BUILTIN_NET.mtu): Omit<PaperRunOptions, 'signal' | 'progress' | 'probes'> {
   if (o.probeCpu !== undefined && (!Number.isInteger(o.probeCpu) || o.probeCpu < 0)) throw new UsageError('probeCpu is a CPU number');
   const experiments = o.experiments ?? [1, 2, 3];
   if (experiments.length === 0 || experiments.some((e) => ![1, 2, 3].includes(e))) throw new UsageError('experiments are 1, 2 and 3');
@@ -74,7 +78,7 @@ export function checkPaperOptions(o: PaperOptions): Omit<PaperRunOptions, 'signa
     responseSizeBytes: o.responseSizeBytes ?? 100,
     responseIterations: o.responseIterations ?? 1000,
     throughputSeconds: o.throughputSeconds ?? 0.5,
-    udpDatagramBytes: o.udpDatagramBytes ?? labUdpPayload(resolveNet().config.mtu),
+    udpDatagramBytes: o.udpDatagramBytes ?? labUdpPayload(mtu),
     ...(o.probeCpu !== undefined ? { probeCpu: o.probeCpu } : {}),
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
     ...(o.ciTargetPercent !== undefined ? { ciTargetPercent: o.ciTargetPercent } : {}),
@@ -120,7 +124,7 @@ async function loopbackReference(probeCpu: number, endpointCpus: string, signal?
 
 /** Runs the study on `stage` and closes it, whatever happens. Never throws for a failed run: see `complete`. */
 export async function runPaper(stage: Stage, o: PaperOptions = {}): Promise<PaperResult> {
-  const cfg = checkPaperOptions(o);
+  const cfg = checkPaperOptions(o, stage.netMtu?.());
   const startedAt = new Date().toISOString();
   const collected: Collected = { measurements: [], rateSearches: [], references: [] };
   let error: string | undefined;

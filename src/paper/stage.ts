@@ -39,6 +39,8 @@ export interface Stage {
    */
   arrange(step: { experiment: Experiment; servers: ServerRole; guests: number }): Promise<void>;
   target(side: Side): ProbeTarget;
+  /** Optional: the MTU of the stage's network, known before its first lab (default 1500). */
+  netMtu?(): number;
   /** What results should record about the stage; warnings: what went wrong and was recovered. */
   describe(): { transport: string; net?: string; kernel: string; image: string; labCpus: string | null; warnings?: string[]; fpuState?: FpuState };
   close(): Promise<void>;
