@@ -7,8 +7,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { BUILTIN_NET, parseNetLine } from '../src/lab/net-config.js';
-import { clearGain, knobApplies, knobThatMattered, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
+import { BUILTIN_NET, netEffect, parseNetLine } from '../src/lab/net-config.js';
+import { clearGain, knobThatMattered, paretoFront, stepCandidates, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
 import { tuneHtml, tuneText } from '../src/report/tune.js';
 import type { TuneResult } from '../src/tune/run.js';
 import { envelope, resultProblems } from '../src/result/envelope.js';
@@ -34,15 +34,26 @@ test('the plan: quick has fewer knobs; transport after the vector knobs; CPU pla
   assert.not.ok(f.includes('gro'), 'gro=0 is known to collapse TCP into the guest');
 });
 
-test('knobs of the vector driver do not apply to tuntap; switching to tuntap drops them and clips the MTU', () => {
+test('a step measures only new effects: not the vector options on tuntap, not tcpRmem under a larger sockbuf, not the current value', () => {
+  const fresh = (c: typeof BUILTIN_NET) => new Set([netEffect(c, 2)]);
+  const lines = (cs: (typeof BUILTIN_NET)[]) => cs.map((c) => `${c.depth}/${c.mtu}/${c.tcpRmem}/${c.vec}`);
   const t = parseNetLine('transport=tuntap');
-  assert.not.ok(knobApplies('depth', t));
-  assert.ok(knobApplies('sockbuf', t));
-  // tcpRmem: the larger of it and sockbuf applies, so with sockbuf=4MiB the step would change nothing.
-  assert.not.ok(knobApplies('tcpRmem', parseNetLine('sockbuf=4MiB'), [0, 4 << 20]));
-  assert.ok(knobApplies('tcpRmem', parseNetLine('sockbuf=1MiB'), [0, 4 << 20]));
-  assert.ok(knobApplies('tcpRmem', BUILTIN_NET, [0, 4 << 20]));
-  assert.ok(knobApplies('depth', BUILTIN_NET));
+  assert.equal(stepCandidates(t, { knob: 'depth', values: [0, 128, 256] }, fresh(t), 2), [], 'depth is the vector driver\'s');
+  assert.equal(stepCandidates(t, { knob: 'vec', values: [true, false] }, fresh(t), 2), []);
+  assert.equal(stepCandidates(t, { knob: 'mtu', values: [1500, 4000, 9000] }, fresh(t), 2), [], 'tuntap takes 1500 at most');
+  assert.equal(stepCandidates(t, { knob: 'sockbuf', values: [0, 4 << 20] }, fresh(t), 2).map((c) => c.sockbuf), [4 << 20]);
+  // tcpRmem: the larger of it and sockbuf applies, so under sockbuf=4MiB the step makes no new lab.
+  const big = parseNetLine('sockbuf=4MiB');
+  assert.equal(stepCandidates(big, { knob: 'tcpRmem', values: [0, 4 << 20] }, fresh(big), 2), []);
+  const small = parseNetLine('sockbuf=1MiB');
+  assert.equal(stepCandidates(small, { knob: 'tcpRmem', values: [0, 4 << 20] }, fresh(small), 2).map((c) => c.tcpRmem), [0]);
+  assert.equal(lines(stepCandidates(BUILTIN_NET, { knob: 'depth', values: [0, 128, 256] }, fresh(BUILTIN_NET), 2)), ['128/1500/4194304/true', '256/1500/4194304/true']);
+  // An effect measured in an earlier step is not measured again; nor twice within a step.
+  const seen = new Set([netEffect(BUILTIN_NET, 2), netEffect(parseNetLine('depth=128'), 2)]);
+  assert.equal(lines(stepCandidates(BUILTIN_NET, { knob: 'depth', values: [128, 256, 256] }, seen, 2)), ['256/1500/4194304/true']);
+  // rps's effect depends on the CPUs: with one, it steers nothing.
+  assert.equal(stepCandidates(BUILTIN_NET, { knob: 'rps', values: [false, true] }, fresh(BUILTIN_NET), 1), []);
+  assert.is(stepCandidates(BUILTIN_NET, { knob: 'rps', values: [false, true] }, fresh(BUILTIN_NET), 2).length, 1);
   const c = withKnob(parseNetLine('mtu=9000,depth=256,sockbuf=4MiB'), 'transport', 'tuntap');
   assert.is(c.mtu, 1500);
   assert.is(c.depth, 0);

@@ -413,6 +413,16 @@ export function rpsMask(c: NetConfig, cpuCount: number): string | undefined {
   return words.map((w, i) => (i ? w.padStart(8, '0') : w)).join(',');
 }
 
+/**
+ * What a configuration does to a lab, as one string: UML's network argument, the guest's
+ * kernel words and script, the MTU of the host-side links, the TAP's offloads and steering, and
+ * the CPUs. Two configurations with one effect make the same lab whatever their lines say
+ * (tcpRmem under a larger sockbuf; an MTU the guest script sets or UML's argument carries).
+ */
+export function netEffect(c: NetConfig, cpuCount: number): string {
+  return JSON.stringify([umlNetArg(c, 'TAP', 'MAC'), guestKernelArgs(c), guestNetScript(c), c.mtu, hostOffloadArgs(c, 'TAP') ?? null, rpsMask(c, cpuCount) ?? null, c.cpus]);
+}
+
 /** Why a configuration cannot run here (the guest runs unprivileged; tools the host lacks). */
 export function netUnsupported(c: NetConfig, have: { ethtool: boolean }): string | undefined {
   if (c.transport === 'raw' || c.transport === 'hybrid')

@@ -1,7 +1,8 @@
 // `umlperf tune`: which network configuration serves a UML guest best. The sweep's plan (one
 // knob at a time from the best so far), its scoring, the Pareto front and the knob that
 // mattered most: pure functions over measured figures, so they are tested without a lab.
-import { BUILTIN_NET, formatNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
+import { UsageError } from '../errors.js';
+import { BUILTIN_NET, checkNet, formatNet, netEffect, type NetConfig, type NetTransport } from '../lab/net-config.js';
 
 /** What one configuration measured (one fresh lab). */
 export interface TuneFigures {
@@ -81,15 +82,29 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
 }
 
 /**
- * Whether a knob applies to a configuration: the vector driver's options do not apply to
- * tuntap, and tcpRmem does not where sockbuf already sets the TCP receive ceiling at least as
- * high as every value to try (the larger of the two applies).
+ * What a step measures: the best so far with the knob at each of the step's values, less the
+ * configurations the driver does not take (mtu=9000 or depth on tuntap) and those whose effect
+ * (netEffect) is in `measured` or came earlier in the step. A line that differs but makes the
+ * same lab — tcpRmem under a sockbuf at least as large, a value equal to the current one —
+ * would only cost a lab's time.
  */
-export function knobApplies(knob: keyof NetConfig, c: NetConfig, values?: readonly NetConfig[keyof NetConfig][]): boolean {
-  if (c.transport === 'tuntap' && (knob === 'gro' || knob === 'vec' || knob === 'depth')) return false;
-  if (c.transport === 'tuntap' && knob === 'mtu') return false;
-  if (knob === 'tcpRmem' && values && values.every((v) => c.sockbuf >= (v as number))) return false;
-  return true;
+export function stepCandidates(best: NetConfig, step: KnobStep, measured: ReadonlySet<string>, cpuCount: number): NetConfig[] {
+  const seen = new Set(measured);
+  const out: NetConfig[] = [];
+  for (const v of step.values) {
+    const c = withKnob(best, step.knob, v);
+    try {
+      checkNet(c);
+    } catch (e) {
+      if (e instanceof UsageError) continue;
+      throw e;
+    }
+    const effect = netEffect(c, cpuCount);
+    if (seen.has(effect)) continue;
+    seen.add(effect);
+    out.push(c);
+  }
+  return out;
 }
 
 const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);

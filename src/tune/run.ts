@@ -15,8 +15,8 @@ import { responseTime, throughput } from '../probes.js';
 import { cgroupDirs, cgroupMode } from '../lab/cgroup.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { labTarget, validateLabName } from '../lab/names.js';
-import { BUILTIN_NET, NET_TRANSPORTS, checkNet, formatNet, haveEthtool, labUdpPayload, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
-import { ADOPT_MARGIN, clearGain, knobApplies, knobThatMattered, netLine, paretoFront, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from './model.js';
+import { BUILTIN_NET, NET_TRANSPORTS, checkNet, haveEthtool, labUdpPayload, netEffect, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
+import { ADOPT_MARGIN, clearGain, knobThatMattered, netLine, paretoFront, stepCandidates, tunePlan, tuneScore, type TuneFigures, type TuneRow } from './model.js';
 
 export interface TuneOptions {
   /** Transports to compare (default tap and tuntap; raw and hybrid are reported unsupported). */
@@ -181,6 +181,8 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const startedAt = new Date().toISOString();
 
   const rows: TuneRow[] = [];
+  const cpuCount = os.availableParallelism();
+  // The effects (netEffect) measured so far: a configuration that makes the same lab is not measured again.
   const tried = new Set<string>();
   const run = async (knob: string, c: NetConfig): Promise<TuneRow> => {
     if (signal?.aborted) throw abortError(signal.reason);
@@ -200,19 +202,18 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   // Baseline: the reference with the first usable transport.
   let best = checkNet({ ...ref.config, transport: usable.includes(ref.config.transport) ? ref.config.transport : usable[0] });
   const base = await run('baseline', best);
-  tried.add(formatNet(best));
+  tried.add(netEffect(best, cpuCount));
   if (!base.figures) throw new UmlperfError('ERR_UMLPERF_TUNE', `the baseline configuration failed: ${base.error}`);
   const baseFig = base.figures;
   base.score = 1;
   let bestScore = 1;
   let truncated = false;
-  const plan = tunePlan({ quick, transports: usable, cpuCount: os.availableParallelism(), ethtool });
+  const plan = tunePlan({ quick, transports: usable, cpuCount, ethtool });
   // The best so far as last measured: the reference of the next step.
   let stepRef: TuneFigures = baseFig;
   let fresh = true;
   for (const step of plan) {
-    if (!knobApplies(step.knob, best, step.values)) continue;
-    const candidates = step.values.map((v) => withKnob(best, step.knob, v)).filter((c) => !tried.has(formatNet(c)));
+    const candidates = stepCandidates(best, step, tried, cpuCount);
     if (!candidates.length) continue;
     if (performance.now() - t0 >= budgetMs) {
       truncated = true;
@@ -235,7 +236,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
         truncated = true;
         break;
       }
-      tried.add(formatNet(c));
+      tried.add(netEffect(c, cpuCount));
       const row = await run(step.knob, c);
       if (!row.figures) continue;
       row.score = tuneScore(row.figures, baseFig);
@@ -260,7 +261,8 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const rounds = 2;
   const refLine = netLine(ref.config);
   const conf: TuneConfirmation = { roundScores: [], reference: { line: refLine, figures: [], host: [] }, winner: { line: netLine(best), figures: [], host: [] }, clear: false };
-  if (formatNet(best) !== formatNet(ref.config)) {
+  const changed = netEffect(best, cpuCount) !== netEffect(ref.config, cpuCount);
+  if (changed) {
     for (let r = 0; r < rounds; r++) {
       const order: ['reference' | 'winner', NetConfig][] = r % 2 === 0 ? [['reference', ref.config], ['winner', best]] : [['winner', best], ['reference', ref.config]];
       const got: Partial<Record<'reference' | 'winner', TuneFigures>> = {};
@@ -287,10 +289,10 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const mattered = knobThatMattered(rows);
   return {
     ...envelope('tune', startedAt), clock: native().clockInfo(),
-    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.availableParallelism(), udpLossFree: 'one-way', udpDatagram: 'mtu' },
+    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: cpuCount, udpLossFree: 'one-way', udpDatagram: 'mtu' },
     rows, pareto, winner: { line: netLine(best), config: best, score: bestScore },
     ...(mattered ? { mattered } : {}),
-    ...(formatNet(best) !== formatNet(ref.config) ? { confirmation: conf } : {}),
+    ...(changed ? { confirmation: conf } : {}),
     skipped, truncated, durationMs: Math.round(performance.now() - t0),
   };
 }
