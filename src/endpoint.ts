@@ -120,7 +120,7 @@ export async function startEndpoint(o: EndpointOptions = {}): Promise<Endpoint> 
     ...(o.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: int('maxConnectionsPerSource', o.maxConnectionsPerSource, 1, 65536) } : {}),
     ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: int('idleTimeoutMs', o.idleTimeoutMs, 1, 86_400_000) } : {}),
     ...(o.udpRepliesPerSecond !== undefined ? { udpRepliesPerSecond: int('udpRepliesPerSecond', o.udpRepliesPerSecond, 0, 100_000_000) } : {}),
-    ...(o.discardReadKiB !== undefined ? { discardReadBytes: int('discardReadKiB', o.discardReadKiB, 16, 4096) * 1024 } : {}),
+    ...(o.discardReadKiB !== undefined ? { discardReadBytes: int('discardReadKiB', o.discardReadKiB, native().limits.discardReadMin / 1024, native().limits.discardReadMax / 1024) * 1024 } : {}),
   });
   const api: Endpoint = {
     bind,

@@ -225,8 +225,22 @@ export interface NativeUnixDgramSocket {
   unref(): void;
 }
 
+/** The native core's defaults and bounds, in bytes (native/core/probe.h, endpoint.h). */
+export interface NativeLimits {
+  /** TCP bytes per write when the caller gives no size. */
+  tcpWriteDefault: number;
+  /** TCP bytes per read when only receiving (reverse) and the caller gives no size. */
+  tcpReadDefault: number;
+  /** UDP datagram payload when the caller gives no size. */
+  udpDatagramDefault: number;
+  /** The endpoint's TCP discard read size, smallest and largest. */
+  discardReadMin: number;
+  discardReadMax: number;
+}
+
 export interface NativeAddon {
   clockInfo(): NativeClock;
+  readonly limits: NativeLimits;
   /** A failed job's error carries `partial`: the requests measured until then. */
   responseTime(o: NativeResponseOptions, progress?: ProgressFn): NativeJob<NativeResponseResult>;
   throughput(o: NativeThroughputOptions, progress?: ProgressFn): NativeJob<NativeThroughputResult>;

@@ -62,13 +62,6 @@ export const MAX_UDP_PAYLOAD = 65507;
 export const MIN_UDP_REQUEST = 8;
 /** A counted UDP datagram carries a 24-byte header (magic, kind, session, sequence number). */
 const WIRE_HEADER = 24;
-/**
- * TCP bytes per write and per read by default. 256 KiB writes: where L2 is 512 KiB per core,
- * 1 MiB writes ran at half their rate (loopback); reads of 1 MiB did ~10% better.
- */
-const TCP_WRITE_DEFAULT = 256 * 1024;
-const TCP_READ_DEFAULT = 1024 * 1024;
-
 export type Protocol = 'tcp' | 'udp';
 export type WaitMode = 'block' | 'spin' | 'busy-poll';
 export type ClockInfo = NativeClock;
@@ -463,7 +456,9 @@ async function throughputOnce(o: ThroughputOptions): Promise<ThroughputResult> {
   if (o.rateMbps !== undefined && !udp) throw new UsageError('rateMbps is UDP only: TCP goes as fast as the path allows');
   const fromSource = udp && (reverse || bidir);
   const rateMbps = udp ? num('rateMbps', o.rateMbps ?? (fromSource ? DEFAULT_UDP_SOURCE_MBPS : 0), fromSource ? 0.001 : 0, 1_000_000) : 0;
-  const size = int('size', o.size ?? (udp ? 1472 : reverse ? TCP_READ_DEFAULT : TCP_WRITE_DEFAULT), 1, udp ? MAX_UDP_PAYLOAD : 16 << 20);
+  // The native core's defaults (native/core/probe.h says why these sizes).
+  const lim = native().limits;
+  const size = int('size', o.size ?? (udp ? lim.udpDatagramDefault : reverse ? lim.tcpReadDefault : lim.tcpWriteDefault), 1, udp ? MAX_UDP_PAYLOAD : 16 << 20);
   if (o.bytes !== undefined && o.durationS !== undefined) {
     throw new UsageError('give bytes or durationS, not both');
   }
@@ -728,7 +723,7 @@ async function streamOnce(o: StreamingOptions, c: Checked, size: number, rateMbp
  */
 export async function streaming(o: StreamingOptions): Promise<StreamingResult> {
   const c = common({ ...o, protocol: 'udp' }, DEFAULT_ECHO_PORT);
-  const size = int('size', o.size ?? 1472, 24, MAX_UDP_PAYLOAD);
+  const size = int('size', o.size ?? native().limits.udpDatagramDefault, 24, MAX_UDP_PAYLOAD);
   const durationS = num('durationS', o.durationS ?? 1, 0.01, 3600);
   const rateMbps = num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000);
   if (!o.findMaxRate) return streamOnce(o, c, size, rateMbps, durationS);

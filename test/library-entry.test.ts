@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointBinary, responseTime, startEndpoint, streaming, throughput } from '../src/index.js';
+import { native } from '../src/native.js';
 import { silentUdp } from './fixtures/peers.js';
 
 type Coded = Error & { code?: string };
@@ -83,6 +84,22 @@ test('startEndpoint: discardReadKiB at both ends of its range takes whole stream
     } finally {
       await ep.close();
     }
+  }
+});
+
+// One source for sizes and bounds: the native core's, which the library applies as given.
+test('the default sizes are the native core\'s: 256 KiB TCP writes, 1 MiB reads when receiving, 1472-byte datagrams', async () => {
+  const lim = native().limits;
+  assert.equal({ ...lim }, { tcpWriteDefault: 262144, tcpReadDefault: 1048576, udpDatagramDefault: 1472, discardReadMin: 16384, discardReadMax: 4194304 });
+  const ep = await startEndpoint({ port: 0 });
+  try {
+    const base = { host: '127.0.0.1', durationS: 0.05 };
+    assert.is((await throughput({ ...base, port: ep.discardPort })).config.size, lim.tcpWriteDefault);
+    assert.is((await throughput({ ...base, port: ep.chargenPort, reverse: true })).config.size, lim.tcpReadDefault);
+    assert.is((await throughput({ ...base, port: ep.discardPort, protocol: 'udp', rateMbps: 10 })).config.size, lim.udpDatagramDefault);
+    assert.is((await streaming({ host: '127.0.0.1', port: ep.echoPort, durationS: 0.05, rateMbps: 1 })).config.size, lim.udpDatagramDefault);
+  } finally {
+    await ep.close();
   }
 });
 

@@ -89,13 +89,7 @@ class Intervals {
   bool receive_;
 };
 
-// Bytes per TCP write and read when the caller gives none. On a fast path the sender's CPU is
-// what limits. Writes of 256 KiB: fewer system calls per byte than iperf3's 128 KiB, and where
-// L2 is 512 KiB per core, 1 MiB writes ran at half the rate of 256 KiB ones (loopback,
-// interleaved rounds). Reads of 1 MiB: ~10% more than 256 KiB from a fast source.
-constexpr size_t kTcpWriteChunk = 256 * 1024;
-constexpr size_t kTcpReadChunk = 1024 * 1024;
-inline size_t tcpWriteSize(const ThroughputOptions& o) { return o.size ? o.size : kTcpWriteChunk; }
+inline size_t tcpWriteSize(const ThroughputOptions& o) { return o.size ? o.size : kTcpWriteDefault; }
 
 // payload: tcpWriteSize(o) bytes, shared read-only by every stream of the run.
 void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id,
@@ -157,7 +151,7 @@ void tcp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, co
 // received, so what we report is bytes received over the receive time.
 void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
   const bool lead = id == 0;
-  const size_t size = o.size ? o.size : kTcpReadChunk;
+  const size_t size = o.size ? o.size : kTcpReadDefault;
   r.size = uint32_t(size);
   r.receive = true;
   std::vector<char> buf(size);
@@ -197,7 +191,7 @@ void tcpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
 // report: lost = sent - distinct received. Timed from the common start to the last datagram.
 void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int ctl, const Clock& clk, uint64_t t0, unsigned id) {
   const bool lead = id == 0;
-  const size_t size = o.size ? o.size : 1472;
+  const size_t size = o.size ? o.size : kUdpDatagramDefault;
   r.size = uint32_t(size);
   r.receive = true;
   if (size < sizeof(WireHeader) || size > 65507) throwCode("EINVAL", "a UDP source datagram is 24..65507 bytes");
@@ -394,7 +388,7 @@ void udpReceive(const ThroughputOptions& o, Control& c, ThroughputResult& r, int
 
 void udp(const ThroughputOptions& o, Control& c, ThroughputResult& r, int fd, const Clock& clk, uint64_t t0, unsigned id) {
   const bool lead = id == 0;
-  const size_t size = o.size ? o.size : 1472;
+  const size_t size = o.size ? o.size : kUdpDatagramDefault;
   r.size = uint32_t(size);
   constexpr unsigned kBatch = 64;
   DatagramBatch<kBatch> batch(size, 'x');

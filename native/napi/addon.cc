@@ -2,6 +2,8 @@
 #include <napi.h>
 
 #include "../core/clock.h"
+#include "../core/endpoint.h"
+#include "../core/probe.h"
 
 namespace umlperf {
 
@@ -19,8 +21,20 @@ static Napi::Value clockInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The native core's defaults and bounds, so the library checks and defaults with the same numbers.
+static Napi::Object limits(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tcpWriteDefault", double(kTcpWriteDefault));
+  o.Set("tcpReadDefault", double(kTcpReadDefault));
+  o.Set("udpDatagramDefault", double(kUdpDatagramDefault));
+  o.Set("discardReadMin", double(kMinDiscardRead));
+  o.Set("discardReadMax", double(kMaxDiscardRead));
+  return o;
+}
+
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("clockInfo", Napi::Function::New(env, clockInfo));
+  exports.Set("limits", limits(env));
   initProbes(env, exports);
   initEndpoint(env, exports);
   initNet(env, exports);
