@@ -400,6 +400,23 @@ async function searchMaxRate<R>(
 }
 
 /**
+ * A rate search that loses nothing measured: when a trial fails or the search is cancelled, the
+ * error carries as `partial` the best passing trial so far (else the first) with every trial
+ * done (`withSearch`), unless the error has a `partial` of its own already.
+ */
+async function searchKeepingPartial<R>(found: SearchFound<R>, withSearch: (r: R) => R, search: () => Promise<unknown>): Promise<R> {
+  try {
+    await search();
+  } catch (e) {
+    const err = e as { partial?: unknown };
+    const sofar = found.best ?? found.first;
+    if (sofar && err && typeof err === 'object' && err.partial === undefined) err.partial = withSearch(sofar);
+    throw e;
+  }
+  return withSearch(found.best ?? found.first!);
+}
+
+/**
  * Bulk transfer by byte count or for a duration: into a discard service (default), from a
  * chargen source (reverse), or both at once (bidir); with `parallel` streams per direction.
  */
@@ -422,8 +439,8 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
   // The best passing trial so far (else the first): also what a failure mid-search hands back as `partial`.
   const found: SearchFound<ThroughputResult> = {};
   const withSearch = (r: ThroughputResult): ThroughputResult => ({ ...r, search: { lossThresholdPercent: threshold, maxRateMbps: found.best ? found.best.Mbps : 0, trials } });
-  try {
-    await searchMaxRate(num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000), maxTrials, async (rateMbps) => {
+  return searchKeepingPartial(found, withSearch, () =>
+    searchMaxRate(num('rateMbps', o.rateMbps ?? 0, 0, 1_000_000), maxTrials, async (rateMbps) => {
       const r = await throughputOnce({ ...one, rateMbps });
       // Loss is known only from the receiver's count: a standard discard (or a blackhole) cannot say.
       if (!r.receiverConfirmed || r.lossPercent === null)
@@ -431,14 +448,7 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
       const pass = r.lossPercent <= threshold;
       trials.push({ targetRateMbps: rateMbps, sentMbps: r.sentMbps, receivedMbps: r.Mbps, lossPercent: r.lossPercent, pass });
       return { r, pass, sentMbps: r.sentMbps };
-    }, found);
-  } catch (e) {
-    const err = e as { partial?: unknown };
-    const sofar = found.best ?? found.first;
-    if (sofar && err && typeof err === 'object' && err.partial === undefined) err.partial = withSearch(sofar);
-    throw e;
-  }
-  return withSearch(found.best ?? found.first!);
+    }, found));
 }
 
 async function throughputOnce(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -731,16 +741,14 @@ export async function streaming(o: StreamingOptions): Promise<StreamingResult> {
   const threshold = num('lossThresholdPercent', o.lossThresholdPercent ?? 0.1, 0, 100);
   const maxTrials = int('maxTrials', o.maxTrials ?? 10, 2, 50);
   const trials: StreamTrial[] = [];
-  const trial = async (target: number) => {
-    const r = await streamOnce(o, c, size, target, durationS);
-    const pass = r.lossPercent <= threshold;
-    trials.push({ targetRateMbps: target, sentMbps: r.sentMbps, receivedMbps: r.receivedMbps, lossPercent: r.lossPercent, pass });
-    return { r, pass };
-  };
-  const { best, first } = await searchMaxRate(rateMbps, maxTrials, async (target) => {
-    const t = await trial(target);
-    return { ...t, sentMbps: t.r.sentMbps };
-  });
-  const final = best ?? first;
-  return { ...final, search: { lossThresholdPercent: threshold, maxRateMbps: best ? best.receivedMbps : 0, trials } };
+  // The best passing trial so far (else the first): also what a failure mid-search hands back as `partial`.
+  const found: SearchFound<StreamingResult> = {};
+  const withSearch = (r: StreamingResult): StreamingResult => ({ ...r, search: { lossThresholdPercent: threshold, maxRateMbps: found.best ? found.best.receivedMbps : 0, trials } });
+  return searchKeepingPartial(found, withSearch, () =>
+    searchMaxRate(rateMbps, maxTrials, async (target) => {
+      const r = await streamOnce(o, c, size, target, durationS);
+      const pass = r.lossPercent <= threshold;
+      trials.push({ targetRateMbps: target, sentMbps: r.sentMbps, receivedMbps: r.receivedMbps, lossPercent: r.lossPercent, pass });
+      return { r, pass, sentMbps: r.sentMbps };
+    }, found));
 }

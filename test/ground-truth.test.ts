@@ -102,6 +102,23 @@ test('streaming search: against an echo limited to 500 datagrams/s (2 Mbit/s at 
     searchedNear2Mbps(r.search!);
   }));
 
+test('streaming search: cancelled mid-search, it rejects with the trials done so far as partial', () =>
+  withPeer(() => rateLimitedEcho(500), async (p) => {
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), 1000);
+    const e = await streaming({ host, port: p.port, size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal: ac.signal }).then(() => null, (x) => x);
+    clearTimeout(t);
+    assert.ok(e, 'the search was cancelled');
+    assert.is(e.name, 'AbortError');
+    const s = e.partial?.search;
+    assert.ok(s && s.trials.length >= 1 && s.trials.length < 7, `partial trials: ${JSON.stringify(s?.trials)}`);
+    assert.is(s.trials[0].targetRateMbps, 8);
+    assert.is(s.trials[0].pass, false);
+    const passed = s.trials.filter((x: { pass: boolean }) => x.pass);
+    assert.is(e.partial.config.targetRateMbps, passed.length ? passed.at(-1).targetRateMbps : 8);
+    assert.is(s.maxRateMbps, passed.length ? e.partial.receivedMbps : 0);
+  }));
+
 test('one-way UDP search: against a receiver taking 500 datagrams/s (2 Mbit/s at 500 B), the search bisects on its count and lands near it', () =>
   withPeer(() => honestCounter({ pps: 500 }), async (p) => {
     const r = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.6, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7 });
