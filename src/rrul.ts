@@ -16,6 +16,7 @@ import {
 import { envelope } from './result/envelope.js';
 import type { LatencyPhase, LatencyUnderLoad, LatencyUnderLoadResult } from './result/schema.js';
 import { int, num, oneOf, text } from './validate.js';
+import { sleep } from './wait.js';
 
 export const MAX_RRUL_STREAMS = 32;
 
@@ -126,18 +127,6 @@ export async function latencyUnderLoad(o: LatencyUnderLoadOptions): Promise<Late
 
   let latencyEnd = 0n;
   let bulkEnd = 0n;
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(t);
-        reject(abortError(signal.reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   const [bulk, loaded] = await together<[ThroughputResult, [ResponseTimeResult, ResponseTimeResult]]>(o.signal, [
     async (signal) => {
       const r = await throughput({ host, port: discardPort, sourcePort, bidir: true, parallel: streams, durationS, wait, signal, ...(netns !== null ? { netns } : {}) });

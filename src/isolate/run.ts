@@ -16,6 +16,7 @@ import { readState } from '../lab/state.js';
 import { native } from '../native.js';
 import { envelope } from '../result/envelope.js';
 import type { BenchServer } from '../servers/bench.js';
+import { pollUntil, sleep } from '../wait.js';
 import { DEFAULT_WINDOW_S, faultScript, parseFaultOutput, type FaultName, FAULTS } from './faults.js';
 import type { FaultRun, HostCost, IsolatePass, IsolateResult } from './model.js';
 import { Sampler, type Neighbour, type RoundProbes } from './sample.js';
@@ -51,27 +52,9 @@ export interface IsolateOptions {
 }
 
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 /** Waits until `ok()` or the deadline (then an error naming `what`), checking every 50 ms. */
 async function until(ok: () => boolean, ms: number, what: string, signal?: AbortSignal): Promise<void> {
-  const end = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > end) throw new UmlperfError('ETIMEDOUT', `isolate: ${what} not done in ${Math.round(ms / 1000)} s`);
-    await sleep(50, signal);
-  }
+  if (!(await pollUntil(ok, { timeoutMs: ms, intervalMs: 50, signal }))) throw new UmlperfError('ETIMEDOUT', `isolate: ${what} not done in ${Math.round(ms / 1000)} s`);
 }
 
 /** The benchable server of a server list. */

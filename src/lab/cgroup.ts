@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { pollUntil } from '../wait.js';
 import { validateLabName } from './names.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -133,7 +134,6 @@ export function cgroupPids(lab: string, leaf?: string): number[] {
   return [...all];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function writeQuiet(file: string, text: string): boolean {
   try {
@@ -149,14 +149,10 @@ export async function cgroupKill(lab: string, leaf?: string, timeoutMs = 5000): 
   const dirs = cgroupDirs(lab, leaf);
   if (!dirs.length || !fs.existsSync(dirs[0])) return true;
   const m = cgroupMode();
-  const end = performance.now() + timeoutMs;
-  for (let round = 0; round < 1000 && performance.now() < end; round++) {
+  return pollUntil(() => {
     if (!cgroupPids(lab, leaf).length) return true;
     // v2 (5.14+): cgroup.kill ends the whole subtree at once, forks in flight included.
-    if (m.version === 2 && writeQuiet(path.join(dirs[0], 'cgroup.kill'), '1')) {
-      await sleep(20);
-      continue;
-    }
+    if (m.version === 2 && writeQuiet(path.join(dirs[0], 'cgroup.kill'), '1')) return false;
     // v1 (or v2 without cgroup.kill): freeze so nothing forks while we kill, kill, thaw.
     const freezer = m.version === 1 ? dirs.find((d) => d.includes('/freezer/')) : undefined;
     if (freezer) writeQuiet(path.join(freezer, 'freezer.state'), 'FROZEN');
@@ -168,9 +164,8 @@ export async function cgroupKill(lab: string, leaf?: string, timeoutMs = 5000): 
       }
     }
     if (freezer) writeQuiet(path.join(freezer, 'freezer.state'), 'THAWED');
-    await sleep(20);
-  }
-  return !cgroupPids(lab, leaf).length;
+    return false;
+  }, { timeoutMs, intervalMs: 20 });
 }
 
 /** Removes the lab's tree (leaves first); what still holds processes stays. True when all is gone. */
@@ -200,15 +195,12 @@ export function cgroupRemove(lab: string): boolean {
  * just before a crash joins its leaf as its first act; once the leaf is gone, it cannot, and
  * never runs). True when the tree is gone.
  */
-export async function cgroupEnd(lab: string, timeoutMs = 5000): Promise<boolean> {
+export function cgroupEnd(lab: string, timeoutMs = 5000): Promise<boolean> {
   const end = performance.now() + timeoutMs;
-  for (let i = 0; i < 200; i++) {
+  return pollUntil(async () => {
     await cgroupKill(lab, undefined, Math.max(100, end - performance.now()));
-    if (cgroupRemove(lab)) return true;
-    if (performance.now() > end) break;
-    await sleep(25);
-  }
-  return false;
+    return cgroupRemove(lab);
+  }, { timeoutMs, intervalMs: 25 });
 }
 
 /** Labs that have a cgroup tree (found even when their state file is lost). */
@@ -253,14 +245,12 @@ export async function cgroupFreeze(lab: string, leaf: string, frozen: boolean, t
       return false;
     }
   };
-  const end = performance.now() + timeoutMs;
-  while (!reached()) {
-    if (performance.now() > end) return false;
+  return pollUntil(() => {
+    if (reached()) return true;
     // v1: FREEZING until every task stopped; writing again retries the ones that were busy.
     if (!v2) writeQuiet(path.join(d, file), value);
-    await sleep(5);
-  }
-  return true;
+    return false;
+  }, { timeoutMs, intervalMs: 5 });
 }
 
 /** Thaws every leaf of the lab's tree (a run interrupted while guests were frozen); best effort. */

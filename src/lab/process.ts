@@ -2,6 +2,7 @@
 // process group: never by name.
 import fs from 'node:fs';
 
+import { pollUntil } from '../wait.js';
 import type { ProcessRecord } from './state.js';
 
 interface Stat {
@@ -59,16 +60,9 @@ export function signalGroup(p: ProcessRecord, signal: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Waits until the group is gone; false on timeout. Polls every 20 ms (no pidfd in Node). */
-export async function waitGone(p: ProcessRecord, timeoutMs: number): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && performance.now() < end; i++) {
-    if (!groupAlive(p)) return true;
-    await sleep(20);
-  }
-  return !groupAlive(p);
+export function waitGone(p: ProcessRecord, timeoutMs: number): Promise<boolean> {
+  return pollUntil(() => !groupAlive(p), { timeoutMs, intervalMs: 20 });
 }
 
 /** SIGTERM (or nothing, when `graceMs` is 0), then SIGKILL to the group; waits for it to end. */

@@ -10,6 +10,7 @@ import { DnsClient, httpGet, smtpSend } from './protocols.js';
 import { HOST_ADDR, VHOSTS, ZONE } from './zone.js';
 import { vhostMarker } from './www.js';
 import type { ServerName } from './spec.js';
+import { pollUntil, sleep } from '../wait.js';
 
 export interface HealthJob {
   kind: 'health';
@@ -62,7 +63,6 @@ function hrtimeOverheadNs(): number {
 }
 
 const now = () => process.hrtime.bigint();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One health probe of one server: resolves with a description, rejects with the reason. */
 async function checkOnce(server: ServerName, job: HealthJob, dnsClient: () => DnsClient): Promise<string> {
@@ -88,11 +88,8 @@ async function checkOnce(server: ServerName, job: HealthJob, dnsClient: () => Dn
       const r = await smtpSend({ addr: job.addr, from: `health@client.${ZONE}`, to: `postmaster@${ZONE}`, subject,
         body: `health check ${job.token}\n`, timeoutMs: budget * 2 });
       if (!job.maildir) return `accepted (${r.reply}); delivery not visible from here`;
-      const deadline = performance.now() + 5000;
-      while (performance.now() < deadline) {
-        if (await maildirHas(job.maildir, subject)) return `accepted and delivered to the Maildir (${r.reply})`;
-        await sleep(20);
-      }
+      const maildir = job.maildir;
+      if (await pollUntil(() => maildirHas(maildir, subject), { timeoutMs: 5000, intervalMs: 20 })) return `accepted and delivered to the Maildir (${r.reply})`;
       throw new Error(`accepted (${r.reply}) but not in ${job.maildir}/new within 5 s`);
     }
   }
