@@ -25,8 +25,9 @@ export interface EndpointOptions {
   /** A chargen connection, and a UDP source stream, is closed after this long. Default 60000. */
   sourceMaxMs?: number;
   /**
-   * TCP control port of the paced UDP source (reverse UDP). Default port + 3 (0 when port is
-   * 0); false: none. A stream is asked for over a TCP connection and goes only to that
+   * The TCP control port (named for its first use): a client asks on it for a paced UDP source
+   * (reverse UDP) or for a transaction session (connectionRate's default service). Default
+   * port + 3 (0 when port is 0); false: none, so neither. A UDP stream goes only to the asking
    * connection's address, at most at udpSourceMaxMbps and for at most sourceMaxMs.
    */
   udpSourcePort?: number | false;

@@ -119,6 +119,19 @@ test('a session: one connection per transaction, the endpoint closes each first 
   }
 });
 
+test('the control port serves both the UDP source and transaction sessions: without it (udpSourcePort false) a session is refused, an echo still serves crr', async () => {
+  const ep = await startEndpoint({ port: 0, udpSourcePort: false });
+  try {
+    assert.is(ep.udpSourcePort, 0);
+    const e = await connectionRate({ host, port: ep.echoPort + 3, transactions: 5, warmup: 0 }).then(() => null, (x) => x);
+    assert.ok(e, 'no transaction session without the control port');
+    const r = await connectionRate({ host, port: ep.echoPort, service: 'echo', transactions: 5, warmup: 0 });
+    assert.is(r.transactions, 5);
+  } finally {
+    await ep.close();
+  }
+});
+
 test('the response is the request\'s bytes repeated to its size, then the endpoint closes; a small request can have a large response', async () => {
   const ep = await startEndpoint({ port: 0 });
   try {
