@@ -134,7 +134,6 @@ export function cgroupPids(lab: string, leaf?: string): number[] {
   return [...all];
 }
 
-
 function writeQuiet(file: string, text: string): boolean {
   try {
     fs.writeFileSync(file, text);

@@ -145,7 +145,6 @@ function takenIds(): Set<number> {
   return out;
 }
 
-/** The lab's network configuration from `net` and the legacy `transport`; checks it can run here. */
 /**
  * The network configuration a lab up with these options gets: `net` resolved (a preset, the
  * `default` one when absent), with the legacy `transport` applied, and refused where this host
