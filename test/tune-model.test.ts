@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { BUILTIN_NET, netEffect, parseNetLine } from '../src/lab/net-config.js';
-import { clearGain, knobThatMattered, paretoFront, stepCandidates, tunePlan, tuneScore, withKnob, type TuneFigures, type TuneRow } from '../src/tune/model.js';
+import { clearGain, knobThatMattered, netLine, paretoFront, RESPONSE_RUNS, responseFigures, stepCandidates, tunePlan, tuneScore, withKnob, type KnobStep, type TuneFigures, type TuneRow } from '../src/tune/model.js';
 import { tuneHtml, tuneText } from '../src/report/tune.js';
 import type { TuneResult } from '../src/tune/run.js';
 import { envelope, resultProblems } from '../src/result/envelope.js';
@@ -35,29 +35,41 @@ test('the plan: quick has fewer knobs; transport after the vector knobs; CPU pla
 });
 
 test('a step measures only new effects: not the vector options on tuntap, not tcpRmem under a larger sockbuf, not the current value', () => {
-  const fresh = (c: typeof BUILTIN_NET) => new Set([netEffect(c, 2)]);
+  const fresh = (c: typeof BUILTIN_NET) => new Map([[netEffect(c, 2), netLine(c)]]);
   const lines = (cs: (typeof BUILTIN_NET)[]) => cs.map((c) => `${c.depth}/${c.mtu}/${c.tcpRmem}/${c.vec}`);
+  const step = (c: typeof BUILTIN_NET, knob: KnobStep['knob'], values: KnobStep['values'], measured = fresh(c), cpus = 2) => stepCandidates(c, { knob, values }, measured, cpus);
   const t = parseNetLine('transport=tuntap');
-  assert.equal(stepCandidates(t, { knob: 'depth', values: [0, 128, 256] }, fresh(t), 2), [], 'depth is the vector driver\'s');
-  assert.equal(stepCandidates(t, { knob: 'vec', values: [true, false] }, fresh(t), 2), []);
-  assert.equal(stepCandidates(t, { knob: 'mtu', values: [1500, 4000, 9000] }, fresh(t), 2), [], 'tuntap takes 1500 at most');
-  assert.equal(stepCandidates(t, { knob: 'sockbuf', values: [0, 4 << 20] }, fresh(t), 2).map((c) => c.sockbuf), [4 << 20]);
-  // tcpRmem: the larger of it and sockbuf applies, so under sockbuf=4MiB the step makes no new lab.
+  assert.equal(step(t, 'depth', [0, 128, 256]), { candidates: [], same: [] }, 'depth is the vector driver\'s');
+  assert.equal(step(t, 'vec', [true, false]).candidates, []);
+  assert.equal(step(t, 'mtu', [1500, 4000, 9000]).candidates, [], 'tuntap takes 1500 at most');
+  assert.equal(step(t, 'sockbuf', [0, 4 << 20]).candidates.map((c) => c.sockbuf), [4 << 20]);
+  // tcpRmem: the larger of it and sockbuf applies, so under sockbuf=4MiB the step makes no new lab, and says so.
   const big = parseNetLine('sockbuf=4MiB');
-  assert.equal(stepCandidates(big, { knob: 'tcpRmem', values: [0, 4 << 20] }, fresh(big), 2), []);
+  assert.equal(step(big, 'tcpRmem', [0, 4 << 20]), { candidates: [], same: [{ line: 'sockbuf=4MiB,tcpRmem=0', as: 'sockbuf=4MiB' }] });
   const small = parseNetLine('sockbuf=1MiB');
-  assert.equal(stepCandidates(small, { knob: 'tcpRmem', values: [0, 4 << 20] }, fresh(small), 2).map((c) => c.tcpRmem), [0]);
-  assert.equal(lines(stepCandidates(BUILTIN_NET, { knob: 'depth', values: [0, 128, 256] }, fresh(BUILTIN_NET), 2)), ['128/1500/4194304/true', '256/1500/4194304/true']);
+  assert.equal(step(small, 'tcpRmem', [0, 4 << 20]).candidates.map((c) => c.tcpRmem), [0]);
+  assert.equal(lines(step(BUILTIN_NET, 'depth', [0, 128, 256]).candidates), ['128/1500/4194304/true', '256/1500/4194304/true']);
   // An effect measured in an earlier step is not measured again; nor twice within a step.
-  const seen = new Set([netEffect(BUILTIN_NET, 2), netEffect(parseNetLine('depth=128'), 2)]);
-  assert.equal(lines(stepCandidates(BUILTIN_NET, { knob: 'depth', values: [128, 256, 256] }, seen, 2)), ['256/1500/4194304/true']);
+  const seen = new Map([[netEffect(BUILTIN_NET, 2), 'builtin'], [netEffect(parseNetLine('depth=128'), 2), 'depth=128']]);
+  assert.equal(lines(step(BUILTIN_NET, 'depth', [128, 256, 256], seen).candidates), ['256/1500/4194304/true']);
   // rps's effect depends on the CPUs: with one, it steers nothing.
-  assert.equal(stepCandidates(BUILTIN_NET, { knob: 'rps', values: [false, true] }, fresh(BUILTIN_NET), 1), []);
-  assert.is(stepCandidates(BUILTIN_NET, { knob: 'rps', values: [false, true] }, fresh(BUILTIN_NET), 2).length, 1);
+  assert.equal(step(BUILTIN_NET, 'rps', [false, true], fresh(BUILTIN_NET), 1), { candidates: [], same: [{ line: 'rps=1', as: 'builtin' }] });
+  assert.is(step(BUILTIN_NET, 'rps', [false, true]).candidates.length, 1);
   const c = withKnob(parseNetLine('mtu=9000,depth=256,sockbuf=4MiB'), 'transport', 'tuntap');
   assert.is(c.mtu, 1500);
   assert.is(c.depth, 0);
   assert.is(c.sockbuf, 4 << 20);
+});
+
+test('response figures: one run caught by a guest stall does not carry the p99; a tail in every run does', () => {
+  const run = (p50: number, p99: number) => ({ p50Ns: p50, p99Ns: p99 });
+  assert.is(RESPONSE_RUNS, 3);
+  assert.equal(responseFigures([run(90_000, 200_000), run(95_000, 8_700_000), run(92_000, 210_000)]), { p50Ns: 92_000, p99Ns: 210_000 });
+  assert.equal(responseFigures([run(90_000, 9_500_000), run(95_000, 9_400_000), run(92_000, 9_600_000)]), { p50Ns: 92_000, p99Ns: 9_500_000 });
+  // So a stalled run no longer sinks a configuration's score against a clean reference.
+  const ref = fig();
+  const stalledOnce = fig({ tcpP99Ns: responseFigures([run(50_000, 200_000), run(50_000, 8_700_000), run(50_000, 190_000)]).p99Ns });
+  assert.ok(Math.abs(tuneScore(stalledOnce, ref) - 1) < 1e-12);
 });
 
 test('the score: 1 against itself, up with throughput, down with latency, bounded per figure', () => {
@@ -148,6 +160,11 @@ test('reports: the table names the winner line and the knob; the HTML page has b
   assert.equal(resultProblems(JSON.parse(JSON.stringify(mtuSized))), []);
   assert.match(tuneText(mtuSized), /UDP loss-free: the highest rate of datagrams of the configuration's MTU - 28 bytes \(1472 at 1500\) into/);
   assert.ok(resultProblems({ ...r, config: { ...r.config, udpLossFree: 'echo' } }).length > 0, 'only one-way is a value');
+  // Response time from several runs: the result says how many, and the text says what its figures are.
+  assert.not.match(tuneText(mtuSized), /median over/, 'an older result made one run');
+  const medianOf3 = { ...mtuSized, config: { ...mtuSized.config, responseRuns: 3 } };
+  assert.equal(resultProblems(JSON.parse(JSON.stringify(medianOf3))), []);
+  assert.match(tuneText(medianOf3), /p50 and p99: the median over 3 response-time runs per protocol/);
   assert.match(t, /knob that mattered most: mtu/);
   assert.match(t, /2\*\s+mtu\s+mtu=9000\s+3\.00G/);
   assert.match(t, /failed: guest <g1> failed/);

@@ -33,7 +33,7 @@ export function tuneText(r: TuneResult): string {
 /** The winner, the knob that mattered most, the confirmation, what was not tried. */
 export function tuneSummary(r: TuneResult): string[] {
   const out: string[] = [];
-  out.push('* on the Pareto front (throughput both ways vs the worse of TCP and UDP p99). Score: geometric mean of ratios (TCP in, out, UDP loss-free, 1/TCP p50, 1/UDP p50) to the baseline (row 1), divided by the excess of a p99 over twice the baseline\'s (at most 4× per protocol); vs step: to the best so far measured again at the start of the step ("again" rows), which decides (≥ 1.10 to adopt).');
+  out.push(`* on the Pareto front (throughput both ways vs the worse of TCP and UDP p99). Score: geometric mean of ratios (TCP in, out, UDP loss-free, 1/TCP p50, 1/UDP p50) to the baseline (row 1), divided by the excess of a p99 over twice the baseline's (at most 4× per protocol); vs step: to the best so far measured again at the start of the step ("again" rows), which decides (≥ 1.10 to adopt).${r.config.responseRuns ? ` p50 and p99: the median over ${r.config.responseRuns} response-time runs per protocol.` : ''}`);
   out.push(r.config.udpLossFree === 'one-way'
     ? `UDP loss-free: the highest rate of ${r.config.udpDatagram === 'mtu' ? 'datagrams of the configuration\'s MTU - 28 bytes (1472 at 1500)' : '1472-byte datagrams'} into the guest's discard service with loss under 0.1%, as the receiver counted it (RFC 2544 search, one way).`
     : 'UDP loss-free: the highest rate with loss under 0.1% through the guest\'s echo service (both ways: what this result\'s version measured).');

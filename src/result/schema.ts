@@ -619,7 +619,8 @@ export const TuneResultSchema = Obj({
   ...envelope('tune'),
   config: Obj({ quick: Bool(), transports: Type.Array(Lit('tap', 'raw', 'hybrid', 'tuntap')), reference: Str(), loadAverage: Type.Array(Num()), cpus: Int(),
     udpLossFree: Opt(Type.Literal('one-way', { description: 'how udpLossFreeMbps was measured: one way into the discard service, loss as it counted (absent: through the echo service, as earlier versions did)' })),
-    udpDatagram: Opt(Type.Literal('mtu', { description: "udpLossFreeMbps's datagrams: the configuration's MTU - 28 bytes (absent: 1472 bytes at every MTU, as earlier versions measured)" })) }),
+    udpDatagram: Opt(Type.Literal('mtu', { description: "udpLossFreeMbps's datagrams: the configuration's MTU - 28 bytes (absent: 1472 bytes at every MTU, as earlier versions measured)" })),
+    responseRuns: Opt(Int('response-time runs per protocol and configuration; the p50 and p99 figures are the median over them (absent: one run, as earlier versions measured)')) }),
   clock: ClockSchema,
   rows: Type.Array(Obj({
     knob: Str('the knob changed from the best so far; baseline, again (the best so far measured again) or confirm'),

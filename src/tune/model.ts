@@ -2,6 +2,7 @@
 // knob at a time from the best so far), its scoring, the Pareto front and the knob that
 // mattered most: pure functions over measured figures, so they are tested without a lab.
 import { UsageError } from '../errors.js';
+import { median } from '../stats.js';
 import { BUILTIN_NET, checkNet, formatNet, netEffect, type NetConfig, type NetTransport } from '../lab/net-config.js';
 
 /** What one configuration measured (one fresh lab). */
@@ -10,6 +11,7 @@ export interface TuneFigures {
   forwardMbps: number;
   /** TCP out of the guest (the guest sends: chargen). */
   reverseMbps: number;
+  /** TCP and UDP response time: each the median over RESPONSE_RUNS runs (responseFigures). */
   tcpP50Ns: number;
   tcpP99Ns: number;
   udpP50Ns: number;
@@ -84,13 +86,14 @@ export function tunePlan(o: PlanOptions = {}): KnobStep[] {
 /**
  * What a step measures: the best so far with the knob at each of the step's values, less the
  * configurations the driver does not take (mtu=9000 or depth on tuntap) and those whose effect
- * (netEffect) is in `measured` or came earlier in the step. A line that differs but makes the
- * same lab — tcpRmem under a sockbuf at least as large, a value equal to the current one —
- * would only cost a lab's time.
+ * (netEffect) is in `measured` (effect → the line measured with it) or came earlier in the
+ * step. A line that differs but makes the same lab — tcpRmem under a sockbuf at least as large
+ * — would only cost a lab's time; it is returned in `same`, with the line it duplicates.
  */
-export function stepCandidates(best: NetConfig, step: KnobStep, measured: ReadonlySet<string>, cpuCount: number): NetConfig[] {
-  const seen = new Set(measured);
-  const out: NetConfig[] = [];
+export function stepCandidates(best: NetConfig, step: KnobStep, measured: ReadonlyMap<string, string>, cpuCount: number): { candidates: NetConfig[]; same: { line: string; as: string }[] } {
+  const seen = new Map(measured);
+  const candidates: NetConfig[] = [];
+  const same: { line: string; as: string }[] = [];
   for (const v of step.values) {
     const c = withKnob(best, step.knob, v);
     try {
@@ -100,11 +103,16 @@ export function stepCandidates(best: NetConfig, step: KnobStep, measured: Readon
       throw e;
     }
     const effect = netEffect(c, cpuCount);
-    if (seen.has(effect)) continue;
-    seen.add(effect);
-    out.push(c);
+    const line = netLine(c);
+    const as = seen.get(effect);
+    if (as !== undefined) {
+      if (as !== line) same.push({ line, as });
+      continue;
+    }
+    seen.set(effect, line);
+    candidates.push(c);
   }
-  return out;
+  return { candidates, same };
 }
 
 const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
@@ -134,6 +142,19 @@ export function tuneScore(f: TuneFigures, ref: TuneFigures): number {
 
 /** How much worse than the reference's a p99 may be before it counts against a score (p99s of one configuration vary ~1.4× from run to run). */
 export const TAIL_TOLERANCE = 2;
+
+/**
+ * Response-time runs per protocol and configuration. A guest stalls for a few ms now and then
+ * in every configuration (about one run in six), and one stall can carry a run's p99: with
+ * the median of three runs' p50 and p99, a stall in one run does not decide a score, while a
+ * tail a configuration has (rps=1 with a blocking receiver) shows in every run and counts.
+ */
+export const RESPONSE_RUNS = 3;
+
+/** A configuration's p50 and p99 from its response-time runs: the median of each over the runs. */
+export function responseFigures(runs: readonly { p50Ns: number; p99Ns: number }[]): { p50Ns: number; p99Ns: number } {
+  return { p50Ns: median(runs.map((r) => r.p50Ns)), p99Ns: median(runs.map((r) => r.p99Ns)) };
+}
 
 /** The most one figure's ratio counts in a score, either way. */
 export const MAX_RATIO = 4;

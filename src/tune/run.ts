@@ -11,12 +11,12 @@ import { abortError, UmlperfError, UsageError } from '../errors.js';
 import { native } from '../native.js';
 import { envelope } from '../result/envelope.js';
 import type { SCHEMA_VERSION } from '../result/schema.js';
-import { responseTime, throughput } from '../probes.js';
+import { responseTime, throughput, type ResponseTimeResult } from '../probes.js';
 import { cgroupDirs, cgroupMode } from '../lab/cgroup.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { labTarget, validateLabName } from '../lab/names.js';
 import { BUILTIN_NET, NET_TRANSPORTS, checkNet, haveEthtool, labUdpPayload, netEffect, netUnsupported, resolveNet, type NetConfig, type NetTransport } from '../lab/net-config.js';
-import { ADOPT_MARGIN, clearGain, knobThatMattered, netLine, paretoFront, stepCandidates, tunePlan, tuneScore, type TuneFigures, type TuneRow } from './model.js';
+import { ADOPT_MARGIN, clearGain, knobThatMattered, netLine, paretoFront, RESPONSE_RUNS, responseFigures, stepCandidates, tunePlan, tuneScore, type TuneFigures, type TuneRow } from './model.js';
 
 export interface TuneOptions {
   /** Transports to compare (default tap and tuntap; raw and hybrid are reported unsupported). */
@@ -58,7 +58,7 @@ export interface TuneResult {
   kind: 'tune';
   startedAt: string;
   clock: ReturnType<ReturnType<typeof native>['clockInfo']>;
-  config: { quick: boolean; transports: NetTransport[]; reference: string; loadAverage: number[]; cpus: number; udpLossFree?: 'one-way'; udpDatagram?: 'mtu' };
+  config: { quick: boolean; transports: NetTransport[]; reference: string; loadAverage: number[]; cpus: number; udpLossFree?: 'one-way'; udpDatagram?: 'mtu'; responseRuns?: number };
   rows: TuneRow[];
   pareto: number[];
   winner: { line: string; config: NetConfig; score: number };
@@ -122,14 +122,20 @@ export async function measureNet(name: string, net: NetConfig, shape: Shape, wit
     const rev = await throughput({ ...common, host: g.host, durationS: shape.tputS, reverse: true });
     const cpu1 = guestCpuNs(name);
     const wallNs = (performance.now() - t0) * 1e6;
-    const tcp = await responseTime({ ...common, host: g.host, protocol: 'tcp', iterations: shape.iterations, keepSamples: false });
-    const udp = await responseTime({ ...common, host: g.host, protocol: 'udp', iterations: shape.iterations, keepSamples: false, timeoutMs: 200 });
+    // TCP and UDP runs alternate, so a stall spread over a second or two hits runs of both.
+    const runs: { tcp: ResponseTimeResult['latency'][]; udp: ResponseTimeResult['latency'][] } = { tcp: [], udp: [] };
+    for (let i = 0; i < RESPONSE_RUNS; i++) {
+      runs.tcp.push((await responseTime({ ...common, host: g.host, protocol: 'tcp', iterations: shape.iterations, keepSamples: false })).latency);
+      runs.udp.push((await responseTime({ ...common, host: g.host, protocol: 'udp', iterations: shape.iterations, keepSamples: false, timeoutMs: 200 })).latency);
+    }
+    const tcp = responseFigures(runs.tcp);
+    const udp = responseFigures(runs.udp);
     // One way into the guest's discard service, loss as it counted: through an echo the guest
     // would carry every datagram twice, and a loss could be of either leg.
     const st = await throughput({ ...common, host: g.host, protocol: 'udp', size: labUdpPayload(net.mtu), findMaxRate: true, durationS: shape.streamS, maxTrials: shape.trials });
     const figures: TuneFigures = {
       forwardMbps: fwd.Mbps, reverseMbps: rev.Mbps,
-      tcpP50Ns: tcp.latency.p50Ns, tcpP99Ns: tcp.latency.p99Ns, udpP50Ns: udp.latency.p50Ns, udpP99Ns: udp.latency.p99Ns,
+      tcpP50Ns: tcp.p50Ns, tcpP99Ns: tcp.p99Ns, udpP50Ns: udp.p50Ns, udpP99Ns: udp.p99Ns,
       udpLossFreeMbps: st.search?.maxRateMbps ?? 0,
       ...(cpu0 !== undefined && cpu1 !== undefined && wallNs > 0 ? { guestCpu: (cpu1 - cpu0) / wallNs } : {}),
     };
@@ -182,8 +188,8 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
 
   const rows: TuneRow[] = [];
   const cpuCount = os.availableParallelism();
-  // The effects (netEffect) measured so far: a configuration that makes the same lab is not measured again.
-  const tried = new Set<string>();
+  // The effects (netEffect) measured so far, each with its line: a configuration that makes the same lab is not measured again.
+  const tried = new Map<string, string>();
   const run = async (knob: string, c: NetConfig): Promise<TuneRow> => {
     if (signal?.aborted) throw abortError(signal.reason);
     const line = netLine(c);
@@ -202,7 +208,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   // Baseline: the reference with the first usable transport.
   let best = checkNet({ ...ref.config, transport: usable.includes(ref.config.transport) ? ref.config.transport : usable[0] });
   const base = await run('baseline', best);
-  tried.add(netEffect(best, cpuCount));
+  tried.set(netEffect(best, cpuCount), netLine(best));
   if (!base.figures) throw new UmlperfError('ERR_UMLPERF_TUNE', `the baseline configuration failed: ${base.error}`);
   const baseFig = base.figures;
   base.score = 1;
@@ -213,7 +219,8 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   let stepRef: TuneFigures = baseFig;
   let fresh = true;
   for (const step of plan) {
-    const candidates = stepCandidates(best, step, tried, cpuCount);
+    const { candidates, same } = stepCandidates(best, step, tried, cpuCount);
+    for (const x of same) skipped.push(`${x.line}: the same lab as ${x.as}, measured`);
     if (!candidates.length) continue;
     if (performance.now() - t0 >= budgetMs) {
       truncated = true;
@@ -236,7 +243,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
         truncated = true;
         break;
       }
-      tried.add(netEffect(c, cpuCount));
+      tried.set(netEffect(c, cpuCount), netLine(c));
       const row = await run(step.knob, c);
       if (!row.figures) continue;
       row.score = tuneScore(row.figures, baseFig);
@@ -289,7 +296,7 @@ export async function tune(o: TuneOptions = {}): Promise<TuneResult> {
   const mattered = knobThatMattered(rows);
   return {
     ...envelope('tune', startedAt), clock: native().clockInfo(),
-    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: cpuCount, udpLossFree: 'one-way', udpDatagram: 'mtu' },
+    config: { quick, transports, reference: ref.preset ?? ref.line, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: cpuCount, udpLossFree: 'one-way', udpDatagram: 'mtu', responseRuns: RESPONSE_RUNS },
     rows, pareto, winner: { line: netLine(best), config: best, score: bestScore },
     ...(mattered ? { mattered } : {}),
     ...(changed ? { confirmation: conf } : {}),
