@@ -102,22 +102,32 @@ test('streaming search: against an echo limited to 500 datagrams/s (2 Mbit/s at 
     searchedNear2Mbps(r.search!);
   }));
 
+/**
+ * A rate search cancelled after 1 s (0.4 s trials from 8 Mbit/s against a 2 Mbit/s peer)
+ * rejects with an AbortError whose `partial` is a trial's own result — the best passing one,
+ * else the first — with the trials done so far. `rateOf` and `mbpsOf` read a result's asked
+ * rate and measured rate.
+ */
+async function cancelledSearch<R>(search: (signal: AbortSignal) => Promise<R>, rateOf: (r: R) => number, mbpsOf: (r: R) => number): Promise<void> {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), 1000);
+  const e = await search(ac.signal).then(() => null, (x) => x);
+  clearTimeout(t);
+  assert.ok(e, 'the search was cancelled');
+  assert.is(e.name, 'AbortError');
+  const s = e.partial?.search;
+  assert.ok(s && s.trials.length >= 1 && s.trials.length < 7, `partial trials: ${JSON.stringify(s?.trials)}`);
+  assert.is(s.trials[0].targetRateMbps, 8);
+  assert.is(s.trials[0].pass, false);
+  const passed = s.trials.filter((x: { pass: boolean }) => x.pass);
+  assert.is(rateOf(e.partial), passed.length ? passed.at(-1).targetRateMbps : 8);
+  assert.is(s.maxRateMbps, passed.length ? mbpsOf(e.partial) : 0);
+}
+
 test('streaming search: cancelled mid-search, it rejects with the trials done so far as partial', () =>
-  withPeer(() => rateLimitedEcho(500), async (p) => {
-    const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), 1000);
-    const e = await streaming({ host, port: p.port, size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal: ac.signal }).then(() => null, (x) => x);
-    clearTimeout(t);
-    assert.ok(e, 'the search was cancelled');
-    assert.is(e.name, 'AbortError');
-    const s = e.partial?.search;
-    assert.ok(s && s.trials.length >= 1 && s.trials.length < 7, `partial trials: ${JSON.stringify(s?.trials)}`);
-    assert.is(s.trials[0].targetRateMbps, 8);
-    assert.is(s.trials[0].pass, false);
-    const passed = s.trials.filter((x: { pass: boolean }) => x.pass);
-    assert.is(e.partial.config.targetRateMbps, passed.length ? passed.at(-1).targetRateMbps : 8);
-    assert.is(s.maxRateMbps, passed.length ? e.partial.receivedMbps : 0);
-  }));
+  withPeer(() => rateLimitedEcho(500), (p) =>
+    cancelledSearch((signal) => streaming({ host, port: p.port, size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal }),
+      (r) => r.config.targetRateMbps, (r) => r.receivedMbps)));
 
 test('one-way UDP search: against a receiver taking 500 datagrams/s (2 Mbit/s at 500 B), the search bisects on its count and lands near it', () =>
   withPeer(() => honestCounter({ pps: 500 }), async (p) => {
@@ -139,22 +149,9 @@ test('one-way UDP search: a receiver that reports no count (a blackhole, a stand
   }));
 
 test('one-way UDP search: cancelled mid-search, it rejects with the trials done so far as partial', () =>
-  withPeer(() => honestCounter({ pps: 500 }), async (p) => {
-    const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), 1000);
-    const e = await throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal: ac.signal }).then(() => null, (x) => x);
-    clearTimeout(t);
-    assert.ok(e, 'the search was cancelled');
-    assert.is(e.name, 'AbortError');
-    const s = e.partial?.search;
-    assert.ok(s && s.trials.length >= 1 && s.trials.length < 7, `partial trials: ${JSON.stringify(s?.trials)}`);
-    assert.is(s.trials[0].targetRateMbps, 8);
-    assert.is(s.trials[0].pass, false);
-    // What it hands back is a trial's own result: the best passing one, else the first.
-    const passed = s.trials.filter((x: { pass: boolean }) => x.pass);
-    assert.is(e.partial.config.rateMbps, passed.length ? passed.at(-1).targetRateMbps : 8);
-    assert.is(s.maxRateMbps, passed.length ? e.partial.Mbps : 0);
-  }));
+  withPeer(() => honestCounter({ pps: 500 }), (p) =>
+    cancelledSearch((signal) => throughput({ host, port: p.port, protocol: 'udp', size: 500, rateMbps: 8, durationS: 0.4, findMaxRate: true, lossThresholdPercent: 2, maxTrials: 7, signal }),
+      (r) => r.config.rateMbps ?? NaN, (r) => r.Mbps)));
 
 test('one-way UDP search: what it cannot do is a usage error, before anything is sent', async () => {
   for (const [o, re] of [
