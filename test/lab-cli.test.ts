@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 
 import { responseTime, throughput } from '../src/probes.js';
-import { resolveLabTarget } from '../src/lab/lab.js';
+import { labProbeTarget } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
 import { cliPath, runCli, jsonResult } from './helpers.js';
@@ -48,7 +48,7 @@ test('lab up --transport tuntap --json: the lab outlives the CLI, answers probes
   assert.is(j.guests[0].transport, 'tuntap');
   assert.ok(j.guests[0].bootMs > 0);
 
-  const t = resolveLabTarget(UP, 'g1');
+  const t = labProbeTarget(UP, 'g1').target;
   for (const protocol of ['tcp', 'udp'] as const) {
     const rt = await responseTime({ ...t, protocol, iterations: 300, warmup: 20, timeoutMs: 2000 });
     assert.is(rt.lost, 0);

@@ -15,7 +15,7 @@ import { cgroupPids } from '../src/lab/cgroup.js';
 import { FAULT_POINTS, type FaultPoint } from '../src/lab/fault.js';
 import { readState, stateFile, type LabState } from '../src/lab/state.js';
 import { knownLabs } from '../src/lab/teardown.js';
-import { resolveLabTarget, targetDownError } from '../src/lab/lab.js';
+import { labProbeTarget, targetDownError } from '../src/lab/lab.js';
 import { responseTime } from '../src/probes.js';
 import { cliPath, runCli, jsonResult } from './helpers.js';
 import { labSnapshot, leftovers, until } from './lab-helpers.js';
@@ -139,7 +139,7 @@ test('guest SIGKILLed mid-probe, then the state file lost: cleanup finds the lab
   assert.is(r.code, 0, r.stderr);
   const snap = labSnapshot(lab);
   const g1 = readState(lab)!.guests[0];
-  const probe = responseTime({ ...resolveLabTarget(lab, 'g1'), protocol: 'tcp', iterations: 1_000_000, warmup: 0, timeoutMs: 300 });
+  const probe = responseTime({ ...labProbeTarget(lab, 'g1').target, protocol: 'tcp', iterations: 1_000_000, warmup: 0, timeoutMs: 300 });
   await new Promise((res) => setTimeout(res, 300));
   process.kill(g1.pid!, 'SIGKILL');
   // Bounded here whatever the probe does (TCP: a probe's own wait on a dead UDP peer is another matter).

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 import { responseTime, throughput } from '../src/probes.js';
-import { labDown, labStatus, labUp, resolveLabTarget, targetDownError, type LabInfo } from '../src/lab/lab.js';
+import { labDown, labStatus, labUp, labProbeTarget, targetDownError, type LabInfo } from '../src/lab/lab.js';
 import { readState } from '../src/lab/state.js';
 import { teardownLab } from '../src/lab/teardown.js';
 import { labSnapshot, leftovers, uniqueLab, until } from './lab-helpers.js';
@@ -46,7 +46,7 @@ test('a second lab up with the same name is refused and leaves the first alone',
 
 test('a guest and the host answer TCP and UDP response-time probes and a TCP throughput probe', async () => {
   for (const target of ['g1', 'host']) {
-    const t = resolveLabTarget(LAB, target);
+    const t = labProbeTarget(LAB, target).target;
     for (const protocol of ['tcp', 'udp'] as const) {
       const r = await responseTime({ ...t, protocol, iterations: 300, warmup: 20, timeoutMs: 2000 });
       assert.is(r.lost, 0, `${target} ${protocol} lost`);
@@ -95,7 +95,7 @@ test('a guest killed with SIGKILL mid-probe: the probe fails, the lab says the g
   const uid = readState(LAB)!.guests[3].uid!;
   assert.ok(pidsOfUid(uid).length >= 3, 'the guest runs as its own uid: kernel, supervisor, helpers');
   assert.ok(!pidsOfUid(uid).includes(readState(LAB)!.guests[0].pid!), 'each guest has a uid of its own');
-  const t = resolveLabTarget(LAB, 'g4');
+  const t = labProbeTarget(LAB, 'g4').target;
   const probe = responseTime({ ...t, protocol: 'tcp', iterations: 1_000_000, warmup: 0, timeoutMs: 500 });
   await new Promise((r) => setTimeout(r, 300));
   // The kernel's main process alone, as a crash or the OOM killer would end it.

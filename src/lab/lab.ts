@@ -491,9 +491,6 @@ export function labProbeTarget(lab: string, target: string): { target: LabTarget
   return { target: t, mtu: s.net?.config.mtu ?? BUILTIN_NET.mtu, config: { lab, target, net: s.net?.line || 'builtin' } };
 }
 
-/** The namespace and address of a lab target, after checking that the lab and the guest exist. */
-export const resolveLabTarget = (lab: string, target: string): LabTarget => labProbeTarget(lab, target).target;
-
 /**
  * After a probe of a lab target failed: an error that says the guest is gone, if it is
  * (else undefined, and the probe's own error stands).

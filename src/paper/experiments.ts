@@ -1,12 +1,12 @@
 // The study's three experiments, run on a stage. Results accumulate as they are measured, so
 // an interrupt or a failure part-way returns everything measured until then.
-import { setTimeout as delay } from 'node:timers/promises';
 import { responseTime, throughput, type Protocol } from '../probes.js';
 import { latencyUnderLoad } from '../rrul.js';
 import { median, prng, runSummary, summarize } from '../stats.js';
 import { pairedRatio } from './paired.js';
 import type { Experiment, Measurement, RateSearch, RrulRow, ServerRole, Side } from './model.js';
 import type { Stage } from './stage.js';
+import { sleep } from '../wait.js';
 
 /** The probes the experiments run: the real ones, or stand-ins that tests hand in. */
 export interface Probes {
@@ -311,7 +311,7 @@ export async function settle(reference: () => Promise<number>, baseNs: number, t
     const r = await reference();
     const settled = r <= baseNs * (1 + thresholdPercent / 100);
     if (settled || performance.now() - t0 >= maxMs) return { waitedMs: Math.round(performance.now() - t0), probes, settled, lastReferenceP50Ns: r };
-    await delay(250, undefined, { signal });
+    await sleep(250, signal);
   }
 }
 

@@ -216,7 +216,7 @@ export class LabStage implements Stage {
           name,
           guests: step.guests,
           image: debian ? this.debian : this.minimal,
-          transport: this.o.transport,
+          // The legacy transport is in it already (resolveLabNet).
           net: this.netConfig,
           kernel: this.o.kernel,
           mem: this.o.mem,
